@@ -1,0 +1,93 @@
+/**
+ * Every error jug raises on purpose is a `JugError`. The CLI maps them to exit codes in one place
+ * (`src/cli/main.ts`); library users can catch them by class.
+ */
+
+/** Base class of every error jug raises on purpose. `exitCode` is what the CLI exits with. */
+export class JugError extends Error {
+  override name = 'JugError';
+  /** Exit status the `jug` command uses when this error ends it. */
+  get exitCode(): number {
+    return 1;
+  }
+}
+
+/** Bad command-line usage (unknown option, invalid value). The CLI exits with 2. */
+export class UsageError extends JugError {
+  override name = 'UsageError';
+  override get exitCode(): number {
+    return 2;
+  }
+}
+
+/** A task was declared wrongly: anonymous function, duplicate name, bad options. */
+export class TaskDefinitionError extends JugError {
+  override name = 'TaskDefinitionError';
+}
+
+/** An argument of a task cannot be hashed. Names the task and the argument position. */
+export class HashError extends JugError {
+  override name = 'HashError';
+}
+
+/** The jugfile could not be loaded (missing, syntax error, threw at import). */
+export class JugfileError extends JugError {
+  override name = 'JugfileError';
+}
+
+/** A result could not be written to / read from the store. */
+export class StoreError extends JugError {
+  override name = 'StoreError';
+}
+
+/** A result file exists but does not decode: truncated, empty or damaged. */
+export class CorruptResultError extends StoreError {
+  override name = 'CorruptResultError';
+  constructor(
+    message: string,
+    /** The file that failed to decode. */
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A value was requested for a task whose result is not in the store. */
+export class NotComputedError extends JugError {
+  override name = 'NotComputedError';
+}
+
+/** A task function threw. `cause` is the original error. */
+export class TaskFailedError extends JugError {
+  override name = 'TaskFailedError';
+  constructor(
+    message: string,
+    /** Name of the task, e.g. `primes.isPrime`. */
+    readonly taskName: string,
+    /** 40-hex hash of the task. */
+    readonly hash: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Ends the CLI with a given exit code after the message (if any) has been printed. */
+export class ExitError extends JugError {
+  override name = 'ExitError';
+  constructor(
+    readonly code: number,
+    message = '',
+  ) {
+    super(message);
+  }
+  override get exitCode(): number {
+    return this.code;
+  }
+}
+
+/** Short description of any thrown value, for messages. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,79 @@
+/**
+ * Running one task, the single code path shared by the serial runner and worker threads:
+ * take the store lock, re-check the result is not already stored, resolve the arguments from the
+ * store, run the function (awaiting a Promise), write the result, release the lock.
+ * The outcome is plain data, so it can cross a thread boundary unchanged.
+ */
+import { registry } from './registry.js';
+import type { Store } from './store/store.js';
+import type { Task } from './task.js';
+import { resolveWith } from './value.js';
+
+/** A thrown value reduced to data that survives structured clone. */
+export interface ErrorInfo {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string;
+  /** True when the error came from jug itself (store, hashing) rather than the task function. */
+  readonly internal: boolean;
+}
+
+/** What happened when a runner tried a task. */
+export type TaskOutcome =
+  | { readonly kind: 'executed'; readonly ms: number }
+  /** The result was already stored (another process finished it first). */
+  | { readonly kind: 'loaded' }
+  /** Another process or thread holds the lock. */
+  | { readonly kind: 'locked' }
+  | { readonly kind: 'failed'; readonly error: ErrorInfo; readonly keptFailed: boolean };
+
+/** Options of {@link executeTask}. */
+export interface ExecuteTaskOptions {
+  /** Leave a failed task's lock in place, marked failed (`--keep-failed`). */
+  readonly keepFailed: boolean;
+}
+
+export function errorInfo(e: unknown, internal = false): ErrorInfo {
+  if (e instanceof Error) {
+    return { name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}`, internal };
+  }
+  return { name: 'Error', message: String(e), stack: `thrown value: ${String(e)}`, internal };
+}
+
+/** Runs `task` under its lock; never throws for task failures (they come back as an outcome). */
+export async function executeTask(task: Task, store: Store, options: ExecuteTaskOptions): Promise<TaskOutcome> {
+  const hash = task.hash();
+  const lock = store.lock(hash);
+  if (!(await lock.get())) return { kind: 'locked' };
+  let keptFailed = false;
+  try {
+    if (await store.has(hash)) return { kind: 'loaded' };
+    const args = (await resolveWith(task.args, store)) as unknown[];
+    const start = performance.now();
+    let result: unknown;
+    const reg = registry();
+    reg.runningTask = task.name;
+    try {
+      result = await (task.fn as (...a: unknown[]) => unknown)(...args);
+    } catch (e) {
+      if (options.keepFailed) keptFailed = await lock.fail();
+      return { kind: 'failed', error: errorInfo(e), keptFailed };
+    } finally {
+      reg.runningTask = undefined;
+    }
+    const ms = performance.now() - start;
+    try {
+      await store.dump(hash, result, task.name);
+    } catch (e) {
+      if (options.keepFailed) keptFailed = await lock.fail();
+      return { kind: 'failed', error: errorInfo(e, true), keptFailed };
+    }
+    return { kind: 'executed', ms };
+  } catch (e) {
+    // Reading arguments or the store failed: report it against this task.
+    if (options.keepFailed) keptFailed = await lock.fail();
+    return { kind: 'failed', error: errorInfo(e, true), keptFailed };
+  } finally {
+    if (!keptFailed) await lock.release();
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * Canonical, versioned encoding of task identities (docs/hashing.md).
+ *
+ * A task's hash is SHA-1 over `TASK_DOMAIN + enc(name) + enc(args)`, where `enc` is a tagged,
+ * length-prefixed byte encoding that we define ourselves (never V8's serializer, never JSON
+ * key order): stable across processes, machines and Node versions. Object keys are sorted;
+ * Map and Set entries are hashed individually and sorted by digest, so insertion order never
+ * matters. A Task or Tasklet argument contributes its own hash (Merkle tree over the graph).
+ *
+ * Changing anything here changes every stored result's address: the golden vectors in
+ * test/hash.test.ts exist to make such a change fail CI.
+ */
+import { hash as cryptoHash } from 'node:crypto';
+import { HashError } from './errors.js';
+import { nameOfFunction, type TaskFunction } from './registry.js';
+
+/**
+ * Hook for user objects that define their own identity. An object with a `[jugHash]()` method
+ * returning a string is hashed as that string (tagged so it cannot collide with a plain string).
+ *
+ * @example
+ * class Dataset { constructor(readonly path: string, readonly version: number) {}
+ *   [jugHash]() { return `${this.path}@${this.version}`; } }
+ */
+export const jugHash: unique symbol = Symbol.for('jug.hash') as never;
+
+/** Internal hook: Task and Tasklet expose their 40-hex hash through it. */
+export const taskRef: unique symbol = Symbol.for('jug.taskRef') as never;
+
+/** Objects carrying a task reference (Task, Tasklet). */
+export interface TaskRef {
+  [taskRef](): string;
+}
+
+/** Objects with a user-defined identity. */
+export interface CustomHashable {
+  [jugHash](): string;
+}
+
+const TASK_DOMAIN = 'jug/task/v1\0';
+const VALUE_DOMAIN = 'jug/value/v1\0';
+
+/** Growable byte buffer. */
+class Writer {
+  buf = Buffer.allocUnsafe(256);
+  len = 0;
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  tag(t: string): void {
+    this.ensure(1);
+    this.buf[this.len++] = t.charCodeAt(0);
+  }
+  u32(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(n, this.len);
+    this.len += 4;
+  }
+  f64(n: number): void {
+    this.ensure(8);
+    if (Number.isNaN(n)) {
+      // One canonical NaN whatever its payload bits.
+      this.buf.writeUInt32BE(0x7ff80000, this.len);
+      this.buf.writeUInt32BE(0, this.len + 4);
+    } else {
+      this.buf.writeDoubleBE(n, this.len);
+    }
+    this.len += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  str(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.u32(b.length);
+    this.bytes(b);
+  }
+  ascii(s: string): void {
+    this.ensure(s.length);
+    this.len += this.buf.write(s, this.len, 'latin1');
+  }
+  view(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/** Where in an argument the encoder is, for error messages: `[2].data.get("k")`. */
+type Path = string[];
+
+class Encoder {
+  private readonly seen = new Set<object>();
+  constructor(readonly w: Writer) {}
+
+  encode(x: unknown, path: Path): void {
+    const w = this.w;
+    switch (typeof x) {
+      case 'undefined':
+        return w.tag('u');
+      case 'boolean':
+        return w.tag(x ? 't' : 'f');
+      case 'number':
+        w.tag('n');
+        return w.f64(x);
+      case 'bigint':
+        w.tag('i');
+        return w.str(x.toString(16));
+      case 'string':
+        w.tag('s');
+        return w.str(x);
+      case 'symbol':
+        throw unhashable('a symbol', path);
+      case 'function': {
+        const fn = x as TaskFunction & Partial<TaskRef>;
+        const ref = fn[taskRef];
+        if (typeof ref === 'function') {
+          // A TaskGenerator: identified by the task name of the function it wraps.
+          w.tag('F');
+          return w.str(ref.call(fn));
+        }
+        const name = nameOfFunction(fn);
+        if (name === undefined) {
+          throw unhashable(
+            `function '${fn.name || '(anonymous)'}', which is not a task function`,
+            path,
+            'Only functions wrapped with TaskGenerator (identified by their task name) can be arguments.',
+          );
+        }
+        w.tag('F');
+        return w.str(name);
+      }
+      case 'object':
+        return this.encodeObject(x, path);
+    }
+  }
+
+  private encodeObject(x: object | null, path: Path): void {
+    const w = this.w;
+    if (x === null) return w.tag('z');
+    const ref = (x as Partial<TaskRef>)[taskRef];
+    if (typeof ref === 'function') {
+      w.tag('T');
+      return w.ascii(ref.call(x));
+    }
+    const custom = (x as Partial<CustomHashable>)[jugHash];
+    if (typeof custom === 'function') {
+      const h: unknown = custom.call(x);
+      if (typeof h !== 'string') {
+        throw unhashable(`an object whose [jugHash]() returned ${typeof h}`, path, '[jugHash]() must return a string.');
+      }
+      w.tag('H');
+      return w.str(h);
+    }
+    if (ArrayBuffer.isView(x)) {
+      w.tag('x');
+      w.str(binaryTypeName(x));
+      w.u32(x.byteLength);
+      return w.bytes(new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+    }
+    if (x instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer)) {
+      w.tag('x');
+      w.str(x instanceof ArrayBuffer ? 'ArrayBuffer' : 'SharedArrayBuffer');
+      w.u32(x.byteLength);
+      return w.bytes(new Uint8Array(x));
+    }
+    if (x instanceof Date) {
+      w.tag('D');
+      return w.f64(x.getTime());
+    }
+    if (this.seen.has(x)) throw unhashable('a circular structure', path, 'Task arguments must be trees of values.');
+    this.seen.add(x);
+    try {
+      if (Array.isArray(x)) {
+        w.tag('a');
+        w.u32(x.length);
+        for (let i = 0; i < x.length; i++) this.encode(x[i], [...path, `[${i}]`]);
+        return;
+      }
+      if (x instanceof Map) {
+        const digests: Buffer[] = [];
+        for (const [k, v] of x) {
+          const sub = new Encoder(new Writer());
+          sub.seen.clear();
+          for (const s of this.seen) sub.seen.add(s);
+          sub.encode(k, [...path, '.keys()']);
+          sub.encode(v, [...path, `.get(${short(k)})`]);
+          digests.push(sha1Bytes(sub.w.view()));
+        }
+        w.tag('M');
+        return this.sorted(digests);
+      }
+      if (x instanceof Set) {
+        const digests: Buffer[] = [];
+        for (const v of x) {
+          const sub = new Encoder(new Writer());
+          for (const s of this.seen) sub.seen.add(s);
+          sub.encode(v, [...path, '<set element>']);
+          digests.push(sha1Bytes(sub.w.view()));
+        }
+        w.tag('S');
+        return this.sorted(digests);
+      }
+      const proto: unknown = Object.getPrototypeOf(x);
+      if (proto === Object.prototype || proto === null) {
+        const keys = Object.keys(x).sort();
+        w.tag('o');
+        w.u32(keys.length);
+        for (const k of keys) {
+          w.str(k);
+          this.encode((x as Record<string, unknown>)[k], [...path, `.${k}`]);
+        }
+        return;
+      }
+      const ctor = (x as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+      throw unhashable(
+        `an instance of ${ctor}`,
+        path,
+        `Pass plain data (objects, arrays, Map, Set, Date, typed arrays), or give ${ctor} a [jugHash]() method ` +
+          `(import { jugHash } from 'jug'; see docs/hashing.md).`,
+      );
+    } finally {
+      this.seen.delete(x);
+    }
+  }
+
+  private sorted(digests: Buffer[]): void {
+    digests.sort(Buffer.compare);
+    this.w.u32(digests.length);
+    for (const d of digests) this.w.bytes(d);
+  }
+}
+
+function binaryTypeName(v: ArrayBufferView): string {
+  if (Buffer.isBuffer(v)) return 'Buffer';
+  if (v instanceof DataView) return 'DataView';
+  return Object.prototype.toString.call(v).slice(8, -1); // "Float64Array", ...
+}
+
+function short(k: unknown): string {
+  if (typeof k === 'string') return JSON.stringify(k.length > 20 ? k.slice(0, 20) + '…' : k);
+  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
+  return '…';
+}
+
+/** Raised internally with the path; the caller adds which task and argument. */
+class UnhashableValue extends Error {
+  constructor(
+    readonly what: string,
+    readonly path: Path,
+    readonly hint: string,
+  ) {
+    super(what);
+  }
+}
+
+function unhashable(what: string, path: Path, hint = ''): UnhashableValue {
+  return new UnhashableValue(what, path, hint);
+}
+
+function sha1Bytes(b: Buffer): Buffer {
+  return cryptoHash('sha1', b, 'buffer') as unknown as Buffer;
+}
+
+function sha1Hex(b: Buffer): string {
+  return cryptoHash('sha1', b, 'hex');
+}
+
+/**
+ * Hash of a task: 40 lowercase hex characters. Throws a HashError naming the task and argument
+ * position when an argument cannot be hashed.
+ */
+export function hashTask(name: string, args: readonly unknown[]): string {
+  const w = new Writer();
+  w.ascii(TASK_DOMAIN);
+  w.tag('s');
+  w.str(name);
+  const enc = new Encoder(w);
+  w.tag('a');
+  w.u32(args.length);
+  for (let i = 0; i < args.length; i++) {
+    try {
+      enc.encode(args[i], []);
+    } catch (e) {
+      if (e instanceof UnhashableValue) {
+        const inner = e.path.length > 0 ? ` at ${e.path.join('')}` : '';
+        throw new HashError(
+          `Cannot hash argument ${i + 1} of task '${name}'${inner}: it is ${e.what}.` + (e.hint ? ` ${e.hint}` : ''),
+        );
+      }
+      throw e;
+    }
+  }
+  return sha1Hex(w.view());
+}
+
+/**
+ * Hash of any hashable value (40 hex characters), with the same canonical encoding as task
+ * arguments. Useful inside `[jugHash]()` implementations.
+ */
+export function hashValue(value: unknown): string {
+  const w = new Writer();
+  w.ascii(VALUE_DOMAIN);
+  try {
+    new Encoder(w).encode(value, []);
+  } catch (e) {
+    if (e instanceof UnhashableValue) {
+      const inner = e.path.length > 0 ? ` at ${e.path.join('')}` : '';
+      throw new HashError(`Cannot hash value${inner}: it is ${e.what}.` + (e.hint ? ` ${e.hint}` : ''));
+    }
+    throw e;
+  }
+  return sha1Hex(w.view());
+}
+
+/** Hash of a derived value (Tasklet): its operation applied to a base hash. */
+export function hashDerived(kind: string, baseHash: string, operand: unknown): string {
+  return hashTask(`jug.tasklet.${kind}`, [{ [taskRef]: () => baseHash } as TaskRef, operand]);
+}

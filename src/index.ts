@@ -1,0 +1,40 @@
+/**
+ * jug: task-based parallelization for Node.js. Declare lazy tasks in a jugfile; `jug execute`
+ * runs them (in several processes or threads), storing each result under the hash of its
+ * computation so that runs can stop and resume at any point.
+ *
+ * @packageDocumentation
+ */
+export { Task, Tasklet, TaskGenerator, iterateTask, isTaskLike } from './task.js';
+export type {
+  TaskLike,
+  Lazy,
+  LazyArgs,
+  KeyOf,
+  ValueAt,
+  TaskGeneratorOptions,
+  TaskGeneratorFunction,
+  TaskletTuple,
+} from './task.js';
+export { value } from './value.js';
+export type { Resolved } from './value.js';
+export { init, setJugdir, isJugRunning } from './init.js';
+export type { InitOptions, InitResult } from './init.js';
+export { hashValue, jugHash } from './hash.js';
+export type { CustomHashable } from './hash.js';
+export { FileStore } from './store/file-store.js';
+export type { FileStoreOptions } from './store/file-store.js';
+export { MemoryStore } from './store/memory-store.js';
+export { openStore } from './store/open.js';
+export type { Store, Lock, LockInfo } from './store/store.js';
+export {
+  JugError,
+  UsageError,
+  TaskDefinitionError,
+  HashError,
+  JugfileError,
+  StoreError,
+  CorruptResultError,
+  NotComputedError,
+  TaskFailedError,
+} from './errors.js';

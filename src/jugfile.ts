@@ -1,0 +1,121 @@
+/**
+ * Loading a jugfile: a TypeScript (.ts, .mts, .cts) or JavaScript (.js, .mjs, .cjs) ES module
+ * that declares tasks. TypeScript goes through tsx's loader hooks (registered once per thread, on
+ * first need), so users never compile anything. The registry is reset before each load and the
+ * module URL gets a fresh query on reloads, so each load builds a fresh graph.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { JugError, JugfileError, describeError } from './errors.js';
+import { beginLoad, registry } from './registry.js';
+import { Task } from './task.js';
+
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+const JUGFILE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
+
+/** What loading a jugfile produced. */
+export interface LoadedJugfile {
+  /** Absolute path of the jugfile. */
+  readonly path: string;
+  /** Tasks declared during the load, in declaration order. */
+  readonly tasks: Task[];
+  /** The jugfile module's exports. */
+  readonly exports: Record<string, unknown>;
+}
+
+let tsxReady: Promise<void> | undefined;
+
+/** Installs tsx's ESM and CJS hooks in this thread (once). */
+function ensureTypeScript(): Promise<void> {
+  tsxReady ??= (async () => {
+    const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+    esm.register();
+    cjs.register();
+  })();
+  return tsxReady;
+}
+
+/** Default jugfile when none is named: the first of jugfile.ts, .mts, .js, .mjs in `cwd`. */
+export function findDefaultJugfile(cwd = process.cwd()): string {
+  for (const ext of JUGFILE_EXTENSIONS) {
+    const p = resolve(cwd, `jugfile${ext}`);
+    if (existsSync(p)) return p;
+  }
+  throw new JugfileError(
+    `No jugfile given and none found in ${cwd} (looked for jugfile.ts, jugfile.mts, jugfile.js, jugfile.mjs). ` +
+      `Name it on the command line, e.g. \`jug execute primes.ts\`.`,
+  );
+}
+
+/** Default jugdir for a jugfile: the path without its extension plus `.jugdata`. */
+export function defaultJugdir(jugfile: string): string {
+  const ext = extname(jugfile);
+  return (ext ? jugfile.slice(0, -ext.length) : jugfile) + '.jugdata';
+}
+
+let loadCount = 0;
+
+/** Imports the jugfile and returns the tasks it declared. */
+export async function loadJugfile(jugfile: string): Promise<LoadedJugfile> {
+  const path = resolve(jugfile);
+  if (!existsSync(path)) {
+    throw new JugfileError(`Jugfile '${jugfile}' not found (resolved to ${path}).`);
+  }
+  if (statSync(path).isDirectory()) {
+    throw new JugfileError(`Jugfile '${jugfile}' is a directory, not a file.`);
+  }
+  if (extname(path) !== '.mjs') await ensureTypeScript();
+  beginLoad();
+  const url = pathToFileURL(path).href + (loadCount++ > 0 ? `?jug-load=${loadCount}` : '');
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof JugError && !(e instanceof JugfileError)) throw withLocation(e, path);
+    throw new JugfileError(`Could not load jugfile '${jugfile}': ${formatLoadError(e, path)}`, { cause: e });
+  }
+  const tasks = registry().tasks.filter((t): t is Task => t instanceof Task);
+  return { path, tasks, exports };
+}
+
+/** Whether a path names a TypeScript file. */
+export function isTypeScript(path: string): boolean {
+  return TS_EXTENSIONS.has(extname(path));
+}
+
+/** Adds the jugfile line that raised a jug error (e.g. an unhashable argument) to its message. */
+function withLocation(e: JugError, path: string): JugError {
+  const at = userFrame(e, path);
+  if (at !== undefined && !e.message.includes(at)) e.message += ` (at ${at})`;
+  return e;
+}
+
+/** `file:line:col` of the first stack frame in the user's code, relative to cwd. */
+function userFrame(e: unknown, path: string): string | undefined {
+  const stack = e instanceof Error ? (e.stack ?? '') : '';
+  const frames = [...stack.matchAll(/\(?(?:file:\/\/)?(\/[^\s():?]+)(?:\?[^\s():]*)?:(\d+):(\d+)\)?/g)];
+  const inJugfile = frames.find((m) => m[1] === path);
+  const chosen = inJugfile ?? frames.find((m) => !m[1]!.includes('/node_modules/') && !m[1]!.includes('/jug/dist/'));
+  if (chosen === undefined) return undefined;
+  return `${relative(process.cwd(), chosen[1]!) || basename(chosen[1]!)}:${chosen[2]}:${chosen[3]}`;
+}
+
+/** Message of an import failure with the file:line where it happened. */
+function formatLoadError(e: unknown, path: string): string {
+  if (!(e instanceof Error)) return String(e);
+  // esbuild (through tsx) reports syntax errors as "file:line:col: ERROR: message".
+  const esbuild = /([^\s:]+\.[cm]?[jt]sx?):(\d+):(\d+): ERROR: (.*)/.exec(e.message);
+  if (esbuild !== null) {
+    return `${esbuild[4]}\n  at ${relative(process.cwd(), esbuild[1]!)}:${esbuild[2]}:${esbuild[3]}`;
+  }
+  // V8 syntax errors in plain JavaScript put "file:line" first in the stack.
+  const v8Syntax = e instanceof SyntaxError ? /^(\/[^\s:]+|file:\/\/\S+?):(\d+)\n/.exec(e.stack ?? '') : null;
+  if (v8Syntax !== null) {
+    const file = v8Syntax[1]!.replace(/^file:\/\//, '');
+    return `SyntaxError: ${e.message}\n  at ${relative(process.cwd(), file)}:${v8Syntax[2]}`;
+  }
+  const at = userFrame(e, path);
+  const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+  return `${name}${describeError(e)}` + (at === undefined ? '' : `\n  at ${at}`);
+}

@@ -1,0 +1,92 @@
+/**
+ * Process-wide (per thread) state of the jug library: the tasks a jugfile declared, the task
+ * functions by name, and the active store.
+ *
+ * It lives on `globalThis` under a `Symbol.for` key so that every copy of the library loaded in
+ * one thread (the CLI's `dist/`, a jugfile importing `jug` through another path, tests importing
+ * `src/`) shares one registry instead of silently splitting the graph.
+ */
+import { TaskDefinitionError } from './errors.js';
+import type { Store } from './store/store.js';
+
+/** Anything jug can run as a task function. */
+export type TaskFunction = (...args: never[]) => unknown;
+
+/** A task as the registry sees it (the concrete class lives in task.ts). */
+export interface RegisteredTask {
+  readonly name: string;
+  hash(): string;
+}
+
+interface FunctionEntry {
+  readonly fn: TaskFunction;
+  /** `file:line` where the function was first turned into a task, for duplicate-name errors. */
+  readonly where: string;
+}
+
+interface Registry {
+  /** Every Task constructed since the last `beginLoad()`, in construction order. */
+  tasks: RegisteredTask[];
+  /** Task name → function. */
+  functions: Map<string, FunctionEntry>;
+  /** Function → task name (names are stable for a function object). */
+  names: WeakMap<TaskFunction, string>;
+  /** The store `value()` reads from; set by `init()`, `setJugdir()` and the CLI. */
+  store: Store | undefined;
+  /** True while the CLI runs (see `isJugRunning()`). */
+  cliRunning: boolean;
+  /** Set while a task function runs in this thread: creating tasks then is an error. */
+  runningTask: string | undefined;
+}
+
+const KEY = Symbol.for('jug.registry.v1');
+
+/** The registry of this thread. */
+export function registry(): Registry {
+  const g = globalThis as typeof globalThis & { [KEY]?: Registry };
+  let r = g[KEY];
+  if (r === undefined) {
+    r = {
+      tasks: [],
+      functions: new Map(),
+      names: new WeakMap(),
+      store: undefined,
+      cliRunning: false,
+      runningTask: undefined,
+    };
+    g[KEY] = r;
+  }
+  return r;
+}
+
+/** Forget the tasks and function names of a previous load (a fresh jugfile import follows). */
+export function beginLoad(): void {
+  const r = registry();
+  r.tasks = [];
+  r.functions = new Map();
+  r.names = new WeakMap();
+}
+
+/** Records `fn` under `name`; a different function already holding the name is an error. */
+export function registerFunction(name: string, fn: TaskFunction, where: string): void {
+  const r = registry();
+  const existing = r.functions.get(name);
+  if (existing !== undefined && existing.fn !== fn) {
+    throw new TaskDefinitionError(
+      `Two different functions are both named '${name}' (${existing.where} and ${where}). ` +
+        `Task names must be unique: rename one of them or pass { name: '...' } to TaskGenerator.`,
+    );
+  }
+  if (existing === undefined) r.functions.set(name, { fn, where });
+  r.names.set(fn, name);
+}
+
+/** The task name registered for `fn`, if any. */
+export function nameOfFunction(fn: TaskFunction): string | undefined {
+  return registry().names.get(fn);
+}
+
+/** The function registered under a task name, if any. */
+export function functionByName(name: string): TaskFunction | undefined {
+  return registry().functions.get(name)?.fn;
+}

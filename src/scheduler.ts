@@ -1,0 +1,274 @@
+/**
+ * The scheduler: runs a task graph through an Executor, dependencies first, sharing the work with
+ * any other process or thread on the same store through its locks. It is the one loop behind
+ * `jug execute`, serial or threaded; only the Executor differs (in-process, or a worker pool).
+ *
+ * - Tasks already stored are Loaded from one listing of the store.
+ * - Ready tasks (dependencies finished) are dispatched in graph order, up to `executor.slots`
+ *   at once.
+ * - A task whose lock another process holds is set aside (LockedElsewhere) and polled with
+ *   back-off: when its result appears it is Loaded, when its lock vanishes it is tried again.
+ * - When nothing is runnable and only tasks held elsewhere remain, the scheduler waits with
+ *   exponential back-off (capped at `waitCycleTime`) and gives up after `nrWaitCycles` waits that
+ *   saw no progress.
+ */
+import { withDependencies, type TaskGraph } from './graph.js';
+import type { TaskOutcome } from './execute-task.js';
+import { StatusTable, TaskState, isFinished } from './status-table.js';
+import type { Store } from './store/store.js';
+import type { Task } from './task.js';
+
+/** Runs single tasks for the scheduler: in this thread, or in a worker pool. */
+export interface Executor {
+  /** How many tasks may run at once. */
+  readonly slots: number;
+  /** Runs task `index` of the graph; resolves with its outcome (never rejects for task errors). */
+  run(index: number, task: Task): Promise<TaskOutcome>;
+}
+
+/** A failed task, as reported at the end of a run. */
+export interface Failure {
+  readonly index: number;
+  readonly task: Task;
+  readonly outcome: Extract<TaskOutcome, { kind: 'failed' }>;
+}
+
+/** Events the scheduler reports while it runs (for progress displays and logs). */
+export type SchedulerEvent =
+  | { readonly type: 'start'; readonly index: number; readonly task: Task }
+  | { readonly type: 'done'; readonly index: number; readonly task: Task; readonly outcome: TaskOutcome }
+  | { readonly type: 'waiting'; readonly ms: number; readonly blocked: number };
+
+/** Options of {@link runGraph}. */
+export interface SchedulerOptions {
+  /** Continue with independent tasks after a failure. @default false */
+  keepGoing?: boolean;
+  /** Only run tasks whose name matches (and what they depend on). @default all tasks */
+  target?: (name: string) => boolean;
+  /** Longest back-off between two polls for tasks held elsewhere, in seconds. @default 12 */
+  waitCycleTime?: number;
+  /** Give up after this many consecutive polls without progress. @default 150 */
+  nrWaitCycles?: number;
+  /** First back-off interval in milliseconds. @default 50 */
+  initialWaitMs?: number;
+  /** Aborting stops dispatching; running tasks finish. */
+  signal?: AbortSignal;
+  /** Progress callback. */
+  onEvent?: (event: SchedulerEvent) => void;
+}
+
+/** How a run ended. */
+export interface RunResult {
+  /** Task states at the end (indices as in the graph). */
+  readonly table: StatusTable;
+  readonly failures: readonly Failure[];
+  /** Tasks still held by other processes when this one gave up waiting. */
+  readonly gaveUpOn: readonly number[];
+  /** Tasks not run because a dependency failed (or the run stopped early). */
+  readonly notRun: readonly number[];
+  /** True when the signal stopped the run. */
+  readonly aborted: boolean;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** Runs every selected task of `graph` whose result is not in `store`. */
+export async function runGraph(
+  graph: TaskGraph,
+  store: Store,
+  executor: Executor,
+  options: SchedulerOptions = {},
+): Promise<RunResult> {
+  const { tasks, deps, dependants } = graph;
+  const keepGoing = options.keepGoing ?? false;
+  const maxWaitMs = Math.max(0, (options.waitCycleTime ?? 12) * 1000);
+  const nrWaitCycles = options.nrWaitCycles ?? 150;
+  const initialWaitMs = Math.min(options.initialWaitMs ?? 50, maxWaitMs);
+  const signal = options.signal;
+  const emit = options.onEvent ?? (() => {});
+
+  const table = new StatusTable(tasks.length);
+  const selected = options.target
+    ? withDependencies(graph, tasks.flatMap((t, i) => (options.target!(t.name) ? [i] : [])))
+    : undefined;
+
+  // One listing of the store tells what is already done.
+  const stored = await store.list();
+  const missingDeps = new Int32Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) {
+    if (selected !== undefined && !selected.has(i)) table.set(i, TaskState.Excluded);
+    else if (stored.has(tasks[i]!.hash())) table.set(i, TaskState.Loaded);
+  }
+  const ready: number[] = [];
+  for (let i = 0; i < tasks.length; i++) {
+    let missing = 0;
+    for (const d of deps[i]!) if (!isFinished(table.get(d))) missing++;
+    missingDeps[i] = missing;
+    if (missing === 0 && table.get(i) === TaskState.Waiting) {
+      table.set(i, TaskState.Ready);
+      ready.push(i);
+    }
+  }
+  let readyHead = 0;
+
+  const failures: Failure[] = [];
+  const heldElsewhere = new Set<number>();
+  let stopping = false;
+  let inFlight = 0;
+  const completed: { index: number; outcome: TaskOutcome }[] = [];
+  let wake: (() => void) | undefined;
+
+  const finish = (i: number, state: TaskState): void => {
+    table.set(i, state);
+    for (const j of dependants[i]!) {
+      if (--missingDeps[j]! === 0 && table.get(j) === TaskState.Waiting) {
+        table.set(j, TaskState.Ready);
+        ready.push(j);
+      }
+    }
+  };
+
+  const dispatch = (i: number): void => {
+    const task = tasks[i]!;
+    table.set(i, TaskState.Running);
+    inFlight++;
+    emit({ type: 'start', index: i, task });
+    executor.run(i, task).then(
+      (outcome) => {
+        completed.push({ index: i, outcome });
+        wake?.();
+      },
+      (err: unknown) => {
+        // Executors report task errors as outcomes; a rejection is a runner fault.
+        const e = err instanceof Error ? err : new Error(String(err));
+        completed.push({
+          index: i,
+          outcome: {
+            kind: 'failed',
+            keptFailed: false,
+            error: { name: e.name, message: e.message, stack: e.stack ?? e.message, internal: true },
+          },
+        });
+        wake?.();
+      },
+    );
+  };
+
+  const settle = ({ index: i, outcome }: { index: number; outcome: TaskOutcome }): void => {
+    inFlight--;
+    const task = tasks[i]!;
+    switch (outcome.kind) {
+      case 'executed':
+        finish(i, TaskState.Executed);
+        break;
+      case 'loaded':
+        finish(i, TaskState.Loaded);
+        break;
+      case 'locked':
+        table.set(i, TaskState.LockedElsewhere);
+        heldElsewhere.add(i);
+        break;
+      case 'failed':
+        table.set(i, TaskState.Failed);
+        failures.push({ index: i, task, outcome });
+        if (!keepGoing) stopping = true;
+        break;
+    }
+    emit({ type: 'done', index: i, task, outcome });
+  };
+
+  /** Re-checks tasks held elsewhere; true if any of them changed state. */
+  const poll = async (): Promise<boolean> => {
+    let progress = false;
+    for (const i of [...heldElsewhere]) {
+      const hash = tasks[i]!.hash();
+      if (await store.has(hash)) {
+        heldElsewhere.delete(i);
+        finish(i, TaskState.Loaded);
+        progress = true;
+      } else if (!(await store.lock(hash).isLocked())) {
+        // Its holder gave up or failed without --keep-failed: try it ourselves.
+        heldElsewhere.delete(i);
+        table.set(i, TaskState.Ready);
+        ready.push(i);
+        progress = true;
+      }
+    }
+    return progress;
+  };
+
+  let waitMs = initialWaitMs;
+  let fruitlessWaits = 0;
+  let nextPollAt = Date.now() + waitMs;
+  let gaveUp = false;
+
+  for (;;) {
+    if (signal?.aborted) stopping = true;
+    while (completed.length > 0) settle(completed.shift()!);
+    while (!stopping && inFlight < executor.slots && readyHead < ready.length) {
+      const i = ready[readyHead++]!;
+      if (table.get(i) === TaskState.Ready) dispatch(i);
+    }
+    if (readyHead > 1024 && readyHead * 2 > ready.length) {
+      ready.splice(0, readyHead);
+      readyHead = 0;
+    }
+    if (inFlight > 0) {
+      // While our own tasks run, still notice tasks finished elsewhere (not too often).
+      if (heldElsewhere.size > 0 && Date.now() >= nextPollAt) {
+        if (await poll()) waitMs = initialWaitMs;
+        nextPollAt = Date.now() + waitMs;
+        continue;
+      }
+      if (completed.length === 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (completed.length > 0) resolve();
+        });
+        wake = undefined;
+      }
+      continue;
+    }
+    if (stopping || heldElsewhere.size === 0) break;
+    if (readyHead < ready.length) continue;
+    // Idle: only tasks held by other processes (or waiting on them) remain.
+    if (fruitlessWaits >= nrWaitCycles) {
+      gaveUp = true;
+      break;
+    }
+    emit({ type: 'waiting', ms: waitMs, blocked: heldElsewhere.size });
+    await sleep(waitMs, signal);
+    if (signal?.aborted) continue;
+    if (await poll()) {
+      fruitlessWaits = 0;
+      waitMs = initialWaitMs;
+    } else {
+      fruitlessWaits++;
+      waitMs = Math.min(maxWaitMs, Math.max(1, Math.round(waitMs * 1.5)));
+    }
+    nextPollAt = Date.now() + waitMs;
+  }
+
+  const notRun: number[] = [];
+  for (let i = 0; i < tasks.length; i++) {
+    const s = table.get(i);
+    if (s === TaskState.Waiting || s === TaskState.Ready) notRun.push(i);
+  }
+  return {
+    table,
+    failures,
+    gaveUpOn: gaveUp ? [...heldElsewhere] : [],
+    notRun,
+    aborted: signal?.aborted ?? false,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Result framing (docs/store-format.md). Like Jug, a one-byte format prefix then the payload;
+ * unlike Jug, a length and CRC-32 so that a truncated, empty or damaged file is detected instead
+ * of being read as a value:
+ *
+ *   offset 0      prefix  'V' = V8 structured-clone payload, stored as is
+ *                         'Z' = V8 structured-clone payload, zlib-deflated
+ *   offset 1..8   payload length in bytes, uint64 little-endian
+ *   offset 9..12  CRC-32 of the payload bytes as written, uint32 little-endian
+ *   offset 13..   payload
+ *
+ * The payload is `v8.serialize(value)`: it holds anything structured clone can (nested objects,
+ * arrays, Map, Set, Date, BigInt, typed arrays, Buffers, undefined, Error objects).
+ */
+import v8 from 'node:v8';
+import zlib from 'node:zlib';
+import { CorruptResultError, StoreError, describeError } from '../errors.js';
+
+export const PREFIX_RAW = 0x56; // 'V'
+export const PREFIX_ZLIB = 0x5a; // 'Z'
+export const HEADER_BYTES = 13;
+
+/** Below this many bytes compression is not attempted. */
+const MIN_COMPRESS = 256;
+/** Bytes sampled to decide whether compressing pays. */
+const SAMPLE = 64 * 1024;
+
+const crc32: (data: Uint8Array) => number =
+  typeof (zlib as { crc32?: unknown }).crc32 === 'function'
+    ? (data) => (zlib as unknown as { crc32: (d: Uint8Array) => number }).crc32(data)
+    : crc32Js;
+
+let table: Uint32Array | undefined;
+function crc32Js(data: Uint8Array): number {
+  if (table === undefined) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Whether deflating `raw` is worth it: tried on a sample, kept if it saves at least 10%. */
+function compressionPays(raw: Buffer): boolean {
+  if (raw.length < MIN_COMPRESS) return false;
+  const sample = raw.length > SAMPLE ? raw.subarray(0, SAMPLE) : raw;
+  const packed = zlib.deflateSync(sample, { level: 1 });
+  return packed.length < sample.length * 0.9;
+}
+
+/**
+ * Encodes a result into the framed bytes written to the store. Throws a StoreError naming the
+ * task when the value cannot be stored (functions, symbols, WeakMaps, ...).
+ */
+export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer {
+  let raw: Buffer;
+  try {
+    raw = v8.serialize(value);
+  } catch (e) {
+    throw new StoreError(
+      `The result of task '${taskName}' cannot be stored: ${describeError(e)} ` +
+        `Results must be structured-clonable data (objects, arrays, Map, Set, Date, BigInt, typed arrays, Buffers); ` +
+        `functions, symbols and class-specific behaviour are not kept.`,
+    );
+  }
+  let prefix = PREFIX_RAW;
+  let payload = raw;
+  if (compressionPays(raw)) {
+    payload = zlib.deflateSync(raw, { level: 6 });
+    prefix = PREFIX_ZLIB;
+  }
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header[0] = prefix;
+  header.writeBigUInt64LE(BigInt(payload.length), 1);
+  header.writeUInt32LE(crc32(payload), 9);
+  return Buffer.concat([header, payload]);
+}
+
+/**
+ * Decodes framed bytes. Any damage (wrong prefix, wrong length, checksum mismatch, undecodable
+ * payload) raises CorruptResultError with `where` in the message — never a wrong value.
+ */
+export function decodeResult(bytes: Uint8Array, where: string): unknown {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const corrupt = (why: string): CorruptResultError =>
+    new CorruptResultError(`Corrupt result ${where}: ${why}.`, where);
+  if (buf.length === 0) throw corrupt('the file is empty');
+  if (buf.length < HEADER_BYTES) throw corrupt(`the file is truncated (${buf.length} bytes)`);
+  const prefix = buf[0];
+  if (prefix !== PREFIX_RAW && prefix !== PREFIX_ZLIB) {
+    throw corrupt(`unknown format prefix 0x${prefix!.toString(16).padStart(2, '0')}`);
+  }
+  const length = buf.readBigUInt64LE(1);
+  if (length !== BigInt(buf.length - HEADER_BYTES)) {
+    throw corrupt(`the header says ${length} payload bytes but the file holds ${buf.length - HEADER_BYTES}`);
+  }
+  const payload = buf.subarray(HEADER_BYTES);
+  if (crc32(payload) !== buf.readUInt32LE(9)) throw corrupt('checksum mismatch');
+  try {
+    const raw = prefix === PREFIX_ZLIB ? zlib.inflateSync(payload) : payload;
+    return v8.deserialize(raw);
+  } catch (e) {
+    throw corrupt(`the payload does not decode (${describeError(e)})`);
+  }
+}

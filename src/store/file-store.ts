@@ -1,0 +1,361 @@
+/**
+ * The file store: Python Jug's on-disk layout (docs/store-format.md), so a jugdir can be shared by
+ * any number of processes and hosts over a shared filesystem.
+ *
+ *   <jugdir>/<h[0:2]>/<h[2:]>     result of the task with hash h (framing in encode.ts)
+ *   <jugdir>/locks/<h>.lock       lock, created with O_EXCL; mtime = 1 s after the epoch = failed
+ *   <jugdir>/tempfiles/<random>   in-flight writes, fsynced then renamed into place
+ *
+ * Directories are created lazily: read-only commands create nothing.
+ */
+import fs from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { NotComputedError, StoreError, describeError } from '../errors.js';
+import { decodeResult, encodeResult } from './encode.js';
+import type { Lock, LockInfo, Store } from './store.js';
+
+/** mtime (seconds) that marks a lock as failed, as in Python Jug. */
+export const FAILED_MTIME = 1;
+
+const HASH_RE = /^[0-9a-f]{40}$/;
+const SHARD_RE = /^[0-9a-f]{2}$/;
+const REST_RE = /^[0-9a-f]{38}$/;
+
+/** Options of {@link FileStore}. */
+export interface FileStoreOptions {
+  /**
+   * fsync each result and its directory before reporting it stored (durable across power loss).
+   * @default true
+   */
+  fsync?: boolean;
+}
+
+function isCode(e: unknown, ...codes: string[]): boolean {
+  return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
+}
+
+function checkHash(hash: string): void {
+  if (!HASH_RE.test(hash)) throw new StoreError(`Invalid task hash '${hash}': expected 40 lowercase hex characters.`);
+}
+
+/** Jug's file store. */
+export class FileStore implements Store {
+  readonly location: string;
+  readonly #fsync: boolean;
+  #madeDirs = new Set<string>();
+
+  constructor(jugdir: string, options: FileStoreOptions = {}) {
+    this.location = jugdir.replace(/\/+$/, '') || '/';
+    this.#fsync = options.fsync ?? true;
+  }
+
+  /** Path of the result file for `hash`. */
+  resultPath(hash: string): string {
+    return join(this.location, hash.slice(0, 2), hash.slice(2));
+  }
+
+  /** Path of the lock file for `hash`. */
+  lockPath(hash: string): string {
+    return join(this.location, 'locks', `${hash}.lock`);
+  }
+
+  #ensureDir(dir: string): void {
+    if (this.#madeDirs.has(dir)) return;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw this.#fsError(e, `create directory ${dir}`);
+    }
+    this.#madeDirs.add(dir);
+  }
+
+  #fsError(e: unknown, what: string): StoreError {
+    const code = (e as NodeJS.ErrnoException).code;
+    let hint = '';
+    if (code === 'ENOTDIR' || code === 'EEXIST') hint = ` Is the jugdir '${this.location}' (or a parent) a file? Use --jugdir to choose another.`;
+    else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') hint = ` Check the permissions of '${this.location}'.`;
+    else if (code === 'ENOSPC' || code === 'EDQUOT') hint = ' The disk is full: free space and run again; nothing was lost.';
+    return new StoreError(`Could not ${what}: ${describeError(e)}.${hint}`);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    return fs.existsSync(this.resultPath(hash));
+  }
+
+  async load(hash: string, taskName?: string): Promise<unknown> {
+    const path = this.resultPath(hash);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path);
+    } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) {
+        const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
+        throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`);
+      }
+      throw this.#fsError(e, `read ${path}`);
+    }
+    const who = taskName === undefined ? '' : ` of task '${taskName}'`;
+    return decodeResult(bytes, `${who} at ${path}`.trimStart());
+  }
+
+  async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
+    checkHash(hash);
+    const bytes = encodeResult(value, taskName);
+    const tmpDir = join(this.location, 'tempfiles');
+    const finalDir = join(this.location, hash.slice(0, 2));
+    this.#ensureDir(tmpDir);
+    this.#ensureDir(finalDir);
+    const tmp = join(tmpDir, randomBytes(12).toString('hex'));
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(tmp, 'wx', 0o644);
+      let off = 0;
+      while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+      if (this.#fsync) fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fd = undefined;
+      fs.renameSync(tmp, this.resultPath(hash));
+    } catch (e) {
+      if (fd !== undefined) fs.closeSync(fd);
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // the temp file may not exist; nothing else to undo
+      }
+      throw this.#fsError(e, `write the result${taskName ? ` of task '${taskName}'` : ''} to ${this.resultPath(hash)}`);
+    }
+    if (this.#fsync) fsyncDir(finalDir);
+  }
+
+  async remove(hash: string): Promise<boolean> {
+    try {
+      fs.unlinkSync(this.resultPath(hash));
+      return true;
+    } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) return false;
+      throw this.#fsError(e, `remove ${this.resultPath(hash)}`);
+    }
+  }
+
+  async list(): Promise<Set<string>> {
+    const out = new Set<string>();
+    let shards: string[];
+    try {
+      shards = fs.readdirSync(this.location);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return out;
+      throw this.#fsError(e, `list ${this.location}`);
+    }
+    for (const shard of shards) {
+      if (!SHARD_RE.test(shard)) continue;
+      let names: string[];
+      try {
+        names = fs.readdirSync(join(this.location, shard));
+      } catch (e) {
+        if (isCode(e, 'ENOENT', 'ENOTDIR')) continue;
+        throw this.#fsError(e, `list ${join(this.location, shard)}`);
+      }
+      for (const name of names) if (REST_RE.test(name)) out.add(shard + name);
+    }
+    return out;
+  }
+
+  async listLocks(): Promise<Map<string, LockInfo>> {
+    const out = new Map<string, LockInfo>();
+    const dir = join(this.location, 'locks');
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) return out;
+      throw this.#fsError(e, `list ${dir}`);
+    }
+    for (const name of names) {
+      if (!name.endsWith('.lock')) continue;
+      const hash = name.slice(0, -5);
+      if (!HASH_RE.test(hash)) continue;
+      try {
+        const st = fs.statSync(join(dir, name));
+        out.set(hash, { failed: Math.floor(st.mtimeMs / 1000) === FAILED_MTIME });
+      } catch (e) {
+        if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
+      }
+    }
+    return out;
+  }
+
+  lock(hash: string): Lock {
+    checkHash(hash);
+    return new FileLock(hash, this.lockPath(hash), () => this.#ensureDir(join(this.location, 'locks')), (e, w) =>
+      this.#fsError(e, w),
+    );
+  }
+
+  async close(): Promise<void> {}
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+const HOST = hostname();
+
+/** Jug's lock file text: `PID <pid> on HOSTNAME <host>` and the creation time. */
+export function lockContent(pid = process.pid, host = HOST, now = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())} (${p(now.getHours())}h${p(now.getMinutes())}.${p(now.getSeconds())})`;
+  return `PID ${pid} on HOSTNAME ${host}\nLock created on ${stamp}\n`;
+}
+
+/** Parses the owner out of lock text; undefined if it is not in Jug's format. */
+export function parseLockOwner(text: string): { pid: number; host: string } | undefined {
+  const m = /^PID (\d+) on HOSTNAME (\S+)/.exec(text);
+  return m === null ? undefined : { pid: Number(m[1]), host: m[2]! };
+}
+
+/** Whether a process with this pid exists on this host. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return isCode(e, 'EPERM');
+  }
+}
+
+/** How long a `.reclaim` marker may exist before it is itself considered abandoned. */
+const RECLAIM_MARKER_TTL_MS = 10_000;
+
+class FileLock implements Lock {
+  #held = false;
+
+  constructor(
+    readonly hash: string,
+    readonly path: string,
+    private readonly ensureDir: () => void,
+    private readonly fsError: (e: unknown, what: string) => StoreError,
+  ) {}
+
+  async get(): Promise<boolean> {
+    if (this.#held) return true;
+    this.ensureDir();
+    if (this.#create()) return true;
+    // Held by someone. A lock of a dead process on this host is reclaimed, once, race-free.
+    if (this.#reclaimIfDead()) return this.#create();
+    return false;
+  }
+
+  /** O_EXCL create; true if we made the file. */
+  #create(): boolean {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'wx', 0o644);
+    } catch (e) {
+      if (isCode(e, 'EEXIST')) return false;
+      throw this.fsError(e, `create lock ${this.path}`);
+    }
+    try {
+      fs.writeSync(fd, lockContent());
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.#held = true;
+    return true;
+  }
+
+  /**
+   * Removes the lock if its owner is a dead process on this host. Only the caller that creates
+   * the `<lock>.reclaim` marker (O_EXCL) may delete, and it re-reads the lock under the marker, so
+   * two reclaimers never delete a lock a third process has just taken.
+   */
+  #reclaimIfDead(): boolean {
+    if (!this.#ownerIsDead()) return false;
+    const marker = `${this.path}.reclaim`;
+    let fd: number;
+    try {
+      fd = fs.openSync(marker, 'wx', 0o644);
+    } catch (e) {
+      if (!isCode(e, 'EEXIST')) return false;
+      try {
+        // A marker left by a reclaimer that died: remove it, then let a later attempt retry.
+        if (Date.now() - fs.statSync(marker).mtimeMs > RECLAIM_MARKER_TTL_MS) fs.unlinkSync(marker);
+      } catch {
+        // gone already
+      }
+      return false;
+    }
+    fs.closeSync(fd);
+    try {
+      if (!this.#ownerIsDead()) return false;
+      fs.unlinkSync(this.path);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      try {
+        fs.unlinkSync(marker);
+      } catch {
+        // already removed
+      }
+    }
+  }
+
+  #ownerIsDead(): boolean {
+    let text: string;
+    let failed: boolean;
+    try {
+      text = fs.readFileSync(this.path, 'utf8');
+      failed = Math.floor(fs.statSync(this.path).mtimeMs / 1000) === FAILED_MTIME;
+    } catch {
+      return false;
+    }
+    if (failed) return false; // failure markers stay until `jug cleanup`
+    const owner = parseLockOwner(text);
+    if (owner === undefined || owner.host !== HOST) return false;
+    return owner.pid !== process.pid && !processAlive(owner.pid);
+  }
+
+  async release(): Promise<void> {
+    if (!this.#held) return;
+    this.#held = false;
+    try {
+      fs.unlinkSync(this.path);
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw this.fsError(e, `remove lock ${this.path}`);
+    }
+  }
+
+  async fail(): Promise<boolean> {
+    if (!this.#held) return false;
+    try {
+      fs.utimesSync(this.path, FAILED_MTIME, FAILED_MTIME);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return false;
+      throw this.fsError(e, `mark lock ${this.path} failed`);
+    }
+    return true;
+  }
+
+  /** Whether a live owner (or a failure marker) holds the lock; a dead owner's lock counts as free. */
+  async isLocked(): Promise<boolean> {
+    return fs.existsSync(this.path) && !this.#ownerIsDead();
+  }
+
+  async isFailed(): Promise<boolean> {
+    try {
+      return Math.floor(fs.statSync(this.path).mtimeMs / 1000) === FAILED_MTIME;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * In-memory store for tests and scripts: same semantics as the file store (results go through
+ * the same encoding, so unstorable values fail the same way), no persistence, one process.
+ */
+import { NotComputedError } from '../errors.js';
+import { decodeResult, encodeResult } from './encode.js';
+import type { Lock, LockInfo, Store } from './store.js';
+
+/** A store kept in memory; useful in tests. */
+export class MemoryStore implements Store {
+  readonly location = ':memory:';
+  readonly results = new Map<string, Buffer>();
+  readonly locks = new Map<string, LockInfo>();
+
+  async has(hash: string): Promise<boolean> {
+    return this.results.has(hash);
+  }
+
+  async load(hash: string, taskName?: string): Promise<unknown> {
+    const bytes = this.results.get(hash);
+    const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
+    if (bytes === undefined) throw new NotComputedError(`The result of ${who} is not in the store: run it first.`);
+    return decodeResult(bytes, `of ${who} in memory`);
+  }
+
+  async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
+    this.results.set(hash, encodeResult(value, taskName));
+  }
+
+  async remove(hash: string): Promise<boolean> {
+    return this.results.delete(hash);
+  }
+
+  async list(): Promise<Set<string>> {
+    return new Set(this.results.keys());
+  }
+
+  async listLocks(): Promise<Map<string, LockInfo>> {
+    return new Map(this.locks);
+  }
+
+  lock(hash: string): Lock {
+    const locks = this.locks;
+    let held = false;
+    return {
+      hash,
+      async get() {
+        if (held) return true;
+        if (locks.has(hash)) return false;
+        locks.set(hash, { failed: false });
+        held = true;
+        return true;
+      },
+      async release() {
+        if (!held) return;
+        held = false;
+        locks.delete(hash);
+      },
+      async fail() {
+        if (!held) return false;
+        locks.set(hash, { failed: true });
+        return true;
+      },
+      async isLocked() {
+        return locks.has(hash);
+      },
+      async isFailed() {
+        return locks.get(hash)?.failed === true;
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}

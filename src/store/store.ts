@@ -1,0 +1,57 @@
+/**
+ * The store interface. Nothing outside `src/store/` knows how results and locks are laid out;
+ * everything goes through these methods. Keys are 40-hex task hashes.
+ *
+ * Methods are async so that network stores (Redis) fit; the file store does its work with
+ * synchronous system calls inside them, which measured ~3× faster than fs/promises.
+ */
+
+/** State of one lock as seen in a listing. */
+export interface LockInfo {
+  /** Marked failed (`--keep-failed`): the task failed and is kept out of runs until cleaned up. */
+  readonly failed: boolean;
+}
+
+/** A lock on one task, shared by every process and thread using the store. */
+export interface Lock {
+  /** Task hash this lock guards. */
+  readonly hash: string;
+  /**
+   * Tries to take the lock, without waiting. True if this caller now holds it. A lock left by a
+   * dead process on this host is reclaimed (race-free) rather than reported held.
+   */
+  get(): Promise<boolean>;
+  /** Releases the lock if held by this caller. */
+  release(): Promise<void>;
+  /** Marks the held lock as failed (it then stays until cleaned up). False if not locked. */
+  fail(): Promise<boolean>;
+  /** Whether a live owner holds the lock (running or failed); a lock left by a dead process on this host does not count. */
+  isLocked(): Promise<boolean>;
+  /** Whether the lock exists and is marked failed. */
+  isFailed(): Promise<boolean>;
+}
+
+/** Where results live. */
+export interface Store {
+  /** Human-readable location, e.g. the jugdir path. */
+  readonly location: string;
+  /** Whether a result is stored under `hash`. */
+  has(hash: string): Promise<boolean>;
+  /**
+   * Reads the result stored under `hash`. Throws NotComputedError if absent, CorruptResultError
+   * if it does not decode. `taskName` only improves messages.
+   */
+  load(hash: string, taskName?: string): Promise<unknown>;
+  /** Stores `value` under `hash` atomically (readers see the old state or the whole new one). */
+  dump(hash: string, value: unknown, taskName?: string): Promise<void>;
+  /** Removes the result under `hash`; true if there was one. */
+  remove(hash: string): Promise<boolean>;
+  /** Every stored hash, in one listing. */
+  list(): Promise<Set<string>>;
+  /** Every lock, in one listing. */
+  listLocks(): Promise<Map<string, LockInfo>>;
+  /** The lock object for `hash` (not taken until `get()`). */
+  lock(hash: string): Lock;
+  /** Releases resources (connections). */
+  close(): Promise<void>;
+}

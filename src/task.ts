@@ -1,0 +1,306 @@
+/**
+ * The lazy task graph: Task, Tasklet, TaskGenerator, iterateTask.
+ *
+ * Nothing runs when a task is declared; `jug execute` runs it later, possibly in another thread or
+ * process. A task's identity is its hash (name + arguments, see hash.ts), computed when it is
+ * declared so that an unhashable argument fails at the line that declared the task.
+ */
+import { TaskDefinitionError } from './errors.js';
+import { hashDerived, hashTask, taskRef, type TaskRef } from './hash.js';
+import { deriveTaskName, userCallSite } from './naming.js';
+import { nameOfFunction, registerFunction, registry, type TaskFunction } from './registry.js';
+
+declare const resultType: unique symbol;
+
+/** Anything that stands for a value computed by jug: a Task or a Tasklet. */
+export interface TaskLike<T = unknown> extends TaskRef {
+  /** Phantom field carrying the result type; never present at run time. */
+  readonly [resultType]?: T;
+  /** 40-hex identity of this node. */
+  hash(): string;
+  /** The Task whose stored result this node reads (itself for a Task). */
+  readonly base: Task;
+}
+
+/** A value, or a lazy stand-in for it: what a TaskGenerator accepts wherever its function takes `T`. */
+export type Lazy<T> = T | TaskLike<T> | LazyContainer<T>;
+
+type LazyContainer<T> = T extends readonly unknown[]
+  ? { [K in keyof T]: Lazy<T[K]> }
+  : T extends Map<infer K, infer V>
+    ? Map<K, Lazy<V>>
+    : T extends Set<infer V>
+      ? Set<Lazy<V>>
+      : T extends (...args: never[]) => unknown
+        ? never
+        : T extends Date | ArrayBufferView | ArrayBuffer
+          ? never
+          : T extends object
+            ? { [K in keyof T]: Lazy<T[K]> }
+            : never;
+
+/** Arguments of a function, each allowed to be lazy. */
+export type LazyArgs<A extends readonly unknown[]> = { [K in keyof A]: Lazy<A[K]> };
+
+/** Key type usable with `.get()` on a task whose result is `T`. */
+export type KeyOf<T> = T extends Map<infer K, unknown> ? K : T extends readonly unknown[] ? number : keyof T;
+
+/** Type of `.get(key)` on a value of type `T`. */
+export type ValueAt<T, K> =
+  T extends Map<unknown, infer V>
+    ? V | undefined
+    : T extends readonly unknown[]
+      ? K extends keyof T
+        ? T[K]
+        : T[number] | undefined
+      : K extends keyof T
+        ? T[K]
+        : unknown;
+
+const kTask = Symbol.for('jug.Task');
+const kTasklet = Symbol.for('jug.Tasklet');
+
+/** Common part of Task and Tasklet: indexing with `.get()`. */
+abstract class TaskNode<T> implements TaskLike<T> {
+  declare readonly [resultType]?: T;
+  abstract hash(): string;
+  abstract readonly base: Task;
+
+  [taskRef](): string {
+    return this.hash();
+  }
+
+  /**
+   * A Tasklet standing for `value(this)[key]` (for a Map result, `.get(key)`). Tasklets are never
+   * stored: they are computed from the base task's stored result whenever needed. Chainable:
+   * `t.get('stats').get(0)`. The key may itself be a Task.
+   */
+  get<K extends KeyOf<T>>(key: K | TaskLike<K>): Tasklet<ValueAt<T, K>> {
+    return new Tasklet<ValueAt<T, K>>(this, key);
+  }
+}
+
+/**
+ * A lazy call `fn(...args)`. Declaring it records it in the current jugfile's graph; `jug execute`
+ * runs it once its dependencies (the Tasks among its arguments) are computed, and stores the
+ * result under the task's hash.
+ *
+ * A Task is deliberately not a Promise: use `await value(task)` to get its result.
+ */
+export class Task<T = unknown> extends TaskNode<T> {
+  /** `<module>.<function>`, e.g. `primes.isPrime`. */
+  readonly name: string;
+  /** The function this task calls. */
+  readonly fn: TaskFunction;
+  /** The arguments as declared (may contain Tasks, Tasklets and containers of them). */
+  readonly args: readonly unknown[];
+  readonly #hash: string;
+
+  /**
+   * Declares the task `fn(...args)`. `fn` must be a named function (its name makes the task's
+   * name). Prefer {@link TaskGenerator}, which types the arguments.
+   */
+  constructor(fn: (...args: never[]) => T | Promise<T>, ...args: unknown[]) {
+    super();
+    if (typeof fn !== 'function') {
+      throw new TaskDefinitionError(`new Task(fn, ...args): fn must be a function, got ${typeof fn}.`);
+    }
+    const r = registry();
+    if (r.runningTask !== undefined) {
+      throw new TaskDefinitionError(
+        `Creating tasks while a task is running is not supported (task '${r.runningTask}' tried to create one). ` +
+          `Declare every task at the top level of the jugfile.`,
+      );
+    }
+    const f = fn as TaskFunction;
+    const generatorName = (fn as Partial<TaskRef>)[taskRef];
+    let name = typeof generatorName === 'function' ? generatorName.call(fn) : nameOfFunction(f);
+    if (name === undefined) {
+      const site = userCallSite();
+      name = deriveTaskName(f, undefined, site, 'new Task');
+      registerFunction(name, f, site?.where ?? '?');
+    }
+    this.name = name;
+    this.fn = typeof generatorName === 'function' ? (fn as unknown as { fn: TaskFunction }).fn : f;
+    this.args = args;
+    this.#hash = hashTask(name, args);
+    r.tasks.push(this);
+  }
+
+  override hash(): string {
+    return this.#hash;
+  }
+
+  override get base(): Task {
+    return this as Task;
+  }
+
+  /** The Tasks this task directly depends on (Tasklets are resolved to their base Task). */
+  dependencies(): Task[] {
+    const out: Task[] = [];
+    collectDependencies(this.args, out, new Set());
+    return out;
+  }
+
+  override toString(): string {
+    return `Task(${this.name}, ${this.#hash.slice(0, 12)})`;
+  }
+
+  /** Marks real Task instances, across copies of the library. */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[kTask] === true;
+  }
+}
+Object.defineProperty(Task.prototype, kTask, { value: true });
+
+/**
+ * A light derived value: `value(base)[key]`. Never stored, recomputed from the base task's result
+ * whenever needed; usable as a task argument anywhere a Task is.
+ */
+export class Tasklet<T = unknown> extends TaskNode<T> {
+  readonly #hash: string;
+  /** The task or tasklet this one indexes. */
+  readonly parent: TaskLike;
+  /** The key (may be a Task). */
+  readonly key: unknown;
+
+  constructor(parent: TaskLike, key: unknown) {
+    super();
+    this.parent = parent;
+    this.key = key;
+    this.#hash = hashDerived('get', parent.hash(), key);
+  }
+
+  override hash(): string {
+    return this.#hash;
+  }
+
+  override get base(): Task {
+    return this.parent.base;
+  }
+
+  /** Tasks this tasklet needs: its base Task and a Task used as key. */
+  dependencies(): Task[] {
+    const out: Task[] = [this.base];
+    collectDependencies(this.key, out, new Set([this.base]));
+    return out;
+  }
+
+  override toString(): string {
+    return `Tasklet(${this.base.name}, ${this.#hash.slice(0, 12)})`;
+  }
+
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[kTasklet] === true;
+  }
+}
+Object.defineProperty(Tasklet.prototype, kTasklet, { value: true });
+
+/** True for Tasks and Tasklets (from any copy of the library). */
+export function isTaskLike(x: unknown): x is TaskLike {
+  return x instanceof Task || x instanceof Tasklet;
+}
+
+/**
+ * Walks the containers that `value()` resolves (arrays, plain objects, Map keys and values, Set
+ * elements) and collects the Tasks found; Tasklets contribute their own dependencies.
+ */
+function collectDependencies(x: unknown, out: Task[], seen: Set<unknown>): void {
+  if (typeof x !== 'object' || x === null) return;
+  if (x instanceof Task) {
+    if (!seen.has(x)) {
+      seen.add(x);
+      out.push(x);
+    }
+    return;
+  }
+  if (x instanceof Tasklet) {
+    for (const d of x.dependencies()) collectDependencies(d, out, seen);
+    return;
+  }
+  if (seen.has(x)) return;
+  seen.add(x);
+  if (Array.isArray(x)) {
+    for (const e of x) collectDependencies(e, out, seen);
+  } else if (x instanceof Map) {
+    for (const [k, v] of x) {
+      collectDependencies(k, out, seen);
+      collectDependencies(v, out, seen);
+    }
+  } else if (x instanceof Set) {
+    for (const e of x) collectDependencies(e, out, seen);
+  } else if (isPlainObject(x)) {
+    for (const k of Object.keys(x)) collectDependencies((x as Record<string, unknown>)[k], out, seen);
+  }
+}
+
+/** `{}` or `Object.create(null)`, not class instances. */
+export function isPlainObject(x: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Options of {@link TaskGenerator}. */
+export interface TaskGeneratorOptions {
+  /**
+   * Task name, instead of `<module>.<function name>`.
+   * @default `<basename of the file calling TaskGenerator>.<fn.name>`
+   */
+  name?: string;
+}
+
+/** What {@link TaskGenerator} returns: call it like the function, get a Task. */
+export interface TaskGeneratorFunction<A extends unknown[], R> {
+  (...args: LazyArgs<A>): Task<R>;
+  /** The wrapped function. */
+  readonly fn: (...args: A) => R | Promise<R>;
+  /** Task name given to every task it creates. */
+  readonly taskName: string;
+}
+
+/**
+ * Turns `fn` into a task generator: calling the result with arguments (values, Tasks, Tasklets,
+ * or containers of them) declares the Task `fn(...args)` instead of running it.
+ *
+ * @example
+ * export const isPrime = TaskGenerator(function isPrime(n: number): boolean { ... });
+ * export const primes = range.map((n) => isPrime(n));   // Task<boolean>[]
+ */
+export function TaskGenerator<A extends unknown[], R>(
+  fn: (...args: A) => R | Promise<R>,
+  options: TaskGeneratorOptions = {},
+): TaskGeneratorFunction<A, Awaited<R>> {
+  if (typeof fn !== 'function') {
+    throw new TaskDefinitionError(`TaskGenerator(fn): fn must be a function, got ${typeof fn}.`);
+  }
+  const site = userCallSite();
+  const name = deriveTaskName(fn, options.name, site, 'TaskGenerator');
+  registerFunction(name, fn as TaskFunction, site?.where ?? '?');
+  const generator = (...args: LazyArgs<A>): Task<Awaited<R>> =>
+    new Task<Awaited<R>>(fn as never, ...(args as unknown[]));
+  Object.defineProperties(generator, {
+    fn: { value: fn },
+    taskName: { value: name },
+    name: { value: fn.name },
+    [taskRef]: { value: () => name },
+  });
+  return generator as TaskGeneratorFunction<A, Awaited<R>>;
+}
+
+/** Tuple of Tasklets for destructuring a task whose result is an array of known length. */
+export type TaskletTuple<T extends readonly unknown[]> = number extends T['length']
+  ? Tasklet<T[number]>[]
+  : { -readonly [K in keyof T]: Tasklet<T[K]> };
+
+/**
+ * Splits a task returning an array into `n` Tasklets, for destructuring:
+ * `const [lo, hi] = iterateTask(bounds, 2)`.
+ */
+export function iterateTask<T extends readonly unknown[]>(task: TaskLike<T>, n: number): TaskletTuple<T> {
+  if (!Number.isInteger(n) || n < 0) {
+    throw new TaskDefinitionError(`iterateTask(task, n): n must be a non-negative integer, got ${String(n)}.`);
+  }
+  const out: Tasklet[] = [];
+  for (let i = 0; i < n; i++) out.push(new Tasklet(task, i));
+  return out as TaskletTuple<T>;
+}

@@ -1,0 +1,85 @@
+/**
+ * `value()`: resolve Tasks, Tasklets and containers of them to their stored results.
+ * The same walk resolves a task's arguments before it runs, so what a task receives is exactly
+ * what `value()` gives.
+ */
+import { JugError } from './errors.js';
+import { registry } from './registry.js';
+import type { Store } from './store/store.js';
+import { Task, Tasklet, isPlainObject, type TaskLike } from './task.js';
+
+/** Result type of `value(x)`: every Task / Tasklet inside `x` replaced by its result. */
+export type Resolved<T> =
+  T extends TaskLike<infer R>
+    ? R
+    : T extends readonly unknown[]
+      ? { -readonly [K in keyof T]: Resolved<T[K]> }
+      : T extends Map<infer K, infer V>
+        ? Map<Resolved<K>, Resolved<V>>
+        : T extends Set<infer V>
+          ? Set<Resolved<V>>
+          : T extends (...args: never[]) => unknown
+            ? T
+            : T extends Date | ArrayBufferView | ArrayBuffer
+              ? T
+              : T extends object
+                ? { [K in keyof T]: Resolved<T[K]> }
+                : T;
+
+/** The store `value()` uses: set by `init()`, `setJugdir()` or the CLI. */
+export function activeStore(): Store {
+  const store = registry().store;
+  if (store === undefined) {
+    throw new JugError(
+      'No jug store is active: load the jugfile with init(jugfile) (or call setJugdir(dir)) before calling value().',
+    );
+  }
+  return store;
+}
+
+/**
+ * Resolves `x`: a Task gives its stored result, a Tasklet indexes its base's result, and arrays,
+ * plain objects, Maps (keys and values) and Sets are copied with their contents resolved.
+ * Anything else is returned as is. Throws NotComputedError for a task not yet computed.
+ *
+ * @example
+ * const { exports } = await init('primes.ts');
+ * const flags = await value(exports.primes);   // boolean[]
+ */
+export async function value<T>(x: T): Promise<Resolved<T>> {
+  return (await resolveWith(x, activeStore())) as Resolved<T>;
+}
+
+/** `value()` against an explicit store. */
+export async function resolveWith(x: unknown, store: Store): Promise<unknown> {
+  if (typeof x !== 'object' || x === null) return x;
+  if (x instanceof Task) return store.load(x.hash(), x.name);
+  if (x instanceof Tasklet) {
+    const [base, key] = await Promise.all([resolveWith(x.parent, store), resolveWith(x.key, store)]);
+    return index(base, key, x);
+  }
+  if (Array.isArray(x)) return Promise.all(x.map((e) => resolveWith(e, store)));
+  if (x instanceof Map) {
+    const entries = await Promise.all(
+      [...x].map(async ([k, v]) => [await resolveWith(k, store), await resolveWith(v, store)] as const),
+    );
+    return new Map(entries);
+  }
+  if (x instanceof Set) return new Set(await Promise.all([...x].map((e) => resolveWith(e, store))));
+  if (isPlainObject(x)) {
+    const out: Record<string, unknown> = {};
+    const keys = Object.keys(x);
+    const vals = await Promise.all(keys.map((k) => resolveWith((x as Record<string, unknown>)[k], store)));
+    keys.forEach((k, i) => (out[k] = vals[i]));
+    return out;
+  }
+  return x;
+}
+
+function index(base: unknown, key: unknown, t: Tasklet): unknown {
+  if (base instanceof Map) return base.get(key);
+  if (base === null || base === undefined) {
+    throw new JugError(`${t.toString()}: cannot index ${String(base)} (the result of '${t.base.name}') with ${String(key)}.`);
+  }
+  return (base as Record<PropertyKey, unknown>)[key as PropertyKey];
+}
