@@ -25,12 +25,16 @@ export type TaskOutcome =
   | { readonly kind: 'loaded' }
   /** Another process or thread holds the lock. */
   | { readonly kind: 'locked' }
-  | { readonly kind: 'failed'; readonly error: ErrorInfo; readonly keptFailed: boolean };
+  | { readonly kind: 'failed'; readonly error: ErrorInfo; readonly keptFailed: boolean }
+  /** Never started: the run was stopping when its turn came. */
+  | { readonly kind: 'cancelled' };
 
 /** Options of {@link executeTask}. */
 export interface ExecuteTaskOptions {
   /** Leave a failed task's lock in place, marked failed (`--keep-failed`). */
   readonly keepFailed: boolean;
+  /** Called when the task starts running (lock held, result absent, arguments loaded). */
+  readonly onRun?: () => void;
 }
 
 export function errorInfo(e: unknown, internal = false): ErrorInfo {
@@ -49,6 +53,7 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
   try {
     if (await store.has(hash)) return { kind: 'loaded' };
     const args = (await resolveWith(task.args, store)) as unknown[];
+    options.onRun?.();
     const start = performance.now();
     let result: unknown;
     const reg = registry();

@@ -6,12 +6,16 @@
  * site's stack frame: Node maps frames through source maps (tsx, esbuild bundles), so the frame
  * names the user's `.ts` file even when it runs compiled.
  */
-import { basename, dirname, extname, sep } from 'node:path';
+import { basename, dirname, extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskDefinitionError } from './errors.js';
 
-/** Directory holding this library's own modules (src/ under tsx, dist/ when built). */
-const LIB_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
+/**
+ * This library's own module directories. Built code lives in dist/, but with source maps enabled
+ * (tsx, worker threads) its frames are reported at src/, so both are skipped.
+ */
+const PKG_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const LIB_DIRS = [join(PKG_ROOT, 'src') + sep, join(PKG_ROOT, 'dist') + sep];
 
 /** A stack frame location outside the jug library. */
 export interface CallSite {
@@ -42,7 +46,7 @@ export function userCallSite(): CallSite | undefined {
         continue;
       }
     }
-    if (file.startsWith(LIB_DIR)) continue;
+    if (LIB_DIRS.some((d) => file.startsWith(d))) continue;
     if (!file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file)) continue;
     const lineNo = Number(m[2]);
     return { file, line: lineNo, where: `${basename(file)}:${lineNo}` };

@@ -24,6 +24,8 @@ export interface Executor {
   readonly slots: number;
   /** Runs task `index` of the graph; resolves with its outcome (never rejects for task errors). */
   run(index: number, task: Task): Promise<TaskOutcome>;
+  /** The run is stopping: tasks not yet started should resolve as `cancelled`. */
+  stop?(): void;
 }
 
 /** A failed task, as reported at the end of a run. */
@@ -41,6 +43,8 @@ export type SchedulerEvent =
 
 /** Options of {@link runGraph}. */
 export interface SchedulerOptions {
+  /** The status table to keep task state in (shared with worker threads). @default a new one */
+  table?: StatusTable;
   /** Continue with independent tasks after a failure. @default false */
   keepGoing?: boolean;
   /** Only run tasks whose name matches (and what they depend on). @default all tasks */
@@ -97,7 +101,7 @@ export async function runGraph(
   const signal = options.signal;
   const emit = options.onEvent ?? (() => {});
 
-  const table = new StatusTable(tasks.length);
+  const table = options.table ?? StatusTable.create(tasks.length);
   const selected = options.target
     ? withDependencies(graph, tasks.flatMap((t, i) => (options.target!(t.name) ? [i] : [])))
     : undefined;
@@ -138,9 +142,9 @@ export async function runGraph(
     }
   };
 
+  // A dispatched task stays Ready until its executor holds the lock and sets it Running.
   const dispatch = (i: number): void => {
     const task = tasks[i]!;
-    table.set(i, TaskState.Running);
     inFlight++;
     emit({ type: 'start', index: i, task });
     executor.run(i, task).then(
@@ -183,6 +187,9 @@ export async function runGraph(
         failures.push({ index: i, task, outcome });
         if (!keepGoing) stopping = true;
         break;
+      case 'cancelled':
+        table.set(i, TaskState.Ready);
+        break;
     }
     emit({ type: 'done', index: i, task, outcome });
   };
@@ -212,12 +219,16 @@ export async function runGraph(
   let nextPollAt = Date.now() + waitMs;
   let gaveUp = false;
 
+  let stopped = false;
   for (;;) {
     if (signal?.aborted) stopping = true;
     while (completed.length > 0) settle(completed.shift()!);
+    if (stopping && !stopped) {
+      stopped = true;
+      executor.stop?.();
+    }
     while (!stopping && inFlight < executor.slots && readyHead < ready.length) {
-      const i = ready[readyHead++]!;
-      if (table.get(i) === TaskState.Ready) dispatch(i);
+      dispatch(ready[readyHead++]!);
     }
     if (readyHead > 1024 && readyHead * 2 > ready.length) {
       ready.splice(0, readyHead);

@@ -1,7 +1,13 @@
 /**
- * The status table: one Int32 slot per task holding its state, in a SharedArrayBuffer so worker
- * threads and the parent see one copy (updated with Atomics). The scheduler, the progress display
- * and the final summary all read it; nothing else keeps task state.
+ * The status table: task and thread state in one SharedArrayBuffer, shared by the parent and every
+ * worker thread and updated with Atomics. The scheduler, the progress display and the final
+ * summary all read it; nothing else keeps a second copy of task state.
+ *
+ * Layout (little-endian, native):
+ *   bytes 0..7                 Float64  time origin (Date.now() when the table was made)
+ *   Int32 [0 .. tasks)         state of each task (TaskState), indexed as in the TaskGraph
+ *   Int32 [tasks .. +3·threads) per thread slot: claimed (0/1), task index + 1 (0 = idle),
+ *                              start of that task in ms since the time origin
  */
 
 /** Task states stored in the table. */
@@ -10,7 +16,7 @@ export const TaskState = {
   Waiting: 0,
   /** Dependencies finished; queued to run. */
   Ready: 1,
-  /** Running in this process. */
+  /** Running in this process (holds the lock). */
   Running: 2,
   /** Result was already stored, or stored by another process. */
   Loaded: 3,
@@ -25,26 +31,47 @@ export const TaskState = {
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
+const N_STATES = 8;
+const THREAD_FIELDS = 3;
+
 /** Result stored (loaded or executed). */
 export function isFinished(s: TaskState): boolean {
   return s === TaskState.Loaded || s === TaskState.Executed;
 }
 
-const N_STATES = 8;
+/** What one worker thread is doing. */
+export interface ThreadSlot {
+  /** Index of the running task, or -1 when idle. */
+  readonly task: number;
+  /** When that task started (ms since the epoch). */
+  readonly since: number;
+}
 
-/** Per-task state over shared memory. */
+/** Per-task and per-thread state over shared memory. */
 export class StatusTable {
   readonly buffer: SharedArrayBuffer;
+  readonly tasks: number;
+  readonly threads: number;
+  readonly #origin: Float64Array;
   readonly #states: Int32Array;
+  readonly #slots: Int32Array;
 
-  /** A new table of `size` tasks (all Waiting), or a view over an existing buffer. */
-  constructor(size: number | SharedArrayBuffer) {
-    this.buffer = typeof size === 'number' ? new SharedArrayBuffer(4 * size) : size;
-    this.#states = new Int32Array(this.buffer);
+  /** A new table (all tasks Waiting, all threads idle). */
+  static create(tasks: number, threads = 0): StatusTable {
+    const buffer = new SharedArrayBuffer(8 + 4 * (tasks + THREAD_FIELDS * threads));
+    const table = new StatusTable(buffer, tasks, threads);
+    table.#origin[0] = Date.now();
+    return table;
   }
 
-  get size(): number {
-    return this.#states.length;
+  /** A view over an existing table's buffer (in a worker thread). */
+  constructor(buffer: SharedArrayBuffer, tasks: number, threads: number) {
+    this.buffer = buffer;
+    this.tasks = tasks;
+    this.threads = threads;
+    this.#origin = new Float64Array(buffer, 0, 1);
+    this.#states = new Int32Array(buffer, 8, tasks);
+    this.#slots = new Int32Array(buffer, 8 + 4 * tasks, THREAD_FIELDS * threads);
   }
 
   get(i: number): TaskState {
@@ -58,7 +85,44 @@ export class StatusTable {
   /** Number of tasks in each state, indexed by TaskState. */
   counts(): number[] {
     const c = new Array<number>(N_STATES).fill(0);
-    for (let i = 0; i < this.#states.length; i++) c[Atomics.load(this.#states, i)]!++;
+    for (let i = 0; i < this.tasks; i++) c[Atomics.load(this.#states, i)]!++;
     return c;
+  }
+
+  /** Claims a free thread slot for the calling worker; -1 if all are taken. */
+  claimThreadSlot(): number {
+    for (let t = 0; t < this.threads; t++) {
+      if (Atomics.compareExchange(this.#slots, t * THREAD_FIELDS, 0, 1) === 0) return t;
+    }
+    return -1;
+  }
+
+  /** Frees the slot of a thread that died while running `task`. */
+  releaseThreadSlotOf(task: number): void {
+    for (let t = 0; t < this.threads; t++) {
+      if (Atomics.load(this.#slots, t * THREAD_FIELDS + 1) === task + 1) {
+        Atomics.store(this.#slots, t * THREAD_FIELDS + 1, 0);
+        Atomics.store(this.#slots, t * THREAD_FIELDS, 0);
+      }
+    }
+  }
+
+  /** Records that thread `slot` runs `task` from now on (-1: idle). */
+  setThreadTask(slot: number, task: number): void {
+    if (slot < 0 || slot >= this.threads) return;
+    Atomics.store(this.#slots, slot * THREAD_FIELDS + 2, Math.round(Date.now() - this.#origin[0]!));
+    Atomics.store(this.#slots, slot * THREAD_FIELDS + 1, task + 1);
+  }
+
+  /** What each thread slot is doing. */
+  threadSlots(): ThreadSlot[] {
+    const out: ThreadSlot[] = [];
+    for (let t = 0; t < this.threads; t++) {
+      out.push({
+        task: Atomics.load(this.#slots, t * THREAD_FIELDS + 1) - 1,
+        since: this.#origin[0]! + Atomics.load(this.#slots, t * THREAD_FIELDS + 2),
+      });
+    }
+    return out;
   }
 }

@@ -60,6 +60,15 @@ export function buildProgram(setCode: (code: number) => void): Command {
           .argParser(number(0, true))
           .default(150),
       )
+      .addOption(
+        new Option('-j, --threads <n>', 'run tasks in N worker threads of this process (mixes safely with other jug processes)')
+          .argParser(number(1, true)),
+      )
+      .addOption(
+        new Option('--max-old-generation-size-mb <mib>', 'heap limit per worker thread (with --threads); a task exceeding it fails')
+          .argParser(number(16, true)),
+      )
+      .option('-q, --quiet', 'no progress display')
       .option('--short', 'print one summary line per column instead of the table'),
   ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await execute(jugfile, opts)));
 

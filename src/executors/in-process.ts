@@ -1,6 +1,7 @@
 /** The serial executor: runs one task at a time in this thread, through `executeTask`. */
-import { executeTask, type ExecuteTaskOptions, type TaskOutcome } from '../execute-task.js';
+import { executeTask, type TaskOutcome } from '../execute-task.js';
 import type { Executor } from '../scheduler.js';
+import { TaskState, type StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
 
@@ -8,10 +9,14 @@ export class InProcessExecutor implements Executor {
   readonly slots = 1;
   constructor(
     private readonly store: Store,
-    private readonly options: ExecuteTaskOptions,
+    private readonly table: StatusTable,
+    private readonly keepFailed: boolean,
   ) {}
 
-  run(_index: number, task: Task): Promise<TaskOutcome> {
-    return executeTask(task, this.store, this.options);
+  run(index: number, task: Task): Promise<TaskOutcome> {
+    return executeTask(task, this.store, {
+      keepFailed: this.keepFailed,
+      onRun: () => this.table.set(index, TaskState.Running),
+    });
   }
 }

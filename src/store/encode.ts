@@ -84,11 +84,12 @@ export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer 
 /**
  * Decodes framed bytes. Any damage (wrong prefix, wrong length, checksum mismatch, undecodable
  * payload) raises CorruptResultError with `where` in the message — never a wrong value.
+ * `path` (the file the bytes came from) becomes the error's `path`; it defaults to `where`.
  */
-export function decodeResult(bytes: Uint8Array, where: string): unknown {
+export function decodeResult(bytes: Uint8Array, where: string, path: string = where): unknown {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const corrupt = (why: string): CorruptResultError =>
-    new CorruptResultError(`Corrupt result ${where}: ${why}.`, where);
+    new CorruptResultError(`Corrupt result ${where}: ${why}.`, path);
   if (buf.length === 0) throw corrupt('the file is empty');
   if (buf.length < HEADER_BYTES) throw corrupt(`the file is truncated (${buf.length} bytes)`);
   const prefix = buf[0];

@@ -4,7 +4,7 @@
  *
  *   <jugdir>/<h[0:2]>/<h[2:]>     result of the task with hash h (framing in encode.ts)
  *   <jugdir>/locks/<h>.lock       lock, created with O_EXCL; mtime = 1 s after the epoch = failed
- *   <jugdir>/tempfiles/<random>   in-flight writes, fsynced then renamed into place
+ *   <jugdir>/tempfiles/<pid>-<random>  in-flight writes, fsynced then renamed into place
  *
  * Directories are created lazily: read-only commands create nothing.
  */
@@ -97,7 +97,7 @@ export class FileStore implements Store {
       throw this.#fsError(e, `read ${path}`);
     }
     const who = taskName === undefined ? '' : ` of task '${taskName}'`;
-    return decodeResult(bytes, `${who} at ${path}`.trimStart());
+    return decodeResult(bytes, `${who} at ${path}`.trimStart(), path);
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
@@ -107,7 +107,7 @@ export class FileStore implements Store {
     const finalDir = join(this.location, hash.slice(0, 2));
     this.#ensureDir(tmpDir);
     this.#ensureDir(finalDir);
-    const tmp = join(tmpDir, randomBytes(12).toString('hex'));
+    const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
@@ -191,6 +191,25 @@ export class FileStore implements Store {
     return new FileLock(hash, this.lockPath(hash), () => this.#ensureDir(join(this.location, 'locks')), (e, w) =>
       this.#fsError(e, w),
     );
+  }
+
+  async abandonWrites(): Promise<void> {
+    const dir = join(this.location, 'tempfiles');
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    const mine = `${process.pid}-`;
+    for (const name of names) {
+      if (!name.startsWith(mine)) continue;
+      try {
+        fs.unlinkSync(join(dir, name));
+      } catch {
+        // already renamed into place or removed
+      }
+    }
   }
 
   async close(): Promise<void> {}
@@ -344,6 +363,16 @@ class FileLock implements Lock {
       throw this.fsError(e, `mark lock ${this.path} failed`);
     }
     return true;
+  }
+
+  async adopt(): Promise<boolean> {
+    try {
+      const owner = parseLockOwner(fs.readFileSync(this.path, 'utf8'));
+      this.#held = owner !== undefined && owner.pid === process.pid && owner.host === HOST;
+    } catch {
+      this.#held = false;
+    }
+    return this.#held;
   }
 
   /** Whether a live owner (or a failure marker) holds the lock; a dead owner's lock counts as free. */

@@ -61,6 +61,10 @@ export class MemoryStore implements Store {
         locks.set(hash, { failed: true });
         return true;
       },
+      async adopt() {
+        held = locks.has(hash);
+        return held;
+      },
       async isLocked() {
         return locks.has(hash);
       },
@@ -69,6 +73,8 @@ export class MemoryStore implements Store {
       },
     };
   }
+
+  async abandonWrites(): Promise<void> {}
 
   async close(): Promise<void> {}
 }

@@ -25,6 +25,11 @@ export interface Lock {
   release(): Promise<void>;
   /** Marks the held lock as failed (it then stays until cleaned up). False if not locked. */
   fail(): Promise<boolean>;
+  /**
+   * Takes over the lock if this process holds it through another thread (one that died while
+   * running the task), so that `release()` / `fail()` work on it. True if taken over.
+   */
+  adopt(): Promise<boolean>;
   /** Whether a live owner holds the lock (running or failed); a lock left by a dead process on this host does not count. */
   isLocked(): Promise<boolean>;
   /** Whether the lock exists and is marked failed. */
@@ -52,6 +57,11 @@ export interface Store {
   listLocks(): Promise<Map<string, LockInfo>>;
   /** The lock object for `hash` (not taken until `get()`). */
   lock(hash: string): Lock;
+  /**
+   * Removes this process's unfinished temporary writes (after its writer threads were killed).
+   * Results themselves are never partial: they appear whole or not at all.
+   */
+  abandonWrites(): Promise<void>;
   /** Releases resources (connections). */
   close(): Promise<void>;
 }

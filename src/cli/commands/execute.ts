@@ -1,10 +1,14 @@
 /** `jug execute`: run every task whose result is not stored, sharing the work through locks. */
+import { resolve } from 'node:path';
 import { ExitError, UsageError } from '../../errors.js';
 import { InProcessExecutor } from '../../executors/in-process.js';
-import { runGraph, type RunResult, type SchedulerEvent } from '../../scheduler.js';
-import { TaskState } from '../../status-table.js';
+import { ThreadPoolExecutor } from '../../executors/thread-pool.js';
+import { runGraph, type Executor, type RunResult, type SchedulerEvent } from '../../scheduler.js';
+import { StatusTable, TaskState } from '../../status-table.js';
 import { countByName, openProject, taskMatcher, type CommonOptions, type Project } from '../common.js';
+import { startProgress } from '../progress.js';
 import { renderTable } from '../table.js';
+import { trace } from '../../trace.js';
 
 /** Options of `jug execute`. */
 export interface ExecuteOptions extends CommonOptions {
@@ -20,12 +24,20 @@ export interface ExecuteOptions extends CommonOptions {
   nrWaitCycles?: number;
   /** Print one line of summary instead of the table. @default false */
   short?: boolean;
+  /** Run tasks in this many worker threads (in this process). @default serial, in the main thread */
+  threads?: number;
+  /** No progress display. @default false */
+  quiet?: boolean;
+  /** Heap limit per worker thread, MiB (with --threads). @default Node's default */
+  maxOldGenerationSizeMb?: number;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function execute(jugfile: string | undefined, options: ExecuteOptions): Promise<number> {
+  trace('cli ready');
   const project = await openProject(jugfile, options);
+  trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const { graph, store } = project;
   const target = options.target === undefined ? undefined : taskMatcher(options.target);
   if (target !== undefined && !graph.tasks.some((t) => target(t.name))) {
@@ -35,11 +47,36 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     );
   }
 
-  // SIGINT / SIGTERM: stop dispatching, let the running task end (its lock is released), report.
+  const threads = options.threads;
+  const table = StatusTable.create(graph.tasks.length, threads ?? 0);
+  const keepFailed = options.keepFailed ?? false;
+  const pool =
+    threads === undefined
+      ? undefined
+      : await ThreadPoolExecutor.start({
+          threads,
+          jugfile: resolve(project.jugfile),
+          jugdir: store.location,
+          store,
+          table,
+          keepFailed,
+          maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
+        });
+  const executor: Executor = pool ?? new InProcessExecutor(store, table, keepFailed);
+  trace('executor ready');
+
+  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish (their locks are released).
+  // Second: abort at once; running tasks' locks are released and no partial result remains.
   const controller = new AbortController();
   let signalName: string | undefined;
+  let abortNow: (() => void) | undefined;
+  const aborted = new Promise<'aborted'>((resolve) => (abortNow = () => resolve('aborted')));
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalName !== undefined) process.exit(SIGNAL_EXIT[sig] ?? 1); // second signal: now
+    if (signalName !== undefined) {
+      process.stderr.write(`jug: second ${sig}: aborting running tasks now.\n`);
+      abortNow?.();
+      return;
+    }
     signalName = sig;
     process.stderr.write(`\njug: ${sig} received: finishing running tasks, then stopping (again to abort now).\n`);
     controller.abort();
@@ -47,17 +84,36 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  let result: RunResult;
+  const progress = startProgress(table, graph, { quiet: options.quiet || options.verbose });
+  let result: RunResult | 'aborted';
   try {
-    result = await runGraph(graph, store, new InProcessExecutor(store, { keepFailed: options.keepFailed ?? false }), {
-      keepGoing: options.keepGoing,
-      target,
-      waitCycleTime: options.waitCycleTime,
-      nrWaitCycles: options.nrWaitCycles,
-      signal: controller.signal,
-      onEvent: options.verbose ? logEvent : undefined,
-    });
+    result = await Promise.race([
+      runGraph(graph, store, executor, {
+        table,
+        keepGoing: options.keepGoing,
+        target,
+        waitCycleTime: options.waitCycleTime,
+        nrWaitCycles: options.nrWaitCycles,
+        signal: controller.signal,
+        onEvent: options.verbose ? logEvent : undefined,
+      }),
+      aborted,
+    ]);
+    if (result === 'aborted') {
+      const running = graph.tasks.flatMap((task, index) => (table.get(index) === TaskState.Running ? [{ index, task }] : []));
+      if (pool !== undefined) await pool.close(true, running);
+      else {
+        for (const { task } of running) {
+          const lock = store.lock(task.hash());
+          if (await lock.adopt()) await lock.release();
+        }
+        await store.abandonWrites();
+      }
+      throw new ExitError(SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 1, `aborted by ${signalName}; run \`jug execute\` again to resume.`);
+    }
+    await pool?.close();
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await store.close();

@@ -1,0 +1,83 @@
+/**
+ * Worker-thread side of `jug execute --threads N` (a Piscina worker module).
+ *
+ * At start-up it imports the bundled jugfile once (so its task functions are registered by name
+ * and its graph is rebuilt, with the same hashes as in the parent), opens the same store, and
+ * claims a slot in the shared status table. For each request it looks the task up by hash and
+ * runs it through `executeTask`, the same code path as the serial runner: lock, re-check, run,
+ * write the result, release. Results never cross the thread boundary; only the outcome does.
+ */
+import { workerData } from 'piscina';
+import { JugfileError } from './errors.js';
+import { errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
+import { beginLoad, registry } from './registry.js';
+import { StatusTable, TaskState } from './status-table.js';
+import { openStore } from './store/open.js';
+import { Task } from './task.js';
+
+/** What the parent passes to each worker. */
+export interface WorkerData {
+  /** file:// URL of the bundled jugfile. */
+  readonly moduleUrl: string;
+  /** The jugdir (store location) string. */
+  readonly jugdir: string;
+  readonly fsync: boolean;
+  readonly keepFailed: boolean;
+  readonly table: SharedArrayBuffer;
+  readonly tasks: number;
+  readonly threads: number;
+}
+
+/** One request: run the task with this index / hash, or just report readiness. */
+export type WorkerRequest = { readonly index: number; readonly hash: string } | { readonly ping: true };
+
+const data = workerData as WorkerData;
+process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
+const table = new StatusTable(data.table, data.tasks, data.threads);
+const slot = table.claimThreadSlot();
+const store = openStore(data.jugdir, { fsync: data.fsync });
+
+const reg = registry();
+reg.store = store;
+reg.cliRunning = true;
+beginLoad();
+let loadError: unknown;
+try {
+  await import(data.moduleUrl);
+} catch (e) {
+  loadError = e;
+}
+const byHash = new Map<string, Task>();
+for (const t of reg.tasks) if (t instanceof Task && !byHash.has(t.hash())) byHash.set(t.hash(), t);
+
+export default async function run(request: WorkerRequest): Promise<TaskOutcome | { ready: true }> {
+  if (loadError !== undefined) {
+    throw new JugfileError(`A worker thread could not load the jugfile: ${errorInfo(loadError).stack}`);
+  }
+  if ('ping' in request) return { ready: true };
+  const task = byHash.get(request.hash);
+  if (task === undefined) {
+    return {
+      kind: 'failed',
+      keptFailed: false,
+      error: errorInfo(
+        new JugfileError(
+          `Task ${request.hash} was not declared when the worker thread loaded the jugfile: the jugfile must ` +
+            `declare the same tasks every time it is loaded (no randomness or time-dependent arguments).`,
+        ),
+        true,
+      ),
+    };
+  }
+  try {
+    return await executeTask(task, store, {
+      keepFailed: data.keepFailed,
+      onRun: () => {
+        table.set(request.index, TaskState.Running);
+        table.setThreadTask(slot, request.index);
+      },
+    });
+  } finally {
+    table.setThreadTask(slot, -1);
+  }
+}
