@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { JugfileError } from './errors.js';
 
 /** A bundled jugfile: import `url` in a worker; `dispose()` removes the file. */
 export interface JugfileBundle {
@@ -69,10 +68,15 @@ const moduleMeta: Plugin = {
   },
 };
 
-/** Bundles `jugfile` (absolute path) into a temporary ES module for worker threads. */
+/**
+ * Bundles `jugfile` (absolute path) into a temporary ES module. The file is removed by
+ * `dispose()` or, at the latest, when the process exits. esbuild's errors (syntax errors with
+ * file:line:col) are thrown as they are.
+ */
 export async function bundleJugfile(jugfile: string): Promise<JugfileBundle> {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'jug-bundle-'));
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
   const outfile = join(dir, 'jugfile.mjs');
   try {
     await build({
@@ -88,11 +92,15 @@ export async function bundleJugfile(jugfile: string): Promise<JugfileBundle> {
       plugins: [externalPackages, moduleMeta],
     });
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new JugfileError(`Could not bundle jugfile '${jugfile}' for worker threads: ${(e as Error).message}`);
+    remove();
+    throw e;
   }
+  process.once('exit', remove);
   return {
     url: pathToFileURL(outfile).href,
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    dispose: () => {
+      process.off('exit', remove);
+      remove();
+    },
   };
 }

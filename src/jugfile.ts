@@ -1,8 +1,9 @@
 /**
  * Loading a jugfile: a TypeScript (.ts, .mts, .cts) or JavaScript (.js, .mjs, .cjs) ES module
- * that declares tasks. TypeScript goes through tsx's loader hooks (registered once per thread, on
- * first need), so users never compile anything. The registry is reset before each load and the
- * module URL gets a fresh query on reloads, so each load builds a fresh graph.
+ * that declares tasks, with no compile step for the user. By default the jugfile is bundled once
+ * with esbuild (bundle.ts) and imported from the bundle, in the parent and in every worker
+ * thread alike; JUG_LOADER=tsx imports it through tsx's loader hooks instead. The registry is
+ * reset before each load and each load imports a fresh module URL, so each builds a fresh graph.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, relative, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { JugError, JugfileError, describeError } from './errors.js';
 import { beginLoad, registry } from './registry.js';
 import { Task } from './task.js';
+import { bundleJugfile, type JugfileBundle } from './bundle.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JUGFILE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -26,7 +28,7 @@ export interface LoadedJugfile {
 
 let tsxReady: Promise<void> | undefined;
 
-/** Installs tsx's ESM and CJS hooks in this thread (once). */
+/** Installs tsx's ESM and CJS hooks in this thread (once): the `JUG_LOADER=tsx` path. */
 function ensureTypeScript(): Promise<void> {
   tsxReady ??= (async () => {
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
@@ -34,6 +36,16 @@ function ensureTypeScript(): Promise<void> {
     cjs.register();
   })();
   return tsxReady;
+}
+
+/**
+ * How jugfiles are imported. `bundle` (default): esbuild bundles the jugfile with its local
+ * modules once (see bundle.ts) and the parent and every worker thread import that same file.
+ * `tsx`: tsx's loader hooks import the jugfile directly (slower start; worker threads still use
+ * the bundle). Set with the environment variable JUG_LOADER.
+ */
+export function loaderKind(): 'bundle' | 'tsx' {
+  return process.env['JUG_LOADER'] === 'tsx' ? 'tsx' : 'bundle';
 }
 
 /** Default jugfile when none is named: the first of jugfile.ts, .mts, .js, .mjs in `cwd`. */
@@ -57,7 +69,10 @@ export function defaultJugdir(jugfile: string): string {
 let loadCount = 0;
 
 /** Imports the jugfile and returns the tasks it declared. */
-export async function loadJugfile(jugfile: string): Promise<LoadedJugfile> {
+export async function loadJugfile(
+  jugfile: string,
+  options: { bundle?: Promise<JugfileBundle> } = {},
+): Promise<LoadedJugfile> {
   const path = resolve(jugfile);
   if (!existsSync(path)) {
     throw new JugfileError(`Jugfile '${jugfile}' not found (resolved to ${path}).`);
@@ -65,11 +80,19 @@ export async function loadJugfile(jugfile: string): Promise<LoadedJugfile> {
   if (statSync(path).isDirectory()) {
     throw new JugfileError(`Jugfile '${jugfile}' is a directory, not a file.`);
   }
-  if (extname(path) !== '.mjs') await ensureTypeScript();
-  beginLoad();
-  const url = pathToFileURL(path).href + (loadCount++ > 0 ? `?jug-load=${loadCount}` : '');
+  let bundle: Promise<JugfileBundle> | undefined = options.bundle;
+  const getBundle = (): Promise<JugfileBundle> => (bundle ??= bundleJugfile(path));
   let exports: Record<string, unknown>;
   try {
+    let url: string;
+    if (loaderKind() === 'bundle') {
+      url = (await getBundle()).url;
+      process.setSourceMapsEnabled(true); // stack frames name the user's files, not the bundle
+    } else {
+      if (extname(path) !== '.mjs') await ensureTypeScript();
+      url = pathToFileURL(path).href + (loadCount++ > 0 ? `?jug-load=${loadCount}` : '');
+    }
+    beginLoad();
     exports = (await import(url)) as Record<string, unknown>;
   } catch (e) {
     if (e instanceof JugError && !(e instanceof JugfileError)) throw withLocation(e, path);

@@ -15,7 +15,7 @@ import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';
 import { Task } from './task.js';
 
-/** What the parent passes to each worker. */
+/** What the parent passes to each worker at start-up. */
 export interface WorkerData {
   /** file:// URL of the bundled jugfile. */
   readonly moduleUrl: string;
@@ -23,20 +23,20 @@ export interface WorkerData {
   readonly jugdir: string;
   readonly fsync: boolean;
   readonly keepFailed: boolean;
+}
+
+/** One request: run task `index` (identified by `hash`), with the shared status table. */
+export interface WorkerRequest {
+  readonly index: number;
+  readonly hash: string;
   readonly table: SharedArrayBuffer;
   readonly tasks: number;
   readonly threads: number;
 }
 
-/** One request: run the task with this index / hash, or just report readiness. */
-export type WorkerRequest = { readonly index: number; readonly hash: string } | { readonly ping: true };
-
 const data = workerData as WorkerData;
 process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
-const table = new StatusTable(data.table, data.tasks, data.threads);
-const slot = table.claimThreadSlot();
 const store = openStore(data.jugdir, { fsync: data.fsync });
-
 const reg = registry();
 reg.store = store;
 reg.cliRunning = true;
@@ -49,12 +49,14 @@ try {
 }
 const byHash = new Map<string, Task>();
 for (const t of reg.tasks) if (t instanceof Task && !byHash.has(t.hash())) byHash.set(t.hash(), t);
+let slot: number | undefined;
 
-export default async function run(request: WorkerRequest): Promise<TaskOutcome | { ready: true }> {
+export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
   if (loadError !== undefined) {
     throw new JugfileError(`A worker thread could not load the jugfile: ${errorInfo(loadError).stack}`);
   }
-  if ('ping' in request) return { ready: true };
+  const table = new StatusTable(request.table, request.tasks, request.threads);
+  slot ??= table.claimThreadSlot();
   const task = byHash.get(request.hash);
   if (task === undefined) {
     return {
@@ -69,15 +71,16 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome |
       ),
     };
   }
+  const mySlot = slot;
   try {
     return await executeTask(task, store, {
       keepFailed: data.keepFailed,
       onRun: () => {
         table.set(request.index, TaskState.Running);
-        table.setThreadTask(slot, request.index);
+        table.setThreadTask(mySlot, request.index);
       },
     });
   } finally {
-    table.setThreadTask(slot, -1);
+    table.setThreadTask(mySlot, -1);
   }
 }

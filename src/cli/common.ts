@@ -1,4 +1,6 @@
 /** What every subcommand needs: locate the jugfile, open its store, load its graph. */
+import { resolve } from 'node:path';
+import type { JugfileBundle } from '../bundle.js';
 import { buildGraph, type TaskGraph } from '../graph.js';
 import { defaultJugdir, findDefaultJugfile, loadJugfile } from '../jugfile.js';
 import { registry } from '../registry.js';
@@ -22,17 +24,26 @@ export interface Project {
 }
 
 /** Loads the jugfile named (or the default one) with the store from `--jugdir` or the default. */
-export async function openProject(jugfileArg: string | undefined, options: CommonOptions): Promise<Project> {
+export async function openProject(
+  jugfileArg: string | undefined,
+  options: CommonOptions,
+  bundle?: Promise<JugfileBundle>,
+): Promise<Project> {
   const jugfile = jugfileArg ?? findDefaultJugfile();
   const store = openStore(options.jugdir ?? defaultJugdir(jugfile));
   const reg = registry();
   reg.store = store;
   reg.cliRunning = true;
-  const loaded = await loadJugfile(jugfile);
+  const loaded = await loadJugfile(jugfile, { bundle });
   // A jugfile may select its own store with setJugdir(); --jugdir still wins when given.
   const active = options.jugdir === undefined ? (reg.store ?? store) : store;
   reg.store = active;
   return { jugfile, store: active, graph: buildGraph(loaded.tasks) };
+}
+
+/** The jugfile named on the command line, or the default one, as an absolute path. */
+export function resolveJugfile(jugfileArg: string | undefined): string {
+  return resolve(jugfileArg ?? findDefaultJugfile());
 }
 
 /**

@@ -5,9 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { JugError, JugfileError, describeError } from '../errors.js';
-import { check } from './commands/check.js';
-import { execute } from './commands/execute.js';
-import { status } from './commands/status.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -70,17 +67,17 @@ export function buildProgram(setCode: (code: number) => void): Command {
       )
       .option('-q, --quiet', 'no progress display')
       .option('--short', 'print one summary line per column instead of the table'),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await execute(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/execute.js')).execute(jugfile, opts)));
 
   common(
     program
       .command('status')
       .description('show how many tasks are waiting, ready, finished, running and failed')
       .option('--short', 'one line instead of the table'),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await status(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/status.js')).status(jugfile, opts)));
 
   common(program.command('check').description('exit 0 if every task is finished, 1 otherwise (prints nothing)')).action(
-    async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await check(jugfile, opts)),
+    async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/check.js')).check(jugfile, opts)),
   );
 
   return program;

@@ -6,7 +6,6 @@
  * ora is enabled only when stderr is a TTY with a positive width and CI is unset: ora 9 spins
  * forever on a 0-column TTY (node-notes §6).
  */
-import ora, { type Ora } from 'ora';
 import type { TaskGraph } from '../graph.js';
 import { TaskState, type StatusTable } from '../status-table.js';
 
@@ -48,7 +47,7 @@ export function progressLine(table: StatusTable, startedAt: number, startDone: n
 }
 
 /** Starts the display appropriate for stderr. */
-export function startProgress(table: StatusTable, _graph: TaskGraph, options: ProgressOptions = {}): Progress {
+export async function startProgress(table: StatusTable, _graph: TaskGraph, options: ProgressOptions = {}): Promise<Progress> {
   if (options.quiet) return { stop() {} };
   const startedAt = Date.now();
   const c0 = table.counts();
@@ -56,7 +55,8 @@ export function startProgress(table: StatusTable, _graph: TaskGraph, options: Pr
   const stream = process.stderr;
   const tty = stream.isTTY === true && (stream.columns ?? 0) > 0 && !process.env['CI'];
   if (tty) {
-    const spinner: Ora = ora({ stream, text: progressLine(table, startedAt, startDone) }).start();
+    const { default: ora } = await import('ora'); // loaded only for terminals
+    const spinner = ora({ stream, text: progressLine(table, startedAt, startDone) }).start();
     const timer = setInterval(() => (spinner.text = progressLine(table, startedAt, startDone)), 200);
     timer.unref();
     return {

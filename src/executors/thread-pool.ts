@@ -3,6 +3,11 @@
  * (src/worker.ts) fed through a p-queue of concurrency N, so at most N tasks are in the pool and
  * the scheduler keeps a small window (2·N) of tasks dispatched ahead, never the whole graph.
  *
+ * The pool is started as soon as the jugfile is bundled, while the parent is still importing it:
+ * worker start-up (~40–70 ms of CPU per thread) overlaps the parent's work. The status table is
+ * made once the graph is known and travels with each request (a SharedArrayBuffer is shared,
+ * not copied).
+ *
  * A worker that dies (process.exit() in task code, out of memory under the pool's resource
  * limits) fails only its task: the parent adopts that task's lock and releases it (or marks it
  * failed with --keep-failed), frees the thread slot, and Piscina starts a replacement thread.
@@ -10,26 +15,22 @@
 import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
-import { bundleJugfile, type JugfileBundle } from '../bundle.js';
-import { JugfileError } from '../errors.js';
+import type { JugfileBundle } from '../bundle.js';
 import { errorInfo, type TaskOutcome } from '../execute-task.js';
 import type { Executor } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
 import type { WorkerData, WorkerRequest } from '../worker.js';
-import { trace } from '../trace.js';
 
-/** Options of {@link ThreadPoolExecutor.start}. */
+/** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
   /** Number of worker threads. */
   readonly threads: number;
-  /** Absolute path of the jugfile. */
-  readonly jugfile: string;
+  /** The bundled jugfile the workers import. */
+  readonly bundle: JugfileBundle;
   /** The store location string the workers open. */
   readonly jugdir: string;
-  readonly store: Store;
-  readonly table: StatusTable;
   readonly keepFailed: boolean;
   /** fsync results (as the parent's store). @default true */
   readonly fsync?: boolean;
@@ -39,78 +40,74 @@ export interface ThreadPoolOptions {
 
 const WORKER_FILE = fileURLToPath(new URL('../worker.js', import.meta.url));
 
+/** Starts the worker threads; they begin importing the jugfile at once. */
+export function startThreadPool(options: ThreadPoolOptions): Piscina {
+  const workerData: WorkerData = {
+    moduleUrl: options.bundle.url,
+    jugdir: options.jugdir,
+    fsync: options.fsync ?? true,
+    keepFailed: options.keepFailed,
+  };
+  return new Piscina({
+    filename: WORKER_FILE,
+    minThreads: options.threads,
+    maxThreads: options.threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    atomics: 'async', // task code may leave timers or pending I/O; keep worker event loops running
+    recordTiming: false,
+    workerData,
+    resourceLimits:
+      options.maxOldGenerationSizeMb === undefined ? undefined : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb },
+  });
+}
+
 export class ThreadPoolExecutor implements Executor {
   readonly slots: number;
+  readonly #queue: PQueue;
   #stopping = false;
 
-  private constructor(
+  constructor(
     private readonly pool: Piscina,
-    private readonly queue: PQueue,
-    private readonly bundle: JugfileBundle,
-    private readonly options: ThreadPoolOptions,
+    private readonly threads: number,
+    private readonly store: Store,
+    private readonly table: StatusTable,
+    private readonly keepFailed: boolean,
   ) {
-    this.slots = 2 * options.threads;
-  }
-
-  /** Bundles the jugfile, starts the pool and waits until a worker has loaded the jugfile. */
-  static async start(options: ThreadPoolOptions): Promise<ThreadPoolExecutor> {
-    const bundle = await bundleJugfile(options.jugfile);
-    trace('jugfile bundled');
-    const workerData: WorkerData = {
-      moduleUrl: bundle.url,
-      jugdir: options.jugdir,
-      fsync: options.fsync ?? true,
-      keepFailed: options.keepFailed,
-      table: options.table.buffer,
-      tasks: options.table.tasks,
-      threads: options.table.threads,
-    };
-    const pool = new Piscina({
-      filename: WORKER_FILE,
-      minThreads: options.threads,
-      maxThreads: options.threads,
-      idleTimeout: Number.POSITIVE_INFINITY,
-      atomics: 'async', // task code may leave timers or pending I/O; keep worker event loops running
-      recordTiming: false,
-      workerData,
-      resourceLimits:
-        options.maxOldGenerationSizeMb === undefined ? undefined : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb },
-    });
-    const executor = new ThreadPoolExecutor(pool, new PQueue({ concurrency: options.threads }), bundle, options);
-    try {
-      await pool.run({ ping: true } satisfies WorkerRequest);
-    } catch (e) {
-      await executor.close();
-      if (e instanceof Error && /could not load the jugfile/.test(e.message)) throw new JugfileError(e.message);
-      throw e;
-    }
-    return executor;
+    this.slots = 2 * threads;
+    this.#queue = new PQueue({ concurrency: threads });
   }
 
   run(index: number, task: Task): Promise<TaskOutcome> {
-    return this.queue.add(
-      async (): Promise<TaskOutcome> => {
-        if (this.#stopping) return { kind: 'cancelled' };
-        try {
-          return (await this.pool.run({ index, hash: task.hash() } satisfies WorkerRequest)) as TaskOutcome;
-        } catch (e) {
-          return this.#workerDied(index, task, e);
-        }
-      },
-    );
+    return this.#queue.add(async (): Promise<TaskOutcome> => {
+      if (this.#stopping) return { kind: 'cancelled' };
+      const request: WorkerRequest = {
+        index,
+        hash: task.hash(),
+        table: this.table.buffer,
+        tasks: this.table.tasks,
+        threads: this.table.threads,
+      };
+      try {
+        return (await this.pool.run(request)) as TaskOutcome;
+      } catch (e) {
+        return this.#workerDied(index, task, e);
+      }
+    });
   }
 
-  /** The worker running `task` died: fail the task, clean its lock and thread slot. */
+  /** The worker running `task` died (or could not start): fail the task, clean its lock and slot. */
   async #workerDied(index: number, task: Task, e: unknown): Promise<TaskOutcome> {
-    this.options.table.releaseThreadSlotOf(index);
-    const lock = this.options.store.lock(task.hash());
+    this.table.releaseThreadSlotOf(index);
+    const lock = this.store.lock(task.hash());
     let keptFailed = false;
     if (await lock.adopt()) {
-      if (this.options.keepFailed) keptFailed = await lock.fail();
+      if (this.keepFailed) keptFailed = await lock.fail();
       else await lock.release();
     }
     const info = errorInfo(e, true);
-    const message = `the worker thread running it died (${info.message})`;
+    const message = /could not load the jugfile/.test(info.message)
+      ? info.message
+      : `the worker thread running it died (${info.message})`;
     return { kind: 'failed', keptFailed, error: { ...info, message, stack: `Error: ${message}\n${info.stack}` } };
   }
 
@@ -122,19 +119,15 @@ export class ThreadPoolExecutor implements Executor {
    * Ends the pool. With `abort`, running tasks are killed at once: their locks are released and
    * their temporary files removed, so no partial result is left behind.
    */
-  async close(abort = false, running: readonly { index: number; task: Task }[] = []): Promise<void> {
+  async close(abort = false, running: readonly Task[] = []): Promise<void> {
     this.#stopping = true;
-    try {
-      await this.pool.destroy();
-    } finally {
-      if (abort) {
-        for (const { task } of running) {
-          const lock = this.options.store.lock(task.hash());
-          if (await lock.adopt()) await lock.release();
-        }
-        await this.options.store.abandonWrites();
+    await this.pool.destroy();
+    if (abort) {
+      for (const task of running) {
+        const lock = this.store.lock(task.hash());
+        if (await lock.adopt()) await lock.release();
       }
-      this.bundle.dispose();
+      await this.store.abandonWrites();
     }
   }
 }

@@ -36,7 +36,8 @@ function isCode(e: unknown, ...codes: string[]): boolean {
   return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
 }
 
-function checkHash(hash: string): void {
+/** Throws a StoreError unless `hash` is 40 lowercase hex characters (shared with MemoryStore). */
+export function checkHash(hash: string): void {
   if (!HASH_RE.test(hash)) throw new StoreError(`Invalid task hash '${hash}': expected 40 lowercase hex characters.`);
 }
 

@@ -4,6 +4,7 @@
  */
 import { NotComputedError } from '../errors.js';
 import { decodeResult, encodeResult } from './encode.js';
+import { checkHash } from './file-store.js';
 import type { Lock, LockInfo, Store } from './store.js';
 
 /** A store kept in memory; useful in tests. */
@@ -24,6 +25,7 @@ export class MemoryStore implements Store {
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
+    checkHash(hash);
     this.results.set(hash, encodeResult(value, taskName));
   }
 
@@ -40,6 +42,7 @@ export class MemoryStore implements Store {
   }
 
   lock(hash: string): Lock {
+    checkHash(hash);
     const locks = this.locks;
     let held = false;
     return {

@@ -1,11 +1,13 @@
 /** `jug execute`: run every task whose result is not stored, sharing the work through locks. */
-import { resolve } from 'node:path';
 import { ExitError, UsageError } from '../../errors.js';
 import { InProcessExecutor } from '../../executors/in-process.js';
-import { ThreadPoolExecutor } from '../../executors/thread-pool.js';
 import { runGraph, type Executor, type RunResult, type SchedulerEvent } from '../../scheduler.js';
 import { StatusTable, TaskState } from '../../status-table.js';
-import { countByName, openProject, taskMatcher, type CommonOptions, type Project } from '../common.js';
+import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
+import type { ThreadPoolExecutor } from '../../executors/thread-pool.js';
+import { defaultJugdir } from '../../jugfile.js';
+import { countByName, openProject, resolveJugfile, taskMatcher, type CommonOptions, type Project } from '../common.js';
+import type { Piscina } from 'piscina';
 import { startProgress } from '../progress.js';
 import { renderTable } from '../table.js';
 import { trace } from '../../trace.js';
@@ -36,33 +38,44 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function execute(jugfile: string | undefined, options: ExecuteOptions): Promise<number> {
   trace('cli ready');
-  const project = await openProject(jugfile, options);
+  const threads = options.threads;
+  const keepFailed = options.keepFailed ?? false;
+  // With threads, bundle first and start the pool while this thread imports the jugfile.
+  let bundle: Promise<JugfileBundle> | undefined;
+  let pool: Promise<Piscina> | undefined;
+  if (threads !== undefined) {
+    bundle = bundleJugfile(resolveJugfile(jugfile));
+    const threadPool = import('../../executors/thread-pool.js');
+    pool = Promise.all([bundle, threadPool]).then(([b, tp]) =>
+      tp.startThreadPool({
+        threads,
+        bundle: b,
+        jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
+        keepFailed,
+        maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
+      }),
+    );
+    pool.catch(() => {}); // a bundling error is reported by the jugfile load below
+  }
+  const project = await openProject(jugfile, options, bundle);
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const { graph, store } = project;
   const target = options.target === undefined ? undefined : taskMatcher(options.target);
   if (target !== undefined && !graph.tasks.some((t) => target(t.name))) {
     const names = [...new Set(graph.tasks.map((t) => t.name))].sort();
+    await (await pool)?.destroy();
     throw new UsageError(
       `--target '${options.target}' matches no task. Task names are: ${names.join(', ') || '(none)'}.`,
     );
   }
 
-  const threads = options.threads;
   const table = StatusTable.create(graph.tasks.length, threads ?? 0);
-  const keepFailed = options.keepFailed ?? false;
-  const pool =
-    threads === undefined
-      ? undefined
-      : await ThreadPoolExecutor.start({
-          threads,
-          jugfile: resolve(project.jugfile),
-          jugdir: store.location,
-          store,
-          table,
-          keepFailed,
-          maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
-        });
-  const executor: Executor = pool ?? new InProcessExecutor(store, table, keepFailed);
+  let threaded: ThreadPoolExecutor | undefined;
+  if (threads !== undefined) {
+    const { ThreadPoolExecutor } = await import('../../executors/thread-pool.js');
+    threaded = new ThreadPoolExecutor(await pool!, threads, store, table, keepFailed);
+  }
+  const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed);
   trace('executor ready');
 
   // First SIGINT / SIGTERM: stop dispatching, let running tasks finish (their locks are released).
@@ -84,7 +97,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const progress = startProgress(table, graph, { quiet: options.quiet || options.verbose });
+  const progress = await startProgress(table, graph, { quiet: options.quiet || options.verbose });
   let result: RunResult | 'aborted';
   try {
     result = await Promise.race([
@@ -101,7 +114,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     ]);
     if (result === 'aborted') {
       const running = graph.tasks.flatMap((task, index) => (table.get(index) === TaskState.Running ? [{ index, task }] : []));
-      if (pool !== undefined) await pool.close(true, running);
+      if (threaded !== undefined) await threaded.close(true, running.map((r) => r.task));
       else {
         for (const { task } of running) {
           const lock = store.lock(task.hash());
@@ -111,7 +124,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       }
       throw new ExitError(SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 1, `aborted by ${signalName}; run \`jug execute\` again to resume.`);
     }
-    await pool?.close();
+    await threaded?.close();
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);

@@ -1,0 +1,393 @@
+/**
+ * Unit tests of the result framing (src/store/encode.ts): round trips, compression choice,
+ * unstorable values, and detection of every kind of damage.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import zlib from 'node:zlib';
+import { decodeResult, encodeResult, HEADER_BYTES, PREFIX_RAW, PREFIX_ZLIB } from '../src/store/encode.js';
+import { CorruptResultError, StoreError } from '../src/errors.js';
+
+/** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomBytes(rand: () => number, n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
+  return b;
+}
+
+/** Reference CRC-32 (IEEE, as zlib/PNG/gzip), independent of the implementation under test. */
+function referenceCrc32(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const byte of data) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function roundTrip(v: unknown): unknown {
+  return decodeResult(encodeResult(v, 'enc.test'), 'in test');
+}
+
+/** Asserts decoding `bytes` throws CorruptResultError (and nothing else), naming `where`. */
+function assertCorrupt(bytes: Uint8Array, where = 'of task T at /x/ab/cd', label = ''): void {
+  let out: unknown;
+  try {
+    out = decodeResult(bytes, where);
+  } catch (e) {
+    assert.ok(e instanceof CorruptResultError, `${label}: expected CorruptResultError, got ${String(e)}`);
+    assert.ok(e.message.includes(where), `${label}: message ${JSON.stringify(e.message)} lacks ${where}`);
+    return;
+  }
+  assert.fail(`${label}: decoded damaged bytes to a value: ${String(out)}`);
+}
+
+/** A value exercising every supported type (compressible: the long zero array). */
+function sample(): Record<string, unknown> {
+  return {
+    n: 1.5,
+    s: 'héllo ☃',
+    list: [1, [2, [3, null, undefined]], { deep: true }],
+    m: new Map<unknown, unknown>([
+      ['k', new Set([1, 2])],
+      [3, { v: 'x' }],
+    ]),
+    big: 2n ** 70n,
+    date: new Date(Date.UTC(2020, 1, 29)),
+    f64: new Float64Array([1.5, -0, NaN]),
+    buf: Buffer.from('buffer bytes'),
+    zeros: new Array(1000).fill(0),
+  };
+}
+
+describe('encodeResult / decodeResult round trip', () => {
+  const cases: ReadonlyArray<readonly [string, () => unknown]> = [
+    ['null', () => null],
+    ['undefined', () => undefined],
+    ['true', () => true],
+    ['false', () => false],
+    ['0', () => 0],
+    ['-0', () => -0],
+    ['NaN', () => NaN],
+    ['Infinity', () => -Infinity],
+    ['2**53 + 2', () => 2 ** 53 + 2],
+    ['int', () => -123456789],
+    ['BigInt', () => -(2n ** 100n)],
+    ['empty string', () => ''],
+    ['unicode string', () => 'héllo ☃ 𝄞'],
+    ['nested object', () => ({ a: { b: { c: [1, { d: 'e' }] } }, z: null })],
+    ['nested array', () => [[[]], [1, [2, [3]]], 'x']],
+    ['sparse-free array with undefined', () => [undefined, 1, undefined]],
+    [
+      'Map with object keys',
+      () =>
+        new Map<unknown, unknown>([
+          [{ k: 1 }, 'obj'],
+          [1n, new Map([['inner', [1]]])],
+        ]),
+    ],
+    ['Set', () => new Set([1, 'a', null, 2n])],
+    ['Date', () => new Date(1_700_000_000_123)],
+    ['Uint8Array', () => new Uint8Array([0, 1, 255])],
+    ['Int32Array', () => new Int32Array([-1, 2 ** 31 - 1])],
+    ['Float32Array', () => new Float32Array([1.25, -3])],
+    ['Float64Array', () => new Float64Array([Math.PI, -0, NaN, Infinity])],
+    ['BigInt64Array', () => new BigInt64Array([-(2n ** 63n), 5n])],
+    ['ArrayBuffer', () => new Uint8Array([9, 8, 7]).buffer],
+    ['everything at once', sample],
+  ];
+  for (const [label, make] of cases) {
+    it(label, () => {
+      assert.deepStrictEqual(roundTrip(make()), make());
+    });
+  }
+
+  it('-0 stays -0 and NaN stays NaN', () => {
+    assert.ok(Object.is(roundTrip(-0), -0));
+    assert.ok(Number.isNaN(roundTrip(NaN)));
+  });
+
+  it('a Buffer comes back as a Buffer, not a Uint8Array', () => {
+    const out = roundTrip(Buffer.from([1, 2, 3]));
+    assert.ok(Buffer.isBuffer(out));
+    assert.deepStrictEqual(out, Buffer.from([1, 2, 3]));
+    const inObj = roundTrip({ b: Buffer.from('xy') }) as { b: unknown };
+    assert.ok(Buffer.isBuffer(inObj.b));
+  });
+
+  it('a typed-array view with an offset keeps only its own bytes', () => {
+    const big = new Float64Array([1, 2, 3, 4]);
+    const view = new Float64Array(big.buffer, 8, 2);
+    const out = roundTrip(view);
+    assert.ok(out instanceof Float64Array);
+    assert.deepStrictEqual([...out], [2, 3]);
+  });
+
+  it('decodes from a Uint8Array view that is not a Buffer, at an offset', () => {
+    const enc = encodeResult({ x: [1, 2] });
+    const host = new Uint8Array(enc.length + 7);
+    host.set(enc, 5);
+    assert.deepStrictEqual(decodeResult(host.subarray(5, 5 + enc.length), 'w'), { x: [1, 2] });
+  });
+
+  it('large compressible arrays are deflated (prefix Z) and round trip', () => {
+    const zeros = new Array(100_000).fill(0);
+    const enc = encodeResult(zeros);
+    assert.equal(enc[0], PREFIX_ZLIB);
+    assert.equal(String.fromCharCode(enc[0]!), 'Z');
+    assert.ok(enc.length < v8.serialize(zeros).length / 2, `compressed size ${enc.length}`);
+    assert.deepStrictEqual(decodeResult(enc, 'w'), zeros);
+    const zf = new Float64Array(100_000);
+    const encF = encodeResult(zf);
+    assert.equal(encF[0], PREFIX_ZLIB);
+    assert.deepStrictEqual(decodeResult(encF, 'w'), zf);
+  });
+
+  it('small values are stored raw (prefix V)', () => {
+    for (const v of [null, 1, 'abc', { a: 1 }, [1, 2, 3], new Uint8Array(10)]) {
+      const enc = encodeResult(v);
+      assert.equal(enc[0], PREFIX_RAW);
+      assert.equal(String.fromCharCode(enc[0]!), 'V');
+    }
+  });
+
+  it('incompressible data (random Float64Array) stays raw', () => {
+    const rand = prng(7);
+    // uniform doubles in [0, 1) with a full 52-bit mantissa
+    const r = new Float64Array(20_000);
+    for (let i = 0; i < r.length; i++) r[i] = rand() + rand() / 2 ** 32;
+    const enc = encodeResult(r);
+    assert.equal(enc[0], PREFIX_RAW);
+    assert.deepStrictEqual(decodeResult(enc, 'w'), r);
+    // random bit patterns
+    const bits = new Uint32Array(40_000);
+    for (let i = 0; i < bits.length; i++) bits[i] = Math.floor(rand() * 2 ** 32);
+    const rb = new Float64Array(bits.buffer);
+    const encB = encodeResult(rb);
+    assert.equal(encB[0], PREFIX_RAW);
+    assert.deepStrictEqual(Buffer.from((decodeResult(encB, 'w') as Float64Array).buffer), Buffer.from(bits.buffer));
+  });
+
+  it('header: length and standard CRC-32 of the payload', () => {
+    for (const v of [1, new Array(50_000).fill(1)]) {
+      const enc = encodeResult(v);
+      const payload = enc.subarray(HEADER_BYTES);
+      assert.equal(enc.readBigUInt64LE(1), BigInt(payload.length));
+      assert.equal(enc.readUInt32LE(9), referenceCrc32(payload));
+    }
+    // known CRC-32 check value, to make sure the reference itself is right
+    assert.equal(referenceCrc32(Buffer.from('123456789')), 0xcbf43926);
+  });
+
+  it('the pure-JS CRC-32 fallback (Node < 20.15) writes the same bytes', async () => {
+    const z = zlib as { crc32?: unknown };
+    const saved = z.crc32;
+    z.crc32 = undefined;
+    let fallback: typeof import('../src/store/encode.js');
+    try {
+      const url = new URL('../src/store/encode.js', import.meta.url).href + '?crc32-fallback';
+      fallback = (await import(url)) as typeof import('../src/store/encode.js');
+    } finally {
+      z.crc32 = saved;
+    }
+    assert.notEqual(fallback.encodeResult, encodeResult, 'expected a fresh module instance');
+    for (const v of [1, 'abc', sample(), new Array(50_000).fill(1)]) {
+      const a = fallback.encodeResult(v);
+      assert.deepStrictEqual(a, encodeResult(v));
+      assert.deepStrictEqual(fallback.decodeResult(a, 'w'), v);
+    }
+    const bad = encodeResult('abc');
+    bad[bad.length - 1]! ^= 1;
+    assert.throws(() => fallback.decodeResult(bad, 'w'), (e: unknown) => e instanceof Error && e.name === 'CorruptResultError');
+  });
+});
+
+describe('unstorable values', () => {
+  const cases: ReadonlyArray<readonly [string, unknown]> = [
+    ['a function', function compute() {}],
+    ['an arrow function', () => 1],
+    ['a symbol', Symbol('s')],
+    ['an object holding a function', { ok: 1, cb: () => 2 }],
+    ['an array holding a symbol', [1, Symbol('x')]],
+    ['a WeakMap', new WeakMap()],
+  ];
+  for (const [label, v] of cases) {
+    it(`${label} → StoreError naming the task`, () => {
+      assert.throws(
+        () => encodeResult(v, 'mod.myTask'),
+        (e: unknown) => {
+          assert.ok(e instanceof StoreError, String(e));
+          assert.ok(!(e instanceof CorruptResultError));
+          assert.match(e.message, /'mod\.myTask'/);
+          assert.match(e.message, /cannot be stored/);
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe('corruption is always detected', () => {
+  const small = encodeResult({ a: [1, 2, 3], s: 'text' });
+  const large = encodeResult(sample());
+  const zipped = encodeResult(new Array(20_000).fill(3));
+  assert.equal(small[0], PREFIX_RAW);
+  assert.equal(zipped[0], PREFIX_ZLIB);
+
+  it('an empty buffer', () => {
+    assertCorrupt(Buffer.alloc(0), 'of task T at /j/ab/cd', 'empty');
+    assert.throws(() => decodeResult(new Uint8Array(0), 'W'), /empty/);
+  });
+
+  it('every truncation', () => {
+    for (const enc of [small, zipped]) {
+      for (let n = 0; n < enc.length; n++) assertCorrupt(enc.subarray(0, n), undefined, `truncated to ${n}`);
+    }
+  });
+
+  it('trailing garbage', () => {
+    assertCorrupt(Buffer.concat([small, Buffer.from([0])]), undefined, 'one extra byte');
+    assertCorrupt(Buffer.concat([zipped, zipped]), undefined, 'doubled');
+  });
+
+  it('every wrong prefix', () => {
+    for (let p = 0; p < 256; p++) {
+      if (p === PREFIX_RAW || p === PREFIX_ZLIB) continue;
+      const bad = Buffer.from(small);
+      bad[0] = p;
+      assertCorrupt(bad, undefined, `prefix 0x${p.toString(16)}`);
+    }
+  });
+
+  it("swapping 'V' and 'Z' (with a consistent header)", () => {
+    const asZ = Buffer.from(small);
+    asZ[0] = PREFIX_ZLIB;
+    assertCorrupt(asZ, undefined, 'raw payload labelled Z');
+    const asV = Buffer.from(zipped);
+    asV[0] = PREFIX_RAW;
+    assertCorrupt(asV, undefined, 'deflated payload labelled V');
+  });
+
+  it('one bit flipped anywhere in header or payload', () => {
+    const rand = prng(1);
+    for (const enc of [small, large, zipped]) {
+      // every bit of the header
+      for (let bit = 0; bit < HEADER_BYTES * 8; bit++) {
+        const bad = Buffer.from(enc);
+        bad[bit >> 3]! ^= 1 << (bit & 7);
+        assertCorrupt(bad, undefined, `header bit ${bit}`);
+      }
+      // a few hundred random payload bits
+      for (let k = 0; k < 300; k++) {
+        const bit = HEADER_BYTES * 8 + Math.floor(rand() * (enc.length - HEADER_BYTES) * 8);
+        const bad = Buffer.from(enc);
+        bad[bit >> 3]! ^= 1 << (bit & 7);
+        assertCorrupt(bad, undefined, `bit ${bit} of ${enc.length * 8}`);
+      }
+    }
+  });
+
+  it('the error carries the location, and .path the file', () => {
+    assert.throws(
+      () => decodeResult(Buffer.from('junk'), "of task 'a.b' at /some/where"),
+      (e: unknown) => e instanceof CorruptResultError && e.message.includes("of task 'a.b' at /some/where"),
+    );
+    assert.throws(
+      () => decodeResult(Buffer.from('junk'), "of task 'a.b' at /some/where", '/some/where'),
+      (e: unknown) => e instanceof CorruptResultError && e.path === '/some/where',
+    );
+  });
+});
+
+describe('decode fuzz (seeded)', () => {
+  it('2,000 random byte strings → CorruptResultError, never another error', () => {
+    const rand = prng(2024);
+    for (let i = 0; i < 2000; i++) {
+      const len = Math.floor(rand() * 200);
+      const bytes = randomBytes(rand, len);
+      // Steer a third of them past the prefix and length checks.
+      if (len >= HEADER_BYTES && i % 3 === 0) {
+        bytes[0] = i % 2 ? PREFIX_RAW : PREFIX_ZLIB;
+        bytes.writeBigUInt64LE(BigInt(len - HEADER_BYTES), 1);
+      }
+      assertCorrupt(bytes, 'W', `random #${i}`);
+    }
+  });
+
+  it('2,000 random payloads with valid framing → a value or CorruptResultError, never another error', () => {
+    // Only the checksum stands between random bytes and v8.deserialize / inflate: give them a
+    // correct checksum so the inner decoders' failures are exercised too.
+    const rand = prng(99);
+    for (let i = 0; i < 2000; i++) {
+      const payload = randomBytes(rand, Math.floor(rand() * 64));
+      if (i % 2 === 0 && payload.length >= 2) {
+        payload[0] = 0xff; // v8 serializer version tag, to get past the first check
+        payload[1] = 0x0f;
+      }
+      const header = Buffer.alloc(HEADER_BYTES);
+      header[0] = i % 4 < 2 ? PREFIX_RAW : PREFIX_ZLIB;
+      header.writeBigUInt64LE(BigInt(payload.length), 1);
+      header.writeUInt32LE(referenceCrc32(payload), 9);
+      try {
+        decodeResult(Buffer.concat([header, payload]), 'W');
+      } catch (e) {
+        assert.ok(e instanceof CorruptResultError, `framed random #${i}: ${String(e)}`);
+      }
+    }
+  });
+
+  it('2,000 random mutations of valid encodings → CorruptResultError unless the bytes are unchanged', () => {
+    const rand = prng(4242);
+    const values: unknown[] = [{ a: [1, 2, 3], s: 'text' }, sample(), new Array(5000).fill(7), 'short', 12345n];
+    const encodings = values.map((v) => encodeResult(v));
+    for (let i = 0; i < 2000; i++) {
+      const which = Math.floor(rand() * values.length);
+      const orig = encodings[which]!;
+      let bad = Buffer.from(orig);
+      const kind = Math.floor(rand() * 6);
+      const pos = Math.floor(rand() * orig.length);
+      switch (kind) {
+        case 0: // set a byte (may be a no-op)
+          bad[pos] = Math.floor(rand() * 256);
+          break;
+        case 1: // several random bytes
+          for (let k = 0; k < 1 + Math.floor(rand() * 8); k++) bad[Math.floor(rand() * bad.length)] = Math.floor(rand() * 256);
+          break;
+        case 2: // delete a range
+          bad = Buffer.concat([bad.subarray(0, pos), bad.subarray(pos + 1 + Math.floor(rand() * 16))]);
+          break;
+        case 3: // insert random bytes
+          bad = Buffer.concat([bad.subarray(0, pos), randomBytes(rand, 1 + Math.floor(rand() * 16)), bad.subarray(pos)]);
+          break;
+        case 4: // truncate
+          bad = bad.subarray(0, pos);
+          break;
+        default: // swap two bytes
+          {
+            const q = Math.floor(rand() * bad.length);
+            const t = bad[pos]!;
+            bad[pos] = bad[q]!;
+            bad[q] = t;
+          }
+          break;
+      }
+      if (bad.equals(orig)) {
+        assert.deepStrictEqual(decodeResult(bad, 'W'), values[which], `unchanged #${i}`);
+      } else {
+        assertCorrupt(bad, 'W', `mutation #${i} (kind ${kind} at ${pos})`);
+      }
+    }
+  });
+});

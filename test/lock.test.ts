@@ -1,0 +1,412 @@
+/**
+ * Unit tests of task locks: shared semantics for FileStore and MemoryStore, then the file
+ * lock's format, failure marker, stale-lock reclaim and a multi-process race.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { FAILED_MTIME, FileStore } from '../src/store/file-store.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import type { Store } from '../src/store/store.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HOST = os.hostname();
+
+function h(label: string | number): string {
+  return createHash('sha1').update(String(label)).digest('hex');
+}
+
+let root: string;
+let counter = 0;
+before(() => {
+  root = fs.mkdtempSync(join(os.tmpdir(), 'jug-lock-test-'));
+});
+after(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+function freshDir(): string {
+  return join(root, `jugdir-${++counter}`);
+}
+
+/** The pid of a process that has exited (and been reaped). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', '']);
+  const pid = r.pid;
+  assert.ok(typeof pid === 'number' && pid > 0);
+  assert.throws(() => process.kill(pid, 0), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ESRCH');
+  return pid;
+}
+
+/** Jug's lock text, written by hand (independent of the implementation's lockContent()). */
+function lockText(pid: number, host = HOST): string {
+  return `PID ${pid} on HOSTNAME ${host}\nLock created on 2024-01-02 (03h04.05)\n`;
+}
+
+/** Writes a lock file as another process would have. */
+function plantLock(s: FileStore, hash: string, text: string): string {
+  const path = s.lockPath(hash);
+  fs.mkdirSync(join(s.location, 'locks'), { recursive: true });
+  fs.writeFileSync(path, text, { mode: 0o644 });
+  return path;
+}
+
+const kinds: ReadonlyArray<readonly [string, () => [Store, Store]]> = [
+  [
+    'FileStore',
+    () => {
+      // Two store objects on one jugdir: as two processes would see it.
+      const dir = freshDir();
+      return [new FileStore(dir), new FileStore(dir)];
+    },
+  ],
+  [
+    'MemoryStore',
+    () => {
+      const s = new MemoryStore();
+      return [s, s];
+    },
+  ],
+];
+
+for (const [kind, make] of kinds) {
+  describe(`${kind}: lock semantics`, () => {
+    it('get → true; another Lock object → false; the same object again → true', async () => {
+      const [s1, s2] = make();
+      const k = h('basic');
+      const a = s1.lock(k);
+      const b = s2.lock(k);
+      assert.equal(a.hash, k);
+      assert.equal(await a.isLocked(), false);
+      assert.equal(await a.get(), true);
+      assert.equal(await a.isLocked(), true);
+      assert.equal(await b.isLocked(), true);
+      assert.equal(await a.isFailed(), false);
+      assert.equal(await b.get(), false);
+      assert.equal(await s1.lock(k).get(), false, 'a third object on the same store');
+      assert.equal(await a.get(), true, 'already held');
+      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: false }]]));
+    });
+
+    it('release → another object can get it', async () => {
+      const [s1, s2] = make();
+      const k = h('release');
+      const a = s1.lock(k);
+      const b = s2.lock(k);
+      assert.equal(await a.get(), true);
+      assert.equal(await b.get(), false);
+      await a.release();
+      assert.equal(await a.isLocked(), false);
+      assert.deepStrictEqual(await s1.listLocks(), new Map());
+      assert.equal(await b.get(), true);
+      assert.equal(await a.get(), false, 'now held by b');
+      await a.release(); // not held by a: must not remove b's lock
+      assert.equal(await b.isLocked(), true);
+      assert.equal(await s1.lock(k).get(), false);
+      await b.release();
+      await b.release(); // twice is harmless
+      assert.equal(await a.get(), true);
+    });
+
+    it('fail() on an unheld lock → false and no state', async () => {
+      const [s1] = make();
+      const k = h('fail-unheld');
+      const a = s1.lock(k);
+      assert.equal(await a.fail(), false);
+      assert.equal(await a.isLocked(), false);
+      assert.equal(await a.isFailed(), false);
+      assert.deepStrictEqual(await s1.listLocks(), new Map());
+      assert.equal(await a.get(), true, 'still free');
+    });
+
+    it("fail() on someone else's lock → false, does not mark it", async () => {
+      const [s1, s2] = make();
+      const k = h('fail-other');
+      assert.equal(await s1.lock(k).get(), true);
+      assert.equal(await s2.lock(k).fail(), false);
+      assert.equal(await s2.lock(k).isFailed(), false);
+      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: false }]]));
+    });
+
+    it('get then fail() → failed and locked; others cannot get it; release clears both', async () => {
+      const [s1, s2] = make();
+      const k = h('failed');
+      const a = s1.lock(k);
+      assert.equal(await a.get(), true);
+      assert.equal(await a.fail(), true);
+      for (const l of [a, s2.lock(k)]) {
+        assert.equal(await l.isFailed(), true);
+        assert.equal(await l.isLocked(), true);
+      }
+      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: true }]]));
+      const b = s2.lock(k);
+      assert.equal(await b.get(), false);
+      assert.equal(await b.get(), false);
+      await b.release(); // not held by b
+      assert.equal(await a.isFailed(), true);
+      await a.release();
+      assert.equal(await a.isFailed(), false);
+      assert.equal(await a.isLocked(), false);
+      assert.deepStrictEqual(await s2.listLocks(), new Map());
+      assert.equal(await b.get(), true);
+      assert.equal(await b.isFailed(), false);
+    });
+
+    it('listLocks() reports every lock and whether it failed', async () => {
+      const [s1, s2] = make();
+      const running = [h('r1'), h('r2'), h('r3')];
+      const failed = [h('f1'), h('f2')];
+      for (const k of running) assert.equal(await s1.lock(k).get(), true);
+      for (const k of failed) {
+        const l = s2.lock(k);
+        assert.equal(await l.get(), true);
+        assert.equal(await l.fail(), true);
+      }
+      const expected = new Map<string, { failed: boolean }>();
+      for (const k of running) expected.set(k, { failed: false });
+      for (const k of failed) expected.set(k, { failed: true });
+      assert.deepStrictEqual(await s1.listLocks(), expected);
+      assert.deepStrictEqual(await s2.listLocks(), expected);
+    });
+
+    it('independent hashes lock independently', async () => {
+      const [s1, s2] = make();
+      const x = s1.lock(h('x'));
+      const y = s2.lock(h('y'));
+      assert.equal(await x.get(), true);
+      assert.equal(await y.get(), true);
+      assert.equal(await x.fail(), true);
+      assert.equal(await y.isFailed(), false);
+      await y.release();
+      assert.equal(await x.isLocked(), true);
+      assert.equal(await x.isFailed(), true);
+      assert.equal(await s2.lock(h('y')).get(), true);
+      assert.equal(await s2.lock(h('x')).get(), false);
+    });
+  });
+}
+
+describe('FileStore: lock files', () => {
+  it('lives at <jugdir>/locks/<hash>.lock with Jug\'s text, mode 0644', async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir);
+    const k = h('file');
+    assert.equal(await s.lock(k).get(), true);
+    const path = join(dir, 'locks', `${k}.lock`);
+    assert.equal(s.lockPath(k), path);
+    assert.deepStrictEqual(fs.readdirSync(join(dir, 'locks')), [`${k}.lock`]);
+    const text = fs.readFileSync(path, 'utf8');
+    assert.match(text, /^PID \d+ on HOSTNAME \S+\nLock created on \d{4}-\d{2}-\d{2} \(\d{2}h\d{2}\.\d{2}\)\n/);
+    assert.ok(text.startsWith(`PID ${process.pid} on HOSTNAME ${HOST}\n`), text);
+    // 0o644 as filtered by this process's umask: compare with a file made the same way.
+    const ref = join(dir, 'ref');
+    fs.closeSync(fs.openSync(ref, 'wx', 0o644));
+    const mode = fs.statSync(path).mode & 0o777;
+    assert.equal(mode, fs.statSync(ref).mode & 0o777);
+    assert.equal(mode & 0o111, 0, `lock mode ${mode.toString(8)} is executable`);
+    assert.equal(mode & 0o600, 0o600);
+    // only the lock: no result directories
+    assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['locks', 'ref']);
+  });
+
+  it('a failed lock has mtime exactly 1 s after the epoch', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('mtime');
+    const l = s.lock(k);
+    assert.equal(await l.get(), true);
+    assert.ok(fs.statSync(s.lockPath(k)).mtimeMs > 1_600_000_000_000, 'a running lock has a current mtime');
+    assert.equal(await l.fail(), true);
+    assert.equal(FAILED_MTIME, 1);
+    assert.equal(fs.statSync(s.lockPath(k)).mtimeMs, 1000);
+    // the owner text is kept
+    assert.ok(fs.readFileSync(s.lockPath(k), 'utf8').startsWith(`PID ${process.pid} `));
+  });
+
+  it('a lock file made by Python Jug (or another tool) with mtime 1 reads as failed', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('py-failed');
+    const path = plantLock(s, k, lockText(12345, 'some-other-host'));
+    fs.utimesSync(path, 1, 1);
+    assert.equal(await s.lock(k).isFailed(), true);
+    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: true }]]));
+  });
+
+  it('listLocks() ignores files that are not locks', async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir);
+    const k = h('only-lock');
+    assert.equal(await s.lock(k).get(), true);
+    fs.writeFileSync(join(dir, 'locks', `${k}.lock.reclaim`), '');
+    fs.writeFileSync(join(dir, 'locks', 'nothex.lock'), '');
+    fs.writeFileSync(join(dir, 'locks', `${h('z')}.tmp`), '');
+    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: false }]]));
+  });
+});
+
+describe('FileStore: stale locks', () => {
+  it('a lock of a dead process on this host is reclaimed', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('dead');
+    const path = plantLock(s, k, lockText(deadPid()));
+    assert.equal(await s.lock(k).isLocked(), false, 'a dead owner does not count as holding it');
+    const l = s.lock(k);
+    assert.equal(await l.get(), true);
+    assert.ok(fs.readFileSync(path, 'utf8').startsWith(`PID ${process.pid} on HOSTNAME ${HOST}\n`));
+    assert.equal(await s.lock(k).get(), false, 'now held by us');
+    assert.deepStrictEqual(fs.readdirSync(join(s.location, 'locks')), [`${k}.lock`], 'no marker left');
+    await l.release();
+    assert.equal(fs.existsSync(path), false);
+  });
+
+  it('a lock of a live process is not reclaimed', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('live');
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      assert.ok(child.pid !== undefined);
+      const text = lockText(child.pid);
+      const path = plantLock(s, k, text);
+      assert.equal(await s.lock(k).get(), false);
+      assert.equal(await s.lock(k).isLocked(), true);
+      assert.equal(fs.readFileSync(path, 'utf8'), text, 'untouched');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it("a lock of this very process (another thread's) is not reclaimed", async () => {
+    const s = new FileStore(freshDir());
+    const k = h('self');
+    const text = lockText(process.pid);
+    plantLock(s, k, text);
+    assert.equal(await s.lock(k).get(), false);
+    assert.equal(fs.readFileSync(s.lockPath(k), 'utf8'), text);
+  });
+
+  it('a lock naming another host is not reclaimed, even if that pid is dead here', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('other-host');
+    const text = lockText(deadPid(), `not-${HOST}.example`);
+    plantLock(s, k, text);
+    assert.equal(await s.lock(k).get(), false);
+    assert.equal(await s.lock(k).isLocked(), true);
+    assert.equal(fs.readFileSync(s.lockPath(k), 'utf8'), text);
+  });
+
+  it('a lock whose text is not in Jug format is not reclaimed', async () => {
+    const s = new FileStore(freshDir());
+    for (const [i, text] of ['', 'garbage', `PID x on HOSTNAME ${HOST}\n`, `pid ${deadPid()} on hostname ${HOST}\n`].entries()) {
+      const k = h(`format-${i}`);
+      plantLock(s, k, text);
+      assert.equal(await s.lock(k).get(), false, JSON.stringify(text));
+      assert.equal(fs.readFileSync(s.lockPath(k), 'utf8'), text);
+    }
+  });
+
+  it('a failed lock of a dead process is NOT reclaimed', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('dead-failed');
+    const path = plantLock(s, k, lockText(deadPid()));
+    fs.utimesSync(path, FAILED_MTIME, FAILED_MTIME);
+    assert.equal(await s.lock(k).get(), false);
+    assert.equal(await s.lock(k).isFailed(), true);
+    assert.equal(await s.lock(k).isLocked(), true);
+    assert.equal(fs.statSync(path).mtimeMs, 1000);
+    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: true }]]));
+  });
+
+  it('a fresh reclaim marker (another reclaimer at work) blocks reclaim; an abandoned one does not', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('marker');
+    const path = plantLock(s, k, lockText(deadPid()));
+    const marker = `${path}.reclaim`;
+    fs.writeFileSync(marker, '');
+    assert.equal(await s.lock(k).get(), false);
+    assert.ok(fs.existsSync(path), 'the lock is left to the other reclaimer');
+    // A marker from a reclaimer that died a minute ago.
+    const old = Date.now() / 1000 - 60;
+    fs.utimesSync(marker, old, old);
+    let got = false;
+    for (let i = 0; i < 2 && !got; i++) got = await s.lock(k).get();
+    assert.equal(got, true);
+    assert.equal(fs.existsSync(marker), false);
+  });
+});
+
+/** A child process that, for every `<hash>` line on stdin, tries FileStore.lock(hash).get(). */
+interface Contender {
+  proc: ChildProcessWithoutNullStreams;
+  next(): Promise<string>;
+}
+
+function contender(jugdir: string): Contender {
+  const script = `
+    import { createInterface } from 'node:readline';
+    import { FileStore } from './src/store/file-store.js';
+    const store = new FileStore(${JSON.stringify(jugdir)});
+    const held = [];
+    console.log('ready');
+    for await (const hash of createInterface({ input: process.stdin })) {
+      const lock = store.lock(hash);
+      const got = await lock.get();
+      if (got) held.push(lock); // keep it, and stay alive, so the lock's owner is live
+      console.log(String(got));
+    }
+  `;
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiting: ((l: string) => void)[] = [];
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  createInterface({ input: proc.stdout }).on('line', (l) => {
+    const w = waiting.shift();
+    if (w) w(l);
+    else lines.push(l);
+  });
+  proc.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w(`exited ${String(code)}: ${stderr}`);
+  });
+  return {
+    proc,
+    next: () => {
+      const l = lines.shift();
+      return l !== undefined ? Promise.resolve(l) : new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}
+
+describe('FileStore: concurrent processes', () => {
+  it('many processes reclaiming one dead lock (or racing for a free one): exactly one wins', async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir);
+    fs.mkdirSync(join(dir, 'locks'), { recursive: true });
+    const procs = Array.from({ length: 8 }, () => contender(dir));
+    try {
+      for (const p of procs) assert.equal(await p.next(), 'ready');
+      const dead = deadPid();
+      for (let round = 0; round < 60; round++) {
+        const k = h(`race-${round}`);
+        const stale = round % 3 !== 2; // two rounds in three reclaim a dead lock; the third races on a free hash
+        if (stale) plantLock(s, k, lockText(dead));
+        for (const p of procs) p.proc.stdin.write(`${k}\n`);
+        const results = await Promise.all(procs.map((p) => p.next()));
+        for (const r of results) assert.ok(r === 'true' || r === 'false', r);
+        assert.equal(results.filter((r) => r === 'true').length, 1, `round ${round} (${stale ? 'stale' : 'free'}): ${results.join(' ')}`);
+        // the winner's pid is in the lock file, and no marker is left
+        const winner = procs[results.indexOf('true')]!;
+        assert.ok(fs.readFileSync(s.lockPath(k), 'utf8').startsWith(`PID ${winner.proc.pid} on HOSTNAME ${HOST}\n`));
+        assert.equal(fs.existsSync(`${s.lockPath(k)}.reclaim`), false);
+      }
+    } finally {
+      for (const p of procs) p.proc.kill('SIGKILL');
+    }
+  });
+});
