@@ -23,8 +23,8 @@ export type TaskOutcome =
   | { readonly kind: 'executed'; readonly ms: number }
   /** The result was already stored (another process finished it first). */
   | { readonly kind: 'loaded' }
-  /** Another process or thread holds the lock. */
-  | { readonly kind: 'locked' }
+  /** Another process or thread holds the lock; `failed`: it is a failure mark left by --keep-failed. */
+  | { readonly kind: 'locked'; readonly failed: boolean }
   | { readonly kind: 'failed'; readonly error: ErrorInfo; readonly keptFailed: boolean }
   /** Never started: the run was stopping when its turn came. */
   | { readonly kind: 'cancelled' };
@@ -48,7 +48,7 @@ export function errorInfo(e: unknown, internal = false): ErrorInfo {
 export async function executeTask(task: Task, store: Store, options: ExecuteTaskOptions): Promise<TaskOutcome> {
   const hash = task.hash();
   const lock = store.lock(hash);
-  if (!(await lock.get())) return { kind: 'locked' };
+  if (!(await lock.get())) return { kind: 'locked', failed: await lock.isFailed() };
   let keptFailed = false;
   try {
     if (await store.has(hash)) return { kind: 'loaded' };

@@ -76,6 +76,9 @@ export function deriveTaskName(
     if (typeof explicit !== 'string' || explicit.length === 0) {
       throw new TaskDefinitionError(`${what}: option 'name' must be a non-empty string.`);
     }
+    if (explicit.startsWith('jug.')) {
+      throw new TaskDefinitionError(`${what}: task names starting with 'jug.' are reserved for jug itself, got '${explicit}'.`);
+    }
     return explicit;
   }
   const fname = fn.name;

@@ -179,6 +179,10 @@ export async function runGraph(
         finish(i, TaskState.Loaded);
         break;
       case 'locked':
+        if (outcome.failed) {
+          failPreviously(i);
+          break;
+        }
         table.set(i, TaskState.LockedElsewhere);
         heldElsewhere.add(i);
         break;
@@ -194,6 +198,21 @@ export async function runGraph(
     emit({ type: 'done', index: i, task, outcome });
   };
 
+  /** Task i's lock is a failure mark from an earlier run (--keep-failed): report it as failed. */
+  const failPreviously = (i: number): void => {
+    const task = tasks[i]!;
+    const message =
+      `task ${task.name} failed in an earlier run and its lock is kept marked failed (--keep-failed); ` +
+      `remove the failure mark to retry it.`;
+    table.set(i, TaskState.Failed);
+    failures.push({
+      index: i,
+      task,
+      outcome: { kind: 'failed', keptFailed: true, error: { name: 'PreviouslyFailed', message, stack: message, internal: true } },
+    });
+    if (!keepGoing) stopping = true;
+  };
+
   /** Re-checks tasks held elsewhere; true if any of them changed state. */
   const poll = async (): Promise<boolean> => {
     let progress = false;
@@ -202,6 +221,10 @@ export async function runGraph(
       if (await store.has(hash)) {
         heldElsewhere.delete(i);
         finish(i, TaskState.Loaded);
+        progress = true;
+      } else if (await store.lock(hash).isFailed()) {
+        heldElsewhere.delete(i);
+        failPreviously(i);
         progress = true;
       } else if (!(await store.lock(hash).isLocked())) {
         // Its holder gave up or failed without --keep-failed: try it ourselves.
@@ -220,54 +243,69 @@ export async function runGraph(
   let gaveUp = false;
 
   let stopped = false;
-  for (;;) {
-    if (signal?.aborted) stopping = true;
-    while (completed.length > 0) settle(completed.shift()!);
-    if (stopping && !stopped) {
+  // Stop the executor as soon as the signal fires, not when the loop next wakes: by then a
+  // worker pool's queue may already have started tasks that were waiting for a free thread.
+  const onAbort = (): void => {
+    stopping = true;
+    if (!stopped) {
       stopped = true;
       executor.stop?.();
     }
-    while (!stopping && inFlight < executor.slots && readyHead < ready.length) {
-      dispatch(ready[readyHead++]!);
-    }
-    if (readyHead > 1024 && readyHead * 2 > ready.length) {
-      ready.splice(0, readyHead);
-      readyHead = 0;
-    }
-    if (inFlight > 0) {
-      // While our own tasks run, still notice tasks finished elsewhere (not too often).
-      if (heldElsewhere.size > 0 && Date.now() >= nextPollAt) {
-        if (await poll()) waitMs = initialWaitMs;
-        nextPollAt = Date.now() + waitMs;
+    wake?.();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      if (signal?.aborted) stopping = true;
+      while (completed.length > 0) settle(completed.shift()!);
+      if (stopping && !stopped) {
+        stopped = true;
+        executor.stop?.();
+      }
+      while (!stopping && inFlight < executor.slots && readyHead < ready.length) {
+        dispatch(ready[readyHead++]!);
+      }
+      if (readyHead > 1024 && readyHead * 2 > ready.length) {
+        ready.splice(0, readyHead);
+        readyHead = 0;
+      }
+      if (inFlight > 0) {
+        // While our own tasks run, still notice tasks finished elsewhere (not too often).
+        if (heldElsewhere.size > 0 && Date.now() >= nextPollAt) {
+          if (await poll()) waitMs = initialWaitMs;
+          nextPollAt = Date.now() + waitMs;
+          continue;
+        }
+        if (completed.length === 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            if (completed.length > 0) resolve();
+          });
+          wake = undefined;
+        }
         continue;
       }
-      if (completed.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (completed.length > 0) resolve();
-        });
-        wake = undefined;
+      if (stopping || heldElsewhere.size === 0) break;
+      if (readyHead < ready.length) continue;
+      // Idle: only tasks held by other processes (or waiting on them) remain.
+      if (fruitlessWaits >= nrWaitCycles) {
+        gaveUp = true;
+        break;
       }
-      continue;
+      emit({ type: 'waiting', ms: waitMs, blocked: heldElsewhere.size });
+      await sleep(waitMs, signal);
+      if (signal?.aborted) continue;
+      if (await poll()) {
+        fruitlessWaits = 0;
+        waitMs = initialWaitMs;
+      } else {
+        fruitlessWaits++;
+        waitMs = Math.min(maxWaitMs, Math.max(1, Math.round(waitMs * 1.5)));
+      }
+      nextPollAt = Date.now() + waitMs;
     }
-    if (stopping || heldElsewhere.size === 0) break;
-    if (readyHead < ready.length) continue;
-    // Idle: only tasks held by other processes (or waiting on them) remain.
-    if (fruitlessWaits >= nrWaitCycles) {
-      gaveUp = true;
-      break;
-    }
-    emit({ type: 'waiting', ms: waitMs, blocked: heldElsewhere.size });
-    await sleep(waitMs, signal);
-    if (signal?.aborted) continue;
-    if (await poll()) {
-      fruitlessWaits = 0;
-      waitMs = initialWaitMs;
-    } else {
-      fruitlessWaits++;
-      waitMs = Math.min(maxWaitMs, Math.max(1, Math.round(waitMs * 1.5)));
-    }
-    nextPollAt = Date.now() + waitMs;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 
   const notRun: number[] = [];

@@ -79,6 +79,10 @@ export class ThreadPoolExecutor implements Executor {
 
   run(index: number, task: Task): Promise<TaskOutcome> {
     return this.#queue.add(async (): Promise<TaskOutcome> => {
+      // The queue starts this job as soon as the previous one settles, before the scheduler has
+      // seen that outcome. Let the scheduler take it first: if it was a failure (without
+      // --keep-going) the run is stopping, and this task must not start.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.#stopping) return { kind: 'cancelled' };
       const request: WorkerRequest = {
         index,

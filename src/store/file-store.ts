@@ -178,8 +178,9 @@ export class FileStore implements Store {
       const hash = name.slice(0, -5);
       if (!HASH_RE.test(hash)) continue;
       try {
-        const st = fs.statSync(join(dir, name));
-        out.set(hash, { failed: Math.floor(st.mtimeMs / 1000) === FAILED_MTIME });
+        const path = join(dir, name);
+        const failed = Math.floor(fs.statSync(path).mtimeMs / 1000) === FAILED_MTIME;
+        out.set(hash, { failed, stale: !failed && ownerIsDead(fs.readFileSync(path, 'utf8')) });
       } catch (e) {
         if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
       }
@@ -251,6 +252,13 @@ function processAlive(pid: number): boolean {
   } catch (e) {
     return isCode(e, 'EPERM');
   }
+}
+
+/** Whether lock text names a process of this host that no longer exists (not us). */
+function ownerIsDead(text: string): boolean {
+  const owner = parseLockOwner(text);
+  if (owner === undefined || owner.host !== HOST) return false;
+  return owner.pid !== process.pid && !processAlive(owner.pid);
 }
 
 /** How long a `.reclaim` marker may exist before it is itself considered abandoned. */
@@ -339,10 +347,8 @@ class FileLock implements Lock {
     } catch {
       return false;
     }
-    if (failed) return false; // failure markers stay until `jug cleanup`
-    const owner = parseLockOwner(text);
-    if (owner === undefined || owner.host !== HOST) return false;
-    return owner.pid !== process.pid && !processAlive(owner.pid);
+    if (failed) return false; // failure marks stay until cleaned up
+    return ownerIsDead(text);
   }
 
   async release(): Promise<void> {

@@ -50,7 +50,7 @@ export class MemoryStore implements Store {
       async get() {
         if (held) return true;
         if (locks.has(hash)) return false;
-        locks.set(hash, { failed: false });
+        locks.set(hash, { failed: false, stale: false });
         held = true;
         return true;
       },
@@ -61,7 +61,7 @@ export class MemoryStore implements Store {
       },
       async fail() {
         if (!held) return false;
-        locks.set(hash, { failed: true });
+        locks.set(hash, { failed: true, stale: false });
         return true;
       },
       async adopt() {

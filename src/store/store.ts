@@ -10,6 +10,8 @@
 export interface LockInfo {
   /** Marked failed (`--keep-failed`): the task failed and is kept out of runs until cleaned up. */
   readonly failed: boolean;
+  /** Left by a process that no longer runs (on this host): the next `get()` reclaims it. */
+  readonly stale: boolean;
 }
 
 /** A lock on one task, shared by every process and thread using the store. */

@@ -43,6 +43,9 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   // With threads, bundle first and start the pool while this thread imports the jugfile.
   let bundle: Promise<JugfileBundle> | undefined;
   let pool: Promise<Piscina> | undefined;
+  if (threads !== undefined && options.jugdir === ':memory:') {
+    throw new UsageError('--threads needs a store the threads share (a jugdir on disk); :memory: lives in one thread.');
+  }
   if (threads !== undefined) {
     bundle = bundleJugfile(resolveJugfile(jugfile));
     const threadPool = import('../../executors/thread-pool.js');

@@ -25,7 +25,7 @@ export async function classify(graph: TaskGraph, store: Store): Promise<Column[]
     if (stored.has(h)) return FINISHED;
     if (!graph.deps[i]!.every((d) => stored.has(graph.tasks[d]!.hash()))) return WAITING;
     const lock = locks.get(h);
-    if (lock === undefined) return READY;
+    if (lock === undefined || lock.stale) return READY; // a dead process's lock is reclaimed by the next run
     return lock.failed ? FAILED : RUNNING;
   });
 }
