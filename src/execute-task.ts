@@ -33,8 +33,16 @@ export type TaskOutcome =
 export interface ExecuteTaskOptions {
   /** Leave a failed task's lock in place, marked failed (`--keep-failed`). */
   readonly keepFailed: boolean;
-  /** Called when the task starts running (lock held, result absent, arguments loaded). */
+  /** Called when the task function starts (lock held, result absent, arguments loaded). */
   readonly onRun?: () => void;
+  /** Called when the task function has returned or thrown. */
+  readonly onRunEnd?: () => void;
+  /**
+   * Wraps the exclusive part — take the lock, re-check, load arguments, run the function — so
+   * that task functions of one thread never overlap, while their results' durable commits (which
+   * the store may group) overlap with the next task. @default runs it directly
+   */
+  readonly exclusive?: <T>(section: () => Promise<T>) => Promise<T>;
 }
 
 export function errorInfo(e: unknown, internal = false): ErrorInfo {
@@ -44,41 +52,53 @@ export function errorInfo(e: unknown, internal = false): ErrorInfo {
   return { name: 'Error', message: String(e), stack: `thrown value: ${String(e)}`, internal };
 }
 
-/** Runs `task` under its lock; never throws for task failures (they come back as an outcome). */
+type Ran = { readonly kind: 'ran'; readonly result: unknown; readonly ms: number };
+
+/**
+ * Runs `task` under its lock: lock, re-check the store, load the arguments, run the function,
+ * store the result durably, release. Never throws for task failures: they come back as an outcome.
+ */
 export async function executeTask(task: Task, store: Store, options: ExecuteTaskOptions): Promise<TaskOutcome> {
   const hash = task.hash();
   const lock = store.lock(hash);
-  if (!(await lock.get())) return { kind: 'locked', failed: await lock.isFailed() };
+  const exclusive = options.exclusive ?? (<T>(f: () => Promise<T>): Promise<T> => f());
+  let held = false;
   let keptFailed = false;
+  const failed = async (e: unknown, internal: boolean): Promise<TaskOutcome> => {
+    if (options.keepFailed) keptFailed = await lock.fail();
+    return { kind: 'failed', error: errorInfo(e, internal), keptFailed };
+  };
   try {
-    if (await store.has(hash)) return { kind: 'loaded' };
-    const args = (await resolveWith(task.args, store)) as unknown[];
-    options.onRun?.();
-    const start = performance.now();
-    let result: unknown;
-    const reg = registry();
-    reg.runningTask = task.name;
+    const ran = await exclusive(async (): Promise<TaskOutcome | Ran> => {
+      if (!(await lock.get())) return { kind: 'locked', failed: await lock.isFailed() };
+      held = true;
+      if (await store.has(hash)) return { kind: 'loaded' };
+      const args = (await resolveWith(task.args, store)) as unknown[];
+      const reg = registry();
+      options.onRun?.();
+      const start = performance.now();
+      reg.runningTask = task.name;
+      try {
+        const result = await (task.fn as (...a: unknown[]) => unknown)(...args);
+        return { kind: 'ran', result, ms: performance.now() - start };
+      } catch (e) {
+        return failed(e, false);
+      } finally {
+        reg.runningTask = undefined;
+        options.onRunEnd?.();
+      }
+    });
+    if (ran.kind !== 'ran') return ran;
     try {
-      result = await (task.fn as (...a: unknown[]) => unknown)(...args);
+      await store.dump(hash, ran.result, task.name);
     } catch (e) {
-      if (options.keepFailed) keptFailed = await lock.fail();
-      return { kind: 'failed', error: errorInfo(e), keptFailed };
-    } finally {
-      reg.runningTask = undefined;
+      return await failed(e, true);
     }
-    const ms = performance.now() - start;
-    try {
-      await store.dump(hash, result, task.name);
-    } catch (e) {
-      if (options.keepFailed) keptFailed = await lock.fail();
-      return { kind: 'failed', error: errorInfo(e, true), keptFailed };
-    }
-    return { kind: 'executed', ms };
+    return { kind: 'executed', ms: ran.ms };
   } catch (e) {
     // Reading arguments or the store failed: report it against this task.
-    if (options.keepFailed) keptFailed = await lock.fail();
-    return { kind: 'failed', error: errorInfo(e, true), keptFailed };
+    return held ? await failed(e, true) : { kind: 'failed', error: errorInfo(e, true), keptFailed: false };
   } finally {
-    if (!keptFailed) await lock.release();
+    if (held && !keptFailed) await lock.release();
   }
 }

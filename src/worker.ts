@@ -14,6 +14,7 @@ import { beginLoad, registry } from './registry.js';
 import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';
 import { Task } from './task.js';
+import { Mutex } from './mutex.js';
 
 /** What the parent passes to each worker at start-up. */
 export interface WorkerData {
@@ -50,6 +51,7 @@ try {
 const byHash = new Map<string, Task>();
 for (const t of reg.tasks) if (t instanceof Task && !byHash.has(t.hash())) byHash.set(t.hash(), t);
 let slot: number | undefined;
+const mutex = new Mutex(); // task functions of this thread never overlap (see executeTask)
 
 export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
   if (loadError !== undefined) {
@@ -72,15 +74,13 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome> 
     };
   }
   const mySlot = slot;
-  try {
-    return await executeTask(task, store, {
-      keepFailed: data.keepFailed,
-      onRun: () => {
-        table.set(request.index, TaskState.Running);
-        table.setThreadTask(mySlot, request.index);
-      },
-    });
-  } finally {
-    table.setThreadTask(mySlot, -1);
-  }
+  return executeTask(task, store, {
+    keepFailed: data.keepFailed,
+    exclusive: (section) => mutex.run(section),
+    onRun: () => {
+      table.set(request.index, TaskState.Running);
+      table.setThreadTask(mySlot, request.index);
+    },
+    onRunEnd: () => table.setThreadTask(mySlot, -1),
+  });
 }

@@ -1,7 +1,11 @@
 /**
  * The threaded executor (`jug execute --threads N`): a Piscina pool of N worker threads
- * (src/worker.ts) fed through a p-queue of concurrency N, so at most N tasks are in the pool and
- * the scheduler keeps a small window (2·N) of tasks dispatched ahead, never the whole graph.
+ * (src/worker.ts) fed through a p-queue, so only a bounded window of tasks is ever in the pool,
+ * never the whole graph. The window is N (one task per thread) while tasks are long; when they
+ * are short (< SHORT_TASK_MS) it widens to N·PIPELINE, so that each thread has tasks waiting while
+ * earlier results are committed to disk in groups (task functions of a thread still never
+ * overlap: the worker runs them under a mutex). Long tasks therefore never queue behind each
+ * other in one thread while another thread idles.
  *
  * The pool is started as soon as the jugfile is bundled, while the parent is still importing it:
  * worker start-up (~40–70 ms of CPU per thread) overlaps the parent's work. The status table is
@@ -22,6 +26,7 @@ import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
 import type { WorkerData, WorkerRequest } from '../worker.js';
+import { trace } from '../trace.js';
 
 /** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
@@ -39,6 +44,10 @@ export interface ThreadPoolOptions {
 }
 
 const WORKER_FILE = fileURLToPath(new URL('../worker.js', import.meta.url));
+/** Requests one worker may hold at once (one running, the rest waiting or committing). */
+const PIPELINE = 32;
+/** Below this mean task duration (ms) the window widens to N·PIPELINE. */
+const SHORT_TASK_MS = 5;
 
 /** Starts the worker threads; they begin importing the jugfile at once. */
 export function startThreadPool(options: ThreadPoolOptions): Piscina {
@@ -53,6 +62,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     minThreads: options.threads,
     maxThreads: options.threads,
     idleTimeout: Number.POSITIVE_INFINITY,
+    concurrentTasksPerWorker: PIPELINE,
     atomics: 'async', // task code may leave timers or pending I/O; keep worker event loops running
     recordTiming: false,
     workerData,
@@ -62,9 +72,10 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
 }
 
 export class ThreadPoolExecutor implements Executor {
-  readonly slots: number;
   readonly #queue: PQueue;
   #stopping = false;
+  /** Moving average of task durations (ms). */
+  #meanMs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly pool: Piscina,
@@ -73,8 +84,23 @@ export class ThreadPoolExecutor implements Executor {
     private readonly table: StatusTable,
     private readonly keepFailed: boolean,
   ) {
-    this.slots = 2 * threads;
     this.#queue = new PQueue({ concurrency: threads });
+  }
+
+  /** Tasks the scheduler may have dispatched: the pool's window plus as many queued in front. */
+  get slots(): number {
+    return 2 * this.#queue.concurrency;
+  }
+
+  /** Widens the window for short tasks, narrows it back for long ones. */
+  #observe(outcome: TaskOutcome): void {
+    if (outcome.kind !== 'executed') return;
+    this.#meanMs = Number.isFinite(this.#meanMs) ? 0.9 * this.#meanMs + 0.1 * outcome.ms : outcome.ms;
+    const wanted = this.#meanMs < SHORT_TASK_MS ? this.threads * PIPELINE : this.threads;
+    if (this.#queue.concurrency !== wanted) {
+      this.#queue.concurrency = wanted;
+      trace(`thread window: ${wanted} (mean task ${this.#meanMs.toFixed(2)} ms)`);
+    }
   }
 
   run(index: number, task: Task): Promise<TaskOutcome> {
@@ -92,7 +118,9 @@ export class ThreadPoolExecutor implements Executor {
         threads: this.table.threads,
       };
       try {
-        return (await this.pool.run(request)) as TaskOutcome;
+        const outcome = (await this.pool.run(request)) as TaskOutcome;
+        this.#observe(outcome);
+        return outcome;
       } catch (e) {
         return this.#workerDied(index, task, e);
       }

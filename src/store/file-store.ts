@@ -4,7 +4,7 @@
  *
  *   <jugdir>/<h[0:2]>/<h[2:]>     result of the task with hash h (framing in encode.ts)
  *   <jugdir>/locks/<h>.lock       lock, created with O_EXCL; mtime = 1 s after the epoch = failed
- *   <jugdir>/tempfiles/<pid>-<random>  in-flight writes, fsynced then renamed into place
+ *   <jugdir>/tempfiles/<pid>-<random>  in-flight writes, flushed to disk then renamed into place
  *
  * Directories are created lazily: read-only commands create nothing.
  */
@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, encodeResult } from './encode.js';
+import { syncFs, syncFsAvailable } from './sync-fs.js';
+import { trace } from '../trace.js';
 import type { Lock, LockInfo, Store } from './store.js';
 
 /** mtime (seconds) that marks a lock as failed, as in Python Jug. */
@@ -26,10 +28,19 @@ const REST_RE = /^[0-9a-f]{38}$/;
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
   /**
-   * fsync each result and its directory before reporting it stored (durable across power loss).
+   * Make each result durable (on disk, surviving power loss) before `dump()` resolves. Results
+   * are flushed in groups with syncfs where available (see sync-fs.ts), else with fsync per file
+   * and its directory. `false` skips flushing (results still appear atomically).
    * @default true
    */
   fsync?: boolean;
+}
+
+interface PendingCommit {
+  readonly tmp: string;
+  readonly final: string;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
 }
 
 function isCode(e: unknown, ...codes: string[]): boolean {
@@ -106,28 +117,84 @@ export class FileStore implements Store {
     const bytes = encodeResult(value, taskName);
     const tmpDir = join(this.location, 'tempfiles');
     const finalDir = join(this.location, hash.slice(0, 2));
+    const final = this.resultPath(hash);
     this.#ensureDir(tmpDir);
     this.#ensureDir(finalDir);
     const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const what = `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`;
+    const grouped = this.#fsync && (await syncFsAvailable(this.location));
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
       let off = 0;
       while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
-      if (this.#fsync) fs.fsyncSync(fd);
+      if (this.#fsync && !grouped) fs.fsyncSync(fd);
       fs.closeSync(fd);
       fd = undefined;
-      fs.renameSync(tmp, this.resultPath(hash));
+      if (!grouped) fs.renameSync(tmp, final);
     } catch (e) {
       if (fd !== undefined) fs.closeSync(fd);
-      try {
-        fs.unlinkSync(tmp);
-      } catch {
-        // the temp file may not exist; nothing else to undo
-      }
-      throw this.#fsError(e, `write the result${taskName ? ` of task '${taskName}'` : ''} to ${this.resultPath(hash)}`);
+      removeQuietly(tmp);
+      throw this.#fsError(e, what);
     }
-    if (this.#fsync) fsyncDir(finalDir);
+    if (grouped) {
+      await new Promise<void>((resolve, reject) => {
+        this.#pending.push({ tmp, final, resolve, reject: (e) => reject(this.#fsError(e, what)) });
+        this.#scheduleCommit();
+      });
+    } else if (this.#fsync) {
+      fsyncDir(finalDir);
+    }
+  }
+
+  #pending: PendingCommit[] = [];
+  #committing = false;
+
+  /**
+   * Group commit: flush (syncfs), rename every pending result into place, flush again, then
+   * resolve their dump() calls. Results arriving while a commit runs form the next group, so
+   * groups grow with the rate of results and a lone result waits for no timer.
+   */
+  #scheduleCommit(): void {
+    if (this.#committing || this.#pending.length === 0) return;
+    this.#committing = true;
+    setImmediate(() => {
+      const group = this.#pending;
+      this.#pending = [];
+      void this.#commit(group).finally(() => {
+        this.#committing = false;
+        this.#scheduleCommit();
+      });
+    });
+  }
+
+  async #commit(group: PendingCommit[]): Promise<void> {
+    trace(`commit group of ${group.length}`);
+    try {
+      await syncFs(this.location);
+    } catch (e) {
+      for (const p of group) {
+        removeQuietly(p.tmp);
+        p.reject(e);
+      }
+      return;
+    }
+    const renamed: PendingCommit[] = [];
+    for (const p of group) {
+      try {
+        fs.renameSync(p.tmp, p.final);
+        renamed.push(p);
+      } catch (e) {
+        removeQuietly(p.tmp);
+        p.reject(e);
+      }
+    }
+    try {
+      await syncFs(this.location);
+      for (const p of renamed) p.resolve();
+    } catch (e) {
+      for (const p of renamed) p.reject(e);
+    }
   }
 
   async remove(hash: string): Promise<boolean> {
@@ -215,6 +282,14 @@ export class FileStore implements Store {
   }
 
   async close(): Promise<void> {}
+}
+
+function removeQuietly(path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // already gone
+  }
 }
 
 function fsyncDir(dir: string): void {
