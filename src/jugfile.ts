@@ -5,6 +5,7 @@
  * thread alike; JUG_LOADER=tsx imports it through tsx's loader hooks instead. The registry is
  * reset before each load and each load imports a fresh module URL, so each builds a fresh graph.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -110,18 +111,48 @@ export function isTypeScript(path: string): boolean {
 /** Adds the jugfile line that raised a jug error (e.g. an unhashable argument) to its message. */
 function withLocation(e: JugError, path: string): JugError {
   const at = userFrame(e, path);
-  if (at !== undefined && !e.message.includes(at)) e.message += ` (at ${at})`;
+  // Messages may already name the place as `file:line` (basename); don't repeat it.
+  if (at !== undefined && !e.message.includes(at.shown) && !e.message.includes(`${basename(at.file)}:${at.line}`)) {
+    e.message += ` (at ${at.shown})`;
+  }
   return e;
 }
 
-/** `file:line:col` of the first stack frame in the user's code, relative to cwd. */
-function userFrame(e: unknown, path: string): string | undefined {
+/** A stack frame in the user's code. */
+interface Frame {
+  /** Absolute path. */
+  readonly file: string;
+  readonly line: number;
+  /** `file:line:col`, the file relative to cwd. */
+  readonly shown: string;
+}
+
+/**
+ * First stack frame in the user's code (the jugfile if it appears, else any file outside
+ * node_modules and jug itself). Paths must start a frame location: Node's own frames
+ * (`node:internal/...`) are never taken for files.
+ */
+function userFrame(e: unknown, path: string): Frame | undefined {
   const stack = e instanceof Error ? (e.stack ?? '') : '';
-  const frames = [...stack.matchAll(/\(?(?:file:\/\/)?(\/[^\s():?]+)(?:\?[^\s():]*)?:(\d+):(\d+)\)?/g)];
+  const frames = [...stack.matchAll(/(?:^|[\s(])(?:file:\/\/)?(\/[^\s():?]+)(?:\?[^\s():]*)?:(\d+):(\d+)\)?/gm)];
   const inJugfile = frames.find((m) => m[1] === path);
   const chosen = inJugfile ?? frames.find((m) => !m[1]!.includes('/node_modules/') && !m[1]!.includes('/jug/dist/'));
   if (chosen === undefined) return undefined;
-  return `${relative(process.cwd(), chosen[1]!) || basename(chosen[1]!)}:${chosen[2]}:${chosen[3]}`;
+  const file = chosen[1]!;
+  return { file, line: Number(chosen[2]), shown: `${relative(process.cwd(), file) || basename(file)}:${chosen[2]}:${chosen[3]}` };
+}
+
+/**
+ * Where `node --check` places a syntax error in a JavaScript file, as `file:line`. Node 20 does
+ * not put the location of a syntax error in an ES module into the error it throws from import().
+ */
+function syntaxErrorLocation(path: string): string | undefined {
+  if (isTypeScript(path)) return undefined;
+  const r = spawnSync(process.execPath, ['--check', path], { encoding: 'utf8', timeout: 10_000 });
+  if (r.status === 0 || typeof r.stderr !== 'string') return undefined;
+  const m = /^(?:file:\/\/)?(\/[^\n]*?):(\d+)$/m.exec(r.stderr);
+  if (m === null) return undefined;
+  return `${relative(process.cwd(), m[1]!) || basename(m[1]!)}:${m[2]}`;
 }
 
 /** Message of an import failure with the file:line where it happened. */
@@ -138,7 +169,11 @@ function formatLoadError(e: unknown, path: string): string {
     const file = v8Syntax[1]!.replace(/^file:\/\//, '');
     return `SyntaxError: ${e.message}\n  at ${relative(process.cwd(), file)}:${v8Syntax[2]}`;
   }
+  if (e instanceof SyntaxError) {
+    const where = syntaxErrorLocation(path);
+    if (where !== undefined) return `SyntaxError: ${e.message}\n  at ${where}`;
+  }
   const at = userFrame(e, path);
   const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
-  return `${name}${describeError(e)}` + (at === undefined ? '' : `\n  at ${at}`);
+  return `${name}${describeError(e)}` + (at === undefined ? '' : `\n  at ${at.shown}`);
 }

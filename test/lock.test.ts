@@ -90,7 +90,7 @@ for (const [kind, make] of kinds) {
       assert.equal(await b.get(), false);
       assert.equal(await s1.lock(k).get(), false, 'a third object on the same store');
       assert.equal(await a.get(), true, 'already held');
-      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: false }]]));
+      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: false, stale: false }]]));
     });
 
     it('release → another object can get it', async () => {
@@ -130,7 +130,7 @@ for (const [kind, make] of kinds) {
       assert.equal(await s1.lock(k).get(), true);
       assert.equal(await s2.lock(k).fail(), false);
       assert.equal(await s2.lock(k).isFailed(), false);
-      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: false }]]));
+      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: false, stale: false }]]));
     });
 
     it('get then fail() → failed and locked; others cannot get it; release clears both', async () => {
@@ -143,7 +143,7 @@ for (const [kind, make] of kinds) {
         assert.equal(await l.isFailed(), true);
         assert.equal(await l.isLocked(), true);
       }
-      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: true }]]));
+      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: true, stale: false }]]));
       const b = s2.lock(k);
       assert.equal(await b.get(), false);
       assert.equal(await b.get(), false);
@@ -168,8 +168,8 @@ for (const [kind, make] of kinds) {
         assert.equal(await l.fail(), true);
       }
       const expected = new Map<string, { failed: boolean }>();
-      for (const k of running) expected.set(k, { failed: false });
-      for (const k of failed) expected.set(k, { failed: true });
+      for (const k of running) expected.set(k, { failed: false, stale: false });
+      for (const k of failed) expected.set(k, { failed: true, stale: false });
       assert.deepStrictEqual(await s1.listLocks(), expected);
       assert.deepStrictEqual(await s2.listLocks(), expected);
     });
@@ -233,7 +233,7 @@ describe('FileStore: lock files', () => {
     const path = plantLock(s, k, lockText(12345, 'some-other-host'));
     fs.utimesSync(path, 1, 1);
     assert.equal(await s.lock(k).isFailed(), true);
-    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: true }]]));
+    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: true, stale: false }]]));
   });
 
   it('listLocks() ignores files that are not locks', async () => {
@@ -244,7 +244,7 @@ describe('FileStore: lock files', () => {
     fs.writeFileSync(join(dir, 'locks', `${k}.lock.reclaim`), '');
     fs.writeFileSync(join(dir, 'locks', 'nothex.lock'), '');
     fs.writeFileSync(join(dir, 'locks', `${h('z')}.tmp`), '');
-    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: false }]]));
+    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: false, stale: false }]]));
   });
 });
 
@@ -308,6 +308,23 @@ describe('FileStore: stale locks', () => {
     }
   });
 
+  it('listLocks reports a dead process lock as stale, a live one and a failed one as not', async () => {
+    const s = new FileStore(freshDir());
+    const dead = h('list-dead');
+    const live = h('list-live');
+    plantLock(s, dead, lockText(deadPid()));
+    plantLock(s, live, lockText(process.pid));
+    assert.deepStrictEqual(
+      await s.listLocks(),
+      new Map([
+        [dead, { failed: false, stale: true }],
+        [live, { failed: false, stale: false }],
+      ]),
+    );
+    assert.equal(await s.lock(dead).isLocked(), false, 'a dead owner does not hold the lock');
+    assert.equal(await s.lock(live).isLocked(), true);
+  });
+
   it('a failed lock of a dead process is NOT reclaimed', async () => {
     const s = new FileStore(freshDir());
     const k = h('dead-failed');
@@ -317,7 +334,7 @@ describe('FileStore: stale locks', () => {
     assert.equal(await s.lock(k).isFailed(), true);
     assert.equal(await s.lock(k).isLocked(), true);
     assert.equal(fs.statSync(path).mtimeMs, 1000);
-    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: true }]]));
+    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: true, stale: false }]]));
   });
 
   it('a fresh reclaim marker (another reclaimer at work) blocks reclaim; an abandoned one does not', async () => {
