@@ -43,6 +43,8 @@ export interface ExecuteTaskOptions {
    * the store may group) overlap with the next task. @default runs it directly
    */
   readonly exclusive?: <T>(section: () => Promise<T>) => Promise<T>;
+  /** Checked when the exclusive section starts: true means the run is stopping, don't start. */
+  readonly cancelled?: () => boolean;
 }
 
 export function errorInfo(e: unknown, internal = false): ErrorInfo {
@@ -70,6 +72,7 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
   };
   try {
     const ran = await exclusive(async (): Promise<TaskOutcome | Ran> => {
+      if (options.cancelled?.()) return { kind: 'cancelled' };
       if (!(await lock.get())) return { kind: 'locked', failed: await lock.isFailed() };
       held = true;
       if (await store.has(hash)) return { kind: 'loaded' };

@@ -167,7 +167,7 @@ for (const [kind, make] of kinds) {
         assert.equal(await l.get(), true);
         assert.equal(await l.fail(), true);
       }
-      const expected = new Map<string, { failed: boolean }>();
+      const expected = new Map<string, { failed: boolean; stale: boolean }>();
       for (const k of running) expected.set(k, { failed: false, stale: false });
       for (const k of failed) expected.set(k, { failed: true, stale: false });
       assert.deepStrictEqual(await s1.listLocks(), expected);

@@ -16,6 +16,7 @@ const PIPELINE = 64;
 export class InProcessExecutor implements Executor {
   readonly slots = PIPELINE;
   readonly #mutex = new Mutex();
+  #stopping = false;
 
   constructor(
     private readonly store: Store,
@@ -27,7 +28,13 @@ export class InProcessExecutor implements Executor {
     return executeTask(task, this.store, {
       keepFailed: this.keepFailed,
       exclusive: (section) => this.#mutex.run(section),
+      cancelled: () => this.#stopping,
       onRun: () => this.table.set(index, TaskState.Running),
     });
+  }
+
+  /** Tasks still waiting for their turn resolve as `cancelled`. */
+  stop(): void {
+    this.#stopping = true;
   }
 }
