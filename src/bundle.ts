@@ -12,7 +12,7 @@
  * - An inline source map makes stack traces (and thereby task names, see naming.ts) point at the
  *   original files.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -68,6 +68,25 @@ const moduleMeta: Plugin = {
   },
 };
 
+/** Removes bundle directories of processes that no longer run (killed before their exit hook). */
+function removeAbandonedBundles(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^jug-bundle-(\d+)-/.exec(name);
+    if (m === null || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Bundles `jugfile` (absolute path) into a temporary ES module. The file is removed by
  * `dispose()` or, at the latest, when the process exits. esbuild's errors (syntax errors with
@@ -75,7 +94,8 @@ const moduleMeta: Plugin = {
  */
 export async function bundleJugfile(jugfile: string): Promise<JugfileBundle> {
   const { build } = await import('esbuild');
-  const dir = mkdtempSync(join(tmpdir(), 'jug-bundle-'));
+  removeAbandonedBundles();
+  const dir = mkdtempSync(join(tmpdir(), `jug-bundle-${process.pid}-`));
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   const outfile = join(dir, 'jugfile.mjs');
   try {

@@ -72,6 +72,9 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
   };
   try {
     const ran = await exclusive(async (): Promise<TaskOutcome | Ran> => {
+      // Give the event loop a turn between tasks: commits of earlier results (I/O callbacks)
+      // progress, and the scheduler sees an earlier failure or signal before this task starts.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (options.cancelled?.()) return { kind: 'cancelled' };
       if (!(await lock.get())) return { kind: 'locked', failed: await lock.isFailed() };
       held = true;

@@ -325,6 +325,22 @@ describe('FileStore: stale locks', () => {
     assert.equal(await s.lock(live).isLocked(), true);
   });
 
+  it('clearStaleLocks removes exactly the locks of dead processes', async () => {
+    const s = new FileStore(freshDir());
+    const dead = h('clear-dead');
+    const live = h('clear-live');
+    const deadFailed = h('clear-dead-failed');
+    plantLock(s, dead, lockText(deadPid()));
+    plantLock(s, live, lockText(process.pid));
+    fs.utimesSync(plantLock(s, deadFailed, lockText(deadPid())), FAILED_MTIME, FAILED_MTIME);
+    assert.equal(await s.clearStaleLocks(), 1);
+    assert.deepStrictEqual(
+      [...(await s.listLocks()).keys()].sort(),
+      [live, deadFailed].sort(),
+      'the live lock and the failure mark stay',
+    );
+  });
+
   it('a failed lock of a dead process is NOT reclaimed', async () => {
     const s = new FileStore(freshDir());
     const k = h('dead-failed');

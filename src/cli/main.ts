@@ -31,7 +31,7 @@ function common(cmd: Command): Command {
 export function buildProgram(setCode: (code: number) => void): Command {
   const program = new Command('jug')
     .description(
-      'Task-based parallelization: declare lazy tasks in a jugfile, then run them from any number of\n' +
+      'Task-based parallelization: declare lazy tasks in a jugfile, then run them from any number of ' +
         'processes or threads; results are stored under the hash of their computation, so runs resume.',
     )
     .version(pkg.version, '-V, --version', 'print the version')

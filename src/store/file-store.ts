@@ -262,6 +262,14 @@ export class FileStore implements Store {
     );
   }
 
+  async clearStaleLocks(): Promise<number> {
+    let n = 0;
+    for (const [hash, info] of await this.listLocks()) {
+      if (info.stale && (this.lock(hash) as FileLock).reclaimIfStale()) n++;
+    }
+    return n;
+  }
+
   async abandonWrites(): Promise<void> {
     const dir = join(this.location, 'tempfiles');
     let names: string[];
@@ -336,6 +344,9 @@ function ownerIsDead(text: string): boolean {
   return owner.pid !== process.pid && !processAlive(owner.pid);
 }
 
+/** How long an empty lock file may exist before it is considered abandoned. */
+const EMPTY_LOCK_TTL_MS = 60_000;
+
 /** How long a `.reclaim` marker may exist before it is itself considered abandoned. */
 const RECLAIM_MARKER_TTL_MS = 10_000;
 
@@ -358,19 +369,25 @@ class FileLock implements Lock {
     return false;
   }
 
-  /** O_EXCL create; true if we made the file. */
+  /**
+   * Creates the lock with its owner already inside: the text goes to a private file that is then
+   * hard-linked to the lock path. link() fails with EEXIST if the lock exists, atomically (also over
+   * NFS, where it is the classic lock primitive), and a crash can never leave an empty lock.
+   */
   #create(): boolean {
-    let fd: number;
+    const tmp = `${this.path}.${process.pid}-${randomBytes(6).toString('hex')}`;
     try {
-      fd = fs.openSync(this.path, 'wx', 0o644);
+      fs.writeFileSync(tmp, lockContent(), { flag: 'wx', mode: 0o644 });
     } catch (e) {
-      if (isCode(e, 'EEXIST')) return false;
       throw this.fsError(e, `create lock ${this.path}`);
     }
     try {
-      fs.writeSync(fd, lockContent());
+      fs.linkSync(tmp, this.path);
+    } catch (e) {
+      if (isCode(e, 'EEXIST')) return false;
+      throw this.fsError(e, `create lock ${this.path}`);
     } finally {
-      fs.closeSync(fd);
+      removeQuietly(tmp);
     }
     this.#held = true;
     return true;
@@ -381,6 +398,11 @@ class FileLock implements Lock {
    * the `<lock>.reclaim` marker (O_EXCL) may delete, and it re-reads the lock under the marker, so
    * two reclaimers never delete a lock a third process has just taken.
    */
+  /** Removes the lock if its owner is gone (see #reclaimIfDead); true if removed. */
+  reclaimIfStale(): boolean {
+    return this.#reclaimIfDead();
+  }
+
   #reclaimIfDead(): boolean {
     if (!this.#ownerIsDead()) return false;
     const marker = `${this.path}.reclaim`;
@@ -423,7 +445,20 @@ class FileLock implements Lock {
       return false;
     }
     if (failed) return false; // failure marks stay until cleaned up
+    if (text === '') return this.#abandonedEmpty();
     return ownerIsDead(text);
+  }
+
+  /**
+   * An empty lock file names no owner: Python Jug (or an older writer) was killed between creating
+   * and filling it. Filling takes microseconds, so one that stays empty for a minute is abandoned.
+   */
+  #abandonedEmpty(): boolean {
+    try {
+      return Date.now() - fs.statSync(this.path).mtimeMs > EMPTY_LOCK_TTL_MS;
+    } catch {
+      return false;
+    }
   }
 
   async release(): Promise<void> {

@@ -79,5 +79,9 @@ export class MemoryStore implements Store {
 
   async abandonWrites(): Promise<void> {}
 
+  async clearStaleLocks(): Promise<number> {
+    return 0; // one process: its locks cannot outlive it
+  }
+
   async close(): Promise<void> {}
 }

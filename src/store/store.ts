@@ -60,6 +60,12 @@ export interface Store {
   /** The lock object for `hash` (not taken until `get()`). */
   lock(hash: string): Lock;
   /**
+   * Removes locks left by processes that no longer run (on this host), race-free; returns how
+   * many. A run calls it first, so that tasks whose result such a process had already stored do
+   * not keep a dead lock forever.
+   */
+  clearStaleLocks(): Promise<number>;
+  /**
    * Removes this process's unfinished temporary writes (after its writer threads were killed).
    * Results themselves are never partial: they appear whole or not at all.
    */
