@@ -15,6 +15,7 @@ import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';
 import { Task } from './task.js';
 import { Mutex } from './mutex.js';
+import { RUNNER_COMMIT_DELAY_MS } from './cli/common.js';
 
 /** What the parent passes to each worker at start-up. */
 export interface WorkerData {
@@ -37,7 +38,7 @@ export interface WorkerRequest {
 
 const data = workerData as WorkerData;
 process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
-const store = openStore(data.jugdir, { fsync: data.fsync });
+const store = openStore(data.jugdir, { fsync: data.fsync, commitDelayMs: RUNNER_COMMIT_DELAY_MS });
 const reg = registry();
 reg.store = store;
 reg.cliRunning = true;
@@ -51,7 +52,9 @@ try {
 const byHash = new Map<string, Task>();
 for (const t of reg.tasks) if (t instanceof Task && !byHash.has(t.hash())) byHash.set(t.hash(), t);
 let slot: number | undefined;
-const mutex = new Mutex(); // task functions of this thread never overlap (see executeTask)
+// Task functions of this thread never overlap (see executeTask); when none is waiting, the
+// results of the batch just run are committed together.
+const mutex = new Mutex(() => store.flush());
 
 export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
   if (loadError !== undefined) {

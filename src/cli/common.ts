@@ -8,6 +8,12 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { UsageError } from '../errors.js';
 
+/**
+ * The runners call `store.flush()` after each batch of tasks; this only bounds how long a result
+ * may wait if they don't (see FileStoreOptions.commitDelayMs).
+ */
+export const RUNNER_COMMIT_DELAY_MS = 1000;
+
 /** Options every subcommand accepts. */
 export interface CommonOptions {
   /** Store location. @default `<jugfile without extension>.jugdata` */
@@ -30,7 +36,7 @@ export async function openProject(
   bundle?: Promise<JugfileBundle>,
 ): Promise<Project> {
   const jugfile = jugfileArg ?? findDefaultJugfile();
-  const store = openStore(options.jugdir ?? defaultJugdir(jugfile));
+  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
   const reg = registry();
   reg.store = store;
   reg.cliRunning = true;

@@ -1,7 +1,7 @@
 /**
  * The serial executor: task functions run one at a time in this thread, through `executeTask`.
- * Several tasks may be in flight so that stored results are committed in groups (see
- * store/sync-fs.ts): while one result is being flushed to disk the next task already runs.
+ * For short tasks several are kept in flight (AdaptiveWindow) so that their results are committed
+ * to disk together once the batch has run (the mutex going idle triggers the store's flush).
  */
 import { executeTask, type TaskOutcome } from '../execute-task.js';
 import { Mutex } from '../mutex.js';
@@ -9,28 +9,37 @@ import type { Executor } from '../scheduler.js';
 import { TaskState, type StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
+import { AdaptiveWindow } from './window.js';
 
-/** Tasks in flight: one running, the others waiting for it or for their commit. */
-const PIPELINE = 64;
+/** Tasks in flight when tasks are short (results then committed in groups of up to this many). */
+const PIPELINE = 256;
 
 export class InProcessExecutor implements Executor {
-  readonly slots = PIPELINE;
-  readonly #mutex = new Mutex();
+  readonly #mutex: Mutex;
+  readonly #window = new AdaptiveWindow(PIPELINE);
   #stopping = false;
 
   constructor(
     private readonly store: Store,
     private readonly table: StatusTable,
     private readonly keepFailed: boolean,
-  ) {}
+  ) {
+    this.#mutex = new Mutex(() => store.flush());
+  }
 
-  run(index: number, task: Task): Promise<TaskOutcome> {
-    return executeTask(task, this.store, {
+  get slots(): number {
+    return this.#window.depth;
+  }
+
+  async run(index: number, task: Task): Promise<TaskOutcome> {
+    const outcome = await executeTask(task, this.store, {
       keepFailed: this.keepFailed,
       exclusive: (section) => this.#mutex.run(section),
       cancelled: () => this.#stopping,
       onRun: () => this.table.set(index, TaskState.Running),
     });
+    this.#window.observe(outcome);
+    return outcome;
   }
 
   /** Tasks still waiting for their turn resolve as `cancelled`. */

@@ -1,9 +1,9 @@
 /**
  * The threaded executor (`jug execute --threads N`): a Piscina pool of N worker threads
  * (src/worker.ts) fed through a p-queue, so only a bounded window of tasks is ever in the pool,
- * never the whole graph. The window is N (one task per thread) while tasks are long; when they
- * are short (< SHORT_TASK_MS) it widens to N·PIPELINE, so that each thread has tasks waiting while
- * earlier results are committed to disk in groups (task functions of a thread still never
+ * never the whole graph. The window is N times the depth AdaptiveWindow picks from task durations
+ * (1 for long tasks, 2 for medium, PIPELINE for short), so that each thread has tasks waiting while
+ * earlier results are committed to disk (in groups) (task functions of a thread still never
  * overlap: the worker runs them under a mutex). Long tasks therefore never queue behind each
  * other in one thread while another thread idles.
  *
@@ -27,6 +27,7 @@ import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
 import type { WorkerData, WorkerRequest } from '../worker.js';
 import { trace } from '../trace.js';
+import { AdaptiveWindow } from './window.js';
 
 /** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
@@ -44,10 +45,8 @@ export interface ThreadPoolOptions {
 }
 
 const WORKER_FILE = fileURLToPath(new URL('../worker.js', import.meta.url));
-/** Requests one worker may hold at once (one running, the rest waiting or committing). */
+/** Requests one worker may hold at once when tasks are short (one running, the rest waiting). */
 const PIPELINE = 32;
-/** Below this mean task duration (ms) the window widens to N·PIPELINE. */
-const SHORT_TASK_MS = 5;
 
 /** Starts the worker threads; they begin importing the jugfile at once. */
 export function startThreadPool(options: ThreadPoolOptions): Piscina {
@@ -74,8 +73,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
 export class ThreadPoolExecutor implements Executor {
   readonly #queue: PQueue;
   #stopping = false;
-  /** Moving average of task durations (ms). */
-  #meanMs = Number.POSITIVE_INFINITY;
+  readonly #window = new AdaptiveWindow(PIPELINE);
 
   constructor(
     private readonly pool: Piscina,
@@ -94,13 +92,9 @@ export class ThreadPoolExecutor implements Executor {
 
   /** Widens the window for short tasks, narrows it back for long ones. */
   #observe(outcome: TaskOutcome): void {
-    if (outcome.kind !== 'executed') return;
-    this.#meanMs = Number.isFinite(this.#meanMs) ? 0.9 * this.#meanMs + 0.1 * outcome.ms : outcome.ms;
-    const wanted = this.#meanMs < SHORT_TASK_MS ? this.threads * PIPELINE : this.threads;
-    if (this.#queue.concurrency !== wanted) {
-      this.#queue.concurrency = wanted;
-      trace(`thread window: ${wanted} (mean task ${this.#meanMs.toFixed(2)} ms)`);
-    }
+    if (!this.#window.observe(outcome)) return;
+    this.#queue.concurrency = this.threads * this.#window.depth;
+    trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
 
   run(index: number, task: Task): Promise<TaskOutcome> {

@@ -79,6 +79,8 @@ export class MemoryStore implements Store {
 
   async abandonWrites(): Promise<void> {}
 
+  flush(): void {}
+
   async clearStaleLocks(): Promise<number> {
     return 0; // one process: its locks cannot outlive it
   }

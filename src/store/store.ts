@@ -60,6 +60,11 @@ export interface Store {
   /** The lock object for `hash` (not taken until `get()`). */
   lock(hash: string): Lock;
   /**
+   * Hint that the caller has no more results coming for now: commit the pending ones at once
+   * (stores that group commits; others do nothing).
+   */
+  flush(): void;
+  /**
    * Removes locks left by processes that no longer run (on this host), race-free; returns how
    * many. A run calls it first, so that tasks whose result such a process had already stored do
    * not keep a dead lock forever.

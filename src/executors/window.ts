@@ -1,0 +1,40 @@
+/**
+ * How many tasks a runner keeps in flight per thread, from how long tasks take. One task per
+ * thread while tasks are long: a task queued behind a long one would wait while another thread
+ * may be idle, and committing a result is negligible next to them. Two for medium tasks, so that
+ * committing one result overlaps the next task. Many for short tasks, so that their results are
+ * committed to disk in large groups (see store/sync-fs.ts). Shared by both executors.
+ */
+import type { TaskOutcome } from '../execute-task.js';
+
+/** Below this mean task duration (ms), tasks are short. */
+export const SHORT_TASK_MS = 5;
+/** Below this mean task duration (ms), tasks are medium. */
+export const MEDIUM_TASK_MS = 250;
+
+export class AdaptiveWindow {
+  /** Moving average of task durations (ms); unknown at first. */
+  #meanMs = Number.NaN;
+
+  /** @param shortDepth tasks in flight per thread for short tasks */
+  constructor(private readonly shortDepth: number) {}
+
+  /** Feeds one outcome; returns true when the depth changed. */
+  observe(outcome: TaskOutcome): boolean {
+    if (outcome.kind !== 'executed') return false;
+    const before = this.depth;
+    this.#meanMs = Number.isNaN(this.#meanMs) ? outcome.ms : 0.9 * this.#meanMs + 0.1 * outcome.ms;
+    return this.depth !== before;
+  }
+
+  /** Tasks in flight per thread. */
+  get depth(): number {
+    if (Number.isNaN(this.#meanMs)) return 1;
+    if (this.#meanMs < SHORT_TASK_MS) return this.shortDepth;
+    return this.#meanMs < MEDIUM_TASK_MS ? 2 : 1;
+  }
+
+  get meanMs(): number {
+    return this.#meanMs;
+  }
+}
