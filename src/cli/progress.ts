@@ -13,7 +13,7 @@ import { TaskState, type StatusTable } from '../status-table.js';
 export interface ProgressOptions {
   /** Print nothing. @default false */
   quiet?: boolean;
-  /** Seconds between plain lines when not on a terminal. @default 10 */
+  /** Seconds between plain lines when not on a terminal. @default 10, or JUG_PROGRESS_INTERVAL */
   lineInterval?: number;
 }
 
@@ -46,15 +46,25 @@ export function progressLine(table: StatusTable, startedAt: number, startDone: n
   );
 }
 
+/** Which display fits a stream: a spinner needs a real terminal with a width (ora hangs at 0). */
+export function progressMode(
+  stream: { isTTY?: boolean; columns?: number },
+  env: NodeJS.ProcessEnv,
+  quiet = false,
+): 'none' | 'spinner' | 'lines' {
+  if (quiet) return 'none';
+  return stream.isTTY === true && (stream.columns ?? 0) > 0 && !env['CI'] ? 'spinner' : 'lines';
+}
+
 /** Starts the display appropriate for stderr. */
 export async function startProgress(table: StatusTable, _graph: TaskGraph, options: ProgressOptions = {}): Promise<Progress> {
-  if (options.quiet) return { stop() {} };
+  const stream = process.stderr;
+  const mode = progressMode(stream, process.env, options.quiet);
+  if (mode === 'none') return { stop() {} };
   const startedAt = Date.now();
   const c0 = table.counts();
   const startDone = c0[TaskState.Loaded]! + c0[TaskState.Executed]!;
-  const stream = process.stderr;
-  const tty = stream.isTTY === true && (stream.columns ?? 0) > 0 && !process.env['CI'];
-  if (tty) {
+  if (mode === 'spinner') {
     const { default: ora } = await import('ora'); // loaded only for terminals
     const spinner = ora({ stream, text: progressLine(table, startedAt, startDone) }).start();
     const timer = setInterval(() => (spinner.text = progressLine(table, startedAt, startDone)), 200);
@@ -66,7 +76,7 @@ export async function startProgress(table: StatusTable, _graph: TaskGraph, optio
       },
     };
   }
-  const every = Math.max(1, options.lineInterval ?? 10) * 1000;
+  const every = Math.max(0.1, options.lineInterval ?? Number(process.env['JUG_PROGRESS_INTERVAL'] ?? 10)) * 1000;
   const timer = setInterval(() => stream.write(`[jug] ${progressLine(table, startedAt, startDone)}\n`), every);
   timer.unref();
   return { stop: () => clearInterval(timer) };

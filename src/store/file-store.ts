@@ -201,7 +201,10 @@ export class FileStore implements Store {
 
   async #commit(group: PendingCommit[]): Promise<void> {
     trace(`commit group of ${group.length}`);
-    if (group.length === 1) return this.#commitOne(group[0]!);
+    if (group.length < SYNCFS_MIN_GROUP) {
+      for (const p of group) this.#commitOne(p);
+      return;
+    }
     try {
       await syncFs(this.location);
     } catch (e) {
@@ -303,8 +306,8 @@ export class FileStore implements Store {
   }
 
   /**
-   * A lone result (tasks that take a while, so nothing else is waiting): fsync the file, rename,
-   * fsync its directory (~0.5 ms) rather than spawn `sync -f` twice (~3–4 ms each).
+   * A result of a small group (tasks that take a while): fsync the file, rename, fsync its
+   * directory (~0.5 ms) — cheaper than two `sync -f` round trips (a fork each) for a few results.
    */
   #commitOne(p: PendingCommit): void {
     try {
@@ -397,6 +400,9 @@ function ownerIsDead(text: string): boolean {
   if (owner === undefined || owner.host !== HOST) return false;
   return owner.pid !== process.pid && !processAlive(owner.pid);
 }
+
+/** Groups at least this large are flushed with syncfs; smaller ones with fsync per result. */
+const SYNCFS_MIN_GROUP = 16;
 
 /** Largest group of results committed together. */
 const MAX_GROUP = 256;
