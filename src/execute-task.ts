@@ -26,7 +26,7 @@ export type TaskOutcome =
   /** Another process or thread holds the lock; `failed`: it is a failure mark left by --keep-failed. */
   | { readonly kind: 'locked'; readonly failed: boolean }
   | { readonly kind: 'failed'; readonly error: ErrorInfo; readonly keptFailed: boolean }
-  /** Never started: the run was stopping when its turn came. */
+  /** Never started: the run was stopping when its turn came, or its worker died under another task. */
   | { readonly kind: 'cancelled' };
 
 /** Options of {@link executeTask}. */
@@ -45,6 +45,8 @@ export interface ExecuteTaskOptions {
   readonly exclusive?: <T>(section: () => Promise<T>) => Promise<T>;
   /** Checked when the exclusive section starts: true means the run is stopping, don't start. */
   readonly cancelled?: () => boolean;
+  /** Called when the exclusive section starts (the runners use it to commit earlier results). */
+  readonly onSectionStart?: () => void;
 }
 
 export function errorInfo(e: unknown, internal = false): ErrorInfo {
@@ -76,6 +78,7 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
       // progress, and the scheduler sees an earlier failure or signal before this task starts.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (options.cancelled?.()) return { kind: 'cancelled' };
+      options.onSectionStart?.();
       if (!(await lock.get())) return { kind: 'locked', failed: await lock.isFailed() };
       held = true;
       if (await store.has(hash)) return { kind: 'loaded' };

@@ -194,7 +194,9 @@ export async function runGraph(
         if (!keepGoing) stopping = true;
         break;
       case 'cancelled':
+        // Not started (the run is stopping), or handed back (its worker died under another task).
         table.set(i, TaskState.Ready);
+        if (!stopping) ready.push(i);
         break;
     }
     emit({ type: 'done', index: i, task, outcome });

@@ -97,6 +97,14 @@ export class StatusTable {
     return -1;
   }
 
+  /** Whether some thread slot shows `task` as the one it is running. */
+  isRunningOnThread(task: number): boolean {
+    for (let t = 0; t < this.threads; t++) {
+      if (Atomics.load(this.#slots, t * THREAD_FIELDS + 1) === task + 1) return true;
+    }
+    return false;
+  }
+
   /** Frees the slot of a thread that died while running `task`. */
   releaseThreadSlotOf(task: number): void {
     for (let t = 0; t < this.threads; t++) {

@@ -15,6 +15,7 @@ import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';
 import { Task } from './task.js';
 import { Mutex } from './mutex.js';
+import { AdaptiveWindow } from './executors/window.js';
 import { RUNNER_COMMIT_DELAY_MS } from './cli/common.js';
 
 /** What the parent passes to each worker at start-up. */
@@ -52,6 +53,7 @@ try {
 const byHash = new Map<string, Task>();
 for (const t of reg.tasks) if (t instanceof Task && !byHash.has(t.hash())) byHash.set(t.hash(), t);
 let slot: number | undefined;
+const window = new AdaptiveWindow(1); // only commitEarly is used here: the parent sizes the window
 // Task functions of this thread never overlap (see executeTask); when none is waiting, the
 // results of the batch just run are committed together.
 const mutex = new Mutex(() => store.flush());
@@ -77,13 +79,16 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome> 
     };
   }
   const mySlot = slot;
-  return executeTask(task, store, {
+  const outcome = await executeTask(task, store, {
     keepFailed: data.keepFailed,
     exclusive: (section) => mutex.run(section),
+    onSectionStart: () => window.commitEarly && store.flush(),
     onRun: () => {
       table.set(request.index, TaskState.Running);
       table.setThreadTask(mySlot, request.index);
     },
     onRunEnd: () => table.setThreadTask(mySlot, -1),
   });
+  window.observe(outcome);
+  return outcome;
 }

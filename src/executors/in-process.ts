@@ -36,6 +36,7 @@ export class InProcessExecutor implements Executor {
       keepFailed: this.keepFailed,
       exclusive: (section) => this.#mutex.run(section),
       cancelled: () => this.#stopping,
+      onSectionStart: () => this.#window.commitEarly && this.store.flush(),
       onRun: () => this.table.set(index, TaskState.Running),
     });
     this.#window.observe(outcome);

@@ -121,10 +121,19 @@ export class ThreadPoolExecutor implements Executor {
     });
   }
 
-  /** The worker running `task` died (or could not start): fail the task, clean its lock and slot. */
+  /**
+   * The worker holding `task` died (or could not start). If `task` is what its thread was running,
+   * it failed: clean its lock and thread slot. Otherwise it was only queued in that worker (or
+   * committing): release its lock if taken, and hand it back to be run again.
+   */
   async #workerDied(index: number, task: Task, e: unknown): Promise<TaskOutcome> {
-    this.table.releaseThreadSlotOf(index);
     const lock = this.store.lock(task.hash());
+    const loadFailure = /could not load the jugfile/.test(errorInfo(e).message);
+    if (!loadFailure && !this.table.isRunningOnThread(index)) {
+      if (await lock.adopt()) await lock.release();
+      return { kind: 'cancelled' };
+    }
+    this.table.releaseThreadSlotOf(index);
     let keptFailed = false;
     if (await lock.adopt()) {
       if (this.keepFailed) keptFailed = await lock.fail();

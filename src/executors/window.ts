@@ -34,6 +34,14 @@ export class AdaptiveWindow {
     return this.#meanMs < MEDIUM_TASK_MS ? 2 : 1;
   }
 
+  /**
+   * Whether results should be committed as soon as the next task starts (overlapping it) rather
+   * than in batches: true unless tasks are short.
+   */
+  get commitEarly(): boolean {
+    return this.depth <= 2;
+  }
+
   get meanMs(): number {
     return this.#meanMs;
   }

@@ -9,6 +9,7 @@
  * Directories are created lazily: read-only commands create nothing.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -70,6 +71,8 @@ export class FileStore implements Store {
     this.location = jugdir.replace(/\/+$/, '') || '/';
     this.#fsync = options.fsync ?? true;
     this.#commitDelayMs = options.commitDelayMs ?? 0;
+    // Learn early whether group commit works, so that the first result does not wait for it.
+    if (this.#fsync && this.#commitDelayMs > 0) void syncFsAvailable(this.location);
   }
 
   /** Path of the result file for `hash`. */
@@ -159,6 +162,7 @@ export class FileStore implements Store {
   #pending: PendingCommit[] = [];
   #committing = false;
   #commitAgain = false;
+  #flushWanted = false;
   #timer: NodeJS.Timeout | undefined;
 
   /**
@@ -169,17 +173,22 @@ export class FileStore implements Store {
    * while the filesystem journal commits.
    */
   #scheduleCommit(): void {
-    if (this.#pending.length >= MAX_GROUP) this.flush();
+    if (this.#pending.length >= MAX_GROUP || this.#flushWanted) this.flush();
     else if (this.#commitDelayMs === 0) this.#timer ??= setTimeout(() => this.flush(), 0);
     else this.#timer ??= setTimeout(() => this.flush(), this.#commitDelayMs);
   }
 
-  /** Commits the pending results now (after the running commit, if any). */
+  /**
+   * Commits the pending results now (after the running commit, if any). Called with nothing
+   * pending, it applies to the next result instead: the runner said it is idle, so a result that
+   * arrives right after (its write was still in progress) must not wait for the timer.
+   */
   flush(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+    this.#flushWanted = this.#pending.length === 0;
     if (this.#pending.length === 0) return;
     if (this.#committing) {
       this.#commitAgain = true;
@@ -201,10 +210,7 @@ export class FileStore implements Store {
 
   async #commit(group: PendingCommit[]): Promise<void> {
     trace(`commit group of ${group.length}`);
-    if (group.length < SYNCFS_MIN_GROUP) {
-      for (const p of group) this.#commitOne(p);
-      return;
-    }
+    if (group.length < SYNCFS_MIN_GROUP) return this.#commitEach(group);
     try {
       await syncFs(this.location);
     } catch (e) {
@@ -306,25 +312,27 @@ export class FileStore implements Store {
   }
 
   /**
-   * A result of a small group (tasks that take a while): fsync the file, rename, fsync its
-   * directory (~0.5 ms) — cheaper than two `sync -f` round trips (a fork each) for a few results.
+   * A small group (tasks that take a while): fsync each file, rename it, fsync each directory —
+   * cheaper than two `sync -f` round trips (a fork each) for a few results. Asynchronous (libuv's
+   * thread pool), so the commit overlaps the task that runs meanwhile.
    */
-  #commitOne(p: PendingCommit): void {
-    try {
-      const fd = fs.openSync(p.tmp, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(p.tmp, p.final);
-    } catch (e) {
-      removeQuietly(p.tmp);
-      p.reject(e);
-      return;
-    }
-    fsyncDir(dirname(p.final));
-    p.resolve();
+  async #commitEach(group: PendingCommit[]): Promise<void> {
+    const ok = await Promise.all(
+      group.map(async (p) => {
+        try {
+          await fsyncPath(p.tmp);
+          await fsp.rename(p.tmp, p.final);
+          return true;
+        } catch (e) {
+          removeQuietly(p.tmp);
+          p.reject(e);
+          return false;
+        }
+      }),
+    );
+    const dirs = new Set(group.filter((_, i) => ok[i]).map((p) => dirname(p.final)));
+    await Promise.all([...dirs].map((d) => fsyncPath(d).catch(() => {}))); // some filesystems refuse directory fsync
+    group.forEach((p, i) => ok[i] && p.resolve());
   }
 
   async abandonWrites(): Promise<void> {
@@ -347,6 +355,15 @@ export class FileStore implements Store {
   }
 
   async close(): Promise<void> {}
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 function removeQuietly(path: string): void {
