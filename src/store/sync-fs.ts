@@ -12,6 +12,8 @@
  * false and the store fsyncs each file instead.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const SCRIPT = 'while IFS= read -r d; do if sync -f "$d" 2>/dev/null; then echo ok; else echo err; fi; done';
 
@@ -77,9 +79,11 @@ export function syncFs(path: string): Promise<void> {
   });
 }
 
-/** Whether syncfs works here (checked once per thread). */
+/** Whether syncfs works here (checked once per thread, on `path` or its nearest existing parent). */
 export function syncFsAvailable(path: string): Promise<boolean> {
-  available ??= syncFs(path).then(
+  let dir = path;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  available ??= syncFs(dir).then(
     () => true,
     () => false,
   );
