@@ -14,6 +14,7 @@ import { beginLoad, registry } from './registry.js';
 import { Task } from './task.js';
 import { bundleJugfile, type JugfileBundle } from './bundle.js';
 
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JUGFILE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 
 /** What loading a jugfile produced. */
@@ -100,6 +101,11 @@ export async function loadJugfile(
   }
   const tasks = registry().tasks.filter((t): t is Task => t instanceof Task);
   return { path, tasks, exports };
+}
+
+/** Whether a path names a TypeScript file. */
+export function isTypeScript(path: string): boolean {
+  return TS_EXTENSIONS.has(extname(path));
 }
 
 /** Adds the jugfile line that raised a jug error (e.g. an unhashable argument) to its message. */
