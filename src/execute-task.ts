@@ -9,6 +9,12 @@ import type { Store } from './store/store.js';
 import type { Task } from './task.js';
 import { resolveWith } from './value.js';
 
+/**
+ * Commit delay for the runners' stores: they call `store.flush()` after each batch of tasks, so
+ * this only bounds how long a result may wait if they don't (see FileStoreOptions.commitDelayMs).
+ */
+export const RUNNER_COMMIT_DELAY_MS = 1000;
+
 /** A thrown value reduced to data that survives structured clone. */
 export interface ErrorInfo {
   readonly name: string;
@@ -54,6 +60,19 @@ export function errorInfo(e: unknown, internal = false): ErrorInfo {
     return { name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}`, internal };
   }
   return { name: 'Error', message: String(e), stack: `thrown value: ${String(e)}`, internal };
+}
+
+/**
+ * After the threads running `tasks` were killed (an abort): release the locks this process holds
+ * for them and remove its unfinished temporary writes. Results are never partial, so nothing else
+ * needs undoing.
+ */
+export async function releaseAbandoned(store: Store, tasks: readonly Task[]): Promise<void> {
+  for (const task of tasks) {
+    const lock = store.lock(task.hash());
+    if (await lock.adopt()) await lock.release();
+  }
+  await store.abandonWrites();
 }
 
 type Ran = { readonly kind: 'ran'; readonly result: unknown; readonly ms: number };

@@ -26,6 +26,8 @@ export interface Executor {
   run(index: number, task: Task): Promise<TaskOutcome>;
   /** The run is stopping: tasks not yet started should resolve as `cancelled`. */
   stop?(): void;
+  /** Abort at once (second Ctrl-C): kill the `running` tasks if possible and release their locks. */
+  abort(running: readonly Task[]): Promise<void>;
 }
 
 /** A failed task, as reported at the end of a run. */
@@ -189,9 +191,7 @@ export async function runGraph(
         heldElsewhere.add(i);
         break;
       case 'failed':
-        table.set(i, TaskState.Failed);
-        failures.push({ index: i, task, outcome });
-        if (!keepGoing) stopping = true;
+        recordFailure(i, outcome);
         break;
       case 'cancelled':
         // Not started (the run is stopping), or handed back (its worker died under another task).
@@ -202,19 +202,22 @@ export async function runGraph(
     emit({ type: 'done', index: i, task, outcome });
   };
 
+  const recordFailure = (i: number, outcome: Failure['outcome']): void => {
+    table.set(i, TaskState.Failed);
+    failures.push({ index: i, task: tasks[i]!, outcome });
+    if (!keepGoing) stopping = true;
+  };
+
   /** Task i's lock is a failure mark from an earlier run (--keep-failed): report it as failed. */
   const failPreviously = (i: number): void => {
-    const task = tasks[i]!;
     const message =
-      `task ${task.name} failed in an earlier run and its lock is kept marked failed (--keep-failed); ` +
+      `task ${tasks[i]!.name} failed in an earlier run and its lock is kept marked failed (--keep-failed); ` +
       `remove the failure mark to retry it.`;
-    table.set(i, TaskState.Failed);
-    failures.push({
-      index: i,
-      task,
-      outcome: { kind: 'failed', keptFailed: true, error: { name: 'PreviouslyFailed', message, stack: message, internal: true } },
+    recordFailure(i, {
+      kind: 'failed',
+      keptFailed: true,
+      error: { name: 'PreviouslyFailed', message, stack: message, internal: true },
     });
-    if (!keepGoing) stopping = true;
   };
 
   /** Re-checks tasks held elsewhere; true if any of them changed state. */
@@ -222,15 +225,16 @@ export async function runGraph(
     let progress = false;
     for (const i of [...heldElsewhere]) {
       const hash = tasks[i]!.hash();
+      const lock = store.lock(hash);
       if (await store.has(hash)) {
         heldElsewhere.delete(i);
         finish(i, TaskState.Loaded);
         progress = true;
-      } else if (await store.lock(hash).isFailed()) {
+      } else if (await lock.isFailed()) {
         heldElsewhere.delete(i);
         failPreviously(i);
         progress = true;
-      } else if (!(await store.lock(hash).isLocked())) {
+      } else if (!(await lock.isLocked())) {
         // Its holder gave up or failed without --keep-failed: try it ourselves.
         heldElsewhere.delete(i);
         table.set(i, TaskState.Ready);
@@ -247,14 +251,16 @@ export async function runGraph(
   let gaveUp = false;
 
   let stopped = false;
+  const stopExecutor = (): void => {
+    if (stopped) return;
+    stopped = true;
+    executor.stop?.();
+  };
   // Stop the executor as soon as the signal fires, not when the loop next wakes: by then a
   // worker pool's queue may already have started tasks that were waiting for a free thread.
   const onAbort = (): void => {
     stopping = true;
-    if (!stopped) {
-      stopped = true;
-      executor.stop?.();
-    }
+    stopExecutor();
     wake?.();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -262,10 +268,7 @@ export async function runGraph(
     for (;;) {
       if (signal?.aborted) stopping = true;
       while (completed.length > 0) settle(completed.shift()!);
-      if (stopping && !stopped) {
-        stopped = true;
-        executor.stop?.();
-      }
+      if (stopping) stopExecutor();
       while (!stopping && inFlight < executor.slots && readyHead < ready.length) {
         dispatch(ready[readyHead++]!);
       }

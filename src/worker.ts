@@ -9,14 +9,13 @@
  */
 import { workerData } from 'piscina';
 import { JugfileError } from './errors.js';
-import { errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
+import { RUNNER_COMMIT_DELAY_MS, errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
 import { beginLoad, registry } from './registry.js';
 import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';
 import { Task } from './task.js';
 import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
-import { RUNNER_COMMIT_DELAY_MS } from './cli/common.js';
 
 /** What the parent passes to each worker at start-up. */
 export interface WorkerData {

@@ -5,14 +5,9 @@ import { buildGraph, type TaskGraph } from '../graph.js';
 import { defaultJugdir, findDefaultJugfile, loadJugfile } from '../jugfile.js';
 import { registry } from '../registry.js';
 import { openStore } from '../store/open.js';
+import type { FileStoreOptions } from '../store/file-store.js';
 import type { Store } from '../store/store.js';
 import { UsageError } from '../errors.js';
-
-/**
- * The runners call `store.flush()` after each batch of tasks; this only bounds how long a result
- * may wait if they don't (see FileStoreOptions.commitDelayMs).
- */
-export const RUNNER_COMMIT_DELAY_MS = 1000;
 
 /** Options every subcommand accepts. */
 export interface CommonOptions {
@@ -34,9 +29,10 @@ export async function openProject(
   jugfileArg: string | undefined,
   options: CommonOptions,
   bundle?: Promise<JugfileBundle>,
+  storeOptions: FileStoreOptions = {},
 ): Promise<Project> {
   const jugfile = jugfileArg ?? findDefaultJugfile();
-  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
+  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), storeOptions);
   const reg = registry();
   reg.store = store;
   reg.cliRunning = true;

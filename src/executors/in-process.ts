@@ -3,7 +3,7 @@
  * For short tasks several are kept in flight (AdaptiveWindow) so that their results are committed
  * to disk together once the batch has run (the mutex going idle triggers the store's flush).
  */
-import { executeTask, type TaskOutcome } from '../execute-task.js';
+import { executeTask, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
 import { Mutex } from '../mutex.js';
 import type { Executor } from '../scheduler.js';
 import { TaskState, type StatusTable } from '../status-table.js';
@@ -46,5 +46,14 @@ export class InProcessExecutor implements Executor {
   /** Tasks still waiting for their turn resolve as `cancelled`. */
   stop(): void {
     this.#stopping = true;
+  }
+
+  /**
+   * A task function running in this thread cannot be interrupted; by the time this runs it has
+   * yielded, so its lock is released and its unfinished write removed before the process exits.
+   */
+  async abort(running: readonly Task[]): Promise<void> {
+    this.#stopping = true;
+    await releaseAbandoned(this.store, running);
   }
 }

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
-import { errorInfo, type TaskOutcome } from '../execute-task.js';
+import { errorInfo, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
 import type { Executor } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
@@ -150,19 +150,15 @@ export class ThreadPoolExecutor implements Executor {
     this.#stopping = true;
   }
 
-  /**
-   * Ends the pool. With `abort`, running tasks are killed at once: their locks are released and
-   * their temporary files removed, so no partial result is left behind.
-   */
-  async close(abort = false, running: readonly Task[] = []): Promise<void> {
+  /** Ends the pool once the run is over. */
+  async close(): Promise<void> {
     this.#stopping = true;
     await this.pool.destroy();
-    if (abort) {
-      for (const task of running) {
-        const lock = this.store.lock(task.hash());
-        if (await lock.adopt()) await lock.release();
-      }
-      await this.store.abandonWrites();
-    }
+  }
+
+  /** Kills the running tasks at once; their locks are released and no partial result remains. */
+  async abort(running: readonly Task[]): Promise<void> {
+    await this.close();
+    await releaseAbandoned(this.store, running);
   }
 }

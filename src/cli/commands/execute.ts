@@ -1,6 +1,7 @@
 /** `jug execute`: run every task whose result is not stored, sharing the work through locks. */
 import { ExitError, UsageError } from '../../errors.js';
 import { InProcessExecutor } from '../../executors/in-process.js';
+import { RUNNER_COMMIT_DELAY_MS } from '../../execute-task.js';
 import { runGraph, type Executor, type RunResult, type SchedulerEvent } from '../../scheduler.js';
 import { StatusTable, TaskState } from '../../status-table.js';
 import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
@@ -60,7 +61,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     );
     pool.catch(() => {}); // a bundling error is reported by the jugfile load below
   }
-  const project = await openProject(jugfile, options, bundle);
+  const project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const { graph, store } = project;
   const target = options.target === undefined ? undefined : taskMatcher(options.target);
@@ -116,15 +117,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       aborted,
     ]);
     if (result === 'aborted') {
-      const running = graph.tasks.flatMap((task, index) => (table.get(index) === TaskState.Running ? [{ index, task }] : []));
-      if (threaded !== undefined) await threaded.close(true, running.map((r) => r.task));
-      else {
-        for (const { task } of running) {
-          const lock = store.lock(task.hash());
-          if (await lock.adopt()) await lock.release();
-        }
-        await store.abandonWrites();
-      }
+      await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
       throw new ExitError(SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 1, `aborted by ${signalName}; run \`jug execute\` again to resume.`);
     }
     await threaded?.close();
