@@ -37,6 +37,12 @@ interface Registry {
   cliRunning: boolean;
   /** Set while a task function runs in this thread: creating tasks then is an error. */
   runningTask: string | undefined;
+  /**
+   * Hashes known to be stored when the current jugfile load began (one listing of the store,
+   * taken by the CLI, `init()` and worker threads before each load). `barrier()`, `bvalue()` and
+   * `CompoundTask` consult it synchronously while the jugfile loads. Undefined: not taken.
+   */
+  stored: ReadonlySet<string> | undefined;
 }
 
 const KEY = Symbol.for('jug.registry.v1');
@@ -53,6 +59,7 @@ export function registry(): Registry {
       store: undefined,
       cliRunning: false,
       runningTask: undefined,
+      stored: undefined,
     };
     g[KEY] = r;
   }
@@ -89,4 +96,12 @@ export function nameOfFunction(fn: TaskFunction): string | undefined {
 /** The function registered under a task name, if any. */
 export function functionByName(name: string): TaskFunction | undefined {
   return registry().functions.get(name)?.fn;
+}
+
+/**
+ * Whether `hash` is known to be stored, synchronously, while a jugfile loads: from the listing
+ * taken before the load (see `stored`). False when no listing was taken.
+ */
+export function isStoredNow(hash: string): boolean {
+  return registry().stored?.has(hash) ?? false;
 }
