@@ -79,10 +79,24 @@ export class ThreadPoolExecutor implements Executor {
     private readonly pool: Piscina,
     private readonly threads: number,
     private readonly store: Store,
-    private readonly table: StatusTable,
+    private table: StatusTable,
     private readonly keepFailed: boolean,
   ) {
     this.#queue = new PQueue({ concurrency: threads });
+  }
+
+  /** Which load of the jugfile the graph comes from (0 = the first); see {@link nextPass}. */
+  #generation = 0;
+
+  /**
+   * Starts a pass over the graph of load number `generation` (0 = the first; a jugfile stopping
+   * at a barrier is loaded again once the tasks before it are computed). Tasks then use this
+   * status table, and a worker that loaded the jugfile fewer times loads it again before running
+   * them, so it knows the tasks after the barrier.
+   */
+  nextPass(table: StatusTable, generation: number): void {
+    this.table = table;
+    this.#generation = generation;
   }
 
   /** Tasks the scheduler may have dispatched: the pool's window plus as many queued in front. */
@@ -110,6 +124,7 @@ export class ThreadPoolExecutor implements Executor {
         table: this.table.buffer,
         tasks: this.table.tasks,
         threads: this.table.threads,
+        generation: this.#generation,
       };
       try {
         const outcome = (await this.pool.run(request)) as TaskOutcome;
