@@ -26,6 +26,8 @@ export interface WorkerData {
   readonly jugdir: string;
   readonly fsync: boolean;
   readonly keepFailed: boolean;
+  /** Lease of other hosts' locks, ms (as the parent's store). */
+  readonly leaseMs: number | undefined;
 }
 
 /** One request: run task `index` (identified by `hash`), with the shared status table. */
@@ -41,7 +43,7 @@ export interface WorkerRequest {
 
 const data = workerData as WorkerData;
 process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
-const store = openStore(data.jugdir, { fsync: data.fsync, commitDelayMs: RUNNER_COMMIT_DELAY_MS });
+const store = openStore(data.jugdir, { fsync: data.fsync, commitDelayMs: RUNNER_COMMIT_DELAY_MS, leaseMs: data.leaseMs });
 const reg = registry();
 reg.store = store;
 reg.cliRunning = true;

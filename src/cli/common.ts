@@ -16,6 +16,11 @@ export interface CommonOptions {
   jugdir?: string;
   /** Log every task as it starts and ends. @default false */
   verbose?: boolean;
+  /**
+   * Seconds after which a lock held on another host whose heartbeat stopped counts as stale.
+   * 0: never. @default 300
+   */
+  lockLease?: number;
 }
 
 /** A loaded jugfile with its store and graph. */
@@ -41,7 +46,8 @@ export async function openProject(
   storeOptions: FileStoreOptions = {},
 ): Promise<Project> {
   const jugfile = jugfileArg ?? findDefaultJugfile();
-  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), storeOptions);
+  const leaseMs = options.lockLease === undefined ? undefined : options.lockLease * 1000;
+  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), { leaseMs, ...storeOptions });
   registry().cliRunning = true;
   return loadProject(jugfile, options, store, bundle);
 }

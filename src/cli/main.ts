@@ -24,7 +24,15 @@ function common(cmd: Command): Command {
   return cmd
     .argument('[jugfile]', JUGFILE_HELP)
     .option('--jugdir <dir>', 'where results and locks are stored (default: <jugfile without extension>.jugdata)')
-    .option('-v, --verbose', 'log each task as it starts, and waits for other processes');
+    .option('-v, --verbose', 'log each task as it starts, and waits for other processes')
+    .addOption(
+      new Option(
+        '--lock-lease <seconds>',
+        'a lock held on another host whose heartbeat is older than this is stale and taken over (0: never)',
+      )
+        .argParser(number(0, false))
+        .default(300),
+    );
 }
 
 /** Builds the command-line program; `setCode` receives each subcommand's exit code. */

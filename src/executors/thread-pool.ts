@@ -42,6 +42,8 @@ export interface ThreadPoolOptions {
   readonly fsync?: boolean;
   /** Heap limit per worker thread in MiB (exceeding it fails the task, not the run). */
   readonly maxOldGenerationSizeMb?: number;
+  /** Lease of other hosts' locks, ms (as the parent's store). @default the store's default */
+  readonly leaseMs?: number;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('../worker.js', import.meta.url));
@@ -55,6 +57,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     jugdir: options.jugdir,
     fsync: options.fsync ?? true,
     keepFailed: options.keepFailed,
+    leaseMs: options.leaseMs,
   };
   return new Piscina({
     filename: WORKER_FILE,

@@ -66,6 +66,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
         keepFailed,
         maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
+        leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
       }),
     );
     pool.catch(() => {}); // a bundling error is reported by the jugfile load below
@@ -73,6 +74,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   let project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const { store } = project;
+  store.keepAlive?.();
   const target = options.target === undefined ? undefined : taskMatcher(options.target);
   // Behind a barrier, matching tasks may only be declared once earlier ones ran.
   if (target !== undefined && project.barrier === undefined && !project.graph.tasks.some((t) => target(t.name))) {
