@@ -27,8 +27,13 @@ export class InProcessExecutor implements Executor {
     this.#mutex = new Mutex(() => store.flush());
   }
 
+  /**
+   * Tasks the scheduler may dispatch: the window, doubled for short tasks so that the next batch
+   * runs while the previous one is committed to disk.
+   */
   get slots(): number {
-    return this.#window.depth;
+    const depth = this.#window.depth;
+    return depth === PIPELINE ? 2 * depth : depth;
   }
 
   async run(index: number, task: Task): Promise<TaskOutcome> {

@@ -61,14 +61,13 @@ export class FileLock implements Lock {
   #create(): boolean {
     if (this.ctx.linkWorks) {
       try {
-        ensureOwnerFile(this.ctx.ownerFile);
         fs.linkSync(this.ctx.ownerFile, this.path);
         this.#held = true;
         return true;
       } catch (e) {
         if (isCode(e, 'EEXIST')) return false;
         if (isCode(e, 'ENOENT')) {
-          // The owner file vanished between the check and the link (removed by a cleanup): retry.
+          // No owner file yet (this process's first lock), or it was removed: make it, retry.
           try {
             ensureOwnerFile(this.ctx.ownerFile);
             fs.linkSync(this.ctx.ownerFile, this.path);

@@ -67,6 +67,9 @@ interface PendingCommit {
   readonly reject: (e: unknown) => void;
 }
 
+/** This process's pid (`process.pid` is a system call each time). */
+const PID = process.pid;
+
 function isCode(e: unknown, ...codes: string[]): boolean {
   return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
 }
@@ -162,7 +165,7 @@ export class FileStore implements Store {
     const final = this.resultPath(hash);
     this.#ensureDir(tmpDir);
     this.#ensureDir(finalDir);
-    const tmp = join(tmpDir, `${process.pid}-${HOST_SAFE}-${randomBytes(8).toString('hex')}`);
+    const tmp = join(tmpDir, `${PID}-${HOST_SAFE}-${randomBytes(8).toString('hex')}`);
     const what = `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`;
     const grouped = this.#fsync && (await syncFsAvailable(this.location));
     let fd: number | undefined;
@@ -218,7 +221,10 @@ export class FileStore implements Store {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    this.#flushWanted = this.#pending.length === 0;
+    // Nothing pending while a group commits: the runner's results are in that group; a result
+    // arriving later belongs to its next batch and waits for it. Nothing pending otherwise: the
+    // runner's last result is still being written, and is committed as soon as it arrives.
+    this.#flushWanted = this.#pending.length === 0 && !this.#committing;
     if (this.#pending.length === 0) return;
     if (this.#committing) {
       this.#commitAgain = true;

@@ -81,6 +81,7 @@ export function syncFs(path: string): Promise<void> {
 
 /** Whether syncfs works here (checked once per thread, on `path` or its nearest existing parent). */
 export function syncFsAvailable(path: string): Promise<boolean> {
+  if (available !== undefined) return available;
   let dir = path;
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
   available ??= syncFs(dir).then(
