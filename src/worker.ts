@@ -25,6 +25,8 @@ export interface WorkerData {
   readonly jugdir: string;
   readonly fsync: boolean;
   readonly keepFailed: boolean;
+  /** `--debug`: fail tasks that change their arguments (see ExecuteTaskOptions.debug). */
+  readonly debug: boolean;
 }
 
 /** One request: run task `index` (identified by `hash`), with the shared status table. */
@@ -34,6 +36,8 @@ export interface WorkerRequest {
   readonly table: SharedArrayBuffer;
   readonly tasks: number;
   readonly threads: number;
+  /** Int32 flag set to 1 by the parent when the run stops: tasks not yet started resolve `cancelled`. */
+  readonly stop: SharedArrayBuffer;
 }
 
 const data = workerData as WorkerData;
@@ -78,8 +82,11 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome> 
     };
   }
   const mySlot = slot;
+  const stop = new Int32Array(request.stop);
   const outcome = await executeTask(task, store, {
     keepFailed: data.keepFailed,
+    debug: data.debug,
+    cancelled: () => Atomics.load(stop, 0) !== 0,
     exclusive: (section) => mutex.run(section),
     onSectionStart: () => window.commitEarly && store.flush(),
     onRun: () => {

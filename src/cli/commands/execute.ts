@@ -12,6 +12,8 @@ import type { Piscina } from 'piscina';
 import { startProgress } from '../progress.js';
 import { renderTable } from '../table.js';
 import { trace } from '../../trace.js';
+import { ExitChecks } from '../../exit-checks.js';
+import { MainThreadHooks } from '../execute-hooks.js';
 
 /** Options of `jug execute`. */
 export interface ExecuteOptions extends CommonOptions {
@@ -33,6 +35,12 @@ export interface ExecuteOptions extends CommonOptions {
   quiet?: boolean;
   /** Heap limit per worker thread, MiB (with --threads). @default Node's default */
   maxOldGenerationSizeMb?: number;
+  /** Fail tasks that change their arguments in place (and say so). @default false */
+  debug?: boolean;
+  /** Accepted for Python Jug compatibility: results are never kept in memory between tasks. @default false */
+  aggressiveUnload?: boolean;
+  /** Read the JUG_MAX_* / JUG_EXIT_IF_FILE_EXISTS exit checks from the environment (`--no-check-environment`: false). @default true */
+  checkEnvironment?: boolean;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -41,6 +49,10 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   trace('cli ready');
   const threads = options.threads;
   const keepFailed = options.keepFailed ?? false;
+  const debug = options.debug ?? false;
+  // Exit checks from the environment are read (and validated) now; the jugfile's are read live.
+  const checks = new ExitChecks({ env: options.checkEnvironment === false ? undefined : process.env });
+  const hooks = new MainThreadHooks();
   // With threads, bundle first and start the pool while this thread imports the jugfile.
   let bundle: Promise<JugfileBundle> | undefined;
   let pool: Promise<Piscina> | undefined;
@@ -56,6 +68,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         bundle: b,
         jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
         keepFailed,
+        debug,
         maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
       }),
     );
@@ -79,7 +92,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     const { ThreadPoolExecutor } = await import('../../executors/thread-pool.js');
     threaded = new ThreadPoolExecutor(await pool!, threads, store, table, keepFailed);
   }
-  const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed);
+  const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed, debug);
   trace('executor ready');
 
   // First SIGINT / SIGTERM: stop dispatching, let running tasks finish (their locks are released).
@@ -112,7 +125,11 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         waitCycleTime: options.waitCycleTime,
         nrWaitCycles: options.nrWaitCycles,
         signal: controller.signal,
-        onEvent: options.verbose ? logEvent : undefined,
+        checks,
+        onEvent: (ev) => {
+          hooks.onEvent(ev);
+          if (options.verbose) logEvent(ev);
+        },
       }),
       aborted,
     ]);
@@ -127,7 +144,14 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     process.off('SIGTERM', onSignal);
     await store.close();
   }
-  return report(project, result, options, signalName);
+  hooks.finished('execute.finished-pre-status');
+  let code: number;
+  try {
+    code = report(project, result, options, signalName);
+  } finally {
+    hooks.finished('execute.finished-post-status');
+  }
+  return hooks.failed || checks.error !== undefined ? Math.max(code, 1) : code;
 }
 
 function logEvent(ev: SchedulerEvent): void {
@@ -166,6 +190,12 @@ function report(project: Project, result: RunResult, options: ExecuteOptions, si
     process.stdout.write(renderTable(columns, rows));
   }
 
+  if (result.stoppedBy !== undefined) {
+    process.stderr.write(
+      `jug: exit check fired: ${result.stoppedBy}; stopped with ${result.notRun.length} task(s) not run ` +
+        `(running tasks finished). Run \`jug execute\` again to continue.\n`,
+    );
+  }
   if (signalName !== undefined) {
     process.stderr.write(`jug: stopped by ${signalName}; run \`jug execute\` again to resume.\n`);
     throw new ExitError(SIGNAL_EXIT[signalName] ?? 1);
