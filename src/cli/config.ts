@@ -37,11 +37,14 @@ export interface ConfigEntry {
 export interface ConfigFile {
   readonly path: string;
   readonly entries: readonly ConfigEntry[];
+  /** Section headers (lower-case name, 1-based line), in order. */
+  readonly sections: readonly { readonly name: string; readonly line: number }[];
 }
 
 /** Parses INI text; throws a UsageError naming the file and line for a line it cannot read. */
 export function parseConfig(text: string, path: string): ConfigFile {
   const entries: ConfigEntry[] = [];
+  const sections: { name: string; line: number }[] = [];
   let section: string | undefined;
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((raw, i) => {
@@ -51,6 +54,7 @@ export function parseConfig(text: string, path: string): ConfigFile {
     const header = /^\[\s*([^\]]+?)\s*\]$/.exec(line);
     if (header) {
       section = header[1]!.toLowerCase();
+      sections.push({ name: section, line: i + 1 });
       return;
     }
     const eq = line.search(/[=:]/);
@@ -65,7 +69,7 @@ export function parseConfig(text: string, path: string): ConfigFile {
     if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0])) value = value.slice(1, -1);
     entries.push({ file: path, line: i + 1, section, key, value });
   });
-  return { path, entries };
+  return { path, entries, sections };
 }
 
 /** Python Jug's boolean spellings, minus its bug (§7.18: 'no' was true). */
@@ -162,16 +166,22 @@ export function applyConfig(program: Command, cmd: Command, files: readonly Conf
   const commands = new Map(program.commands.map((c) => [c.name(), keysOf(c)]));
   const anyKey = new Set([...commands.values()].flatMap((m) => [...m.keys()]));
   for (const file of files) {
+    const warnings: { line: number; message: string }[] = [];
+    const warnAt = (line: number, message: string): void => void warnings.push({ line, message });
+    for (const { name, line } of file.sections) {
+      if (name !== 'main' && !commands.has(name)) {
+        warnAt(line, `${file.path}:${line}: unknown section [${name}] (ignored); sections are [main] and one per command: ${[...commands.keys()].join(', ')}.`);
+      }
+    }
     for (const e of file.entries) {
       const where = `${e.file}:${e.line}`;
       if (e.section === 'main') {
-        if (!anyKey.has(e.key)) warn(`${where}: unknown option '${e.key}' in [main] (ignored).`);
-      } else if (!commands.has(e.section)) {
-        warn(`${where}: unknown section [${e.section}] (ignored); sections are [main] and one per command: ${[...commands.keys()].join(', ')}.`);
-      } else if (!commands.get(e.section)!.has(e.key)) {
-        warn(`${where}: unknown option '${e.key}' for jug ${e.section} (ignored).`);
+        if (!anyKey.has(e.key)) warnAt(e.line, `${where}: unknown option '${e.key}' in [main] (ignored).`);
+      } else if (commands.has(e.section) && !commands.get(e.section)!.has(e.key)) {
+        warnAt(e.line, `${where}: unknown option '${e.key}' for jug ${e.section} (ignored).`);
       }
     }
+    for (const w of warnings.sort((a, b) => a.line - b.line)) warn(w.message);
   }
   const keys = commands.get(cmd.name()) ?? keysOf(cmd);
   const settled = new Set<string>();
