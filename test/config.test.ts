@@ -21,7 +21,7 @@ after(() => removeTempDir(tmp));
 describe('parsing', () => {
   test('sections, keys (lower-cased, underscores as dashes), both separators, comments, quotes', () => {
     const f = parseConfig(
-      '\uFEFF# comment\n[Main]\nJugdir = a.jugdata\n; another\n\n[execute]\nwait_cycle_time: 23\ntarget = "primes.*"\n',
+      '\uFEFF# comment\n[Main]  # all commands\nJugdir = a.jugdata ; inline\n; another\n\n[execute]\nwait_cycle_time: 23\ntarget = "primes #1" # quoted\nshort = yes#not-a-comment\n',
       'rc',
     );
     assert.deepEqual(
@@ -29,7 +29,8 @@ describe('parsing', () => {
       [
         [3, 'main', 'jugdir', 'a.jugdata'],
         [7, 'execute', 'wait-cycle-time', '23'],
-        [8, 'execute', 'target', 'primes.*'],
+        [8, 'execute', 'target', 'primes #1'],
+        [9, 'execute', 'short', 'yes#not-a-comment'],
       ],
     );
   });

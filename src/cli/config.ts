@@ -12,7 +12,8 @@
  * one command (they beat `[main]` of the same file). Keys are the long option names as on the
  * command line (`wait-cycle-time = 23`, underscores accepted for dashes); flags take
  * `true/false/yes/no/on/off/1/0`; a negated flag (`--no-check-environment`) may also be written
- * positively (`check-environment = false`). `#` and `;` start comment lines. Values go through the
+ * positively (`check-environment = false`). `#` and `;` start comments (inline ones after a space);
+ * quotes around a value are removed (a quoted value may contain ` #`). Values go through the
  * same parsers as the command line: a bad one is an error naming the file, line and key (exit 2);
  * an unknown key or section is a warning.
  */
@@ -51,7 +52,7 @@ export function parseConfig(text: string, path: string): ConfigFile {
     const line = raw.trim();
     const where = `${path}:${i + 1}`;
     if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
-    const header = /^\[\s*([^\]]+?)\s*\]$/.exec(line);
+    const header = /^\[\s*([^\]]+?)\s*\](?:\s+[#;].*)?$/.exec(line);
     if (header) {
       section = header[1]!.toLowerCase();
       sections.push({ name: section, line: i + 1 });
@@ -66,7 +67,8 @@ export function parseConfig(text: string, path: string): ConfigFile {
     }
     const key = line.slice(0, eq).trim().toLowerCase().replace(/_/g, '-');
     let value = line.slice(eq + 1).trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0])) value = value.slice(1, -1);
+    const quoted = /^(["'])(.*?)\1(?:\s+[#;].*)?$/.exec(value);
+    value = quoted ? quoted[2]! : value.replace(/\s+[#;].*$/, '');
     entries.push({ file: path, line: i + 1, section, key, value });
   });
   return { path, entries, sections };
