@@ -3,7 +3,13 @@
  * take the store lock, re-check the result is not already stored, resolve the arguments from the
  * store, run the function (awaiting a Promise), write the result, release the lock.
  * The outcome is plain data, so it can cross a thread boundary unchanged.
+ *
+ * The task hooks (src/hooks.ts) fire here, in the thread that runs the task: `task-loadable` when
+ * the re-check finds the result stored, `task-pre-execute` with the lock held just before the
+ * arguments are loaded, `task-executed` once the result is stored. A hook that throws fails the task.
  */
+import { hashValue } from './hash.js';
+import { hasHooks, runHooks } from './hooks.js';
 import { registry } from './registry.js';
 import type { Store } from './store/store.js';
 import type { Task } from './task.js';
@@ -53,6 +59,37 @@ export interface ExecuteTaskOptions {
   readonly cancelled?: () => boolean;
   /** Called when the exclusive section starts (the runners use it to commit earlier results). */
   readonly onSectionStart?: () => void;
+  /**
+   * `--debug`: hash the arguments the function receives before and after it runs; a task that
+   * changed one fails, and its result is not stored. @default false
+   */
+  readonly debug?: boolean;
+}
+
+/** Hashes of the arguments as the function receives them (undefined: that one cannot be hashed). */
+function argumentHashes(args: readonly unknown[]): (string | undefined)[] {
+  return args.map((a) => {
+    try {
+      return hashValue(a);
+    } catch {
+      return undefined; // e.g. a stored result holding an Error: not checked
+    }
+  });
+}
+
+/** The `--debug` error for a task that changed its arguments (1-based positions). */
+export function mutationError(taskName: string, positions: readonly number[]): Error {
+  const which = positions.length === 1 ? `argument ${positions[0]}` : `arguments ${positions.join(', ')}`;
+  const e = new Error(
+    `task ${taskName} changed its ${which} while running (detected by --debug); its result was not stored. ` +
+      `A task function must not modify its arguments in place (sort(), push(), assigning to an element ` +
+      `or property, writing into a typed array): under \`jug execute\` without --debug, or in another ` +
+      `process, the same task would see different inputs. Copy the argument first ([...a], ` +
+      `structuredClone(x), typed.slice()).`,
+  );
+  e.name = 'ArgumentMutatedError';
+  e.stack = `${e.name}: ${e.message}`; // jug's own frames would only distract
+  return e;
 }
 
 export function errorInfo(e: unknown, internal = false): ErrorInfo {
@@ -100,15 +137,36 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
       options.onSectionStart?.();
       if (!(await lock.get())) return { kind: 'locked', failed: await lock.isFailed() };
       held = true;
-      if (await store.has(hash)) return { kind: 'loaded' };
+      if (await store.has(hash)) {
+        try {
+          runHooks('execute.task-loadable', task);
+        } catch (e) {
+          return { kind: 'failed', error: errorInfo(e), keptFailed: false }; // stored: never mark it failed
+        }
+        return { kind: 'loaded' };
+      }
+      if (hasHooks('execute.task-pre-execute')) {
+        try {
+          runHooks('execute.task-pre-execute', task);
+        } catch (e) {
+          return failed(e, false);
+        }
+      }
       const args = (await resolveWith(task.args, store)) as unknown[];
+      const before = options.debug ? argumentHashes(args) : undefined;
       const reg = registry();
       options.onRun?.();
       const start = performance.now();
       reg.runningTask = task.name;
       try {
         const result = await (task.fn as (...a: unknown[]) => unknown)(...args);
-        return { kind: 'ran', result, ms: performance.now() - start };
+        const ms = performance.now() - start;
+        if (before !== undefined) {
+          const after = argumentHashes(args);
+          const changed = before.flatMap((h, i) => (h !== undefined && h !== after[i] ? [i + 1] : []));
+          if (changed.length > 0) return failed(mutationError(task.name, changed), false);
+        }
+        return { kind: 'ran', result, ms };
       } catch (e) {
         return failed(e, false);
       } finally {
@@ -121,6 +179,14 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
       await store.dump(hash, ran.result, task.name);
     } catch (e) {
       return await failed(e, true);
+    }
+    if (hasHooks('execute.task-executed')) {
+      try {
+        runHooks('execute.task-executed', task);
+      } catch (e) {
+        // The result is stored (and stays, lock not marked failed): the run reports the hook's failure.
+        return { kind: 'failed', error: errorInfo(e), keptFailed: false };
+      }
     }
     return { kind: 'executed', ms: ran.ms };
   } catch (e) {

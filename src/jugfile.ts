@@ -14,6 +14,7 @@ import { beginLoad, registry } from './registry.js';
 import { Task } from './task.js';
 import { bundleJugfile, type JugfileBundle } from './bundle.js';
 import { BarrierError, type BarrierStop } from './barrier.js';
+import { clearHooksForReload } from './hooks.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JUGFILE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -116,6 +117,7 @@ export async function loadJugfile(jugfile: string, options: LoadOptions = {}): P
       url = pathToFileURL(path).href + fresh;
     }
     beginLoad();
+    clearHooksForReload();
     reg.stored = stored;
     exports = (await import(url)) as Record<string, unknown>;
   } catch (e) {

@@ -11,6 +11,8 @@
  * - When nothing is runnable and only tasks held elsewhere remain, the scheduler waits with
  *   exponential back-off (capped at `waitCycleTime`) and gives up after `nrWaitCycles` waits that
  *   saw no progress.
+ * - A run stops early (stop dispatching, let running tasks finish) when its AbortSignal fires
+ *   (Ctrl-C) or one of its StopChecks (exit checks) says so; both go through one stop path.
  */
 import { withDependencies, type TaskGraph } from './graph.js';
 import type { TaskOutcome } from './execute-task.js';
@@ -30,6 +32,19 @@ export interface Executor {
   abort(running: readonly Task[]): Promise<void>;
 }
 
+/**
+ * Conditions that end a run early (`jug execute`'s exit checks, src/exit-checks.ts), consulted by
+ * the scheduler in the main thread from the outcomes of all the process's tasks.
+ */
+export interface StopChecks {
+  /** How many more tasks this process may execute (undefined: no limit); never more are in flight. */
+  taskBudget(): number | undefined;
+  /** Checked before dispatching tasks and whenever tasks finish: why to stop now, or undefined. */
+  beforeTask(): string | undefined;
+  /** Called for each task this process executed: why to stop now, or undefined. */
+  taskExecuted(task: Task): string | undefined;
+}
+
 /** A failed task, as reported at the end of a run. */
 export interface Failure {
   readonly index: number;
@@ -41,6 +56,8 @@ export interface Failure {
 export type SchedulerEvent =
   | { readonly type: 'start'; readonly index: number; readonly task: Task }
   | { readonly type: 'done'; readonly index: number; readonly task: Task; readonly outcome: TaskOutcome }
+  /** The scheduler found the task's result stored (its listing at the start, or a poll). */
+  | { readonly type: 'loaded'; readonly index: number; readonly task: Task }
   | { readonly type: 'waiting'; readonly ms: number; readonly blocked: number };
 
 /** Options of {@link runGraph}. */
@@ -59,6 +76,8 @@ export interface SchedulerOptions {
   initialWaitMs?: number;
   /** Aborting stops dispatching; running tasks finish. */
   signal?: AbortSignal;
+  /** Exit checks: stop like an abort when one fires (RunResult.stoppedBy says which). */
+  checks?: StopChecks;
   /** Progress callback. */
   onEvent?: (event: SchedulerEvent) => void;
 }
@@ -74,6 +93,8 @@ export interface RunResult {
   readonly notRun: readonly number[];
   /** True when the signal stopped the run. */
   readonly aborted: boolean;
+  /** The exit check that stopped the run, if one did. */
+  readonly stoppedBy?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -115,7 +136,10 @@ export async function runGraph(
   const missingDeps = new Int32Array(tasks.length);
   for (let i = 0; i < tasks.length; i++) {
     if (selected !== undefined && !selected.has(i)) table.set(i, TaskState.Excluded);
-    else if (stored.has(tasks[i]!.hash())) table.set(i, TaskState.Loaded);
+    else if (stored.has(tasks[i]!.hash())) {
+      table.set(i, TaskState.Loaded);
+      emit({ type: 'loaded', index: i, task: tasks[i]! });
+    }
   }
   const ready: number[] = [];
   for (let i = 0; i < tasks.length; i++) {
@@ -176,9 +200,12 @@ export async function runGraph(
     inFlight--;
     const task = tasks[i]!;
     switch (outcome.kind) {
-      case 'executed':
+      case 'executed': {
         finish(i, TaskState.Executed);
+        const reason = checks?.taskExecuted(task);
+        if (reason !== undefined) stop(reason);
         break;
+      }
       case 'loaded':
         finish(i, TaskState.Loaded);
         break;
@@ -229,6 +256,7 @@ export async function runGraph(
       if (await store.has(hash)) {
         heldElsewhere.delete(i);
         finish(i, TaskState.Loaded);
+        emit({ type: 'loaded', index: i, task: tasks[i]! });
         progress = true;
       } else if (await lock.isFailed()) {
         heldElsewhere.delete(i);
@@ -256,20 +284,36 @@ export async function runGraph(
     stopped = true;
     executor.stop?.();
   };
-  // Stop the executor as soon as the signal fires, not when the loop next wakes: by then a
-  // worker pool's queue may already have started tasks that were waiting for a free thread.
-  const onAbort = (): void => {
+  // The one stop path (signal or exit check): stop dispatching, let running tasks finish. Stop the
+  // executor at once, not when the loop next wakes: by then a worker pool's queue may already
+  // have started tasks that were waiting for a free thread.
+  let stoppedBy: string | undefined;
+  const stop = (reason?: string): void => {
+    if (reason !== undefined && !stopping) stoppedBy = reason;
     stopping = true;
     stopExecutor();
     wake?.();
+  };
+  const onAbort = (): void => stop();
+  const checks = options.checks;
+  /** May another task be dispatched now? (Exit checks: budget of tasks, files, deadline.) */
+  const mayDispatch = (): boolean => {
+    if (stopping) return false;
+    if (checks === undefined) return true;
+    const budget = checks.taskBudget();
+    return budget === undefined || inFlight < budget;
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       if (signal?.aborted) stopping = true;
       while (completed.length > 0) settle(completed.shift()!);
+      if (!stopping && checks !== undefined) {
+        const reason = checks.beforeTask();
+        if (reason !== undefined) stop(reason);
+      }
       if (stopping) stopExecutor();
-      while (!stopping && inFlight < executor.slots && readyHead < ready.length) {
+      while (mayDispatch() && inFlight < executor.slots && readyHead < ready.length) {
         dispatch(ready[readyHead++]!);
       }
       if (readyHead > 1024 && readyHead * 2 > ready.length) {
@@ -326,5 +370,6 @@ export async function runGraph(
     gaveUpOn: gaveUp ? [...heldElsewhere] : [],
     notRun,
     aborted: signal?.aborted ?? false,
+    ...(stoppedBy === undefined ? {} : { stoppedBy }),
   };
 }

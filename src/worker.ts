@@ -10,6 +10,7 @@
 import { workerData } from 'piscina';
 import { JugfileError } from './errors.js';
 import { BarrierError } from './barrier.js';
+import { clearHooksForReload } from './hooks.js';
 import { RUNNER_COMMIT_DELAY_MS, errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
 import { beginLoad, registry } from './registry.js';
 import { StatusTable, TaskState } from './status-table.js';
@@ -28,6 +29,8 @@ export interface WorkerData {
   readonly keepFailed: boolean;
   /** Lease of other hosts' locks, ms (as the parent's store). */
   readonly leaseMs: number | undefined;
+  /** `--debug`: fail tasks that change their arguments (see ExecuteTaskOptions.debug). */
+  readonly debug: boolean;
 }
 
 /** One request: run task `index` (identified by `hash`), with the shared status table. */
@@ -39,6 +42,8 @@ export interface WorkerRequest {
   readonly threads: number;
   /** Which load of the jugfile the task comes from: a worker behind it loads the jugfile again. */
   readonly generation: number;
+  /** Int32 flag set to 1 by the parent when the run stops: tasks not yet started resolve `cancelled`. */
+  readonly stop: SharedArrayBuffer;
 }
 
 const data = workerData as WorkerData;
@@ -60,6 +65,7 @@ let generation = 0;
 async function load(gen: number): Promise<void> {
   loadError = undefined;
   beginLoad();
+  clearHooksForReload();
   try {
     reg.stored = await store.list();
     await import(gen === 0 ? data.moduleUrl : `${data.moduleUrl}?jug-generation=${gen}`);
@@ -105,8 +111,11 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome> 
     };
   }
   const mySlot = slot;
+  const stop = new Int32Array(request.stop);
   const outcome = await executeTask(task, store, {
     keepFailed: data.keepFailed,
+    debug: data.debug,
+    cancelled: () => Atomics.load(stop, 0) !== 0,
     exclusive: (section) => mutex.run(section),
     onSectionStart: () => window.commitEarly && store.flush(),
     onRun: () => {

@@ -18,6 +18,16 @@ function number(min: number, integer: boolean): (v: string) => number {
   };
 }
 
+const CONFIG_HELP = `
+Configuration files give defaults to any option (the command line wins): .jugrc or jugrc in the
+current directory and its parents up to the git root (closer wins), then ~/.config/jug/jugrc.
+INI format, keys as on the command line:
+  [main]
+  jugdir = results.jugdata
+  [execute]
+  wait-cycle-time = 5
+  keep-going = yes`;
+
 const JUGFILE_HELP = 'the jugfile (.ts, .mts, .js, .mjs); default: jugfile.ts / .mts / .js / .mjs in the current directory';
 
 function common(cmd: Command): Command {
@@ -46,7 +56,13 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText('after', CONFIG_HELP)
+    // Options left unset on the command line come from .jugrc / jugrc / ~/.config/jug/jugrc.
+    .hook('preAction', async (_program, actionCommand) => {
+      const { applyConfig, loadConfig } = await import('./config.js');
+      applyConfig(program, actionCommand, loadConfig(process.cwd(), process.env), (m) => process.stderr.write(`jug: warning: ${m}\n`));
+    });
 
   common(
     program
@@ -74,7 +90,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
           .argParser(number(16, true)),
       )
       .option('-q, --quiet', 'no progress display')
-      .option('--short', 'print one summary line per column instead of the table'),
+      .option('--short', 'print one summary line per column instead of the table')
+      .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
+      .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')
+      .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks'),
   ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/execute.js')).execute(jugfile, opts)));
 
   common(

@@ -23,6 +23,8 @@ export class InProcessExecutor implements Executor {
     private readonly store: Store,
     private readonly table: StatusTable,
     private readonly keepFailed: boolean,
+    /** `--debug`: fail tasks that change their arguments. */
+    private readonly debug = false,
   ) {
     this.#mutex = new Mutex(() => store.flush());
   }
@@ -39,6 +41,7 @@ export class InProcessExecutor implements Executor {
   async run(index: number, task: Task): Promise<TaskOutcome> {
     const outcome = await executeTask(task, this.store, {
       keepFailed: this.keepFailed,
+      debug: this.debug,
       exclusive: (section) => this.#mutex.run(section),
       cancelled: () => this.#stopping,
       onSectionStart: () => this.#window.commitEarly && this.store.flush(),

@@ -38,6 +38,8 @@ export interface ThreadPoolOptions {
   /** The store location string the workers open. */
   readonly jugdir: string;
   readonly keepFailed: boolean;
+  /** `--debug`: fail tasks that change their arguments. @default false */
+  readonly debug?: boolean;
   /** fsync results (as the parent's store). @default true */
   readonly fsync?: boolean;
   /** Heap limit per worker thread in MiB (exceeding it fails the task, not the run). */
@@ -58,6 +60,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     fsync: options.fsync ?? true,
     keepFailed: options.keepFailed,
     leaseMs: options.leaseMs,
+    debug: options.debug ?? false,
   };
   return new Piscina({
     filename: WORKER_FILE,
@@ -77,6 +80,8 @@ export class ThreadPoolExecutor implements Executor {
   readonly #queue: PQueue;
   #stopping = false;
   readonly #window = new AdaptiveWindow(PIPELINE);
+  /** Shared with the workers: set when the run stops, so tasks queued inside a worker don't start. */
+  readonly #stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     private readonly pool: Piscina,
@@ -128,6 +133,7 @@ export class ThreadPoolExecutor implements Executor {
         tasks: this.table.tasks,
         threads: this.table.threads,
         generation: this.#generation,
+        stop: this.#stopFlag.buffer as SharedArrayBuffer,
       };
       try {
         const outcome = (await this.pool.run(request)) as TaskOutcome;
@@ -166,6 +172,7 @@ export class ThreadPoolExecutor implements Executor {
 
   stop(): void {
     this.#stopping = true;
+    Atomics.store(this.#stopFlag, 0, 1);
   }
 
   /** Ends the pool once the run is over. */

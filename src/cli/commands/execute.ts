@@ -21,6 +21,8 @@ import type { Piscina } from 'piscina';
 import { startProgress } from '../progress.js';
 import { renderTable } from '../table.js';
 import { trace } from '../../trace.js';
+import { ExitChecks } from '../../exit-checks.js';
+import { MainThreadHooks } from '../execute-hooks.js';
 
 /** Options of `jug execute`. */
 export interface ExecuteOptions extends CommonOptions {
@@ -42,6 +44,12 @@ export interface ExecuteOptions extends CommonOptions {
   quiet?: boolean;
   /** Heap limit per worker thread, MiB (with --threads). @default Node's default */
   maxOldGenerationSizeMb?: number;
+  /** Fail tasks that change their arguments in place (and say so). @default false */
+  debug?: boolean;
+  /** Accepted for Python Jug compatibility: results are never kept in memory between tasks. @default false */
+  aggressiveUnload?: boolean;
+  /** Read the JUG_MAX_* / JUG_EXIT_IF_FILE_EXISTS exit checks from the environment (`--no-check-environment`: false). @default true */
+  checkEnvironment?: boolean;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -50,6 +58,10 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   trace('cli ready');
   const threads = options.threads;
   const keepFailed = options.keepFailed ?? false;
+  const debug = options.debug ?? false;
+  // Exit checks from the environment are read (and validated) now; the jugfile's are read live.
+  const checks = new ExitChecks({ env: options.checkEnvironment === false ? undefined : process.env });
+  const hooks = new MainThreadHooks();
   // With threads, bundle first and start the pool while this thread imports the jugfile.
   let bundle: Promise<JugfileBundle> | undefined;
   let pool: Promise<Piscina> | undefined;
@@ -65,6 +77,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         bundle: b,
         jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
         keepFailed,
+        debug,
         maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
         leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
       }),
@@ -120,7 +133,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       const { graph } = project;
       const table = StatusTable.create(graph.tasks.length, threads ?? 0);
       threaded?.nextPass(table, pass);
-      const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed);
+      const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed, debug);
       const progress = await startProgress(table, graph, { quiet: options.quiet || options.verbose });
       let outcome: RunResult | 'aborted';
       try {
@@ -132,7 +145,11 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
             waitCycleTime: options.waitCycleTime,
             nrWaitCycles: options.nrWaitCycles,
             signal: controller.signal,
-            onEvent: options.verbose ? logEvent : undefined,
+            checks,
+            onEvent: (ev) => {
+              hooks.onEvent(ev);
+              if (options.verbose) logEvent(ev);
+            },
           }),
           aborted,
         ]);
@@ -145,7 +162,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       }
       result = outcome;
       const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;
-      if (project.barrier === undefined || !passDone || result.aborted) break;
+      if (project.barrier === undefined || !passDone || result.aborted || result.stoppedBy !== undefined) break;
       // Every task before the barrier is computed now: load again, past it.
       graph.tasks.forEach((t, i) => table.get(i) === TaskState.Executed && executedEarlier.add(t.hash()));
       const stop = project.barrier;
@@ -166,7 +183,14 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     process.off('SIGTERM', onSignal);
     await store.close();
   }
-  return report(project, result, executedEarlier, options, signalName);
+  hooks.finished('execute.finished-pre-status');
+  let code: number;
+  try {
+    code = report(project, result, executedEarlier, options, signalName);
+  } finally {
+    hooks.finished('execute.finished-post-status');
+  }
+  return hooks.failed || checks.error !== undefined ? Math.max(code, 1) : code;
 }
 
 function logEvent(ev: SchedulerEvent): void {
@@ -212,6 +236,12 @@ function report(
     process.stdout.write(renderTable(columns, rows));
   }
 
+  if (result.stoppedBy !== undefined) {
+    process.stderr.write(
+      `jug: exit check fired: ${result.stoppedBy}; stopped with ${result.notRun.length} task(s) not run ` +
+        `(running tasks finished). Run \`jug execute\` again to continue.\n`,
+    );
+  }
   if (project.barrier !== undefined && (signalName !== undefined || failed || result.gaveUpOn.length > 0)) {
     let missing = 0;
     for (let i = 0; i < graph.tasks.length; i++) if (!isFinished(table.get(i))) missing++;
