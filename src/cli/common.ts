@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { JugfileBundle } from '../bundle.js';
 import { buildGraph, type TaskGraph } from '../graph.js';
-import { defaultJugdir, findDefaultJugfile, loadJugfile } from '../jugfile.js';
+import { defaultJugdir, findDefaultJugfile, loadJugfile, type LoadedJugfile } from '../jugfile.js';
 import { registry } from '../registry.js';
 import { openStore } from '../store/open.js';
 import type { FileStoreOptions } from '../store/file-store.js';
@@ -22,6 +22,24 @@ export interface Project {
   readonly jugfile: string;
   readonly store: Store;
   readonly graph: TaskGraph;
+  /** The jugfile module's exports (for `jug shell`). */
+  readonly exports: Record<string, unknown>;
+  /**
+   * Set when the load stopped at a `barrier()` whose tasks are not all stored: the tasks declared
+   * after it are unknown, so commands that would act on "every task" (cleanup, invalidate) must not
+   * treat the graph as complete. `where` names the barrier (e.g. `primes.ts:12`).
+   */
+  readonly barrier?: { readonly where: string };
+}
+
+/**
+ * Where the load stopped at a barrier, if it did. The loader reports it as `barrier` on the loaded
+ * jugfile (or, failing that, in the registry); this is the one place that reads it.
+ */
+function stoppedAtBarrier(loaded: LoadedJugfile): { where: string } | undefined {
+  const fromLoad = (loaded as LoadedJugfile & { barrier?: { where: string } }).barrier;
+  const fromRegistry = (registry() as ReturnType<typeof registry> & { barrier?: { where: string } }).barrier;
+  return fromLoad ?? fromRegistry;
 }
 
 /** Loads the jugfile named (or the default one) with the store from `--jugdir` or the default. */
@@ -40,7 +58,14 @@ export async function openProject(
   // A jugfile may select its own store with setJugdir(); --jugdir still wins when given.
   const active = options.jugdir === undefined ? (reg.store ?? store) : store;
   reg.store = active;
-  return { jugfile, store: active, graph: buildGraph(loaded.tasks) };
+  const barrier = stoppedAtBarrier(loaded);
+  return {
+    jugfile,
+    store: active,
+    graph: buildGraph(loaded.tasks),
+    exports: loaded.exports,
+    ...(barrier === undefined ? {} : { barrier }),
+  };
 }
 
 /** The jugfile named on the command line, or the default one, as an absolute path. */
