@@ -104,7 +104,9 @@ export function buildProgram(setCode: (code: number) => void): Command {
   );
 
   const exclusive = ['locks-only', 'failed-only', 'keep-locks', 'stale'];
-  const only = (flag: string, help: string): Option => new Option(`--${flag}`, help).conflicts(exclusive.filter((f) => f !== flag));
+  const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  const only = (flag: string, help: string): Option =>
+    new Option(`--${flag}`, help).conflicts(exclusive.filter((f) => f !== flag).map(camel));
   common(
     program
       .command('cleanup')
