@@ -17,6 +17,8 @@ export type {
   TaskletTuple,
 } from './task.js';
 export { value } from './value.js';
+export { barrier, bvalue, BarrierError } from './barrier.js';
+export type { BarrierStop } from './barrier.js';
 export type { Resolved } from './value.js';
 export { init, setJugdir, isJugRunning } from './init.js';
 export type { InitOptions, InitResult } from './init.js';

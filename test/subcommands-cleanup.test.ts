@@ -1,6 +1,6 @@
 /**
  * `jug cleanup` through the real CLI: unused results go, foreign files and used results stay;
- * failure marks and dead processes' locks go, live locks (this host or another) stay; the mode
+ * failure marks and stale locks go, live locks (this host or another) stay; the mode
  * flags and --dry-run. Then the barrier rule on a MemoryStore, and Store.removeFailedLock.
  */
 import assert from 'node:assert/strict';
@@ -89,7 +89,7 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
     expectCode(r, 0);
     assert.equal(
       r.stdout,
-      'Removed 4 results\nRemoved 1 failure mark and 1 lock of dead processes\nKept 2 locks held by running processes\n',
+      'Removed 4 results\nRemoved 1 failure mark and 1 stale lock\nKept 2 locks held by running processes\n',
     );
     assert.equal(storedHashes(jugdir).length, 5);
     assert.deepEqual(entries(join(jugdir, 'locks')), [`${H('a')}.lock`, `${H('b')}.lock`, 'notes.txt']);
@@ -98,7 +98,7 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
     assert.equal(st.stdout, 'All tasks complete (5 tasks).\n', show(st));
     // Nothing left to do the second time.
     const again = await runJug(['cleanup', jugfile]);
-    assert.match(again.stdout, /^Removed 0 results\nRemoved 0 failure marks and 0 locks of dead processes\n/);
+    assert.match(again.stdout, /^Removed 0 results\nRemoved 0 failure marks and 0 stale locks\n/);
   });
 
   test('--dry-run lists what would go and removes nothing', async () => {
@@ -108,7 +108,7 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
     expectCode(r, 0);
     assert.equal(r.stdout.match(/^would remove result [0-9a-f]{40}$/gm)?.length, 4, show(r));
     assert.match(r.stdout, new RegExp(`^would remove failure mark ${H('d')} \\(not a task of this jugfile\\)$`, 'm'));
-    assert.match(r.stdout, new RegExp(`^would remove lock of a dead process ${H('c')} `, 'm'));
+    assert.match(r.stdout, new RegExp(`^would remove stale lock ${H('c')} `, 'm'));
     assert.match(r.stdout, /^Would remove 4 results$/m);
     assert.match(r.stdout, /Dry run: nothing was removed\.\n$/);
     assert.deepEqual(storedHashes(jugdir), results);
@@ -128,7 +128,7 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
 
     const stale = await runJug(['cleanup', '--stale', jugfile]);
     expectCode(stale, 0);
-    assert.equal(stale.stdout, 'Removed 1 lock of dead processes\nKept 2 locks held by running processes\n');
+    assert.equal(stale.stdout, 'Removed 1 stale lock\nKept 2 locks held by running processes\n');
     assert.equal(existsSync(join(locksDir, `${H('c')}.lock`)), false);
 
     utimesSync(join(locksDir, `${H('a')}.lock`), 1, 1); // now a failure mark
@@ -139,7 +139,7 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
 
     const locksOnly = await runJug(['cleanup', '--locks-only', jugfile]);
     expectCode(locksOnly, 0);
-    assert.equal(locksOnly.stdout, 'Removed 1 failure mark and 0 locks of dead processes\nKept 1 lock held by running processes\n');
+    assert.equal(locksOnly.stdout, 'Removed 1 failure mark and 0 stale locks\nKept 1 lock held by running processes\n');
     assert.deepEqual(entries(locksDir), [`${H('b')}.lock`, 'notes.txt']);
     assert.equal(storedHashes(jugdir).length, 5);
     foreignFilesIntact(jugdir);
@@ -171,7 +171,7 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
       const held = entries(locksDir);
       const r = await runJug(['cleanup', jugfile]);
       expectCode(r, 0);
-      assert.match(r.stdout, /^Removed 0 results\nRemoved 0 failure marks and 0 locks of dead processes\nKept 1 lock held by running processes\n$/);
+      assert.match(r.stdout, /^Removed 0 results\nRemoved 0 failure marks and 0 stale locks\nKept 1 lock held by running processes\n$/);
       assert.deepEqual(entries(locksDir), held);
     } finally {
       run.child.kill('SIGKILL');
@@ -179,11 +179,35 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
     }
     // The killed process's lock is stale now.
     const dry = await runJug(['cleanup', '--stale', '--dry-run', jugfile]);
-    assert.match(dry.stdout, /^would remove lock of a dead process [0-9a-f]{40} \(many\.work\)$/m, show(dry));
+    assert.match(dry.stdout, /^would remove stale lock [0-9a-f]{40} \(many\.work\)$/m, show(dry));
     const r = await runJug(['cleanup', '--stale', jugfile]);
     expectCode(r, 0);
-    assert.equal(r.stdout, 'Removed 1 lock of dead processes\n');
+    assert.equal(r.stdout, 'Removed 1 stale lock\n');
     assert.deepEqual(entries(locksDir), []);
+  });
+});
+
+describe('jug cleanup at a barrier (CLI)', () => {
+  test('keeps every result while the jugfile stops at a barrier (results after it would look unused); exit 1', async () => {
+    mkdirSync(join(tmp, 'barrier'));
+    const jugfile = join(tmp, 'barrier', 'two-stage.ts');
+    copyFileSync(join(FIXTURES, 'two-stage.ts'), jugfile);
+    const jugdir = join(tmp, 'barrier', 'two-stage.jugdata');
+    expectCode(await runJug(['execute', '-q', jugfile]), 0);
+    expectCode(await runJug(['invalidate', jugfile, '--target', 'other']), 0);
+    const stored = storedHashes(jugdir);
+    assert.equal(stored.length, 2); // `early`, and `late` after the barrier
+    const r = await runJug(['cleanup', jugfile]);
+    expectCode(r, 1);
+    assert.match(r.stderr, /no results removed: the jugfile stops at barrier\(\) \(.*two-stage\.ts:\d+\)/);
+    assert.match(r.stdout, /^Removed 0 failure marks and 0 stale locks\n$/);
+    assert.deepEqual(storedHashes(jugdir), stored);
+    // Past the barrier again, nothing is unused.
+    expectCode(await runJug(['execute', '-q', jugfile]), 0);
+    const after = await runJug(['cleanup', jugfile]);
+    expectCode(after, 0);
+    assert.match(after.stdout, /^Removed 0 results\n/);
+    assert.equal(storedHashes(jugdir).length, 3);
   });
 });
 
@@ -200,7 +224,7 @@ describe('cleanup core', () => {
     const failed = store.lock(H('f'));
     await failed.get();
     await failed.fail();
-    const project = { jugfile: 'x.ts', store, graph: buildGraph([t as Task]), exports: {}, barrier: { where: 'x.ts:9' } };
+    const project = { jugfile: 'x.ts', store, graph: buildGraph([t as Task]), exports: {}, stored: new Set<string>(), barrier: { where: 'x.ts:9', tasksBefore: 1, missing: 1 } };
     let out = '';
     let err = '';
     const code = await cleanupProject(project, {}, (s) => (out += s), (s) => (err += s));
@@ -208,7 +232,7 @@ describe('cleanup core', () => {
     assert.match(err, /no results removed: the jugfile stops at barrier\(\) \(x\.ts:9\).*locks were still cleaned up/s);
     assert.equal((await store.list()).size, 2);
     assert.equal((await store.listLocks()).size, 0);
-    assert.equal(out, 'Removed 1 failure mark and 0 locks of dead processes\n');
+    assert.equal(out, 'Removed 1 failure mark and 0 stale locks\n');
 
     const locksOnly = await cleanupProject(project, { locksOnly: true }, () => {}, () => {});
     assert.equal(locksOnly, 0, 'cleaning locks only is fine at a barrier');

@@ -195,7 +195,7 @@ describe('invalidation core', () => {
     const { tasks, graph } = diamond();
     const store = new MemoryStore();
     for (const t of tasks) await store.dump(t.hash(), 1);
-    const project = { jugfile: 'x.ts', store, graph, exports: {}, barrier: { where: 'x.ts:7' } };
+    const project = { jugfile: 'x.ts', store, graph, exports: {}, stored: new Set<string>(), barrier: { where: 'x.ts:7', tasksBefore: 6, missing: 1 } };
     let out = '';
     let err = '';
     const code = await invalidateProject(project, taskMatcher('inv.src'), { target: 'inv.src' }, (s) => (out += s), (s) => (err += s));
@@ -213,5 +213,33 @@ describe('invalidation core', () => {
     assert.equal(forced, 0);
     assert.equal(out, 'Invalidated:  5 tasks\n');
     assert.equal((await store.list()).size, 1);
+  });
+});
+
+describe('jug invalidate at a barrier (CLI)', () => {
+  test('refuses while the jugfile stops at a barrier (results after it may depend on the target); --ignore-barrier', async () => {
+    const { jugfile, jugdir } = copyFixture('two-stage.ts', 'barrier');
+    expectCode(await runJug(['execute', '-q', jugfile]), 0);
+    assert.equal(storedHashes(jugdir).length, 3);
+    // Barrier passed: the whole graph is visible, and `late` goes with `early` across the barrier.
+    const all = await runJug(['invalidate', jugfile, '--target', 'first', '--short']);
+    expectCode(all, 0);
+    assert.equal(all.stdout, 'Invalidated:  2 tasks\n');
+    expectCode(await runJug(['execute', '-q', jugfile]), 0);
+
+    // Now make the load stop at the barrier: `side` (before it) has no result.
+    expectCode(await runJug(['invalidate', jugfile, '--target', 'other']), 0);
+    const stored = storedHashes(jugdir);
+    assert.equal(stored.length, 2);
+    const r = await runJug(['invalidate', jugfile, '--target', 'first']);
+    expectCode(r, 1);
+    assert.match(r.stderr, /stops at barrier\(\) \(.*two-stage\.ts:\d+\).*Nothing was removed.*--ignore-barrier/s);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(storedHashes(jugdir), stored);
+
+    const forced = await runJug(['invalidate', jugfile, '--target', 'first', '--ignore-barrier', '--short']);
+    expectCode(forced, 0);
+    assert.equal(forced.stdout, 'Invalidated:  1 tasks\n');
+    assert.equal(storedHashes(jugdir).length, 1, '`late` (after the barrier) is not visible, so it stays');
   });
 });

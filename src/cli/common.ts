@@ -1,8 +1,9 @@
 /** What every subcommand needs: locate the jugfile, open its store, load its graph. */
 import { resolve } from 'node:path';
 import type { JugfileBundle } from '../bundle.js';
+import type { BarrierStop } from '../barrier.js';
 import { buildGraph, type TaskGraph } from '../graph.js';
-import { defaultJugdir, findDefaultJugfile, loadJugfile, type LoadedJugfile } from '../jugfile.js';
+import { defaultJugdir, findDefaultJugfile, loadJugfile } from '../jugfile.js';
 import { registry } from '../registry.js';
 import { openStore } from '../store/open.js';
 import type { FileStoreOptions } from '../store/file-store.js';
@@ -15,31 +16,28 @@ export interface CommonOptions {
   jugdir?: string;
   /** Log every task as it starts and ends. @default false */
   verbose?: boolean;
+  /**
+   * Seconds after which a lock held on another host whose heartbeat stopped counts as stale.
+   * 0: never. @default 300
+   */
+  lockLease?: number;
 }
 
 /** A loaded jugfile with its store and graph. */
 export interface Project {
   readonly jugfile: string;
   readonly store: Store;
+  /** The tasks declared (before the barrier, if the load stopped at one). */
   readonly graph: TaskGraph;
   /** The jugfile module's exports (for `jug shell`). */
   readonly exports: Record<string, unknown>;
   /**
-   * Set when the load stopped at a `barrier()` whose tasks are not all stored: the tasks declared
-   * after it are unknown, so commands that would act on "every task" (cleanup, invalidate) must not
-   * treat the graph as complete. `where` names the barrier (e.g. `primes.ts:12`).
+   * Set when the jugfile stopped loading at a `barrier()` / `bvalue()` because tasks before it
+   * are not computed: tasks after it are unknown until they are.
    */
-  readonly barrier?: { readonly where: string };
-}
-
-/**
- * Where the load stopped at a barrier, if it did. The loader reports it as `barrier` on the loaded
- * jugfile (or, failing that, in the registry); this is the one place that reads it.
- */
-function stoppedAtBarrier(loaded: LoadedJugfile): { where: string } | undefined {
-  const fromLoad = (loaded as LoadedJugfile & { barrier?: { where: string } }).barrier;
-  const fromRegistry = (registry() as ReturnType<typeof registry> & { barrier?: { where: string } }).barrier;
-  return fromLoad ?? fromRegistry;
+  readonly barrier: BarrierStop | undefined;
+  /** The listing of stored results taken just before the load. */
+  readonly stored: ReadonlySet<string>;
 }
 
 /** Loads the jugfile named (or the default one) with the store from `--jugdir` or the default. */
@@ -50,22 +48,44 @@ export async function openProject(
   storeOptions: FileStoreOptions = {},
 ): Promise<Project> {
   const jugfile = jugfileArg ?? findDefaultJugfile();
-  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), storeOptions);
+  const leaseMs = options.lockLease === undefined ? undefined : options.lockLease * 1000;
+  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), { leaseMs, ...storeOptions });
+  registry().cliRunning = true;
+  return loadProject(jugfile, options, store, bundle);
+}
+
+/**
+ * Loads (or loads again, e.g. past a barrier) the jugfile against an open store: one listing of
+ * the store first, which the jugfile's barriers consult and the caller may reuse.
+ */
+export async function loadProject(
+  jugfile: string,
+  options: CommonOptions,
+  store: Store,
+  bundle?: Promise<JugfileBundle>,
+): Promise<Project> {
   const reg = registry();
   reg.store = store;
-  reg.cliRunning = true;
-  const loaded = await loadJugfile(jugfile, { bundle });
+  const loaded = await loadJugfile(jugfile, { bundle, stored: await store.list() });
   // A jugfile may select its own store with setJugdir(); --jugdir still wins when given.
   const active = options.jugdir === undefined ? (reg.store ?? store) : store;
   reg.store = active;
-  const barrier = stoppedAtBarrier(loaded);
   return {
     jugfile,
     store: active,
     graph: buildGraph(loaded.tasks),
     exports: loaded.exports,
-    ...(barrier === undefined ? {} : { barrier }),
+    barrier: loaded.barrier,
+    stored: loaded.stored,
   };
+}
+
+/** The note commands print when the jugfile stopped at a barrier. */
+export function barrierNote(barrier: BarrierStop, missing = barrier.missing): string {
+  return (
+    `jug: the jugfile stops at a barrier (${barrier.where}): ${missing} task(s) before it are not computed yet, ` +
+    'so tasks declared after it are not known (and not counted) until `jug execute` has run those.\n'
+  );
 }
 
 /** The jugfile named on the command line, or the default one, as an absolute path. */

@@ -24,7 +24,15 @@ function common(cmd: Command): Command {
   return cmd
     .argument('[jugfile]', JUGFILE_HELP)
     .option('--jugdir <dir>', 'where results and locks are stored (default: <jugfile without extension>.jugdata)')
-    .option('-v, --verbose', 'log each task as it starts, and waits for other processes');
+    .option('-v, --verbose', 'log each task as it starts, and waits for other processes')
+    .addOption(
+      new Option(
+        '--lock-lease <seconds>',
+        'a lock held on another host whose heartbeat is older than this is stale and taken over (0: never)',
+      )
+        .argParser(number(0, false))
+        .default(300),
+    );
 }
 
 /** Builds the command-line program; `setCode` receives each subcommand's exit code. */
@@ -82,6 +90,16 @@ export function buildProgram(setCode: (code: number) => void): Command {
 
   common(
     program
+      .command('sleep-until')
+      .description('wait until every task is finished (by other processes), past every barrier; exit 1 if one is marked failed')
+      .addOption(new Option('--poll <seconds>', 'seconds between two checks').argParser(number(0.01, false)).default(5))
+      .option('-q, --quiet', 'print nothing while waiting'),
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) =>
+    setCode(await (await import('./commands/sleep-until.js')).sleepUntil(jugfile, opts)),
+  );
+
+  common(
+    program
       .command('invalidate')
       .summary('remove the results of matching tasks and of everything that depends on them')
       .description(
@@ -110,20 +128,20 @@ export function buildProgram(setCode: (code: number) => void): Command {
   common(
     program
       .command('cleanup')
-      .summary("remove results no task uses, failure marks and dead processes' locks")
+      .summary('remove results no task uses, failure marks and stale locks')
       .description(
-        'remove stored results no task of the jugfile uses, failure marks and locks of dead processes; ' +
+        'remove stored results no task of the jugfile uses, failure marks and stale locks (holder gone); ' +
           "never a running task's lock, and never a file that is not jug's own",
       )
-      .addOption(only('locks-only', 'only locks (failure marks and locks of dead processes); keep every result'))
+      .addOption(only('locks-only', 'only locks (failure marks and stale locks); keep every result'))
       .addOption(only('failed-only', 'only failure marks (locks left by --keep-failed), so those tasks run again'))
-      .addOption(only('stale', 'only locks left by processes that are gone (on this host; other hosts\' locks are never judged stale)'))
+      .addOption(only('stale', 'only locks whose holder is gone (a dead process on this host; on another host, no heartbeat within --lock-lease)'))
       .addOption(only('keep-locks', 'only results; keep every lock'))
       .option('-n, --dry-run', 'list what would be removed; remove nothing')
       .addHelpText(
         'after',
         '\nOnly jug\'s own files are removed: results named by a task hash that no task of the jugfile has, and\n' +
-          'lock files. A lock is removed only when it is a failure mark or its process (on this host) is gone.\n' +
+          'lock files. A lock is removed only when it is a failure mark or its holder is gone (stale).\n' +
           'If the jugfile stops at a barrier() that is not passed yet, results are kept (tasks after the\n' +
           'barrier are unknown, so their results would look unused) and the exit status is 1.',
       ),

@@ -9,13 +9,13 @@ import { openProject, type CommonOptions, type Project } from '../common.js';
 
 /** Options of `jug cleanup` (the first four are mutually exclusive). */
 export interface CleanupOptions extends CommonOptions {
-  /** Only locks (failure marks and dead processes' locks); keep every result. @default false */
+  /** Only locks (failure marks and stale locks); keep every result. @default false */
   locksOnly?: boolean;
   /** Only failure marks (`--keep-failed` locks). @default false */
   failedOnly?: boolean;
   /** Only results; keep every lock. @default false */
   keepLocks?: boolean;
-  /** Only locks left by dead processes (on this host). @default false */
+  /** Only stale locks (holder gone). @default false */
   stale?: boolean;
   /** List what would be removed; remove nothing. @default false */
   dryRun?: boolean;
@@ -82,7 +82,7 @@ export async function cleanupProject(
     let nStale = stale.length;
     if (dry) {
       for (const h of failed) out(`would remove failure mark ${h} (${nameOf(h)})\n`);
-      for (const h of stale) out(`would remove lock of a dead process ${h} (${nameOf(h)})\n`);
+      for (const h of stale) out(`would remove stale lock ${h} (${nameOf(h)})\n`);
     } else {
       nFailed = 0;
       for (const h of failed) if (await store.removeFailedLock(h)) nFailed++;
@@ -90,7 +90,7 @@ export async function cleanupProject(
     }
     const parts = [
       ...(doFailed ? [plural(nFailed, 'failure mark')] : []),
-      ...(doStale ? [`${plural(nStale, 'lock')} of dead processes`] : []),
+      ...(doStale ? [plural(nStale, 'stale lock')] : []),
     ];
     out(`${dry ? 'Would remove' : 'Removed'} ${parts.join(' and ')}\n`);
     if (live > 0) out(`Kept ${plural(live, 'lock')} held by running processes\n`);

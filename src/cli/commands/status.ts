@@ -1,5 +1,5 @@
 /** `jug status`: how many tasks of each name are waiting, ready, finished, running or failed. */
-import { openProject, type CommonOptions } from '../common.js';
+import { barrierNote, openProject, type CommonOptions } from '../common.js';
 import { STATUS_COLUMNS, classify, shortStatus, statusByName, statusTotals } from '../status-counts.js';
 import { renderTable } from '../table.js';
 
@@ -10,13 +10,14 @@ export interface StatusOptions extends CommonOptions {
 }
 
 export async function status(jugfile: string | undefined, options: StatusOptions): Promise<number> {
-  const { graph, store } = await openProject(jugfile, options);
+  const { graph, store, barrier } = await openProject(jugfile, options);
   const cls = await classify(graph, store);
   if (options.short) {
     process.stdout.write(shortStatus(statusTotals(cls)) + '\n');
   } else {
     process.stdout.write(renderTable(STATUS_COLUMNS, statusByName(graph, cls)));
   }
+  if (barrier !== undefined) process.stdout.write(barrierNote(barrier));
   await store.close();
   return 0;
 }
