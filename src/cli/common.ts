@@ -29,6 +29,8 @@ export interface Project {
   readonly store: Store;
   /** The tasks declared (before the barrier, if the load stopped at one). */
   readonly graph: TaskGraph;
+  /** The jugfile module's exports (for `jug shell`). */
+  readonly exports: Record<string, unknown>;
   /**
    * Set when the jugfile stopped loading at a `barrier()` / `bvalue()` because tasks before it
    * are not computed: tasks after it are unknown until they are.
@@ -68,7 +70,14 @@ export async function loadProject(
   // A jugfile may select its own store with setJugdir(); --jugdir still wins when given.
   const active = options.jugdir === undefined ? (reg.store ?? store) : store;
   reg.store = active;
-  return { jugfile, store: active, graph: buildGraph(loaded.tasks), barrier: loaded.barrier, stored: loaded.stored };
+  return {
+    jugfile,
+    store: active,
+    graph: buildGraph(loaded.tasks),
+    exports: loaded.exports,
+    barrier: loaded.barrier,
+    stored: loaded.stored,
+  };
 }
 
 /** The note commands print when the jugfile stopped at a barrier. */

@@ -117,7 +117,119 @@ export function buildProgram(setCode: (code: number) => void): Command {
     setCode(await (await import('./commands/sleep-until.js')).sleepUntil(jugfile, opts)),
   );
 
+  common(
+    program
+      .command('invalidate')
+      .summary('remove the results of matching tasks and of everything that depends on them')
+      .description(
+        'remove the results of the tasks matching --target and of every task that depends on them ' +
+          '(transitively), so the next `jug execute` computes them again; also clears their failure marks',
+      )
+      .requiredOption('--target <pattern>', "task names to invalidate: 'primes.isPrime', 'isPrime', 'primes.*', '/regex/'")
+      .option('--short', 'one line instead of the table')
+      .option(
+        '--ignore-barrier',
+        'invalidate even though the jugfile stops at a barrier() (results after it that depend on the matched tasks are then kept)',
+      )
+      .addHelpText(
+        'after',
+        '\nExamples:\n  jug invalidate primes.ts --target isPrime        # every primes.isPrime task, countPrimes, writeOutput\n' +
+          "  jug invalidate primes.ts --target '/^primes\\.(count|write)/'",
+      ),
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) =>
+    setCode(await (await import('./commands/invalidate.js')).invalidate(jugfile, opts as { target: string })),
+  );
+
+  const exclusive = ['locks-only', 'failed-only', 'keep-locks', 'stale'];
+  const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  const only = (flag: string, help: string): Option =>
+    new Option(`--${flag}`, help).conflicts(exclusive.filter((f) => f !== flag).map(camel));
+  common(
+    program
+      .command('cleanup')
+      .summary('remove results no task uses, failure marks and stale locks')
+      .description(
+        'remove stored results no task of the jugfile uses, failure marks and stale locks (holder gone); ' +
+          "never a running task's lock, and never a file that is not jug's own",
+      )
+      .addOption(only('locks-only', 'only locks (failure marks and stale locks); keep every result'))
+      .addOption(only('failed-only', 'only failure marks (locks left by --keep-failed), so those tasks run again'))
+      .addOption(only('stale', 'only locks whose holder is gone (a dead process on this host; on another host, no heartbeat within --lock-lease)'))
+      .addOption(only('keep-locks', 'only results; keep every lock'))
+      .option('-n, --dry-run', 'list what would be removed; remove nothing')
+      .addHelpText(
+        'after',
+        '\nOnly jug\'s own files are removed: results named by a task hash that no task of the jugfile has, and\n' +
+          'lock files. A lock is removed only when it is a failure mark or its holder is gone (stale).\n' +
+          'If the jugfile stops at a barrier() that is not passed yet, results are kept (tasks after the\n' +
+          'barrier are unknown, so their results would look unused) and the exit status is 1.',
+      ),
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/cleanup.js')).cleanup(jugfile, opts)));
+
+  common(
+    program
+      .command('count')
+      .summary('count the tasks of each name')
+      .description('count the tasks of each name the jugfile declares (reads no results)')
+      .option('--short', 'one line instead of the table'),
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/count.js')).count(jugfile, opts)));
+
+  program
+    .command('demo')
+    .summary('create an example jugfile in jug-demo/')
+    .description('create jug-demo/primes.ts, an example jugfile, and print what to run (does nothing if jug-demo exists: exit 1)')
+    .option('--dir <dir>', 'directory to create instead of jug-demo')
+    .action(async (opts: Record<string, unknown>) => setCode(await (await import('./commands/demo.js')).demo(opts)));
+
+  common(
+    program
+      .command('shell')
+      .summary('a Node REPL with the jugfile loaded')
+      .description(
+        "a Node REPL with the jugfile loaded: its exports in scope, plus value(x), invalidate(x), getTasks(), loadAll(); top-level await works",
+      ),
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/shell.js')).shell(jugfile, opts)));
+
+  common(
+    program
+      .command('graph')
+      .summary('draw the graph of task names (DOT, Mermaid, SVG, PNG) with status counts')
+      .description(
+        'draw the graph of task names (an edge where tasks of one name use results of another) with status counts: ' +
+          'writes <jugfile>.dot and .mmd (Mermaid), and .svg when Graphviz `dot` is installed',
+      )
+      .addOption(
+        new Option(
+          '--format <formats>',
+          'comma-separated (or repeated) formats among dot, mermaid, svg, png; svg/png need Graphviz `dot` ' +
+            '(default: dot,mermaid and svg if dot is installed)',
+        ).argParser((v: string, prev: unknown) => parseGraphFormats(v, prev)),
+      )
+      .option('-o, --output <path>', 'output path without extension (default: the jugfile path without extension)')
+      .option('--no-status', 'names only, no status counts or colours (does not read the store)')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  jug graph primes.ts                  # primes.dot, primes.mmd (+ primes.svg with Graphviz)\n' +
+          '  jug graph primes.ts --format png -o /tmp/g   # /tmp/g.dot and /tmp/g.png\n' +
+          'Node colours: red = some failed, yellow = some running, green = all finished, blue = some ready, grey = waiting.',
+      ),
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/graph.js')).graph(jugfile, opts)));
+
   return program;
+}
+
+const GRAPH_FORMATS = ['dot', 'mermaid', 'svg', 'png'];
+
+/** `--format` of `jug graph`: comma-separated, repeatable, `mmd` accepted for mermaid. */
+function parseGraphFormats(value: string, previous: unknown): string[] {
+  const out = Array.isArray(previous) ? [...(previous as string[])] : [];
+  for (const raw of value.split(',')) {
+    const f = raw.trim().toLowerCase() === 'mmd' ? 'mermaid' : raw.trim().toLowerCase();
+    if (f === '') continue;
+    if (!GRAPH_FORMATS.includes(f)) throw new InvalidArgumentError(`unknown format '${raw.trim()}'; expected ${GRAPH_FORMATS.join(', ')}.`);
+    if (!out.includes(f)) out.push(f);
+  }
+  return out;
 }
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves with the exit code. */

@@ -1,5 +1,5 @@
 /**
- * The summary table shared by `status`, `execute` (and later `invalidate`, `count`): the seed
+ * The summary table shared by `status`, `execute`, `invalidate` and `count`: the seed
  * README's layout with the task name first and one 12-character column per count. Names are never
  * wrapped; the name column grows to fit the longest one.
  *
@@ -29,4 +29,13 @@ export function renderTable(columns: readonly string[], rows: ReadonlyMap<string
     line('Total:', totals),
     '',
   ].join('\n');
+}
+
+/**
+ * The `--short` form of a table: one line per column with its total, `Executed:  12 tasks`.
+ * Ends with a newline.
+ */
+export function renderShort(columns: readonly string[], rows: ReadonlyMap<string, readonly number[]>): string {
+  const total = (k: number): number => [...rows.values()].reduce((sum, r) => sum + (r[k] ?? 0), 0);
+  return columns.map((c, k) => `${c}:  ${total(k)} tasks\n`).join('');
 }

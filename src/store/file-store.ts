@@ -449,6 +449,41 @@ export class FileStore implements Store {
       // never created, or removed already
     }
   }
+
+  /**
+   * Removes a failure mark. Serialized with other removers through the lock's `.reclaim` marker
+   * (as stale-lock reclaim does), and re-checked under it, so a lock that was removed and taken
+   * again by a running task meanwhile is never deleted.
+   */
+  async removeFailedLock(hash: string): Promise<boolean> {
+    checkHash(hash);
+    const path = this.lockPath(hash);
+    const markedFailed = (): boolean => {
+      try {
+        return isFailedMtime(fs.statSync(path).mtimeMs);
+      } catch {
+        return false;
+      }
+    };
+    if (!markedFailed()) return false;
+    const marker = `${path}.reclaim`;
+    try {
+      fs.closeSync(fs.openSync(marker, 'wx', 0o644));
+    } catch (e) {
+      if (isCode(e, 'EEXIST')) return false; // another process is removing or reclaiming it
+      throw this.#fsError(e, `remove failed lock ${path}`);
+    }
+    try {
+      if (!markedFailed()) return false;
+      fs.unlinkSync(path);
+      return true;
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return false;
+      throw this.#fsError(e, `remove failed lock ${path}`);
+    } finally {
+      removeQuietly(marker);
+    }
+  }
 }
 
 async function fsyncPath(path: string): Promise<void> {

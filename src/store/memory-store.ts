@@ -86,4 +86,9 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
+
+  async removeFailedLock(hash: string): Promise<boolean> {
+    if (this.locks.get(hash)?.failed !== true) return false;
+    return this.locks.delete(hash);
+  }
 }

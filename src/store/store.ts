@@ -82,4 +82,10 @@ export interface Store {
   keepAlive?(): void;
   /** Releases resources (connections, the heartbeat). */
   close(): Promise<void>;
+  /**
+   * Removes the lock of `hash` if it is marked failed (a failure mark left by `--keep-failed`),
+   * whoever left it; a lock that is not marked failed (a running task's) is never touched. True if
+   * a failure mark was removed. Used by `jug cleanup` and `jug invalidate`.
+   */
+  removeFailedLock(hash: string): Promise<boolean>;
 }

@@ -1,0 +1,106 @@
+/**
+ * `jug cleanup`: removes stored results that no task of the jugfile uses (left by tasks that were
+ * changed or deleted), and locks that no running process holds (failure marks, locks of dead
+ * processes). It never deletes anything but jug's own hash-named result and lock files, and never
+ * a lock a live process holds.
+ */
+import type { TaskGraph } from '../../graph.js';
+import { openProject, type CommonOptions, type Project } from '../common.js';
+
+/** Options of `jug cleanup` (the first four are mutually exclusive). */
+export interface CleanupOptions extends CommonOptions {
+  /** Only locks (failure marks and stale locks); keep every result. @default false */
+  locksOnly?: boolean;
+  /** Only failure marks (`--keep-failed` locks). @default false */
+  failedOnly?: boolean;
+  /** Only results; keep every lock. @default false */
+  keepLocks?: boolean;
+  /** Only stale locks (holder gone). @default false */
+  stale?: boolean;
+  /** List what would be removed; remove nothing. @default false */
+  dryRun?: boolean;
+}
+
+export async function cleanup(jugfile: string | undefined, options: CleanupOptions): Promise<number> {
+  const project = await openProject(jugfile, options);
+  try {
+    return await cleanupProject(project, options);
+  } finally {
+    await project.store.close();
+  }
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** The command on an opened project (unit-testable with a MemoryStore). */
+export async function cleanupProject(
+  project: Project,
+  options: Omit<CleanupOptions, keyof CommonOptions>,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  const { graph, store } = project;
+  const dry = options.dryRun === true;
+  const lockOnly = options.locksOnly || options.failedOnly || options.stale;
+  const doResults = !lockOnly;
+  const doFailed = !options.keepLocks && !options.stale;
+  const doStale = !options.keepLocks && !options.failedOnly;
+  let code = 0;
+
+  if (doResults) {
+    if (project.barrier !== undefined) {
+      err(
+        `jug: no results removed: the jugfile stops at barrier() (${project.barrier.where}) because tasks ` +
+          `before it are not all computed, so the tasks declared after it are not known and their results ` +
+          `would look unused. Run \`jug execute\` until the barrier is passed, then \`jug cleanup\` again` +
+          (doFailed || doStale ? ' (locks were still cleaned up).\n' : '.\n'),
+      );
+      code = 1;
+    } else {
+      const unused = await unusedResults(graph, project.store);
+      if (dry) {
+        for (const h of unused) out(`would remove result ${h}\n`);
+        out(`Would remove ${plural(unused.length, 'result')}\n`);
+      } else {
+        let n = 0;
+        for (const h of unused) if (await store.remove(h)) n++;
+        out(`Removed ${plural(n, 'result')}\n`);
+      }
+    }
+  }
+
+  if (doFailed || doStale) {
+    const locks = await store.listLocks();
+    const nameOf = (h: string): string => {
+      const i = graph.index.get(h);
+      return i === undefined ? 'not a task of this jugfile' : graph.tasks[i]!.name;
+    };
+    const failed = doFailed ? [...locks].filter(([, l]) => l.failed).map(([h]) => h) : [];
+    const stale = doStale ? [...locks].filter(([, l]) => l.stale).map(([h]) => h) : [];
+    const live = [...locks.values()].filter((l) => !l.failed && !l.stale).length;
+    let nFailed = failed.length;
+    let nStale = stale.length;
+    if (dry) {
+      for (const h of failed) out(`would remove failure mark ${h} (${nameOf(h)})\n`);
+      for (const h of stale) out(`would remove stale lock ${h} (${nameOf(h)})\n`);
+    } else {
+      nFailed = 0;
+      for (const h of failed) if (await store.removeFailedLock(h)) nFailed++;
+      nStale = stale.length > 0 ? await store.clearStaleLocks() : 0;
+    }
+    const parts = [
+      ...(doFailed ? [plural(nFailed, 'failure mark')] : []),
+      ...(doStale ? [plural(nStale, 'stale lock')] : []),
+    ];
+    out(`${dry ? 'Would remove' : 'Removed'} ${parts.join(' and ')}\n`);
+    if (live > 0) out(`Kept ${plural(live, 'lock')} held by running processes\n`);
+  }
+  if (dry) out('Dry run: nothing was removed.\n');
+  return code;
+}
+
+/** Stored results whose hash is not a task of the graph, sorted. */
+async function unusedResults(graph: TaskGraph, store: Project['store']): Promise<string[]> {
+  const stored = await store.list();
+  return [...stored].filter((h) => !graph.index.has(h)).sort();
+}

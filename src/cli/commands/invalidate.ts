@@ -1,0 +1,75 @@
+/**
+ * `jug invalidate --target PATTERN`: removes the results of the matching tasks and of every task
+ * that depends on them (transitively, through Tasklets and any other argument), so the next
+ * `jug execute` computes them again.
+ */
+import { openProject, taskMatcher, type CommonOptions, type Project } from '../common.js';
+import { countNames, invalidate as invalidateTasks, runningWarning } from '../invalidation.js';
+import { renderShort, renderTable } from '../table.js';
+
+/** Options of `jug invalidate`. */
+export interface InvalidateOptions extends CommonOptions {
+  /** Pattern of the task names to invalidate (as `execute --target`). Required. */
+  target: string;
+  /** One line instead of the table. @default false */
+  short?: boolean;
+  /** Invalidate even though the jugfile stops at a barrier() (tasks after it are not visible). @default false */
+  ignoreBarrier?: boolean;
+}
+
+export async function invalidate(jugfile: string | undefined, options: InvalidateOptions): Promise<number> {
+  const matches = taskMatcher(options.target);
+  const project = await openProject(jugfile, options);
+  try {
+    return await invalidateProject(project, matches, options);
+  } finally {
+    await project.store.close();
+  }
+}
+
+/** The command on an opened project (unit-testable with a MemoryStore). */
+export async function invalidateProject(
+  project: Project,
+  matches: (name: string) => boolean,
+  options: Pick<InvalidateOptions, 'target' | 'short' | 'ignoreBarrier'>,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  const { graph, store } = project;
+  const roots = graph.tasks.flatMap((t, i) => (matches(t.name) ? [i] : []));
+  if (roots.length === 0) {
+    const names = [...new Set(graph.tasks.map((t) => t.name))].sort();
+    err(
+      `jug: no task name matches --target '${options.target}'` +
+        (names.length > 0 ? ` (task names: ${names.join(', ')})` : ' (the jugfile declares no tasks)') +
+        '.\n',
+    );
+    out('No results invalidated.\n');
+    return 0;
+  }
+  if (project.barrier !== undefined && !options.ignoreBarrier) {
+    // Tasks declared after the barrier are not loaded, so their results (which may depend on the
+    // matched tasks by hash) cannot be found; removing only the visible ones would leave them
+    // stale, and the next run would happily load them.
+    err(
+      `jug: the jugfile stops at barrier() (${project.barrier.where}) because tasks before it are not all ` +
+        `computed, so the tasks declared after it are not known and their results, which may depend on ` +
+        `'${options.target}', cannot be invalidated. Nothing was removed. Run \`jug execute\` until the ` +
+        `barrier is passed, then invalidate again; or pass --ignore-barrier to invalidate only the tasks ` +
+        `before it.\n`,
+    );
+    return 1;
+  }
+  const result = await invalidateTasks(graph, store, roots);
+  err(runningWarning(graph, result));
+  if (result.failureMarksRemoved > 0) {
+    err(`jug: removed ${result.failureMarksRemoved} failure mark(s), so those tasks run again.\n`);
+  }
+  if (result.removed.length === 0) {
+    out('Tasks matched, but none had a stored result.\n');
+    return 0;
+  }
+  const rows = new Map([...countNames(graph, result.removed)].map(([name, n]) => [name, [n]]));
+  out(options.short ? renderShort(['Invalidated'], rows) : renderTable(['Invalidated'], rows));
+  return 0;
+}

@@ -1,0 +1,55 @@
+/**
+ * Task status as `jug status` shows it, shared by `status` and `graph`: each task of the graph
+ * classified from one listing of results and one of locks.
+ */
+import type { TaskGraph } from '../graph.js';
+import type { Store } from '../store/store.js';
+import { countByName } from './common.js';
+
+/** Column titles, in the order of {@link StatusColumn} values. */
+export const STATUS_COLUMNS = ['Waiting', 'Ready', 'Finished', 'Running', 'Failed'] as const;
+
+/** Index into {@link STATUS_COLUMNS}. */
+export type StatusColumn = 0 | 1 | 2 | 3 | 4;
+export const WAITING = 0;
+export const READY = 1;
+export const FINISHED = 2;
+export const RUNNING = 3;
+export const FAILED = 4;
+
+/**
+ * Classifies every task from one listing of results and one of locks: stored → Finished;
+ * dependencies all stored → Failed / Running (locked) or Ready; otherwise Waiting.
+ */
+export async function classify(graph: TaskGraph, store: Store): Promise<StatusColumn[]> {
+  const [stored, locks] = await Promise.all([store.list(), store.listLocks()]);
+  return graph.tasks.map((t, i): StatusColumn => {
+    const h = t.hash();
+    if (stored.has(h)) return FINISHED;
+    if (!graph.deps[i]!.every((d) => stored.has(graph.tasks[d]!.hash()))) return WAITING;
+    const lock = locks.get(h);
+    if (lock === undefined || lock.stale) return READY; // a dead process's lock is reclaimed by the next run
+    return lock.failed ? FAILED : RUNNING;
+  });
+}
+
+/** Counts per task name, one entry per {@link STATUS_COLUMNS} column. */
+export function statusByName(graph: TaskGraph, classes: readonly StatusColumn[]): Map<string, number[]> {
+  return countByName(graph, (i) => classes[i], STATUS_COLUMNS.length);
+}
+
+/** Totals over all tasks, one entry per {@link STATUS_COLUMNS} column. */
+export function statusTotals(classes: readonly StatusColumn[]): number[] {
+  const counts = new Array<number>(STATUS_COLUMNS.length).fill(0);
+  for (const c of classes) counts[c]!++;
+  return counts;
+}
+
+/** One-line summary, as `jug status --short`. */
+export function shortStatus(counts: readonly number[]): string {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const waiting = counts[WAITING]! + counts[READY]!;
+  if (waiting === 0 && counts[RUNNING] === 0 && counts[FAILED] === 0) return `All tasks complete (${total} tasks).`;
+  const active = counts[RUNNING] === 0 ? 'none active' : `${counts[RUNNING]} active`;
+  return `${waiting} tasks waiting to be run, ${counts[FAILED]} failed, ${counts[FINISHED]} complete, (${active}).`;
+}

@@ -1,0 +1,134 @@
+/**
+ * `jug graph` through the real CLI: the task-name graph as DOT and Mermaid with status counts,
+ * without Graphviz on PATH (hint, DOT still written) and, when Graphviz is installed, rendered.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { FIXTURES, makeTempDir, removeTempDir, runJug, show, type RunResult } from './helpers.js';
+
+let tmp: string;
+before(() => {
+  tmp = makeTempDir('graph');
+});
+after(() => removeTempDir(tmp));
+
+function expectCode(r: RunResult, code: number): void {
+  assert.equal(r.code, code, `expected exit ${code}, got ${show(r)}`);
+}
+
+function chain(dir: string): string {
+  mkdirSync(join(tmp, dir));
+  const jugfile = join(tmp, dir, 'chain.ts');
+  copyFileSync(join(FIXTURES, 'chain.ts'), jugfile);
+  return jugfile;
+}
+
+/** An environment whose PATH has no Graphviz (an empty directory). */
+const NO_DOT = (): { env: Record<string, string> } => {
+  const empty = join(tmp, 'empty-path');
+  mkdirSync(empty, { recursive: true });
+  return { env: { PATH: empty } };
+};
+
+const HAVE_DOT = spawnSync('dot', ['-V']).error === undefined;
+
+describe('jug graph', { concurrency: 2 }, () => {
+  test('without Graphviz: DOT and Mermaid with status counts, an install hint, exit 0', async () => {
+    const jugfile = chain('nodot');
+    const r = await runJug(['graph', jugfile], NO_DOT());
+    expectCode(r, 0);
+    const base = jugfile.replace(/\.ts$/, '');
+    assert.match(r.stdout, /^Wrote .*chain\.dot\nWrote .*chain\.mmd\n$/);
+    assert.match(r.stderr, /Graphviz `dot` is not on PATH, so no SVG was rendered; .*chain\.dot is written/);
+    assert.match(r.stderr, /apt-get install graphviz/);
+    assert.equal(existsSync(`${base}.svg`), false);
+    assert.equal(
+      readFileSync(`${base}.dot`, 'utf8'),
+      [
+        'digraph jug {',
+        '  rankdir=LR;',
+        '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica"];',
+        '  "chain.makeSeed" [label="chain.makeSeed\\n1 task: 1 ready", fillcolor="#c6dafc"];',
+        '  "chain.makePair" [label="chain.makePair\\n1 task: 1 waiting", fillcolor="#eeeeee"];',
+        '  "chain.double" [label="chain.double\\n2 tasks: 1 waiting, 1 ready", fillcolor="#c6dafc"];',
+        '  "chain.addOne" [label="chain.addOne\\n1 task: 1 waiting", fillcolor="#eeeeee"];',
+        '  "chain.makeSeed" -> "chain.makePair";',
+        '  "chain.makePair" -> "chain.double";',
+        '  "chain.double" -> "chain.addOne";',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(
+      readFileSync(`${base}.mmd`, 'utf8'),
+      [
+        'flowchart LR',
+        '  n0["chain.makeSeed<br/>1 task: 1 ready"]',
+        '  n1["chain.makePair<br/>1 task: 1 waiting"]',
+        '  n2["chain.double<br/>2 tasks: 1 waiting, 1 ready"]',
+        '  n3["chain.addOne<br/>1 task: 1 waiting"]',
+        '  n0 --> n1',
+        '  n1 --> n2',
+        '  n2 --> n3',
+        '  classDef ready fill:#c6dafc,stroke:#666',
+        '  class n0,n2 ready',
+        '  classDef waiting fill:#eeeeee,stroke:#666',
+        '  class n1,n3 waiting',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('an explicitly requested picture without Graphviz: DOT still written, exit 1', async () => {
+    const jugfile = chain('nodot-png');
+    const r = await runJug(['graph', jugfile, '--format', 'png'], NO_DOT());
+    expectCode(r, 1);
+    const base = jugfile.replace(/\.ts$/, '');
+    assert.equal(existsSync(`${base}.dot`), true);
+    assert.equal(existsSync(`${base}.png`), false);
+    assert.equal(existsSync(`${base}.mmd`), false, 'only what was asked for (and the DOT source)');
+    assert.match(r.stderr, /no PNG was rendered.*apt-get install graphviz/s);
+  });
+
+  test('after execute, --no-status, --format, -o; unknown formats are a usage error', async () => {
+    const jugfile = chain('status');
+    expectCode(await runJug(['execute', '-q', jugfile]), 0);
+    const out = join(tmp, 'status', 'out', 'g');
+    mkdirSync(join(tmp, 'status', 'out'));
+    const r = await runJug(['graph', jugfile, '--format', 'dot', '--format', 'mmd', '-o', out], NO_DOT());
+    expectCode(r, 0);
+    assert.equal(r.stderr, '');
+    assert.match(readFileSync(`${out}.dot`, 'utf8'), /"chain\.double" \[label="chain\.double\\n2 tasks: 2 finished", fillcolor="#b7e1cd"\];/);
+    assert.match(readFileSync(`${out}.mmd`, 'utf8'), /class n0,n1,n2,n3 finished/);
+
+    const plain = await runJug(['graph', jugfile, '--no-status', '--format', 'dot,mermaid', '-o', out], NO_DOT());
+    expectCode(plain, 0);
+    const dot = readFileSync(`${out}.dot`, 'utf8');
+    assert.match(dot, /^ {2}"chain\.double";$/m);
+    assert.doesNotMatch(dot, /label=|task/);
+    assert.match(readFileSync(`${out}.mmd`, 'utf8'), /^ {2}n2\["chain\.double"\]$/m);
+    assert.doesNotMatch(readFileSync(`${out}.mmd`, 'utf8'), /classDef/);
+
+    const bad = await runJug(['graph', jugfile, '--format', 'gif']);
+    expectCode(bad, 2);
+    assert.match(bad.stderr, /unknown format 'gif'; expected dot, mermaid, svg, png/);
+  });
+
+  test('with Graphviz: renders SVG by default and PNG on request', { skip: HAVE_DOT ? false : 'Graphviz `dot` is not installed (apt-get install graphviz)' }, async () => {
+    const jugfile = chain('render');
+    const base = jugfile.replace(/\.ts$/, '');
+    const r = await runJug(['graph', jugfile]);
+    expectCode(r, 0);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /Wrote .*chain\.svg\n$/);
+    const svg = readFileSync(`${base}.svg`, 'utf8');
+    assert.match(svg, /<svg/);
+    assert.match(svg, /chain\.makeSeed/);
+    const png = await runJug(['graph', jugfile, '--format', 'png']);
+    expectCode(png, 0);
+    assert.deepEqual([...readFileSync(`${base}.png`).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+});
