@@ -45,6 +45,8 @@ reg.cliRunning = true;
 beginLoad();
 let loadError: unknown;
 try {
+  // The jugfile may consult what is stored while it loads (CompoundTask): one listing first.
+  reg.stored = await store.list();
   await import(data.moduleUrl);
 } catch (e) {
   loadError = e;

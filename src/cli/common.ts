@@ -36,6 +36,8 @@ export async function openProject(
   const reg = registry();
   reg.store = store;
   reg.cliRunning = true;
+  // One listing before the load: CompoundTask (and barrier) check synchronously what is stored.
+  reg.stored = await store.list();
   const loaded = await loadJugfile(jugfile, { bundle });
   // A jugfile may select its own store with setJugdir(); --jugdir still wins when given.
   const active = options.jugdir === undefined ? (reg.store ?? store) : store;
