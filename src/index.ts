@@ -21,7 +21,7 @@ export { value } from './value.js';
 export { CompoundTask, CompoundTaskGenerator } from './compound.js';
 export type { CompoundTaskGeneratorFunction, CompoundTaskGeneratorOptions } from './compound.js';
 export { map, currymap, reduce, mapreduce } from './mapreduce.js';
-export type { MapOptions, MapReduceOptions, ReduceOptions, TaskFunctionArgs, TaskFunctionResult } from './mapreduce.js';
+export type { MapOptions, MapReduceOptions, ReduceOptions, TaskFunctionLike } from './mapreduce.js';
 export type { LazyList } from './lazy-list.js';
 export { identity, returnTuple, jugExecute } from './utils.js';
 export type { TupleOf, TaskletsOf, TupleGenerator, JugExecuteOptions } from './utils.js';

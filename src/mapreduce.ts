@@ -13,16 +13,11 @@ import { declareTask, isTaskLike, type Lazy, type Task, type TaskGeneratorFuncti
 import { callable, internalTask, taskFunctionName } from './task-function.js';
 import { identity } from './utils.js';
 
-/** Any function: a TaskGenerator or a plain named function. */
-type AnyFunction = (...args: never[]) => unknown;
-
-/** Parameters of a task function (of the wrapped function for a TaskGenerator). */
-export type TaskFunctionArgs<F> =
-  F extends TaskGeneratorFunction<infer A, infer _R> ? A : F extends (...args: infer A) => unknown ? A : never;
-
-/** Result of a task function, awaited (what its tasks stand for). */
-export type TaskFunctionResult<F> =
-  F extends TaskGeneratorFunction<infer _A, infer R> ? R : F extends (...args: never[]) => infer R ? Awaited<R> : never;
+/**
+ * A function jug calls inside tasks: a TaskGenerator, or a plain named function (named
+ * `<module>.<function>` from the file calling map/reduce, like a TaskGenerator's).
+ */
+export type TaskFunctionLike<A extends unknown[], R> = TaskGeneratorFunction<A, R> | ((...args: A) => R | Promise<R>);
 
 /** Options of {@link map} and {@link currymap}. */
 export interface MapOptions {
@@ -129,11 +124,11 @@ function reduceChunk(reducer: unknown, results: readonly unknown[]): Promise<unk
  * const squares = map(square, range(1000), { chunkSize: 16 });   // 63 tasks
  * const total = sum(squares);                                     // receives number[]
  */
-export function map<F extends AnyFunction>(
-  fn: F,
-  inputs: Iterable<Lazy<TaskFunctionArgs<F>[0]>>,
+export function map<A, R>(
+  fn: TaskFunctionLike<[A], R>,
+  inputs: Iterable<Lazy<NoInfer<A>>>,
   options: MapOptions = {},
-): LazyList<TaskFunctionResult<F>> {
+): LazyList<R> {
   const name = taskFunctionName(fn, 'map()');
   const chunkSize = positiveInteger(options.chunkSize, 4, 'map(): chunkSize');
   const xs = inputArray(inputs, 'map()');
@@ -141,7 +136,7 @@ export function map<F extends AnyFunction>(
     chunkSize === 1
       ? xs.map((x) => declareTask(name, callable(fn), [x]))
       : chunks(xs, chunkSize).map((c) => internalTask('jug.mapreduce.map', mapChunk, [fn, c]));
-  return new LazyList({ tasks, chunkSize, total: xs.length });
+  return new LazyList<R>({ tasks, chunkSize, total: xs.length });
 }
 
 /**
@@ -151,11 +146,11 @@ export function map<F extends AnyFunction>(
  * @example
  * const sums = currymap(add, [[1, 2], [3, 4]]);   // LazyList of 3, 7
  */
-export function currymap<F extends AnyFunction>(
-  fn: F,
-  inputs: Iterable<Lazy<TaskFunctionArgs<F>>>,
+export function currymap<A extends unknown[], R>(
+  fn: TaskFunctionLike<A, R>,
+  inputs: Iterable<Lazy<NoInfer<A>>>,
   options: MapOptions = {},
-): LazyList<TaskFunctionResult<F>> {
+): LazyList<R> {
   const name = taskFunctionName(fn, 'currymap()');
   const chunkSize = positiveInteger(options.chunkSize, 4, 'currymap(): chunkSize');
   const xs = inputArray(inputs, 'currymap()');
@@ -173,7 +168,7 @@ export function currymap<F extends AnyFunction>(
   } else {
     tasks = chunks(xs, chunkSize).map((c) => internalTask('jug.mapreduce.currymap', curryChunk, [fn, c]));
   }
-  return new LazyList({ tasks, chunkSize, total: xs.length });
+  return new LazyList<R>({ tasks, chunkSize, total: xs.length });
 }
 
 /**
@@ -185,12 +180,24 @@ export function currymap<F extends AnyFunction>(
  * @example
  * const total = mapreduce(add, square, range(10_000));   // Task<number>
  */
-export function mapreduce<R extends AnyFunction, M extends AnyFunction | undefined>(
-  reducer: R,
-  mapper: M,
-  inputs: Iterable<Lazy<M extends AnyFunction ? TaskFunctionArgs<M>[0] : TaskFunctionArgs<R>[0]>>,
-  options: MapReduceOptions<TaskFunctionResult<R>> = {},
-): Task<TaskFunctionResult<R>> {
+export function mapreduce<A, R>(
+  reducer: TaskFunctionLike<[R, R], R>,
+  mapper: TaskFunctionLike<[A], R>,
+  inputs: Iterable<Lazy<NoInfer<A>>>,
+  options?: MapReduceOptions<R>,
+): Task<R>;
+export function mapreduce<R>(
+  reducer: TaskFunctionLike<[R, R], R>,
+  mapper: undefined,
+  inputs: Iterable<Lazy<NoInfer<R>>>,
+  options?: MapReduceOptions<R>,
+): Task<R>;
+export function mapreduce<R>(
+  reducer: TaskFunctionLike<[R, R], R>,
+  mapper: TaskFunctionLike<[unknown], R> | undefined,
+  inputs: Iterable<unknown>,
+  options: MapReduceOptions<R> = {},
+): Task<R> {
   taskFunctionName(reducer, 'mapreduce(): reducer');
   if (mapper !== undefined) taskFunctionName(mapper, 'mapreduce(): mapper');
   const mapStep = positiveInteger(options.mapStep, 4, 'mapreduce(): mapStep');
@@ -205,11 +212,11 @@ export function mapreduce<R extends AnyFunction, M extends AnyFunction | undefin
  * @example
  * const biggest = reduce(max, partialMaxima);   // Task<number>
  */
-export function reduce<R extends AnyFunction>(
-  reducer: R,
-  inputs: Iterable<Lazy<TaskFunctionArgs<R>[0]>>,
-  options: ReduceOptions<TaskFunctionResult<R>> = {},
-): Task<TaskFunctionResult<R>> {
+export function reduce<R>(
+  reducer: TaskFunctionLike<[R, R], R>,
+  inputs: Iterable<Lazy<NoInfer<R>>>,
+  options: ReduceOptions<R> = {},
+): Task<R> {
   taskFunctionName(reducer, 'reduce(): reducer');
   const reduceStep = positiveInteger(options.reduceStep, 8, 'reduce(): reduceStep', 2);
   return tree(reducer, null, inputArray(inputs, 'reduce()'), reduceStep, reduceStep, options, 'reduce()');

@@ -13,7 +13,7 @@ import { TaskDefinitionError } from '../src/errors.js';
 import { hashTask } from '../src/hash.js';
 import { mapreduce } from '../src/mapreduce.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import { TaskGenerator } from '../src/task.js';
+import { TaskGenerator, type Task } from '../src/task.js';
 import { value } from '../src/value.js';
 import { declared, failures, freshLoad, runAll } from './run-graph.js';
 import { makeTempDir, parseTable, readResults, removeTempDir, runJug, show, storedHashes } from './helpers.js';
@@ -75,7 +75,7 @@ describe('CompoundTask (unit)', () => {
   it('stores the inner result once, under the compound hash only (no double dump)', async () => {
     const t = CompoundTask(sumOfSquares, 4);
     const outcomes = await runAll(store);
-    assert.equal(outcomes.get(t)?.kind, 'executed');
+    assert.equal(outcomes.get(t as Task)?.kind, 'executed');
     const wrapperRuns = [...outcomes.keys()].filter((x) => x.hash() === t.hash());
     assert.equal(wrapperRuns.length, 1);
     assert.equal(store.results.size, new Set(declared().map((x) => x.hash())).size);
@@ -97,7 +97,7 @@ describe('CompoundTask (unit)', () => {
     freshLoad(store, await store.list());
     const b2 = base(1);
     const t2 = CompoundTask(pair, b2);
-    assert.deepEqual(t2.dependencies(), [b2]);
+    assert.deepEqual(t2.dependencies(), [b2 as Task]);
     assert.deepEqual(await value(t2), { sum: 13, plain: 'p', list: [2, 6] });
   });
 

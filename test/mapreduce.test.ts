@@ -280,7 +280,7 @@ describe('reduce and mapreduce', () => {
       return 5;
     })();
     const t = reduce(add, [five, 1, five], { initial: 100 });
-    assert.ok(t.dependencies().includes(five));
+    assert.ok(t.dependencies().includes(five as Task));
     const empty = reduce(add, [], { initial: 7 });
     assert.equal(empty.name, 'jug.identity');
     await runAll(store);

@@ -22,7 +22,7 @@ export function declared(): Task[] {
 }
 
 /** Whether every dependency of `t` is stored. */
-export async function canRun(t: Task, store: Store): Promise<boolean> {
+export async function canRun(t: { dependencies(): readonly Task[] }, store: Store): Promise<boolean> {
   for (const d of t.dependencies()) if (!(await store.has(d.hash()))) return false;
   return true;
 }
