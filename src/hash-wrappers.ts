@@ -107,7 +107,7 @@ export class NoHashed<T> extends LazyObject<Resolved<T>> implements LazyHooks {
   }
 
   [jugHash](): string {
-    return 'nohash';
+    return 'jug.nohash';
   }
 
   [dependenciesHook](): unknown {

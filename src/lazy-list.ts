@@ -77,7 +77,7 @@ export class LazyList<T> extends LazyObject<T[]> implements LazyHooks, Iterable<
   }
 
   [jugHash](): string {
-    return this.#hash;
+    return `jug.list:${this.#hash}`;
   }
 
   /**

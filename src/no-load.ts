@@ -38,7 +38,7 @@ export class NoLoaded<T> extends LazyObject<NoLoaded<T>> implements LazyHooks {
   }
 
   [jugHash](): string {
-    return this.#hash;
+    return `jug.noload:${this.#hash}`;
   }
 
   [dependenciesHook](): unknown {
