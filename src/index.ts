@@ -18,6 +18,8 @@ export type {
   TaskletTuple,
 } from './task.js';
 export { value } from './value.js';
+export { barrier, bvalue, BarrierError } from './barrier.js';
+export type { BarrierStop } from './barrier.js';
 export { CompoundTask, CompoundTaskGenerator } from './compound.js';
 export type { CompoundTaskGeneratorFunction, CompoundTaskGeneratorOptions } from './compound.js';
 export { map, currymap, reduce, mapreduce } from './mapreduce.js';

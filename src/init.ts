@@ -7,6 +7,7 @@ import { registry } from './registry.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import type { Task } from './task.js';
+import type { BarrierStop } from './barrier.js';
 
 /** Options of {@link init}. */
 export interface InitOptions {
@@ -23,8 +24,13 @@ export interface InitResult<E = Record<string, unknown>> {
   readonly store: Store;
   /** The tasks the jugfile declared, in declaration order. */
   readonly tasks: Task[];
-  /** The jugfile module's exports. */
+  /** The jugfile module's exports (up to the barrier, if it stopped at one). */
   readonly exports: E;
+  /**
+   * Set when the jugfile stopped at a `barrier()` / `bvalue()` because tasks before it are not
+   * computed yet (run `jug execute`); `tasks` and `exports` then cover the part before it.
+   */
+  readonly barrier: BarrierStop | undefined;
 }
 
 /**
@@ -40,7 +46,7 @@ export async function init<E = Record<string, unknown>>(jugfile: string, options
   const store = setJugdir(options.jugdir ?? defaultJugdir(jugfile));
   const loaded = await loadJugfile(jugfile);
   // A jugfile may call setJugdir() itself; that choice wins.
-  return { store: registry().store ?? store, tasks: loaded.tasks, exports: loaded.exports as E };
+  return { store: registry().store ?? store, tasks: loaded.tasks, exports: loaded.exports as E, barrier: loaded.barrier };
 }
 
 /** Selects the store used by `value()` (a jugdir path or a Store) and returns it. */

@@ -13,6 +13,7 @@ import { JugError, JugfileError, describeError } from './errors.js';
 import { beginLoad, registry } from './registry.js';
 import { Task } from './task.js';
 import { bundleJugfile, type JugfileBundle } from './bundle.js';
+import { BarrierError, type BarrierStop } from './barrier.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JUGFILE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -23,8 +24,23 @@ export interface LoadedJugfile {
   readonly path: string;
   /** Tasks declared during the load, in declaration order. */
   readonly tasks: Task[];
-  /** The jugfile module's exports. */
+  /** The jugfile module's exports (partial when the load stopped at a barrier). */
   readonly exports: Record<string, unknown>;
+  /** Set when the load stopped at a `barrier()` / `bvalue()`: `tasks` are those declared before it. */
+  readonly barrier: BarrierStop | undefined;
+  /** The listing of stored hashes the load's barrier checks used. */
+  readonly stored: ReadonlySet<string>;
+}
+
+/** Options of {@link loadJugfile}. */
+export interface LoadOptions {
+  /** The bundle to import (default: bundle the jugfile now). */
+  bundle?: Promise<JugfileBundle>;
+  /**
+   * Hashes stored right now, for `barrier()` / `bvalue()` / `CompoundTask` during the load.
+   * @default one listing of the active store (none stored if no store is active)
+   */
+  stored?: ReadonlySet<string>;
 }
 
 let tsxReady: Promise<void> | undefined;
@@ -70,10 +86,7 @@ export function defaultJugdir(jugfile: string): string {
 let loadCount = 0;
 
 /** Imports the jugfile and returns the tasks it declared. */
-export async function loadJugfile(
-  jugfile: string,
-  options: { bundle?: Promise<JugfileBundle> } = {},
-): Promise<LoadedJugfile> {
+export async function loadJugfile(jugfile: string, options: LoadOptions = {}): Promise<LoadedJugfile> {
   const path = resolve(jugfile);
   if (!existsSync(path)) {
     throw new JugfileError(`Jugfile '${jugfile}' not found (resolved to ${path}).`);
@@ -83,24 +96,41 @@ export async function loadJugfile(
   }
   let bundle: Promise<JugfileBundle> | undefined = options.bundle;
   const getBundle = (): Promise<JugfileBundle> => (bundle ??= bundleJugfile(path));
-  let exports: Record<string, unknown>;
+  // A bundle made here is only needed for this import (callers sharing one with worker
+  // threads pass it in and dispose of it themselves).
+  const disposeOwn = (): void => {
+    if (options.bundle === undefined) bundle?.then((b) => b.dispose(), () => {});
+  };
+  const reg = registry();
+  const stored = options.stored ?? (reg.store === undefined ? new Set<string>() : await reg.store.list());
+  let exports: Record<string, unknown> = {};
   try {
+    // Each load imports a fresh module instance (a new URL), so a reload re-runs the jugfile.
+    const fresh = loadCount++ > 0 ? `?jug-load=${loadCount}` : '';
     let url: string;
     if (loaderKind() === 'bundle') {
-      url = (await getBundle()).url;
+      url = (await getBundle()).url + fresh;
       process.setSourceMapsEnabled(true); // stack frames name the user's files, not the bundle
     } else {
       if (extname(path) !== '.mjs') await ensureTypeScript();
-      url = pathToFileURL(path).href + (loadCount++ > 0 ? `?jug-load=${loadCount}` : '');
+      url = pathToFileURL(path).href + fresh;
     }
     beginLoad();
+    reg.stored = stored;
     exports = (await import(url)) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof JugError && !(e instanceof JugfileError)) throw withLocation(e, path);
-    throw new JugfileError(`Could not load jugfile '${jugfile}': ${formatLoadError(e, path)}`, { cause: e });
+    disposeOwn();
+    if (!(e instanceof BarrierError)) {
+      if (e instanceof JugError && !(e instanceof JugfileError)) throw withLocation(e, path);
+      throw new JugfileError(`Could not load jugfile '${jugfile}': ${formatLoadError(e, path)}`, { cause: e });
+    }
   }
-  const tasks = registry().tasks.filter((t): t is Task => t instanceof Task);
-  return { path, tasks, exports };
+  disposeOwn();
+  const barrier = reg.barrier;
+  // Tasks declared after a barrier the jugfile caught (or did not await) are not part of the graph.
+  const declared = barrier === undefined ? reg.tasks : reg.tasks.slice(0, barrier.tasksBefore);
+  const tasks = declared.filter((t): t is Task => t instanceof Task);
+  return { path, tasks, exports, barrier, stored };
 }
 
 /** Whether a path names a TypeScript file. */

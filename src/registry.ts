@@ -43,6 +43,8 @@ interface Registry {
    * `CompoundTask` consult it synchronously while the jugfile loads. Undefined: not taken.
    */
   stored: ReadonlySet<string> | undefined;
+  /** Set when the current load stopped at a `barrier()` / `bvalue()` (see barrier.ts). */
+  barrier: { readonly where: string; readonly tasksBefore: number; readonly missing: number } | undefined;
 }
 
 const KEY = Symbol.for('jug.registry.v1');
@@ -60,6 +62,7 @@ export function registry(): Registry {
       cliRunning: false,
       runningTask: undefined,
       stored: undefined,
+      barrier: undefined,
     };
     g[KEY] = r;
   }
@@ -72,6 +75,7 @@ export function beginLoad(): void {
   r.tasks = [];
   r.functions = new Map();
   r.names = new WeakMap();
+  r.barrier = undefined;
 }
 
 /** Records `fn` under `name`; a different function already holding the name is an error. */

@@ -324,6 +324,13 @@ function collectDependencies(x: unknown, out: Task[], seen: Set<unknown>): void 
   }
 }
 
+/** The Tasks inside `x` (a task, a Tasklet, or containers of them), each once. */
+export function dependenciesOf(x: unknown): Task[] {
+  const out: Task[] = [];
+  collectDependencies(x, out, new Set());
+  return out;
+}
+
 /** `{}` or `Object.create(null)`, not class instances. */
 export function isPlainObject(x: object): boolean {
   const proto: unknown = Object.getPrototypeOf(x);

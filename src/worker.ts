@@ -9,6 +9,7 @@
  */
 import { workerData } from 'piscina';
 import { JugfileError } from './errors.js';
+import { BarrierError } from './barrier.js';
 import { RUNNER_COMMIT_DELAY_MS, errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
 import { beginLoad, registry } from './registry.js';
 import { StatusTable, TaskState } from './status-table.js';
@@ -25,6 +26,8 @@ export interface WorkerData {
   readonly jugdir: string;
   readonly fsync: boolean;
   readonly keepFailed: boolean;
+  /** Lease of other hosts' locks, ms (as the parent's store). */
+  readonly leaseMs: number | undefined;
 }
 
 /** One request: run task `index` (identified by `hash`), with the shared status table. */
@@ -34,25 +37,43 @@ export interface WorkerRequest {
   readonly table: SharedArrayBuffer;
   readonly tasks: number;
   readonly threads: number;
+  /** Which load of the jugfile the task comes from: a worker behind it loads the jugfile again. */
+  readonly generation: number;
 }
 
 const data = workerData as WorkerData;
 process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
-const store = openStore(data.jugdir, { fsync: data.fsync, commitDelayMs: RUNNER_COMMIT_DELAY_MS });
+const store = openStore(data.jugdir, { fsync: data.fsync, commitDelayMs: RUNNER_COMMIT_DELAY_MS, leaseMs: data.leaseMs });
 const reg = registry();
 reg.store = store;
 reg.cliRunning = true;
-beginLoad();
 let loadError: unknown;
-try {
-  // The jugfile may consult what is stored while it loads (CompoundTask): one listing first.
-  reg.stored = await store.list();
-  await import(data.moduleUrl);
-} catch (e) {
-  loadError = e;
+let byHash = new Map<string, Task>();
+let generation = 0;
+
+/**
+ * Imports the jugfile (a fresh module instance for each generation) and indexes its tasks by
+ * hash. A barrier stops the import as in the parent: this worker then knows the tasks before it,
+ * and loads again when the parent sends tasks of the next generation. The store holds at least
+ * what it held when the parent loaded, so the worker gets at least as far as the parent did.
+ */
+async function load(gen: number): Promise<void> {
+  loadError = undefined;
+  beginLoad();
+  try {
+    reg.stored = await store.list();
+    await import(gen === 0 ? data.moduleUrl : `${data.moduleUrl}?jug-generation=${gen}`);
+  } catch (e) {
+    if (!(e instanceof BarrierError)) loadError = e;
+  }
+  const declared = reg.barrier === undefined ? reg.tasks : reg.tasks.slice(0, reg.barrier.tasksBefore);
+  byHash = new Map();
+  for (const t of declared) if (t instanceof Task && !byHash.has(t.hash())) byHash.set(t.hash(), t);
+  generation = gen;
 }
-const byHash = new Map<string, Task>();
-for (const t of reg.tasks) if (t instanceof Task && !byHash.has(t.hash())) byHash.set(t.hash(), t);
+
+await load(0);
+let reloading: Promise<void> | undefined;
 let slot: number | undefined;
 const window = new AdaptiveWindow(1); // only commitEarly is used here: the parent sizes the window
 // Task functions of this thread never overlap (see executeTask); when none is waiting, the
@@ -60,6 +81,10 @@ const window = new AdaptiveWindow(1); // only commitEarly is used here: the pare
 const mutex = new Mutex(() => store.flush());
 
 export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
+  while (request.generation > generation) {
+    reloading ??= load(request.generation).finally(() => (reloading = undefined));
+    await reloading;
+  }
   if (loadError !== undefined) {
     throw new JugfileError(`A worker thread could not load the jugfile: ${errorInfo(loadError).stack}`);
   }

@@ -210,8 +210,12 @@ describe('FileStore: lock files', () => {
     assert.equal(mode, fs.statSync(ref).mode & 0o777);
     assert.equal(mode & 0o111, 0, `lock mode ${mode.toString(8)} is executable`);
     assert.equal(mode & 0o600, 0o600);
-    // only the lock: no result directories
-    assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['locks', 'ref']);
+    // only the lock (a hard link to this process's owner file in tempfiles/): no result directories
+    assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['locks', 'ref', 'tempfiles']);
+    const owners = fs.readdirSync(join(dir, 'tempfiles'));
+    assert.equal(owners.length, 1);
+    assert.match(owners[0]!, new RegExp(`^owner-${process.pid}-`));
+    assert.equal(fs.statSync(join(dir, 'tempfiles', owners[0]!)).ino, fs.statSync(path).ino);
   });
 
   it('a failed lock has mtime exactly 1 s after the epoch', async () => {
@@ -427,8 +431,13 @@ describe('FileStore: concurrent processes', () => {
       const dead = deadPid();
       for (let round = 0; round < 60; round++) {
         const k = h(`race-${round}`);
-        const stale = round % 3 !== 2; // two rounds in three reclaim a dead lock; the third races on a free hash
-        if (stale) plantLock(s, k, lockText(dead));
+        // Rounds reclaim a dead process's lock, or another host's lock whose lease expired, or race on a free hash.
+        const stale = round % 3 !== 2;
+        if (round % 3 === 0) plantLock(s, k, lockText(dead));
+        if (round % 3 === 1) {
+          const old = (Date.now() - 3_600_000) / 1000;
+          fs.utimesSync(plantLock(s, k, lockText(4242, `other-${HOST}.example`)), old, old);
+        }
         for (const p of procs) p.proc.stdin.write(`${k}\n`);
         const results = await Promise.all(procs.map((p) => p.next()));
         for (const r of results) assert.ok(r === 'true' || r === 'false', r);
@@ -441,5 +450,110 @@ describe('FileStore: concurrent processes', () => {
     } finally {
       for (const p of procs) p.proc.kill('SIGKILL');
     }
+  });
+});
+
+describe('FileStore: leases and the heartbeat', () => {
+  const otherHost = `other-${HOST}.example`;
+  const ago = (ms: number): number => (Date.now() - ms) / 1000;
+
+  it("another host's lock is stale once its heartbeat is older than the lease, and is then reclaimed", async () => {
+    const s = new FileStore(freshDir(), { leaseMs: 60_000 });
+    const fresh = h('lease-fresh');
+    const expired = h('lease-expired');
+    fs.utimesSync(plantLock(s, fresh, lockText(1, otherHost)), ago(30_000), ago(30_000));
+    fs.utimesSync(plantLock(s, expired, lockText(1, otherHost)), ago(90_000), ago(90_000));
+    const locks = await s.listLocks();
+    assert.deepEqual(locks.get(fresh), { failed: false, stale: false });
+    assert.deepEqual(locks.get(expired), { failed: false, stale: true });
+    assert.equal(await s.lock(fresh).get(), false);
+    assert.equal(await s.lock(expired).isLocked(), false);
+    assert.equal(await s.lock(expired).get(), true);
+    assert.ok(fs.readFileSync(s.lockPath(expired), 'utf8').startsWith(`PID ${process.pid} on HOSTNAME ${HOST}\n`));
+  });
+
+  it('lease 0 never expires another host\'s lock; a failure mark never expires', async () => {
+    const s = new FileStore(freshDir(), { leaseMs: 0 });
+    const k = h('lease-zero');
+    fs.utimesSync(plantLock(s, k, lockText(1, otherHost)), ago(86_400_000), ago(86_400_000));
+    assert.equal(await s.lock(k).get(), false);
+    const s2 = new FileStore(freshDir(), { leaseMs: 1 });
+    const f = h('lease-failed');
+    fs.utimesSync(plantLock(s2, f, lockText(1, otherHost)), FAILED_MTIME, FAILED_MTIME);
+    assert.deepEqual((await s2.listLocks()).get(f), { failed: true, stale: false });
+    assert.equal(await s2.lock(f).get(), false);
+  });
+
+  it("marking one lock failed leaves this process's other locks (same owner file) untouched", async () => {
+    const s = new FileStore(freshDir());
+    const a = s.lock(h('fail-a'));
+    const b = s.lock(h('fail-b'));
+    assert.equal(await a.get(), true);
+    assert.equal(await b.get(), true);
+    assert.equal(await a.fail(), true);
+    assert.equal(Math.floor(fs.statSync(s.lockPath(h('fail-a'))).mtimeMs / 1000), FAILED_MTIME);
+    assert.ok(fs.statSync(s.lockPath(h('fail-b'))).mtimeMs > Date.now() - 60_000);
+    assert.equal(await b.isFailed(), false);
+    assert.equal(fs.readFileSync(s.lockPath(h('fail-a')), 'utf8'), fs.readFileSync(s.lockPath(h('fail-b')), 'utf8'));
+  });
+
+  it('close() removes the owner file once no lock links to it', async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir);
+    const l = s.lock(h('owner-close'));
+    assert.equal(await l.get(), true);
+    await s.close();
+    assert.equal(fs.readdirSync(join(dir, 'tempfiles')).length, 1, 'kept while a lock links to it');
+    await l.release();
+    await s.close();
+    assert.deepEqual(fs.readdirSync(join(dir, 'tempfiles')), []);
+  });
+
+  it("clearStaleLocks removes dead processes' leftovers of this host only", async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir);
+    const tmp = join(dir, 'tempfiles');
+    fs.mkdirSync(tmp, { recursive: true });
+    const dead = deadPid();
+    const safeHost = HOST.replace(/[^A-Za-z0-9._-]/g, '_');
+    const leftovers = [`${dead}-${safeHost}-0123456789abcdef`, `owner-${dead}-${safeHost}`];
+    const kept = [`${dead}-other.example-0123456789abcdef`, `${process.pid}-${safeHost}-0123456789abcdef`, 'unrelated.txt'];
+    for (const n of [...leftovers, ...kept]) fs.writeFileSync(join(tmp, n), 'x');
+    await s.clearStaleLocks();
+    assert.deepEqual(fs.readdirSync(tmp).sort(), kept.sort());
+  });
+
+  it('keepAlive() refreshes every held lock from a thread that beats while the main thread is blocked', async () => {
+    const dir = freshDir();
+    fs.mkdirSync(dir, { recursive: true });
+    const k1 = h('beat-1');
+    const k2 = h('beat-2');
+    // A child takes two locks, starts the heartbeat (lease 5 s: a beat every second), then blocks
+    // its main thread for 4 s. The locks' mtime must keep advancing meanwhile.
+    const script = `
+      import { FileStore } from ${JSON.stringify(new URL('../src/store/file-store.ts', import.meta.url).href)};
+      const s = new FileStore(${JSON.stringify(dir)}, { leaseMs: 5000 });
+      await s.lock(${JSON.stringify(k1)}).get();
+      await s.lock(${JSON.stringify(k2)}).get();
+      const old = (Date.now() - 3_600_000) / 1000;
+      (await import('node:fs')).utimesSync(s.lockPath(${JSON.stringify(k1)}), old, old);
+      s.keepAlive();
+      console.log('ready');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4000);
+      await s.close();
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT });
+    const lines = createInterface({ input: child.stdout });
+    const first = await new Promise<string>((resolve) => lines.once('line', resolve));
+    assert.equal(first, 'ready');
+    const s = new FileStore(dir);
+    const mtime = (k: string): number => fs.statSync(s.lockPath(k)).mtimeMs;
+    await new Promise((r) => setTimeout(r, 1500));
+    const a = mtime(k1);
+    assert.ok(Date.now() - a < 1500, `heartbeat refreshed the lock (age ${Date.now() - a} ms)`);
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.ok(mtime(k1) > a, 'still beating while the main thread is blocked');
+    assert.equal(mtime(k2), mtime(k1), 'one beat refreshes every lock');
+    child.kill('SIGKILL');
   });
 });

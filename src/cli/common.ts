@@ -1,6 +1,7 @@
 /** What every subcommand needs: locate the jugfile, open its store, load its graph. */
 import { resolve } from 'node:path';
 import type { JugfileBundle } from '../bundle.js';
+import type { BarrierStop } from '../barrier.js';
 import { buildGraph, type TaskGraph } from '../graph.js';
 import { defaultJugdir, findDefaultJugfile, loadJugfile } from '../jugfile.js';
 import { registry } from '../registry.js';
@@ -15,13 +16,26 @@ export interface CommonOptions {
   jugdir?: string;
   /** Log every task as it starts and ends. @default false */
   verbose?: boolean;
+  /**
+   * Seconds after which a lock held on another host whose heartbeat stopped counts as stale.
+   * 0: never. @default 300
+   */
+  lockLease?: number;
 }
 
 /** A loaded jugfile with its store and graph. */
 export interface Project {
   readonly jugfile: string;
   readonly store: Store;
+  /** The tasks declared (before the barrier, if the load stopped at one). */
   readonly graph: TaskGraph;
+  /**
+   * Set when the jugfile stopped loading at a `barrier()` / `bvalue()` because tasks before it
+   * are not computed: tasks after it are unknown until they are.
+   */
+  readonly barrier: BarrierStop | undefined;
+  /** The listing of stored results taken just before the load. */
+  readonly stored: ReadonlySet<string>;
 }
 
 /** Loads the jugfile named (or the default one) with the store from `--jugdir` or the default. */
@@ -32,17 +46,37 @@ export async function openProject(
   storeOptions: FileStoreOptions = {},
 ): Promise<Project> {
   const jugfile = jugfileArg ?? findDefaultJugfile();
-  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), storeOptions);
+  const leaseMs = options.lockLease === undefined ? undefined : options.lockLease * 1000;
+  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), { leaseMs, ...storeOptions });
+  registry().cliRunning = true;
+  return loadProject(jugfile, options, store, bundle);
+}
+
+/**
+ * Loads (or loads again, e.g. past a barrier) the jugfile against an open store: one listing of
+ * the store first, which the jugfile's barriers consult and the caller may reuse.
+ */
+export async function loadProject(
+  jugfile: string,
+  options: CommonOptions,
+  store: Store,
+  bundle?: Promise<JugfileBundle>,
+): Promise<Project> {
   const reg = registry();
   reg.store = store;
-  reg.cliRunning = true;
-  // One listing before the load: CompoundTask (and barrier) check synchronously what is stored.
-  reg.stored = await store.list();
-  const loaded = await loadJugfile(jugfile, { bundle });
+  const loaded = await loadJugfile(jugfile, { bundle, stored: await store.list() });
   // A jugfile may select its own store with setJugdir(); --jugdir still wins when given.
   const active = options.jugdir === undefined ? (reg.store ?? store) : store;
   reg.store = active;
-  return { jugfile, store: active, graph: buildGraph(loaded.tasks) };
+  return { jugfile, store: active, graph: buildGraph(loaded.tasks), barrier: loaded.barrier, stored: loaded.stored };
+}
+
+/** The note commands print when the jugfile stopped at a barrier. */
+export function barrierNote(barrier: BarrierStop, missing = barrier.missing): string {
+  return (
+    `jug: the jugfile stops at a barrier (${barrier.where}): ${missing} task(s) before it are not computed yet, ` +
+    'so tasks declared after it are not known (and not counted) until `jug execute` has run those.\n'
+  );
 }
 
 /** The jugfile named on the command line, or the default one, as an absolute path. */

@@ -24,7 +24,15 @@ function common(cmd: Command): Command {
   return cmd
     .argument('[jugfile]', JUGFILE_HELP)
     .option('--jugdir <dir>', 'where results and locks are stored (default: <jugfile without extension>.jugdata)')
-    .option('-v, --verbose', 'log each task as it starts, and waits for other processes');
+    .option('-v, --verbose', 'log each task as it starts, and waits for other processes')
+    .addOption(
+      new Option(
+        '--lock-lease <seconds>',
+        'a lock held on another host whose heartbeat is older than this is stale and taken over (0: never)',
+      )
+        .argParser(number(0, false))
+        .default(300),
+    );
 }
 
 /** Builds the command-line program; `setCode` receives each subcommand's exit code. */
@@ -78,6 +86,16 @@ export function buildProgram(setCode: (code: number) => void): Command {
 
   common(program.command('check').description('exit 0 if every task is finished, 1 otherwise (prints nothing)')).action(
     async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/check.js')).check(jugfile, opts)),
+  );
+
+  common(
+    program
+      .command('sleep-until')
+      .description('wait until every task is finished (by other processes), past every barrier; exit 1 if one is marked failed')
+      .addOption(new Option('--poll <seconds>', 'seconds between two checks').argParser(number(0.01, false)).default(5))
+      .option('-q, --quiet', 'print nothing while waiting'),
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) =>
+    setCode(await (await import('./commands/sleep-until.js')).sleepUntil(jugfile, opts)),
   );
 
   return program;

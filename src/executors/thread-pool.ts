@@ -42,6 +42,8 @@ export interface ThreadPoolOptions {
   readonly fsync?: boolean;
   /** Heap limit per worker thread in MiB (exceeding it fails the task, not the run). */
   readonly maxOldGenerationSizeMb?: number;
+  /** Lease of other hosts' locks, ms (as the parent's store). @default the store's default */
+  readonly leaseMs?: number;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('../worker.js', import.meta.url));
@@ -55,6 +57,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     jugdir: options.jugdir,
     fsync: options.fsync ?? true,
     keepFailed: options.keepFailed,
+    leaseMs: options.leaseMs,
   };
   return new Piscina({
     filename: WORKER_FILE,
@@ -79,10 +82,24 @@ export class ThreadPoolExecutor implements Executor {
     private readonly pool: Piscina,
     private readonly threads: number,
     private readonly store: Store,
-    private readonly table: StatusTable,
+    private table: StatusTable,
     private readonly keepFailed: boolean,
   ) {
     this.#queue = new PQueue({ concurrency: threads });
+  }
+
+  /** Which load of the jugfile the graph comes from (0 = the first); see {@link nextPass}. */
+  #generation = 0;
+
+  /**
+   * Starts a pass over the graph of load number `generation` (0 = the first; a jugfile stopping
+   * at a barrier is loaded again once the tasks before it are computed). Tasks then use this
+   * status table, and a worker that loaded the jugfile fewer times loads it again before running
+   * them, so it knows the tasks after the barrier.
+   */
+  nextPass(table: StatusTable, generation: number): void {
+    this.table = table;
+    this.#generation = generation;
   }
 
   /** Tasks the scheduler may have dispatched: the pool's window plus as many queued in front. */
@@ -110,6 +127,7 @@ export class ThreadPoolExecutor implements Executor {
         table: this.table.buffer,
         tasks: this.table.tasks,
         threads: this.table.threads,
+        generation: this.#generation,
       };
       try {
         const outcome = (await this.pool.run(request)) as TaskOutcome;

@@ -10,7 +10,6 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NotComputedError, StoreError, describeError } from '../errors.js';
@@ -18,9 +17,20 @@ import { decodeResult, encodeResult } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace } from '../trace.js';
 import type { Lock, LockInfo, Store } from './store.js';
+import { FileLock, type LockContext } from './file-lock.js';
+import {
+  DEFAULT_LEASE_MS,
+  HOST_SAFE,
+  isFailedMtime,
+  isStale,
+  isThisHost,
+  ownerFilePath,
+  parseOwnerFileName,
+  processAlive,
+} from './lock-owner.js';
+import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 
-/** mtime (seconds) that marks a lock as failed, as in Python Jug. */
-export const FAILED_MTIME = 1;
+export { FAILED_MTIME } from './lock-owner.js';
 
 const HASH_RE = /^[0-9a-f]{40}$/;
 const SHARD_RE = /^[0-9a-f]{2}$/;
@@ -42,6 +52,12 @@ export interface FileStoreOptions {
    * @default 0
    */
   commitDelayMs?: number;
+  /**
+   * Lease of locks held by processes on other hosts, ms: a lock whose heartbeat (mtime) is older
+   * than this is stale and may be reclaimed. 0: never (e.g. for holders that do not beat).
+   * @default 300000 (5 minutes)
+   */
+  leaseMs?: number;
 }
 
 interface PendingCommit {
@@ -65,12 +81,26 @@ export class FileStore implements Store {
   readonly location: string;
   readonly #fsync: boolean;
   readonly #commitDelayMs: number;
+  readonly #leaseMs: number;
+  readonly #lockContext: LockContext;
+  #heartbeat: Heartbeat | undefined;
   #madeDirs = new Set<string>();
 
   constructor(jugdir: string, options: FileStoreOptions = {}) {
     this.location = jugdir.replace(/\/+$/, '') || '/';
     this.#fsync = options.fsync ?? true;
     this.#commitDelayMs = options.commitDelayMs ?? 0;
+    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#lockContext = {
+      ensureDir: () => {
+        this.#ensureDir(join(this.location, 'locks'));
+        this.#ensureDir(join(this.location, 'tempfiles'));
+      },
+      ownerFile: ownerFilePath(this.location),
+      leaseMs: this.#leaseMs,
+      fsError: (e, what) => this.#fsError(e, what),
+      linkWorks: true,
+    };
     // Learn early whether group commit works, so that the first result does not wait for it.
     if (this.#fsync && this.#commitDelayMs > 0) void syncFsAvailable(this.location);
   }
@@ -132,7 +162,7 @@ export class FileStore implements Store {
     const final = this.resultPath(hash);
     this.#ensureDir(tmpDir);
     this.#ensureDir(finalDir);
-    const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const tmp = join(tmpDir, `${process.pid}-${HOST_SAFE}-${randomBytes(8).toString('hex')}`);
     const what = `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`;
     const grouped = this.#fsync && (await syncFsAvailable(this.location));
     let fd: number | undefined;
@@ -287,8 +317,9 @@ export class FileStore implements Store {
       if (!HASH_RE.test(hash)) continue;
       try {
         const path = join(dir, name);
-        const failed = Math.floor(fs.statSync(path).mtimeMs / 1000) === FAILED_MTIME;
-        out.set(hash, { failed, stale: !failed && ownerIsDead(fs.readFileSync(path, 'utf8')) });
+        const { mtimeMs } = fs.statSync(path);
+        const failed = isFailedMtime(mtimeMs);
+        out.set(hash, { failed, stale: !failed && isStale(fs.readFileSync(path, 'utf8'), mtimeMs, this.#leaseMs) });
       } catch (e) {
         if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
       }
@@ -298,9 +329,7 @@ export class FileStore implements Store {
 
   lock(hash: string): Lock {
     checkHash(hash);
-    return new FileLock(hash, this.lockPath(hash), () => this.#ensureDir(join(this.location, 'locks')), (e, w) =>
-      this.#fsError(e, w),
-    );
+    return new FileLock(hash, this.lockPath(hash), this.#lockContext);
   }
 
   async clearStaleLocks(): Promise<number> {
@@ -308,7 +337,56 @@ export class FileStore implements Store {
     for (const [hash, info] of await this.listLocks()) {
       if (info.stale && (this.lock(hash) as FileLock).reclaimIfStale()) n++;
     }
+    this.#removeLeftovers();
     return n;
+  }
+
+  /**
+   * Removes what dead processes of this host left in tempfiles/ (unfinished writes, owner files
+   * no lock links to any more), and owner files of other hosts' processes whose lease expired
+   * with no lock left. Writes of other hosts are never touched: their pids mean nothing here.
+   */
+  #removeLeftovers(): void {
+    const dir = join(this.location, 'tempfiles');
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    const dead = new Map<number, boolean>();
+    const isDead = (pid: number): boolean => {
+      let d = dead.get(pid);
+      if (d === undefined) dead.set(pid, (d = pid !== process.pid && !processAlive(pid)));
+      return d;
+    };
+    for (const name of names) {
+      const path = join(dir, name);
+      try {
+        const owner = parseOwnerFileName(name);
+        if (owner !== undefined) {
+          const st = fs.statSync(path);
+          const gone = isThisHost(owner.host) ? isDead(owner.pid) : this.#leaseMs > 0 && Date.now() - st.mtimeMs > this.#leaseMs;
+          if (gone && st.nlink === 1) fs.unlinkSync(path);
+          continue;
+        }
+        const m = /^(\d+)-(.+)-[0-9a-f]{16}$/.exec(name);
+        if (m !== null && isThisHost(m[2]!) && isDead(Number(m[1]))) fs.unlinkSync(path);
+      } catch {
+        // removed meanwhile
+      }
+    }
+  }
+
+  /**
+   * Keeps this process's locks alive while it runs: a heartbeat thread refreshes their shared
+   * owner file every lease / 5, so other hosts never take them for stale (see lock-owner.ts).
+   * `close()` stops it. Called by `jug execute`.
+   */
+  keepAlive(): void {
+    if (this.#heartbeat !== undefined || this.#leaseMs <= 0) return;
+    this.#lockContext.ensureDir();
+    this.#heartbeat = startHeartbeat(this.#lockContext.ownerFile, Math.max(1000, Math.floor(this.#leaseMs / 5)));
   }
 
   /**
@@ -354,7 +432,17 @@ export class FileStore implements Store {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
+    // This process's owner file goes when no lock links to it any more.
+    try {
+      const path = this.#lockContext.ownerFile;
+      if (fs.statSync(path).nlink === 1) fs.unlinkSync(path);
+    } catch {
+      // never created, or removed already
+    }
+  }
 }
 
 async function fsyncPath(path: string): Promise<void> {
@@ -386,194 +474,8 @@ function fsyncDir(dir: string): void {
   }
 }
 
-const HOST = hostname();
-
-/** Jug's lock file text: `PID <pid> on HOSTNAME <host>` and the creation time. */
-export function lockContent(pid = process.pid, host = HOST, now = new Date()): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())} (${p(now.getHours())}h${p(now.getMinutes())}.${p(now.getSeconds())})`;
-  return `PID ${pid} on HOSTNAME ${host}\nLock created on ${stamp}\n`;
-}
-
-/** Parses the owner out of lock text; undefined if it is not in Jug's format. */
-export function parseLockOwner(text: string): { pid: number; host: string } | undefined {
-  const m = /^PID (\d+) on HOSTNAME (\S+)/.exec(text);
-  return m === null ? undefined : { pid: Number(m[1]), host: m[2]! };
-}
-
-/** Whether a process with this pid exists on this host. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return isCode(e, 'EPERM');
-  }
-}
-
-/** Whether lock text names a process of this host that no longer exists (not us). */
-function ownerIsDead(text: string): boolean {
-  const owner = parseLockOwner(text);
-  if (owner === undefined || owner.host !== HOST) return false;
-  return owner.pid !== process.pid && !processAlive(owner.pid);
-}
-
 /** Groups at least this large are flushed with syncfs; smaller ones with fsync per result. */
 const SYNCFS_MIN_GROUP = 16;
 
 /** Largest group of results committed together. */
 const MAX_GROUP = 256;
-
-/** How long an empty lock file may exist before it is considered abandoned. */
-const EMPTY_LOCK_TTL_MS = 60_000;
-
-/** How long a `.reclaim` marker may exist before it is itself considered abandoned. */
-const RECLAIM_MARKER_TTL_MS = 10_000;
-
-class FileLock implements Lock {
-  #held = false;
-
-  constructor(
-    readonly hash: string,
-    readonly path: string,
-    private readonly ensureDir: () => void,
-    private readonly fsError: (e: unknown, what: string) => StoreError,
-  ) {}
-
-  async get(): Promise<boolean> {
-    if (this.#held) return true;
-    this.ensureDir();
-    if (this.#create()) return true;
-    // Held by someone. A lock of a dead process on this host is reclaimed, once, race-free.
-    if (this.#reclaimIfDead()) return this.#create();
-    return false;
-  }
-
-  /**
-   * Creates the lock with O_EXCL (Jug's protocol) and writes its owner. A crash between the two
-   * leaves an empty lock: #abandonedEmpty() reclaims it once it is clearly old.
-   */
-  #create(): boolean {
-    let fd: number;
-    try {
-      fd = fs.openSync(this.path, 'wx', 0o644);
-    } catch (e) {
-      if (isCode(e, 'EEXIST')) return false;
-      throw this.fsError(e, `create lock ${this.path}`);
-    }
-    try {
-      fs.writeSync(fd, lockContent());
-    } finally {
-      fs.closeSync(fd);
-    }
-    this.#held = true;
-    return true;
-  }
-
-  /** Removes the lock if its owner is gone (see #reclaimIfDead); true if removed. */
-  reclaimIfStale(): boolean {
-    return this.#reclaimIfDead();
-  }
-
-  #reclaimIfDead(): boolean {
-    if (!this.#ownerIsDead()) return false;
-    const marker = `${this.path}.reclaim`;
-    let fd: number;
-    try {
-      fd = fs.openSync(marker, 'wx', 0o644);
-    } catch (e) {
-      if (!isCode(e, 'EEXIST')) return false;
-      try {
-        // A marker left by a reclaimer that died: remove it, then let a later attempt retry.
-        if (Date.now() - fs.statSync(marker).mtimeMs > RECLAIM_MARKER_TTL_MS) fs.unlinkSync(marker);
-      } catch {
-        // gone already
-      }
-      return false;
-    }
-    fs.closeSync(fd);
-    try {
-      if (!this.#ownerIsDead()) return false;
-      fs.unlinkSync(this.path);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      try {
-        fs.unlinkSync(marker);
-      } catch {
-        // already removed
-      }
-    }
-  }
-
-  #ownerIsDead(): boolean {
-    let text: string;
-    let failed: boolean;
-    try {
-      text = fs.readFileSync(this.path, 'utf8');
-      failed = Math.floor(fs.statSync(this.path).mtimeMs / 1000) === FAILED_MTIME;
-    } catch {
-      return false;
-    }
-    if (failed) return false; // failure marks stay until cleaned up
-    if (text === '') return this.#abandonedEmpty();
-    return ownerIsDead(text);
-  }
-
-  /**
-   * An empty lock file names no owner: its creator (jug or Python Jug) was killed between creating
-   * and filling it. Filling takes microseconds, so one that stays empty for a minute is abandoned.
-   */
-  #abandonedEmpty(): boolean {
-    try {
-      return Date.now() - fs.statSync(this.path).mtimeMs > EMPTY_LOCK_TTL_MS;
-    } catch {
-      return false;
-    }
-  }
-
-  async release(): Promise<void> {
-    if (!this.#held) return;
-    this.#held = false;
-    try {
-      fs.unlinkSync(this.path);
-    } catch (e) {
-      if (!isCode(e, 'ENOENT')) throw this.fsError(e, `remove lock ${this.path}`);
-    }
-  }
-
-  async fail(): Promise<boolean> {
-    if (!this.#held) return false;
-    try {
-      fs.utimesSync(this.path, FAILED_MTIME, FAILED_MTIME);
-    } catch (e) {
-      if (isCode(e, 'ENOENT')) return false;
-      throw this.fsError(e, `mark lock ${this.path} failed`);
-    }
-    return true;
-  }
-
-  async adopt(): Promise<boolean> {
-    try {
-      const owner = parseLockOwner(fs.readFileSync(this.path, 'utf8'));
-      this.#held = owner !== undefined && owner.pid === process.pid && owner.host === HOST;
-    } catch {
-      this.#held = false;
-    }
-    return this.#held;
-  }
-
-  /** Whether a live owner (or a failure marker) holds the lock; a dead owner's lock counts as free. */
-  async isLocked(): Promise<boolean> {
-    return fs.existsSync(this.path) && !this.#ownerIsDead();
-  }
-
-  async isFailed(): Promise<boolean> {
-    try {
-      return Math.floor(fs.statSync(this.path).mtimeMs / 1000) === FAILED_MTIME;
-    } catch {
-      return false;
-    }
-  }
-}

@@ -75,6 +75,11 @@ export interface Store {
    * Results themselves are never partial: they appear whole or not at all.
    */
   abandonWrites(): Promise<void>;
-  /** Releases resources (connections). */
+  /**
+   * Keeps this process's locks alive while it runs (stores whose locks expire: the file store
+   * refreshes them from a heartbeat thread). `close()` ends it.
+   */
+  keepAlive?(): void;
+  /** Releases resources (connections, the heartbeat). */
   close(): Promise<void>;
 }

@@ -1,9 +1,9 @@
-/** `jug check`: exit 0 if every task is finished, 1 otherwise. Prints nothing. */
+/** `jug check`: exit 0 if every task is finished (past every barrier), 1 otherwise. Prints nothing. */
 import { openProject, type CommonOptions } from '../common.js';
 
 export async function check(jugfile: string | undefined, options: CommonOptions): Promise<number> {
-  const { graph, store } = await openProject(jugfile, options);
-  const stored = await store.list();
+  const { graph, store, barrier, stored } = await openProject(jugfile, options);
   await store.close();
-  return graph.tasks.every((t) => stored.has(t.hash())) ? 0 : 1;
+  // Stopped at a barrier: the tasks after it are not even declared yet.
+  return barrier === undefined && graph.tasks.every((t) => stored.has(t.hash())) ? 0 : 1;
 }

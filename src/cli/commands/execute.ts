@@ -1,13 +1,22 @@
 /** `jug execute`: run every task whose result is not stored, sharing the work through locks. */
-import { ExitError, UsageError } from '../../errors.js';
+import { ExitError, JugfileError, UsageError } from '../../errors.js';
 import { InProcessExecutor } from '../../executors/in-process.js';
 import { RUNNER_COMMIT_DELAY_MS } from '../../execute-task.js';
 import { runGraph, type Executor, type RunResult, type SchedulerEvent } from '../../scheduler.js';
-import { StatusTable, TaskState } from '../../status-table.js';
+import { StatusTable, TaskState, isFinished } from '../../status-table.js';
 import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
 import type { ThreadPoolExecutor } from '../../executors/thread-pool.js';
 import { defaultJugdir } from '../../jugfile.js';
-import { countByName, openProject, resolveJugfile, taskMatcher, type CommonOptions, type Project } from '../common.js';
+import {
+  barrierNote,
+  countByName,
+  loadProject,
+  openProject,
+  resolveJugfile,
+  taskMatcher,
+  type CommonOptions,
+  type Project,
+} from '../common.js';
 import type { Piscina } from 'piscina';
 import { startProgress } from '../progress.js';
 import { renderTable } from '../table.js';
@@ -57,29 +66,30 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
         keepFailed,
         maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
+        leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
       }),
     );
     pool.catch(() => {}); // a bundling error is reported by the jugfile load below
   }
-  const project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
+  let project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
-  const { graph, store } = project;
+  const { store } = project;
+  store.keepAlive?.();
   const target = options.target === undefined ? undefined : taskMatcher(options.target);
-  if (target !== undefined && !graph.tasks.some((t) => target(t.name))) {
-    const names = [...new Set(graph.tasks.map((t) => t.name))].sort();
+  // Behind a barrier, matching tasks may only be declared once earlier ones ran.
+  if (target !== undefined && project.barrier === undefined && !project.graph.tasks.some((t) => target(t.name))) {
+    const names = [...new Set(project.graph.tasks.map((t) => t.name))].sort();
     await (await pool)?.destroy();
     throw new UsageError(
       `--target '${options.target}' matches no task. Task names are: ${names.join(', ') || '(none)'}.`,
     );
   }
 
-  const table = StatusTable.create(graph.tasks.length, threads ?? 0);
   let threaded: ThreadPoolExecutor | undefined;
   if (threads !== undefined) {
     const { ThreadPoolExecutor } = await import('../../executors/thread-pool.js');
-    threaded = new ThreadPoolExecutor(await pool!, threads, store, table, keepFailed);
+    threaded = new ThreadPoolExecutor(await pool!, threads, store, StatusTable.create(0, threads), keepFailed);
   }
-  const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed);
   trace('executor ready');
 
   // First SIGINT / SIGTERM: stop dispatching, let running tasks finish (their locks are released).
@@ -101,33 +111,62 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const progress = await startProgress(table, graph, { quiet: options.quiet || options.verbose });
-  let result: RunResult | 'aborted';
+  // One pass per load of the jugfile: a jugfile stopping at a barrier is loaded again once the
+  // tasks before the barrier are computed, until it loads to the end.
+  const executedEarlier = new Set<string>();
+  let result: RunResult;
   try {
-    result = await Promise.race([
-      runGraph(graph, store, executor, {
-        table,
-        keepGoing: options.keepGoing,
-        target,
-        waitCycleTime: options.waitCycleTime,
-        nrWaitCycles: options.nrWaitCycles,
-        signal: controller.signal,
-        onEvent: options.verbose ? logEvent : undefined,
-      }),
-      aborted,
-    ]);
-    if (result === 'aborted') {
-      await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
-      throw new ExitError(SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 1, `aborted by ${signalName}; run \`jug execute\` again to resume.`);
+    for (let pass = 0; ; pass++) {
+      const { graph } = project;
+      const table = StatusTable.create(graph.tasks.length, threads ?? 0);
+      threaded?.nextPass(table, pass);
+      const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed);
+      const progress = await startProgress(table, graph, { quiet: options.quiet || options.verbose });
+      let outcome: RunResult | 'aborted';
+      try {
+        outcome = await Promise.race([
+          runGraph(graph, store, executor, {
+            table,
+            keepGoing: options.keepGoing,
+            target,
+            waitCycleTime: options.waitCycleTime,
+            nrWaitCycles: options.nrWaitCycles,
+            signal: controller.signal,
+            onEvent: options.verbose ? logEvent : undefined,
+          }),
+          aborted,
+        ]);
+      } finally {
+        progress.stop();
+      }
+      if (outcome === 'aborted') {
+        await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
+        throw new ExitError(SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 1, `aborted by ${signalName}; run \`jug execute\` again to resume.`);
+      }
+      result = outcome;
+      const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;
+      if (project.barrier === undefined || !passDone || result.aborted) break;
+      // Every task before the barrier is computed now: load again, past it.
+      graph.tasks.forEach((t, i) => table.get(i) === TaskState.Executed && executedEarlier.add(t.hash()));
+      const stop = project.barrier;
+      if (options.verbose) process.stderr.write(`Barrier at ${stop.where} passed: loading the jugfile again...\n`);
+      project = await loadProject(project.jugfile, options, store, bundle);
+      trace(`pass ${pass + 1}: ${project.graph.tasks.length} tasks`);
+      const again = project.barrier;
+      if (again !== undefined && again.where === stop.where && again.tasksBefore === stop.tasksBefore) {
+        throw new JugfileError(
+          `the jugfile stopped at the barrier at ${stop.where} again, although every task before it is computed. ` +
+            'Does it declare different tasks each time it loads (randomness, time, files changing)?',
+        );
+      }
     }
     await threaded?.close();
   } finally {
-    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await store.close();
   }
-  return report(project, result, options, signalName);
+  return report(project, result, executedEarlier, options, signalName);
 }
 
 function logEvent(ev: SchedulerEvent): void {
@@ -138,7 +177,13 @@ function logEvent(ev: SchedulerEvent): void {
 }
 
 /** Prints failures, the summary table and why the run stopped; returns the exit code. */
-function report(project: Project, result: RunResult, options: ExecuteOptions, signalName?: string): number {
+function report(
+  project: Project,
+  result: RunResult,
+  executedEarlier: ReadonlySet<string>,
+  options: ExecuteOptions,
+  signalName?: string,
+): number {
   const { graph, store } = project;
   for (const f of result.failures) {
     const { error, keptFailed } = f.outcome;
@@ -153,7 +198,8 @@ function report(project: Project, result: RunResult, options: ExecuteOptions, si
   const columns = failed ? ['Executed', 'Loaded', 'Failed'] : ['Executed', 'Loaded'];
   const col = (i: number): number | undefined => {
     const s = table.get(i);
-    if (s === TaskState.Executed) return 0;
+    // Tasks run in an earlier pass (before a barrier) count as executed, not loaded.
+    if (s === TaskState.Executed || (s === TaskState.Loaded && executedEarlier.has(graph.tasks[i]!.hash()))) return 0;
     if (s === TaskState.Loaded) return 1;
     if (s === TaskState.Failed && failed) return 2;
     return undefined;
@@ -166,6 +212,11 @@ function report(project: Project, result: RunResult, options: ExecuteOptions, si
     process.stdout.write(renderTable(columns, rows));
   }
 
+  if (project.barrier !== undefined && (signalName !== undefined || failed || result.gaveUpOn.length > 0)) {
+    let missing = 0;
+    for (let i = 0; i < graph.tasks.length; i++) if (!isFinished(table.get(i))) missing++;
+    process.stderr.write(barrierNote(project.barrier, missing));
+  }
   if (signalName !== undefined) {
     process.stderr.write(`jug: stopped by ${signalName}; run \`jug execute\` again to resume.\n`);
     throw new ExitError(SIGNAL_EXIT[signalName] ?? 1);

@@ -1,7 +1,7 @@
 /** `jug status`: how many tasks of each name are waiting, ready, finished, running or failed. */
 import type { TaskGraph } from '../../graph.js';
 import type { Store } from '../../store/store.js';
-import { countByName, openProject, type CommonOptions } from '../common.js';
+import { barrierNote, countByName, openProject, type CommonOptions } from '../common.js';
 import { renderTable } from '../table.js';
 
 /** Options of `jug status`. */
@@ -40,7 +40,7 @@ export function shortStatus(counts: readonly number[]): string {
 }
 
 export async function status(jugfile: string | undefined, options: StatusOptions): Promise<number> {
-  const { graph, store } = await openProject(jugfile, options);
+  const { graph, store, barrier } = await openProject(jugfile, options);
   const cls = await classify(graph, store);
   if (options.short) {
     const counts = [0, 0, 0, 0, 0];
@@ -49,6 +49,7 @@ export async function status(jugfile: string | undefined, options: StatusOptions
   } else {
     process.stdout.write(renderTable(STATUS_COLUMNS, countByName(graph, (i) => cls[i], STATUS_COLUMNS.length)));
   }
+  if (barrier !== undefined) process.stdout.write(barrierNote(barrier));
   await store.close();
   return 0;
 }

@@ -1,0 +1,215 @@
+/**
+ * One task's lock in the file store: `<jugdir>/locks/<hash>.lock`, in Jug's format.
+ *
+ * Taking it is `link(owner file, lock)` (see lock-owner.ts): atomic, fails if the lock exists.
+ * Where hard links are not supported it falls back to Jug's `open(O_CREAT | O_EXCL)` and writes
+ * the owner text into the new file. Marking it failed replaces it (rename) by a copy whose mtime
+ * is 1 s, so the owner file the other locks share is untouched.
+ *
+ * A stale lock (holder gone: lock-owner.ts `isStale`) is reclaimed race-free: the reclaimer
+ * creates `<lock>.reclaim` with O_EXCL, checks again that the lock is stale, removes it, and
+ * removes the marker; of two reclaimers only one removes it, and a fresh lock taken in between is
+ * never removed (the check is repeated under the marker).
+ */
+import fs from 'node:fs';
+import type { StoreError } from '../errors.js';
+import { FAILED_MTIME, ensureOwnerFile, isFailedMtime, isStale, lockContent, parseLockOwner, HOST } from './lock-owner.js';
+import type { Lock } from './store.js';
+
+/** How long an empty lock file may exist before it is considered abandoned. */
+const EMPTY_LOCK_TTL_MS = 60_000;
+
+/** How long a `.reclaim` marker may exist before it is itself considered abandoned. */
+const RECLAIM_MARKER_TTL_MS = 10_000;
+
+function isCode(e: unknown, ...codes: string[]): boolean {
+  return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
+}
+
+/** What a FileLock needs from its store. */
+export interface LockContext {
+  /** Creates the locks directory if needed. */
+  readonly ensureDir: () => void;
+  /** This process's owner file (locks are hard links to it). */
+  readonly ownerFile: string;
+  /** Lease for holders on other hosts, ms (0: never expire). */
+  readonly leaseMs: number;
+  /** Wraps a filesystem error with the store's hints. */
+  readonly fsError: (e: unknown, what: string) => StoreError;
+  /** Shared per store: false once `link()` proved unsupported here. */
+  linkWorks: boolean;
+}
+
+export class FileLock implements Lock {
+  #held = false;
+
+  constructor(
+    readonly hash: string,
+    readonly path: string,
+    private readonly ctx: LockContext,
+  ) {}
+
+  async get(): Promise<boolean> {
+    if (this.#held) return true;
+    this.ctx.ensureDir();
+    if (this.#create()) return true;
+    // Held by someone. A stale lock (holder gone) is reclaimed, once, race-free.
+    if (this.#reclaimIfStale()) return this.#create();
+    return false;
+  }
+
+  #create(): boolean {
+    if (this.ctx.linkWorks) {
+      try {
+        ensureOwnerFile(this.ctx.ownerFile);
+        fs.linkSync(this.ctx.ownerFile, this.path);
+        this.#held = true;
+        return true;
+      } catch (e) {
+        if (isCode(e, 'EEXIST')) return false;
+        if (isCode(e, 'ENOENT')) {
+          // The owner file vanished between the check and the link (removed by a cleanup): retry.
+          try {
+            ensureOwnerFile(this.ctx.ownerFile);
+            fs.linkSync(this.ctx.ownerFile, this.path);
+            this.#held = true;
+            return true;
+          } catch (again) {
+            if (isCode(again, 'EEXIST')) return false;
+            throw this.ctx.fsError(again, `create lock ${this.path}`);
+          }
+        }
+        if (!isCode(e, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK')) throw this.ctx.fsError(e, `create lock ${this.path}`);
+        this.ctx.linkWorks = false; // no hard links here: Jug's O_EXCL create
+      }
+    }
+    return this.#createExclusive();
+  }
+
+  /**
+   * Jug's protocol: create with O_EXCL, then write the owner. A crash between the two leaves an
+   * empty lock, which #abandonedEmpty() reclaims once it is clearly old.
+   */
+  #createExclusive(): boolean {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'wx', 0o644);
+    } catch (e) {
+      if (isCode(e, 'EEXIST')) return false;
+      throw this.ctx.fsError(e, `create lock ${this.path}`);
+    }
+    try {
+      fs.writeSync(fd, lockContent());
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.#held = true;
+    return true;
+  }
+
+  /** Removes the lock if its holder is gone; true if this call removed it. */
+  reclaimIfStale(): boolean {
+    return this.#reclaimIfStale();
+  }
+
+  #reclaimIfStale(): boolean {
+    if (!this.isStaleNow()) return false;
+    const marker = `${this.path}.reclaim`;
+    let fd: number;
+    try {
+      fd = fs.openSync(marker, 'wx', 0o644);
+    } catch (e) {
+      if (!isCode(e, 'EEXIST')) return false;
+      try {
+        // A marker left by a reclaimer that died: remove it, then let a later attempt retry.
+        if (Date.now() - fs.statSync(marker).mtimeMs > RECLAIM_MARKER_TTL_MS) fs.unlinkSync(marker);
+      } catch {
+        // gone already
+      }
+      return false;
+    }
+    fs.closeSync(fd);
+    try {
+      if (!this.isStaleNow()) return false;
+      fs.unlinkSync(this.path);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      try {
+        fs.unlinkSync(marker);
+      } catch {
+        // already removed
+      }
+    }
+  }
+
+  /** Whether the lock exists and its holder is gone (see lock-owner.ts), or it is an abandoned empty file. */
+  isStaleNow(): boolean {
+    let text: string;
+    let mtimeMs: number;
+    try {
+      text = fs.readFileSync(this.path, 'utf8');
+      mtimeMs = fs.statSync(this.path).mtimeMs;
+    } catch {
+      return false;
+    }
+    if (isFailedMtime(mtimeMs)) return false; // failure marks stay until cleaned up
+    if (text === '') return Date.now() - mtimeMs > EMPTY_LOCK_TTL_MS;
+    return isStale(text, mtimeMs, this.ctx.leaseMs);
+  }
+
+  async release(): Promise<void> {
+    if (!this.#held) return;
+    this.#held = false;
+    try {
+      fs.unlinkSync(this.path);
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw this.ctx.fsError(e, `remove lock ${this.path}`);
+    }
+  }
+
+  /** Replaces the held lock by a failure mark: same text, its own inode, mtime 1 s. */
+  async fail(): Promise<boolean> {
+    if (!this.#held) return false;
+    const tmp = `${this.path}.${process.pid}-failed`;
+    try {
+      if (!fs.existsSync(this.path)) return false;
+      fs.writeFileSync(tmp, fs.readFileSync(this.path), { mode: 0o644 });
+      fs.utimesSync(tmp, FAILED_MTIME, FAILED_MTIME);
+      fs.renameSync(tmp, this.path);
+    } catch (e) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // not created
+      }
+      if (isCode(e, 'ENOENT')) return false;
+      throw this.ctx.fsError(e, `mark lock ${this.path} failed`);
+    }
+    return true;
+  }
+
+  async adopt(): Promise<boolean> {
+    try {
+      const owner = parseLockOwner(fs.readFileSync(this.path, 'utf8'));
+      this.#held = owner !== undefined && owner.pid === process.pid && owner.host === HOST;
+    } catch {
+      this.#held = false;
+    }
+    return this.#held;
+  }
+
+  /** Whether a live holder (or a failure mark) holds the lock; a stale lock counts as free. */
+  async isLocked(): Promise<boolean> {
+    return fs.existsSync(this.path) && !this.isStaleNow();
+  }
+
+  async isFailed(): Promise<boolean> {
+    try {
+      return isFailedMtime(fs.statSync(this.path).mtimeMs);
+    } catch {
+      return false;
+    }
+  }
+}
