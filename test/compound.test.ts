@@ -1,8 +1,7 @@
 /**
  * CompoundTask / CompoundTaskGenerator (src/compound.ts): unit tests through executeTask with a
  * MemoryStore, then the CLI (serial and --threads 2) on generated jugfiles. Ports upstream
- * test_compound.py except the barrier cases (test_w_barrier, test_non_simple's barriers), which
- * belong with barrier().
+ * test_compound.py, the barrier cases (test_w_barrier, test_non_simple) included.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -222,4 +221,73 @@ export const all = identity({ compound, total, products, singles });
     const r3 = await runJug(['execute', '--threads', '2', threaded]);
     assert.equal(r3.code, 0, show(r3));
   });
+
+  for (const threads of [undefined, '2']) {
+    const how = threads === undefined ? 'serial' : `--threads ${threads}`;
+
+    it(`a barrier inside the compound function (upstream test_w_barrier), ${how}`, async () => {
+      const dir = join(tmp, `wbarrier-${threads ?? 1}`);
+      mkdirSync(dir);
+      const jugfile = join(dir, 'wb.ts');
+      writeFileSync(
+        jugfile,
+        `
+import { CompoundTask, TaskGenerator, barrier } from 'jug';
+const double = TaskGenerator(function double(x: number): number {
+  return 2 * x;
+});
+function twice(x: number) {
+  const t = double(x);
+  barrier();
+  return double(t);
+}
+export const sixteen = CompoundTask(twice, 4);
+`,
+      );
+      const args = threads === undefined ? ['execute', jugfile] : ['execute', '--threads', threads, jugfile];
+      const r = await runJug(args);
+      assert.equal(r.code, 0, show(r));
+      assert.equal((await readResults(jugfile, undefined, ['sixteen'])).values['sixteen'], 16);
+      const st = await runJug(['status', jugfile]);
+      assert.deepEqual([...parseTable(st.stdout).rows.keys()], ['wb.twice', 'Total:'], st.stdout);
+    });
+
+    it(`a compound returning several tasks, then bvalue, identity and barrier (upstream test_non_simple), ${how}`, async () => {
+      const dir = join(tmp, `nonsimple-${threads ?? 1}`);
+      mkdirSync(dir);
+      const jugfile = join(dir, 'ns.ts');
+      writeFileSync(
+        jugfile,
+        `
+import { CompoundTask, TaskGenerator, barrier, bvalue, identity } from 'jug';
+const double = TaskGenerator(function double(x: number): number {
+  return 2 * x;
+});
+function pair(x: number) {
+  const a = double(x);
+  return [a, double(a)];
+}
+export const both = CompoundTask(pair, 2);
+const [, eight] = await bvalue(both);
+export const id = identity(eight);
+barrier();
+export const sixteen = double(id);
+`,
+      );
+      const args = threads === undefined ? ['execute', jugfile] : ['execute', '--threads', threads, jugfile];
+      const r = await runJug(args);
+      assert.equal(r.code, 0, show(r));
+      const read = await readResults(jugfile, undefined, ['both', 'sixteen']);
+      assert.deepEqual(read.values, { both: [4, 8], sixteen: 16 });
+      const again = await runJug(args);
+      assert.equal(again.code, 0, show(again));
+      // Stored: one ns.pair task, and of ns.double only the task outside the compound (sixteen).
+      const st = await runJug(['status', jugfile]);
+      const table = parseTable(st.stdout);
+      const finished = table.columns.indexOf('Finished');
+      assert.equal(table.rows.get('ns.pair')?.[finished], 1, st.stdout);
+      assert.equal(table.rows.get('ns.double')?.[finished], 1, st.stdout);
+      assert.equal(table.rows.get('Total:')?.reduce((a, b) => a + b), 3, st.stdout);
+    });
+  }
 });
