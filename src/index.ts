@@ -8,6 +8,7 @@
 export { Task, Tasklet, TaskGenerator, iterateTask, isTaskLike } from './task.js';
 export type {
   TaskLike,
+  LazyValue,
   Lazy,
   LazyArgs,
   KeyOf,
@@ -19,6 +20,25 @@ export type {
 export { value } from './value.js';
 export { barrier, bvalue, BarrierError } from './barrier.js';
 export type { BarrierStop } from './barrier.js';
+export { CompoundTask, CompoundTaskGenerator } from './compound.js';
+export type { CompoundTaskGeneratorFunction, CompoundTaskGeneratorOptions } from './compound.js';
+export { map, currymap, reduce, mapreduce } from './mapreduce.js';
+export type { MapOptions, MapReduceOptions, ReduceOptions, TaskFunctionLike } from './mapreduce.js';
+export type { LazyList } from './lazy-list.js';
+export { identity, returnTuple, jugExecute } from './utils.js';
+export type { TupleOf, TaskletsOf, TupleGenerator, JugExecuteOptions } from './utils.js';
+export { CustomHash, NoHash, timedPath } from './hash-wrappers.js';
+export { NoLoad } from './no-load.js';
+export { describe } from './describe.js';
+export type {
+  Description,
+  DescribeOptions,
+  ResultMeta,
+  TaskDescription,
+  TaskletDescription,
+  ListDescription,
+  WrapperDescription,
+} from './describe.js';
 export type { Resolved } from './value.js';
 export { init, setJugdir, isJugRunning } from './init.js';
 export type { InitOptions, InitResult } from './init.js';

@@ -12,10 +12,19 @@ import { nameOfFunction, registerFunction, registry, type TaskFunction } from '.
 
 declare const resultType: unique symbol;
 
-/** Anything that stands for a value computed by jug: a Task or a Tasklet. */
-export interface TaskLike<T = unknown> extends TaskRef {
-  /** Phantom field carrying the result type; never present at run time. */
+/**
+ * Anything `value()` turns into a `T`: Tasks and Tasklets, and the library's other lazy objects
+ * (the result of `map()`, `CustomHash`, `NoHash`, `NoLoad`, ...).
+ */
+export interface LazyValue<T = unknown> {
+  /** Phantom field carrying the resolved type; never present at run time. */
   readonly [resultType]?: T;
+  /** The identity this lazy value contributes to the hash of a task using it. */
+  hash(): string;
+}
+
+/** Anything that stands for a value computed by jug: a Task or a Tasklet. */
+export interface TaskLike<T = unknown> extends LazyValue<T>, TaskRef {
   /** 40-hex identity of this node. */
   hash(): string;
   /** The Task whose stored result this node reads (itself for a Task). */
@@ -23,7 +32,28 @@ export interface TaskLike<T = unknown> extends TaskRef {
 }
 
 /** A value, or a lazy stand-in for it: what a TaskGenerator accepts wherever its function takes `T`. */
-export type Lazy<T> = T | TaskLike<T> | LazyContainer<T>;
+export type Lazy<T> = T | LazyValue<T> | LazyContainer<T>;
+
+/**
+ * Internal protocol of the library's lazy objects that are not Tasks or Tasklets (map results,
+ * CustomHash, NoHash, NoLoad). `value()` and argument resolution call `[resolveHook](resolve)`
+ * to get the object's value (`resolve` resolves any lazy structure against the same store), and
+ * dependency collection walks what `[dependenciesHook]()` returns. Identity comes from the usual
+ * hash hooks (`jugHash`, or the task reference for 40-hex identities).
+ */
+export const resolveHook: unique symbol = Symbol.for('jug.resolve') as never;
+export const dependenciesHook: unique symbol = Symbol.for('jug.dependencies') as never;
+
+/** An object taking part in the internal lazy protocol. */
+export interface LazyHooks {
+  [resolveHook](resolve: (x: unknown) => Promise<unknown>): Promise<unknown>;
+  [dependenciesHook](): unknown;
+}
+
+/** Whether `x` implements the internal lazy protocol. */
+export function hasLazyHooks(x: object): x is LazyHooks {
+  return typeof (x as Partial<LazyHooks>)[resolveHook] === 'function';
+}
 
 type LazyContainer<T> = T extends readonly unknown[]
   ? { [K in keyof T]: Lazy<T[K]> }
@@ -60,10 +90,17 @@ export type ValueAt<T, K> =
 const kTask = Symbol.for('jug.Task');
 const kTasklet = Symbol.for('jug.Tasklet');
 
-/** Common part of Task and Tasklet: indexing with `.get()`. */
-abstract class TaskNode<T> implements TaskLike<T> {
+/**
+ * Base class of the library's lazy objects: carries the phantom result type that lets `value()`
+ * and task generators type them as standing for a `T`.
+ */
+export abstract class LazyObject<T> implements LazyValue<T> {
   declare readonly [resultType]?: T;
   abstract hash(): string;
+}
+
+/** Common part of Task and Tasklet: indexing with `.get()`. */
+abstract class TaskNode<T> extends LazyObject<T> implements TaskLike<T> {
   abstract readonly base: Task;
 
   [taskRef](): string {
@@ -113,6 +150,17 @@ export class Task<T = unknown> extends TaskNode<T> {
       );
     }
     const f = fn as TaskFunction;
+    const internal = pendingInternal;
+    pendingInternal = undefined;
+    if (internal !== undefined) {
+      // declareTask(): name (and possibly hash) given by the library itself.
+      this.name = internal.name;
+      this.fn = f;
+      this.args = args;
+      this.#hash = internal.hash ?? hashTask(internal.name, args);
+      r.tasks.push(this);
+      return;
+    }
     const generatorName = (fn as Partial<TaskRef>)[taskRef];
     let name = typeof generatorName === 'function' ? generatorName.call(fn) : nameOfFunction(f);
     if (name === undefined) {
@@ -153,6 +201,23 @@ export class Task<T = unknown> extends TaskNode<T> {
 }
 Object.defineProperty(Task.prototype, kTask, { value: true });
 
+/** Set by declareTask() for the one Task constructor call it makes. */
+let pendingInternal: { readonly name: string; readonly hash: string | undefined } | undefined;
+
+/**
+ * Library-internal: declares a Task with the name given (not derived from `fn`), and optionally
+ * a forced hash (CompoundTask's wrapper stands for the compound call's hash). Not exported from
+ * the package: user code names tasks through TaskGenerator.
+ */
+export function declareTask<T>(name: string, fn: TaskFunction, args: readonly unknown[], hash?: string): Task<T> {
+  pendingInternal = { name, hash };
+  try {
+    return new Task<T>(fn as never, ...args);
+  } finally {
+    pendingInternal = undefined;
+  }
+}
+
 /**
  * A light derived value: `value(base)[key]`. Never stored, recomputed from the base task's result
  * whenever needed; usable as a task argument anywhere a Task is.
@@ -163,12 +228,21 @@ export class Tasklet<T = unknown> extends TaskNode<T> {
   readonly parent: TaskLike;
   /** The key (may be a Task). */
   readonly key: unknown;
+  /**
+   * When set, the parent's value must be an array of exactly this length (checked whenever the
+   * tasklet is resolved): the tasklets of {@link returnTuple}.
+   */
+  readonly tupleLength: number | undefined;
 
-  constructor(parent: TaskLike, key: unknown) {
+  constructor(parent: TaskLike, key: unknown, tupleLength?: number) {
     super();
     this.parent = parent;
     this.key = key;
-    this.#hash = hashDerived('get', parent.hash(), key);
+    this.tupleLength = tupleLength;
+    this.#hash =
+      tupleLength === undefined
+        ? hashDerived('get', parent.hash(), key)
+        : hashDerived('tuple-get', parent.hash(), [key, tupleLength]);
   }
 
   override hash(): string {
@@ -196,6 +270,18 @@ export class Tasklet<T = unknown> extends TaskNode<T> {
 }
 Object.defineProperty(Tasklet.prototype, kTasklet, { value: true });
 
+/**
+ * Makes `instanceof cls` true for instances made by any copy of the library loaded in the
+ * process (the CLI's dist/, a jugfile's `jug`, tests' src/), through a `Symbol.for` brand.
+ */
+export function brandClass(cls: abstract new (...args: never[]) => object, key: string): void {
+  const brand = Symbol.for(key);
+  Object.defineProperty(cls.prototype, brand, { value: true });
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value: (x: unknown): boolean => typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[brand] === true,
+  });
+}
+
 /** True for Tasks and Tasklets (from any copy of the library). */
 export function isTaskLike(x: unknown): x is TaskLike {
   return x instanceof Task || x instanceof Tasklet;
@@ -220,6 +306,10 @@ function collectDependencies(x: unknown, out: Task[], seen: Set<unknown>): void 
   }
   if (seen.has(x)) return;
   seen.add(x);
+  if (hasLazyHooks(x)) {
+    collectDependencies(x[dependenciesHook](), out, seen);
+    return;
+  }
   if (Array.isArray(x)) {
     for (const e of x) collectDependencies(e, out, seen);
   } else if (x instanceof Map) {

@@ -6,11 +6,11 @@
 import { JugError } from './errors.js';
 import { registry } from './registry.js';
 import type { Store } from './store/store.js';
-import { Task, Tasklet, isPlainObject, type TaskLike } from './task.js';
+import { Task, Tasklet, hasLazyHooks, isPlainObject, resolveHook, type LazyValue } from './task.js';
 
-/** Result type of `value(x)`: every Task / Tasklet inside `x` replaced by its result. */
+/** Result type of `value(x)`: every Task / Tasklet (any lazy value) inside `x` replaced by its result. */
 export type Resolved<T> =
-  T extends TaskLike<infer R>
+  T extends LazyValue<infer R>
     ? R
     : T extends readonly unknown[]
       ? { -readonly [K in keyof T]: Resolved<T[K]> }
@@ -56,8 +56,10 @@ export async function resolveWith(x: unknown, store: Store): Promise<unknown> {
   if (x instanceof Task) return store.load(x.hash(), x.name);
   if (x instanceof Tasklet) {
     const [base, key] = await Promise.all([resolveWith(x.parent, store), resolveWith(x.key, store)]);
+    if (x.tupleLength !== undefined) checkTuple(base, x.tupleLength, x);
     return index(base, key, x);
   }
+  if (hasLazyHooks(x)) return x[resolveHook]((y) => resolveWith(y, store));
   if (Array.isArray(x)) return Promise.all(x.map((e) => resolveWith(e, store)));
   if (x instanceof Map) {
     const entries = await Promise.all(
@@ -74,6 +76,16 @@ export async function resolveWith(x: unknown, store: Store): Promise<unknown> {
     return out;
   }
   return x;
+}
+
+function checkTuple(base: unknown, n: number, t: Tasklet): void {
+  const len = Array.isArray(base) ? base.length : undefined;
+  if (len !== n) {
+    throw new JugError(
+      `Task '${t.base.name}' was declared (with returnTuple) to return a tuple of ${n} elements, but returned ` +
+        (len === undefined ? `${base === null ? 'null' : typeof base} (not an array).` : `an array of ${len}.`),
+    );
+  }
 }
 
 function index(base: unknown, key: unknown, t: Tasklet): unknown {
