@@ -6,16 +6,21 @@ import type { TaskGraph } from '../graph.js';
 import type { Store } from '../store/store.js';
 import { countByName } from './common.js';
 
-/** Column titles, in the order of {@link StatusColumn} values. */
-export const STATUS_COLUMNS = ['Waiting', 'Ready', 'Finished', 'Running', 'Failed'] as const;
+/**
+ * Column titles, in the order of {@link StatusColumn} values. `Stale` (a lock whose holder is
+ * gone: a dead process on this host, or another host's lock past its lease) is shown only when
+ * some task has one.
+ */
+export const STATUS_COLUMNS = ['Waiting', 'Ready', 'Finished', 'Running', 'Failed', 'Stale'] as const;
 
 /** Index into {@link STATUS_COLUMNS}. */
-export type StatusColumn = 0 | 1 | 2 | 3 | 4;
+export type StatusColumn = 0 | 1 | 2 | 3 | 4 | 5;
 export const WAITING = 0;
 export const READY = 1;
 export const FINISHED = 2;
 export const RUNNING = 3;
 export const FAILED = 4;
+export const STALE = 5;
 
 /**
  * Classifies every task from one listing of results and one of locks: stored → Finished;
@@ -28,7 +33,8 @@ export async function classify(graph: TaskGraph, store: Store): Promise<StatusCo
     if (stored.has(h)) return FINISHED;
     if (!graph.deps[i]!.every((d) => stored.has(graph.tasks[d]!.hash()))) return WAITING;
     const lock = locks.get(h);
-    if (lock === undefined || lock.stale) return READY; // a dead process's lock is reclaimed by the next run
+    if (lock === undefined) return READY;
+    if (lock.stale) return STALE; // the next run (or `jug cleanup --stale`) takes it over
     return lock.failed ? FAILED : RUNNING;
   });
 }
@@ -49,7 +55,9 @@ export function statusTotals(classes: readonly StatusColumn[]): number[] {
 export function shortStatus(counts: readonly number[]): string {
   const total = counts.reduce((a, b) => a + b, 0);
   const waiting = counts[WAITING]! + counts[READY]!;
-  if (waiting === 0 && counts[RUNNING] === 0 && counts[FAILED] === 0) return `All tasks complete (${total} tasks).`;
+  const stale = counts[STALE] ?? 0;
+  if (waiting === 0 && counts[RUNNING] === 0 && counts[FAILED] === 0 && stale === 0) return `All tasks complete (${total} tasks).`;
   const active = counts[RUNNING] === 0 ? 'none active' : `${counts[RUNNING]} active`;
-  return `${waiting} tasks waiting to be run, ${counts[FAILED]} failed, ${counts[FINISHED]} complete, (${active}).`;
+  const staleNote = stale === 0 ? '' : `, ${stale} with a stale lock`;
+  return `${waiting} tasks waiting to be run, ${counts[FAILED]} failed${staleNote}, ${counts[FINISHED]} complete, (${active}).`;
 }

@@ -1,6 +1,6 @@
 /** `jug status`: how many tasks of each name are waiting, ready, finished, running or failed. */
 import { barrierNote, openProject, type CommonOptions } from '../common.js';
-import { STATUS_COLUMNS, classify, shortStatus, statusByName, statusTotals } from '../status-counts.js';
+import { STALE, STATUS_COLUMNS, classify, shortStatus, statusByName, statusTotals } from '../status-counts.js';
 import { renderTable } from '../table.js';
 
 /** Options of `jug status`. */
@@ -12,10 +12,21 @@ export interface StatusOptions extends CommonOptions {
 export async function status(jugfile: string | undefined, options: StatusOptions): Promise<number> {
   const { graph, store, barrier } = await openProject(jugfile, options);
   const cls = await classify(graph, store);
+  const totals = statusTotals(cls);
+  const stale = totals[STALE]!;
   if (options.short) {
-    process.stdout.write(shortStatus(statusTotals(cls)) + '\n');
+    process.stdout.write(shortStatus(totals) + '\n');
   } else {
-    process.stdout.write(renderTable(STATUS_COLUMNS, statusByName(graph, cls)));
+    // The Stale column only when some lock is stale: otherwise the table is Jug's.
+    const rows = statusByName(graph, cls);
+    if (stale === 0) for (const [k, r] of rows) rows.set(k, r.slice(0, STALE));
+    process.stdout.write(renderTable(stale === 0 ? STATUS_COLUMNS.slice(0, STALE) : STATUS_COLUMNS, rows));
+  }
+  if (stale > 0) {
+    process.stdout.write(
+      `${stale} task(s) have a stale lock (its holder is gone: a dead process on this host, or another host ` +
+        'past --lock-lease): the next `jug execute` takes them over; `jug cleanup --stale` removes them now.\n',
+    );
   }
   if (barrier !== undefined) process.stdout.write(barrierNote(barrier));
   await store.close();
