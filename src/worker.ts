@@ -11,6 +11,7 @@ import { workerData } from 'piscina';
 import { JugfileError } from './errors.js';
 import { BarrierError } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
+import { decodeHashes } from './executors/stored-snapshot.js';
 import { RUNNER_COMMIT_DELAY_MS, errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
 import { beginLoad, registry } from './registry.js';
 import { StatusTable, TaskState } from './status-table.js';
@@ -42,6 +43,10 @@ export interface WorkerRequest {
   readonly threads: number;
   /** Which load of the jugfile the task comes from: a worker behind it loads the jugfile again. */
   readonly generation: number;
+  /** The listing of stored results the parent loaded that generation against (stored-snapshot.ts). */
+  readonly stored: SharedArrayBuffer;
+  /** Number of hashes in `stored`. */
+  readonly storedCount: number;
   /** Int32 flag set to 1 by the parent when the run stops: tasks not yet started resolve `cancelled`. */
   readonly stop: SharedArrayBuffer;
 }
@@ -55,20 +60,25 @@ reg.cliRunning = true;
 let loadError: unknown;
 let byHash = new Map<string, Task>();
 let generation = 0;
+/** Whether the current load used the parent's listing (rather than this worker's own). */
+let parentListing = false;
 
 /**
- * Imports the jugfile (a fresh module instance for each generation) and indexes its tasks by
- * hash. A barrier stops the import as in the parent: this worker then knows the tasks before it,
- * and loads again when the parent sends tasks of the next generation. The store holds at least
- * what it held when the parent loaded, so the worker gets at least as far as the parent did.
+ * Imports the jugfile (a fresh module instance for each load) and indexes its tasks by hash.
+ * `stored` is the parent's listing for that generation: barriers and CompoundTasks then decide as
+ * in the parent, so the worker declares the same tasks. At start-up, before the parent has
+ * listed, the worker loads against its own listing; a task it then does not know (another
+ * process stored a compound result meanwhile) makes it load again with the parent's.
  */
-async function load(gen: number): Promise<void> {
+async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
   loadError = undefined;
   beginLoad();
   clearHooksForReload();
+  loads++;
   try {
-    reg.stored = await store.list();
-    await import(gen === 0 ? data.moduleUrl : `${data.moduleUrl}?jug-generation=${gen}`);
+    reg.stored = stored ?? (await store.list());
+    parentListing = stored !== undefined;
+    await import(loads === 1 ? data.moduleUrl : `${data.moduleUrl}?jug-load=${loads}`);
   } catch (e) {
     if (!(e instanceof BarrierError)) loadError = e;
   }
@@ -78,8 +88,17 @@ async function load(gen: number): Promise<void> {
   generation = gen;
 }
 
+let loads = 0;
 await load(0);
 let reloading: Promise<void> | undefined;
+
+/** Loads the jugfile again for `request`'s generation with the parent's listing (one load at a time). */
+async function reload(request: WorkerRequest): Promise<void> {
+  reloading ??= load(request.generation, decodeHashes(request.stored, request.storedCount)).finally(
+    () => (reloading = undefined),
+  );
+  await reloading;
+}
 let slot: number | undefined;
 const window = new AdaptiveWindow(1); // only commitEarly is used here: the parent sizes the window
 // Task functions of this thread never overlap (see executeTask); when none is waiting, the
@@ -87,10 +106,8 @@ const window = new AdaptiveWindow(1); // only commitEarly is used here: the pare
 const mutex = new Mutex(() => store.flush());
 
 export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
-  while (request.generation > generation) {
-    reloading ??= load(request.generation).finally(() => (reloading = undefined));
-    await reloading;
-  }
+  while (request.generation > generation) await reload(request);
+  if (!byHash.has(request.hash) && !parentListing && loadError === undefined) await reload(request);
   if (loadError !== undefined) {
     throw new JugfileError(`A worker thread could not load the jugfile: ${errorInfo(loadError).stack}`);
   }

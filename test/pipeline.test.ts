@@ -93,3 +93,15 @@ describe('FileStore group commit', () => {
     assert.equal(await s.load(hashes[299]!), 598);
   });
 });
+
+describe('stored-snapshot: the parent listing shared with worker threads', () => {
+  it('round-trips hashes through a SharedArrayBuffer', async () => {
+    const { encodeHashes, decodeHashes } = await import('../src/executors/stored-snapshot.js');
+    const { createHash } = await import('node:crypto');
+    const hashes = new Set(Array.from({ length: 300 }, (_, i) => createHash('sha1').update(String(i)).digest('hex')));
+    const sab = encodeHashes(hashes);
+    assert.ok(sab instanceof SharedArrayBuffer);
+    assert.deepEqual(decodeHashes(sab, hashes.size), hashes);
+    assert.deepEqual(decodeHashes(encodeHashes(new Set()), 0), new Set());
+  });
+});

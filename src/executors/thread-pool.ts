@@ -28,6 +28,7 @@ import type { Task } from '../task.js';
 import type { WorkerData, WorkerRequest } from '../worker.js';
 import { trace } from '../trace.js';
 import { AdaptiveWindow } from './window.js';
+import { encodeHashes } from './stored-snapshot.js';
 
 /** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
@@ -102,10 +103,16 @@ export class ThreadPoolExecutor implements Executor {
    * status table, and a worker that loaded the jugfile fewer times loads it again before running
    * them, so it knows the tasks after the barrier.
    */
-  nextPass(table: StatusTable, generation: number): void {
+  nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>): void {
     this.table = table;
     this.#generation = generation;
+    this.#stored = encodeHashes(stored);
+    this.#storedCount = stored.size;
   }
+
+  /** The parent's listing for the current generation (see stored-snapshot.ts). */
+  #stored = new SharedArrayBuffer(1);
+  #storedCount = 0;
 
   /** Tasks the scheduler may have dispatched: the pool's window plus as many queued in front. */
   get slots(): number {
@@ -133,6 +140,8 @@ export class ThreadPoolExecutor implements Executor {
         tasks: this.table.tasks,
         threads: this.table.threads,
         generation: this.#generation,
+        stored: this.#stored,
+        storedCount: this.#storedCount,
         stop: this.#stopFlag.buffer as SharedArrayBuffer,
       };
       try {

@@ -132,7 +132,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     for (let pass = 0; ; pass++) {
       const { graph } = project;
       const table = StatusTable.create(graph.tasks.length, threads ?? 0);
-      threaded?.nextPass(table, pass);
+      threaded?.nextPass(table, pass, project.stored);
       const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed, debug);
       const progress = await startProgress(table, graph, { quiet: options.quiet || options.verbose });
       let outcome: RunResult | 'aborted';
