@@ -197,8 +197,16 @@ async function assertComplete(jugfile, jugdir, env, what) {
   }
 }
 
+let dirCount = 0;
+
+/**
+ * A new, empty jugdir path. Jugdirs are only deleted when the whole benchmark ends, never right
+ * before a run: this ext4 (no journal) skips inodes freed in the last ~30 s when it allocates
+ * new ones, so deleting a 5,000-file jugdir just before a run made that run's file creations
+ * several times slower (measured with perf: find_inode_bit → recently_deleted).
+ */
 function freshDir(name) {
-  const dir = join(WORK, name);
+  const dir = join(WORK, `${name}-${process.pid}-${++dirCount}`);
   rmSync(dir, { recursive: true, force: true });
   return dir;
 }
@@ -482,9 +490,13 @@ async function benchTiny({ reps, quick }) {
   });
   const execConfigs = [cfg('execute, serial', 1, []), cfg('execute, --threads 2', 1, ['--threads', '2']), cfg('execute, 2 processes', 2, [])];
 
+  const m1 = await measureAll('tiny', execConfigs, reps);
+  // The jugdir for the all-done measurements: one untimed serial run, checked.
+  log('[tiny] preparing an all-done jugdir (untimed)');
+  const doneDir = (await timeExecute({ label: 'tiny prepare all-done', jugfile: TINY_JUGFILE, env, dirName: 'tiny-done' })).dir;
+  const bigDir = freshDir('graph50k-empty');
+
   // Read-only commands: each repetition is one more process on an existing jugdir.
-  const doneDir = join(WORK, 'tiny-done');
-  const bigDir = join(WORK, 'graph50k-empty');
   const timed = (key, args, e, expectCode = 0) => ({
     key,
     run: async () => (await timeGroup([args], e, `tiny ${key}`, expectCode)).ms,
@@ -497,11 +509,6 @@ async function benchTiny({ reps, quick }) {
     timed(`graph${nBig / 1000}k check, nothing run (exit 1)`, ['check', TINY_JUGFILE, '--jugdir', bigDir], envBig, 1),
   ];
 
-  const m1 = await measureAll('tiny', execConfigs, reps);
-  // The jugdir for the all-done measurements: one untimed serial run, checked.
-  log('[tiny] preparing an all-done jugdir (untimed)');
-  await timeExecute({ label: 'tiny prepare all-done', jugfile: TINY_JUGFILE, env, dirName: 'tiny-done' });
-  freshDir('graph50k-empty');
   const m2 = await measureAll('tiny', doneConfigs, reps);
 
   const rate = (key) => nTasks / (m1.get(key).median / 1000);
