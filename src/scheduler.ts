@@ -108,9 +108,10 @@ export async function runGraph(
     ? withDependencies(graph, tasks.flatMap((t, i) => (options.target!(t.name) ? [i] : [])))
     : undefined;
 
-  // Locks of dead processes go first (their tasks may even be stored already); then one listing
-  // of the store tells what is done.
+  // Locks and unfinished writes of dead processes go first (their tasks may even be stored
+  // already); then one listing of the store tells what is done.
   await store.clearStaleLocks();
+  await store.clearDeadWrites();
   const stored = await store.list();
   const missingDeps = new Int32Array(tasks.length);
   for (let i = 0; i < tasks.length; i++) {

@@ -4,7 +4,7 @@
  *
  *   <jugdir>/<h[0:2]>/<h[2:]>     result of the task with hash h (framing in encode.ts)
  *   <jugdir>/locks/<h>.lock       lock, created with O_EXCL; mtime = 1 s after the epoch = failed
- *   <jugdir>/tempfiles/<pid>-<random>  in-flight writes, flushed to disk then renamed into place
+ *   <jugdir>/tempfiles/<pid>-<host>-<random>  in-flight writes, flushed to disk then renamed into place
  *
  * Directories are created lazily: read-only commands create nothing.
  */
@@ -132,7 +132,7 @@ export class FileStore implements Store {
     const final = this.resultPath(hash);
     this.#ensureDir(tmpDir);
     this.#ensureDir(finalDir);
-    const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const tmp = join(tmpDir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const what = `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`;
     const grouped = this.#fsync && (await syncFsAvailable(this.location));
     let fd: number | undefined;
@@ -343,15 +343,37 @@ export class FileStore implements Store {
     } catch {
       return;
     }
-    const mine = `${process.pid}-`;
     for (const name of names) {
-      if (!name.startsWith(mine)) continue;
+      if (!name.startsWith(TEMP_PREFIX)) continue;
       try {
         fs.unlinkSync(join(dir, name));
       } catch {
         // already renamed into place or removed
       }
     }
+  }
+
+  async clearDeadWrites(): Promise<number> {
+    const dir = join(this.location, 'tempfiles');
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return 0;
+    }
+    let n = 0;
+    for (const name of names) {
+      const m = TEMP_RE.exec(name);
+      // Only this host's processes can be checked; a live PID (even a reused one) keeps its files.
+      if (m === null || m[2] !== HOST || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+      try {
+        fs.unlinkSync(join(dir, name));
+        n++;
+      } catch {
+        // removed by another process meanwhile
+      }
+    }
+    return n;
   }
 
   async close(): Promise<void> {}
@@ -387,6 +409,13 @@ function fsyncDir(dir: string): void {
 }
 
 const HOST = hostname();
+
+/**
+ * Temporary result files are named `<pid>-<host>-<16 hex>`: the writer can remove its own after an
+ * abort, and any process on the same host can tell when the writer is gone (clearDeadWrites).
+ */
+const TEMP_PREFIX = `${process.pid}-${HOST}-`;
+const TEMP_RE = /^(\d+)-(.+)-[0-9a-f]{16}$/;
 
 /** Jug's lock file text: `PID <pid> on HOSTNAME <host>` and the creation time. */
 export function lockContent(pid = process.pid, host = HOST, now = new Date()): string {

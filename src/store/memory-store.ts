@@ -79,6 +79,10 @@ export class MemoryStore implements Store {
 
   async abandonWrites(): Promise<void> {}
 
+  async clearDeadWrites(): Promise<number> {
+    return 0;
+  }
+
   flush(): void {}
 
   async clearStaleLocks(): Promise<number> {

@@ -71,6 +71,11 @@ export interface Store {
    */
   clearStaleLocks(): Promise<number>;
   /**
+   * Removes temporary writes left by processes that no longer run (on this host), e.g. killed
+   * with SIGKILL mid-write; returns how many. A run calls it first, like clearStaleLocks().
+   */
+  clearDeadWrites(): Promise<number>;
+  /**
    * Removes this process's unfinished temporary writes (after its writer threads were killed).
    * Results themselves are never partial: they appear whole or not at all.
    */
