@@ -5,6 +5,7 @@
  *   <jugdir>/<h[0:2]>/<h[2:]>     result of the task with hash h (framing in encode.ts)
  *   <jugdir>/locks/<h>.lock       lock, created with O_EXCL; mtime = 1 s after the epoch = failed
  *   <jugdir>/tempfiles/<pid>-<host>-<random>  in-flight writes, flushed to disk then renamed into place
+ *   <jugdir>/corrupt/<h>.<time>.<random>  corrupt results set aside by `jug execute` (kept for inspection)
  *
  * Directories are created lazily: read-only commands create nothing.
  */
@@ -13,7 +14,7 @@ import fsp from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NotComputedError, StoreError, describeError } from '../errors.js';
+import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, encodeResult } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace } from '../trace.js';
@@ -90,7 +91,7 @@ export class FileStore implements Store {
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (e) {
-      throw this.#fsError(e, `create directory ${dir}`);
+      throw this.#fsError(isCode(e, 'ENOENT') ? (mkdirCause(dir) ?? e) : e, `create directory ${dir}`);
     }
     this.#madeDirs.add(dir);
   }
@@ -99,7 +100,8 @@ export class FileStore implements Store {
     const code = (e as NodeJS.ErrnoException).code;
     let hint = '';
     if (code === 'ENOTDIR' || code === 'EEXIST') hint = ` Is the jugdir '${this.location}' (or a parent) a file? Use --jugdir to choose another.`;
-    else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') hint = ` Check the permissions of '${this.location}'.`;
+    else if (code === 'EROFS') hint = ` The jugdir '${this.location}' is on a read-only filesystem: use --jugdir to choose a writable one.`;
+    else if (code === 'EACCES' || code === 'EPERM') hint = ` Check the permissions of '${this.location}', or use --jugdir to choose another.`;
     else if (code === 'ENOSPC' || code === 'EDQUOT') hint = ' The disk is full: free space and run again; nothing was lost.';
     return new StoreError(`Could not ${what}: ${describeError(e)}.${hint}`);
   }
@@ -116,12 +118,43 @@ export class FileStore implements Store {
     } catch (e) {
       if (isCode(e, 'ENOENT', 'ENOTDIR')) {
         const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
-        throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`);
+        throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
       }
       throw this.#fsError(e, `read ${path}`);
     }
     const who = taskName === undefined ? '' : ` of task '${taskName}'`;
-    return decodeResult(bytes, `${who} at ${path}`.trimStart(), path);
+    try {
+      return decodeResult(bytes, `${who} at ${path}`.trimStart(), path);
+    } catch (e) {
+      if (!(e instanceof CorruptResultError)) throw e;
+      throw new CorruptResultError(
+        `${e.message} It cannot be read: delete the file and run \`jug execute\` to recompute it.`,
+        path,
+        e.reason,
+        hash,
+        taskName,
+      );
+    }
+  }
+
+  async setAsideCorrupt(hash: string): Promise<string | undefined> {
+    const path = this.resultPath(hash);
+    try {
+      decodeResult(fs.readFileSync(path), path);
+      return undefined; // replaced by a good result meanwhile (another process recomputed it)
+    } catch (e) {
+      if (!(e instanceof CorruptResultError)) return undefined; // gone already
+    }
+    const dir = join(this.location, 'corrupt');
+    this.#ensureDir(dir);
+    const aside = join(dir, `${hash}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(4).toString('hex')}`);
+    try {
+      fs.renameSync(path, aside);
+      return aside;
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return undefined; // another process moved it first
+      throw this.#fsError(e, `move the corrupt result ${path} aside`);
+    }
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
@@ -385,6 +418,21 @@ async function fsyncPath(path: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT when the real cause is elsewhere (a read-only filesystem
+ * gives ENOENT, not EROFS): create the first missing directory alone to get the real error.
+ */
+function mkdirCause(dir: string): unknown {
+  let missing = dir;
+  while (dirname(missing) !== missing && !fs.existsSync(dirname(missing))) missing = dirname(missing);
+  try {
+    fs.mkdirSync(missing);
+    return undefined;
+  } catch (e) {
+    return e;
   }
 }
 

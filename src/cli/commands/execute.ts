@@ -112,7 +112,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         waitCycleTime: options.waitCycleTime,
         nrWaitCycles: options.nrWaitCycles,
         signal: controller.signal,
-        onEvent: options.verbose ? logEvent : undefined,
+        onEvent: (ev) => logEvent(ev, options.verbose ?? false),
       }),
       aborted,
     ]);
@@ -130,8 +130,11 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   return report(project, result, options, signalName);
 }
 
-function logEvent(ev: SchedulerEvent): void {
-  if (ev.type === 'start') process.stderr.write(`Executing ${ev.task.name} (${ev.task.hash().slice(0, 10)})...\n`);
+/** Warnings always; with --verbose also each task start and each wait. */
+function logEvent(ev: SchedulerEvent, verbose: boolean): void {
+  if (ev.type === 'warning') process.stderr.write(`jug: warning: ${ev.message}\n`);
+  else if (!verbose) return;
+  else if (ev.type === 'start') process.stderr.write(`Executing ${ev.task.name} (${ev.task.hash().slice(0, 10)})...\n`);
   else if (ev.type === 'waiting') {
     process.stderr.write(`Waiting ${(ev.ms / 1000).toFixed(2)} s for ${ev.blocked} task(s) held by other processes...\n`);
   }
