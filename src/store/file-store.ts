@@ -540,9 +540,13 @@ class FileLock implements Lock {
     }
     try {
       fs.writeSync(fd, lockContent());
-    } finally {
+    } catch (e) {
+      // E.g. ENOSPC: an empty lock would block the task for everyone; it is ours, remove it.
       fs.closeSync(fd);
+      removeQuietly(this.path);
+      throw this.fsError(e, `write lock ${this.path}`);
     }
+    fs.closeSync(fd);
     this.#held = true;
     return true;
   }
