@@ -47,6 +47,12 @@ export class CorruptResultError extends StoreError {
     message: string,
     /** The file that failed to decode. */
     readonly path: string,
+    /** What is wrong with it, e.g. `checksum mismatch`. */
+    readonly reason: string = 'damaged',
+    /** Hash of the task whose result it is, when the store knows it. */
+    readonly hash?: string,
+    /** Name of that task, when the caller gave it. */
+    readonly taskName?: string,
   ) {
     super(message);
   }
@@ -55,6 +61,13 @@ export class CorruptResultError extends StoreError {
 /** A value was requested for a task whose result is not in the store. */
 export class NotComputedError extends JugError {
   override name = 'NotComputedError';
+  constructor(
+    message: string,
+    /** Hash of the task whose result is missing, when known. */
+    readonly hash?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A task function threw. `cause` is the original error. */

@@ -10,6 +10,7 @@
  */
 import { hashValue } from './hash.js';
 import { hasHooks, runHooks } from './hooks.js';
+import { CorruptResultError, JugError, NotComputedError } from './errors.js';
 import { registry } from './registry.js';
 import type { Store } from './store/store.js';
 import type { Task } from './task.js';
@@ -39,7 +40,12 @@ export type TaskOutcome =
   | { readonly kind: 'locked'; readonly failed: boolean }
   | { readonly kind: 'failed'; readonly error: ErrorInfo; readonly keptFailed: boolean }
   /** Never started: the run was stopping when its turn came, or its worker died under another task. */
-  | { readonly kind: 'cancelled' };
+  | { readonly kind: 'cancelled' }
+  /**
+   * Not started: the stored result of dependency `hash` turned out corrupt (it was moved aside) or
+   * missing, so the dependency must be computed again first. `warning` says what was found.
+   */
+  | { readonly kind: 'lostDependency'; readonly hash: string; readonly warning?: string };
 
 /** Options of {@link executeTask}. */
 export interface ExecuteTaskOptions {
@@ -93,6 +99,8 @@ export function mutationError(taskName: string, positions: readonly number[]): E
 }
 
 export function errorInfo(e: unknown, internal = false): ErrorInfo {
+  // jug's own errors (store, encoding) say all there is to say: no stack of jug's internals.
+  if (internal && e instanceof JugError) return { name: e.name, message: e.message, stack: `${e.name}: ${e.message}`, internal };
   if (e instanceof Error) {
     return { name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}`, internal };
   }
@@ -110,6 +118,26 @@ export async function releaseAbandoned(store: Store, tasks: readonly Task[]): Pr
     if (await lock.adopt()) await lock.release();
   }
   await store.abandonWrites();
+}
+
+/**
+ * A dependency's result could not be read because it is corrupt (then moved aside, so that it is
+ * recomputed) or gone (another process moved it aside): the outcome that has the scheduler
+ * compute it again. Undefined for any other error.
+ */
+async function lostDependency(e: unknown, store: Store): Promise<TaskOutcome | undefined> {
+  if (e instanceof CorruptResultError && e.hash !== undefined) {
+    const aside = await store.setAsideCorrupt(e.hash);
+    const who = e.taskName === undefined ? `hash ${e.hash}` : `task ${e.taskName} (hash ${e.hash})`;
+    const where = aside === undefined ? '' : ` (the damaged file is kept as ${aside})`;
+    return {
+      kind: 'lostDependency',
+      hash: e.hash,
+      warning: `the stored result of ${who} at ${e.path} is corrupt: ${e.reason}. Recomputing it${where}.`,
+    };
+  }
+  if (e instanceof NotComputedError && e.hash !== undefined) return { kind: 'lostDependency', hash: e.hash };
+  return undefined;
 }
 
 type Ran = { readonly kind: 'ran'; readonly result: unknown; readonly ms: number };
@@ -152,7 +180,14 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
           return failed(e, false);
         }
       }
-      const args = (await resolveWith(task.args, store)) as unknown[];
+      let args: unknown[];
+      try {
+        args = (await resolveWith(task.args, store)) as unknown[];
+      } catch (e) {
+        const lost = await lostDependency(e, store);
+        if (lost !== undefined) return lost;
+        throw e;
+      }
       const before = options.debug ? argumentHashes(args) : undefined;
       const reg = registry();
       options.onRun?.();

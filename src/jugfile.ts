@@ -90,7 +90,10 @@ let loadCount = 0;
 export async function loadJugfile(jugfile: string, options: LoadOptions = {}): Promise<LoadedJugfile> {
   const path = resolve(jugfile);
   if (!existsSync(path)) {
-    throw new JugfileError(`Jugfile '${jugfile}' not found (resolved to ${path}).`);
+    throw new JugfileError(
+      `Jugfile '${jugfile}' not found (resolved to ${path}). Check the name and the current directory; ` +
+        `a jugfile is a .ts, .mts, .js or .mjs file, e.g. \`jug execute primes.ts\`.`,
+    );
   }
   if (statSync(path).isDirectory()) {
     throw new JugfileError(`Jugfile '${jugfile}' is a directory, not a file.`);

@@ -58,7 +58,9 @@ export type SchedulerEvent =
   | { readonly type: 'done'; readonly index: number; readonly task: Task; readonly outcome: TaskOutcome }
   /** The scheduler found the task's result stored (its listing at the start, or a poll). */
   | { readonly type: 'loaded'; readonly index: number; readonly task: Task }
-  | { readonly type: 'waiting'; readonly ms: number; readonly blocked: number };
+  | { readonly type: 'waiting'; readonly ms: number; readonly blocked: number }
+  /** Something the user should know that does not stop the run (e.g. a corrupt result recomputed). */
+  | { readonly type: 'warning'; readonly message: string };
 
 /** Options of {@link runGraph}. */
 export interface SchedulerOptions {
@@ -109,6 +111,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** How often one run recomputes a dependency whose stored result turned out corrupt. */
+const MAX_RECOMPUTES = 2;
+
 /** Runs every selected task of `graph` whose result is not in `store`. */
 export async function runGraph(
   graph: TaskGraph,
@@ -129,9 +134,10 @@ export async function runGraph(
     ? withDependencies(graph, tasks.flatMap((t, i) => (options.target!(t.name) ? [i] : [])))
     : undefined;
 
-  // Locks of dead processes go first (their tasks may even be stored already); then one listing
-  // of the store tells what is done.
+  // Locks and unfinished writes of dead processes go first (their tasks may even be stored
+  // already); then one listing of the store tells what is done.
   await store.clearStaleLocks();
+  await store.clearDeadWrites();
   const stored = await store.list();
   const missingDeps = new Int32Array(tasks.length);
   for (let i = 0; i < tasks.length; i++) {
@@ -225,6 +231,9 @@ export async function runGraph(
         table.set(i, TaskState.Ready);
         if (!stopping) ready.push(i);
         break;
+      case 'lostDependency':
+        lostDependency(i, outcome);
+        break;
     }
     emit({ type: 'done', index: i, task, outcome });
   };
@@ -234,6 +243,34 @@ export async function runGraph(
     failures.push({ index: i, task: tasks[i]!, outcome });
     if (!keepGoing) stopping = true;
   };
+
+  /**
+   * Task i found the stored result of a dependency corrupt (moved aside) or gone: compute that
+   * dependency again, and task i after it. A dependency recomputed MAX_RECOMPUTES times in one run
+   * (its results keep coming back corrupt) fails task i instead.
+   */
+  const lostDependency = (i: number, outcome: Extract<TaskOutcome, { kind: 'lostDependency' }>): void => {
+    if (outcome.warning !== undefined) emit({ type: 'warning', message: outcome.warning });
+    const d = graph.index.get(outcome.hash);
+    if (d === undefined || !deps[i]!.includes(d) || (isFinished(table.get(d)) && ++recomputed[d]! > MAX_RECOMPUTES)) {
+      const message = `task ${tasks[i]!.name} cannot read its argument: ${outcome.warning ?? `the result of hash ${outcome.hash} vanished from the store`}`;
+      recordFailure(i, { kind: 'failed', keptFailed: false, error: { name: 'StoreError', message, stack: message, internal: true } });
+      return;
+    }
+    if (isFinished(table.get(d))) {
+      // Not finished after all: its dependants wait for it again. (Others already dispatched
+      // will report the loss themselves.)
+      table.set(d, TaskState.Ready);
+      ready.push(d);
+      for (const j of dependants[d]!) if (table.get(j) === TaskState.Waiting) missingDeps[j]!++;
+    }
+    let missing = 0;
+    for (const k of deps[i]!) if (!isFinished(table.get(k))) missing++;
+    missingDeps[i] = missing;
+    table.set(i, missing === 0 ? TaskState.Ready : TaskState.Waiting);
+    if (missing === 0) ready.push(i);
+  };
+  const recomputed = new Int32Array(tasks.length);
 
   /** Task i's lock is a failure mark from an earlier run (--keep-failed): report it as failed. */
   const failPreviously = (i: number): void => {

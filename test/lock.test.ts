@@ -373,6 +373,30 @@ describe('FileStore: stale locks', () => {
     assert.equal(got, true);
     assert.equal(fs.existsSync(marker), false);
   });
+
+  it('a fresh marker of a reclaimer that died (it names a dead process) is removed at once', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('dead-marker');
+    const path = plantLock(s, k, lockText(deadPid()));
+    const marker = `${path}.reclaim`;
+    fs.writeFileSync(marker, lockText(deadPid()));
+    let got = false;
+    for (let i = 0; i < 2 && !got; i++) got = await s.lock(k).get();
+    assert.equal(got, true);
+    assert.equal(fs.existsSync(marker), false);
+    assert.deepEqual(fs.readdirSync(join(s.location, 'locks')), [`${k}.lock`]);
+  });
+
+  it("a live reclaimer's fresh marker (naming a live process) is left alone", async () => {
+    const s = new FileStore(freshDir());
+    const k = h('live-marker');
+    const path = plantLock(s, k, lockText(deadPid()));
+    const marker = `${path}.reclaim`;
+    fs.writeFileSync(marker, lockText(process.ppid));
+    assert.equal(await s.lock(k).get(), false);
+    assert.equal(await s.lock(k).get(), false);
+    assert.equal(fs.readFileSync(marker, 'utf8'), lockText(process.ppid));
+  });
 });
 
 /** A child process that, for every `<hash>` line on stdin, tries FileStore.lock(hash).get(). */
@@ -509,7 +533,7 @@ describe('FileStore: leases and the heartbeat', () => {
     assert.deepEqual(fs.readdirSync(join(dir, 'tempfiles')), []);
   });
 
-  it("clearStaleLocks removes dead processes' leftovers of this host only", async () => {
+  it("clearDeadWrites removes dead processes' leftovers of this host only", async () => {
     const dir = freshDir();
     const s = new FileStore(dir);
     const tmp = join(dir, 'tempfiles');
@@ -519,7 +543,7 @@ describe('FileStore: leases and the heartbeat', () => {
     const leftovers = [`${dead}-${safeHost}-0123456789abcdef`, `owner-${dead}-${safeHost}`];
     const kept = [`${dead}-other.example-0123456789abcdef`, `${process.pid}-${safeHost}-0123456789abcdef`, 'unrelated.txt'];
     for (const n of [...leftovers, ...kept]) fs.writeFileSync(join(tmp, n), 'x');
-    await s.clearStaleLocks();
+    assert.equal(await s.clearDeadWrites(), 2);
     assert.deepEqual(fs.readdirSync(tmp).sort(), kept.sort());
   });
 

@@ -18,7 +18,8 @@ describe('progress display', () => {
     [TaskState.Executed, TaskState.Executed, TaskState.Loaded, TaskState.Running, TaskState.Ready].forEach((s, i) => t.set(i, s));
     t.set(5, TaskState.Failed);
     t.set(6, TaskState.LockedElsewhere);
-    const line = progressLine(t, Date.now() - 2000, 1);
+    const now = Date.now();
+    const line = progressLine(t, now - 2000, 1, now);
     assert.match(line, /^3\/10 finished, 1 running, 1 ready, 4 waiting, 1 failed · 1\.0 tasks\/s · ETA 6s$/);
   });
 });

@@ -31,11 +31,11 @@ function fmtDuration(s: number): string {
 }
 
 /** One status line: counts, rate and ETA. */
-export function progressLine(table: StatusTable, startedAt: number, startDone: number): string {
+export function progressLine(table: StatusTable, startedAt: number, startDone: number, now = Date.now()): string {
   const c = table.counts();
   const done = c[TaskState.Loaded]! + c[TaskState.Executed]!;
   const total = table.tasks - c[TaskState.Excluded]!;
-  const elapsed = (Date.now() - startedAt) / 1000;
+  const elapsed = (now - startedAt) / 1000;
   const rate = elapsed > 0 ? (done - startDone) / elapsed : 0;
   const left = total - done - c[TaskState.Failed]!;
   const eta = rate > 0 ? fmtDuration(left / rate) : '?';

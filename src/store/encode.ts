@@ -89,7 +89,7 @@ export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer 
 export function decodeResult(bytes: Uint8Array, where: string, path: string = where): unknown {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const corrupt = (why: string): CorruptResultError =>
-    new CorruptResultError(`Corrupt result ${where}: ${why}.`, path);
+    new CorruptResultError(`Corrupt result ${where}: ${why}.`, path, why);
   if (buf.length === 0) throw corrupt('the file is empty');
   if (buf.length < HEADER_BYTES) throw corrupt(`the file is truncated (${buf.length} bytes)`);
   const prefix = buf[0];

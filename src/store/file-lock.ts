@@ -99,9 +99,17 @@ export class FileLock implements Lock {
     }
     try {
       fs.writeSync(fd, lockContent());
-    } finally {
+    } catch (e) {
+      // E.g. ENOSPC: an empty lock would block the task for everyone; it is ours, remove it.
       fs.closeSync(fd);
+      try {
+        fs.unlinkSync(this.path);
+      } catch {
+        // gone already
+      }
+      throw this.ctx.fsError(e, `write lock ${this.path}`);
     }
+    fs.closeSync(fd);
     this.#held = true;
     return true;
   }
@@ -114,20 +122,10 @@ export class FileLock implements Lock {
   #reclaimIfStale(): boolean {
     if (!this.isStaleNow()) return false;
     const marker = `${this.path}.reclaim`;
-    let fd: number;
-    try {
-      fd = fs.openSync(marker, 'wx', 0o644);
-    } catch (e) {
-      if (!isCode(e, 'EEXIST')) return false;
-      try {
-        // A marker left by a reclaimer that died: remove it, then let a later attempt retry.
-        if (Date.now() - fs.statSync(marker).mtimeMs > RECLAIM_MARKER_TTL_MS) fs.unlinkSync(marker);
-      } catch {
-        // gone already
-      }
-      return false;
+    if (!this.#takeMarker(marker)) {
+      this.#removeDeadMarker(marker);
+      return false; // another reclaimer is at work (or was, and a later attempt retries)
     }
-    fs.closeSync(fd);
     try {
       if (!this.isStaleNow()) return false;
       fs.unlinkSync(this.path);
@@ -141,6 +139,57 @@ export class FileLock implements Lock {
         // already removed
       }
     }
+  }
+
+  /**
+   * Creates the reclaim marker with O_EXCL and writes this process's owner text in it (its own
+   * inode: its mtime is its age); false if it exists. A marker left empty by a reclaimer killed
+   * between the two is removed once older than RECLAIM_MARKER_TTL_MS.
+   */
+  #takeMarker(marker: string): boolean {
+    try {
+      fs.writeFileSync(marker, lockContent(), { flag: 'wx', mode: 0o644 });
+      return true;
+    } catch (e) {
+      if (!isCode(e, 'EEXIST')) fs.rmSync(marker, { force: true }); // e.g. a full disk: nothing half-written
+      return false;
+    }
+  }
+
+  /**
+   * A marker left by a reclaimer that died (its owner is gone, as for locks) or that is older
+   * than a reclaim can take: take it away under a private name — atomically, so two removers never
+   * both remove one — check it really is the dead one, and delete it. A live reclaimer's marker
+   * taken by mistake (it replaced the dead one in between) is put back.
+   */
+  #removeDeadMarker(marker: string): void {
+    const dead = (path: string): boolean => {
+      try {
+        const { mtimeMs } = fs.statSync(path);
+        if (Date.now() - mtimeMs > RECLAIM_MARKER_TTL_MS) return true;
+        const text = fs.readFileSync(path, 'utf8');
+        return text !== '' && isStale(text, mtimeMs, this.ctx.leaseMs);
+      } catch {
+        return false;
+      }
+    };
+    if (!dead(marker)) return;
+    const mine = `${marker}.${process.pid}-${Math.random().toString(16).slice(2)}`;
+    try {
+      fs.renameSync(marker, mine);
+    } catch {
+      return; // removed by someone else meanwhile
+    }
+    if (dead(mine)) {
+      fs.rmSync(mine, { force: true });
+      return;
+    }
+    try {
+      fs.linkSync(mine, marker); // a live reclaimer's: give it back
+    } catch {
+      // a newer marker is there already
+    }
+    fs.rmSync(mine, { force: true });
   }
 
   /** Whether the lock exists and its holder is gone (see lock-owner.ts), or it is an abandoned empty file. */

@@ -4,7 +4,8 @@
  *
  *   <jugdir>/<h[0:2]>/<h[2:]>     result of the task with hash h (framing in encode.ts)
  *   <jugdir>/locks/<h>.lock       lock, created with O_EXCL; mtime = 1 s after the epoch = failed
- *   <jugdir>/tempfiles/<pid>-<random>  in-flight writes, flushed to disk then renamed into place
+ *   <jugdir>/tempfiles/<pid>-<host>-<random>  in-flight writes, flushed to disk then renamed into place
+ *   <jugdir>/corrupt/<h>.<time>.<random>  corrupt results set aside by `jug execute` (kept for inspection)
  *
  * Directories are created lazily: read-only commands create nothing.
  */
@@ -12,7 +13,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NotComputedError, StoreError, describeError } from '../errors.js';
+import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, encodeResult } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace } from '../trace.js';
@@ -123,7 +124,7 @@ export class FileStore implements Store {
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (e) {
-      throw this.#fsError(e, `create directory ${dir}`);
+      throw this.#fsError(isCode(e, 'ENOENT') ? (mkdirCause(dir) ?? e) : e, `create directory ${dir}`);
     }
     this.#madeDirs.add(dir);
   }
@@ -132,7 +133,8 @@ export class FileStore implements Store {
     const code = (e as NodeJS.ErrnoException).code;
     let hint = '';
     if (code === 'ENOTDIR' || code === 'EEXIST') hint = ` Is the jugdir '${this.location}' (or a parent) a file? Use --jugdir to choose another.`;
-    else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') hint = ` Check the permissions of '${this.location}'.`;
+    else if (code === 'EROFS') hint = ` The jugdir '${this.location}' is on a read-only filesystem: use --jugdir to choose a writable one.`;
+    else if (code === 'EACCES' || code === 'EPERM') hint = ` Check the permissions of '${this.location}', or use --jugdir to choose another.`;
     else if (code === 'ENOSPC' || code === 'EDQUOT') hint = ' The disk is full: free space and run again; nothing was lost.';
     return new StoreError(`Could not ${what}: ${describeError(e)}.${hint}`);
   }
@@ -149,12 +151,43 @@ export class FileStore implements Store {
     } catch (e) {
       if (isCode(e, 'ENOENT', 'ENOTDIR')) {
         const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
-        throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`);
+        throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
       }
       throw this.#fsError(e, `read ${path}`);
     }
     const who = taskName === undefined ? '' : ` of task '${taskName}'`;
-    return decodeResult(bytes, `${who} at ${path}`.trimStart(), path);
+    try {
+      return decodeResult(bytes, `${who} at ${path}`.trimStart(), path);
+    } catch (e) {
+      if (!(e instanceof CorruptResultError)) throw e;
+      throw new CorruptResultError(
+        `${e.message} It cannot be read: delete the file and run \`jug execute\` to recompute it.`,
+        path,
+        e.reason,
+        hash,
+        taskName,
+      );
+    }
+  }
+
+  async setAsideCorrupt(hash: string): Promise<string | undefined> {
+    const path = this.resultPath(hash);
+    try {
+      decodeResult(fs.readFileSync(path), path);
+      return undefined; // replaced by a good result meanwhile (another process recomputed it)
+    } catch (e) {
+      if (!(e instanceof CorruptResultError)) return undefined; // gone already
+    }
+    const dir = join(this.location, 'corrupt');
+    this.#ensureDir(dir);
+    const aside = join(dir, `${hash}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(4).toString('hex')}`);
+    try {
+      fs.renameSync(path, aside);
+      return aside;
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return undefined; // another process moved it first
+      throw this.#fsError(e, `move the corrupt result ${path} aside`);
+    }
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
@@ -343,23 +376,19 @@ export class FileStore implements Store {
     for (const [hash, info] of await this.listLocks()) {
       if (info.stale && (this.lock(hash) as FileLock).reclaimIfStale()) n++;
     }
-    this.#removeLeftovers();
     return n;
   }
 
-  /**
-   * Removes what dead processes of this host left in tempfiles/ (unfinished writes, owner files
-   * no lock links to any more), and owner files of other hosts' processes whose lease expired
-   * with no lock left. Writes of other hosts are never touched: their pids mean nothing here.
-   */
-  #removeLeftovers(): void {
+  /** See {@link clearDeadWrites}. */
+  #removeLeftovers(): number {
     const dir = join(this.location, 'tempfiles');
     let names: string[];
     try {
       names = fs.readdirSync(dir);
     } catch {
-      return;
+      return 0;
     }
+    let removed = 0;
     const dead = new Map<number, boolean>();
     const isDead = (pid: number): boolean => {
       let d = dead.get(pid);
@@ -373,15 +402,22 @@ export class FileStore implements Store {
         if (owner !== undefined) {
           const st = fs.statSync(path);
           const gone = isThisHost(owner.host) ? isDead(owner.pid) : this.#leaseMs > 0 && Date.now() - st.mtimeMs > this.#leaseMs;
-          if (gone && st.nlink === 1) fs.unlinkSync(path);
+          if (gone && st.nlink === 1) {
+            fs.unlinkSync(path);
+            removed++;
+          }
           continue;
         }
         const m = /^(\d+)-(.+)-[0-9a-f]{16}$/.exec(name);
-        if (m !== null && isThisHost(m[2]!) && isDead(Number(m[1]))) fs.unlinkSync(path);
+        if (m !== null && isThisHost(m[2]!) && isDead(Number(m[1]))) {
+          fs.unlinkSync(path);
+          removed++;
+        }
       } catch {
         // removed meanwhile
       }
     }
+    return removed;
   }
 
   /**
@@ -427,9 +463,8 @@ export class FileStore implements Store {
     } catch {
       return;
     }
-    const mine = `${process.pid}-`;
     for (const name of names) {
-      if (!name.startsWith(mine)) continue;
+      if (!name.startsWith(`${PID}-${HOST_SAFE}-`)) continue;
       try {
         fs.unlinkSync(join(dir, name));
       } catch {
@@ -484,6 +519,16 @@ export class FileStore implements Store {
       removeQuietly(marker);
     }
   }
+
+  /**
+   * Removes what dead processes of this host left in tempfiles/ (unfinished writes, owner files
+   * no lock links to any more), and owner files of other hosts' processes whose lease expired
+   * with no lock left; returns how many files. Writes of other hosts are never touched: their
+   * pids mean nothing here.
+   */
+  async clearDeadWrites(): Promise<number> {
+    return this.#removeLeftovers();
+  }
 }
 
 async function fsyncPath(path: string): Promise<void> {
@@ -492,6 +537,21 @@ async function fsyncPath(path: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT when the real cause is elsewhere (a read-only filesystem
+ * gives ENOENT, not EROFS): create the first missing directory alone to get the real error.
+ */
+function mkdirCause(dir: string): unknown {
+  let missing = dir;
+  while (dirname(missing) !== missing && !fs.existsSync(dirname(missing))) missing = dirname(missing);
+  try {
+    fs.mkdirSync(missing);
+    return undefined;
+  } catch (e) {
+    return e;
   }
 }
 

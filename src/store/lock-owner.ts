@@ -99,6 +99,15 @@ export function isThisHost(safeHost: string): boolean {
 export function ensureOwnerFile(path: string): void {
   if (fs.existsSync(path)) return;
   const tmp = `${path}.${process.pid}-${Math.random().toString(16).slice(2)}`;
-  fs.writeFileSync(tmp, lockContent(), { mode: 0o644 });
-  fs.renameSync(tmp, path);
+  try {
+    fs.writeFileSync(tmp, lockContent(), { mode: 0o644 });
+    fs.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      fs.unlinkSync(tmp); // e.g. a full disk: leave nothing half-written
+    } catch {
+      // not created
+    }
+    throw e;
+  }
 }

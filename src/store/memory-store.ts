@@ -2,7 +2,7 @@
  * In-memory store for tests and scripts: same semantics as the file store (results go through
  * the same encoding, so unstorable values fail the same way), no persistence, one process.
  */
-import { NotComputedError } from '../errors.js';
+import { CorruptResultError, NotComputedError } from '../errors.js';
 import { decodeResult, encodeResult } from './encode.js';
 import { checkHash } from './file-store.js';
 import type { Lock, LockInfo, Store } from './store.js';
@@ -20,8 +20,25 @@ export class MemoryStore implements Store {
   async load(hash: string, taskName?: string): Promise<unknown> {
     const bytes = this.results.get(hash);
     const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
-    if (bytes === undefined) throw new NotComputedError(`The result of ${who} is not in the store: run it first.`);
-    return decodeResult(bytes, `of ${who} in memory`);
+    if (bytes === undefined) throw new NotComputedError(`The result of ${who} is not in the store: run it first.`, hash);
+    try {
+      return decodeResult(bytes, `of ${who} in memory`);
+    } catch (e) {
+      if (!(e instanceof CorruptResultError)) throw e;
+      throw new CorruptResultError(e.message, e.path, e.reason, hash, taskName);
+    }
+  }
+
+  /** Drops a corrupt result (there is no place to keep it); returns undefined. */
+  async setAsideCorrupt(hash: string): Promise<string | undefined> {
+    const bytes = this.results.get(hash);
+    if (bytes === undefined) return undefined;
+    try {
+      decodeResult(bytes, 'in memory');
+    } catch {
+      this.results.delete(hash);
+    }
+    return undefined;
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
@@ -78,6 +95,10 @@ export class MemoryStore implements Store {
   }
 
   async abandonWrites(): Promise<void> {}
+
+  async clearDeadWrites(): Promise<number> {
+    return 0;
+  }
 
   flush(): void {}
 

@@ -51,6 +51,13 @@ export interface Store {
   load(hash: string, taskName?: string): Promise<unknown>;
   /** Stores `value` under `hash` atomically (readers see the old state or the whole new one). */
   dump(hash: string, value: unknown, taskName?: string): Promise<void>;
+  /**
+   * Moves the result under `hash` out of the way if it is corrupt (it no longer counts as stored),
+   * so that it can be recomputed; the file store keeps it under `<jugdir>/corrupt/` for inspection.
+   * Returns where it was moved, or undefined if nothing was moved (gone, replaced by a good result
+   * meanwhile, or a store with nowhere to keep it).
+   */
+  setAsideCorrupt(hash: string): Promise<string | undefined>;
   /** Removes the result under `hash`; true if there was one. */
   remove(hash: string): Promise<boolean>;
   /** Every stored hash, in one listing. */
@@ -70,6 +77,11 @@ export interface Store {
    * not keep a dead lock forever.
    */
   clearStaleLocks(): Promise<number>;
+  /**
+   * Removes temporary writes left by processes that no longer run (on this host), e.g. killed
+   * with SIGKILL mid-write; returns how many. A run calls it first, like clearStaleLocks().
+   */
+  clearDeadWrites(): Promise<number>;
   /**
    * Removes this process's unfinished temporary writes (after its writer threads were killed).
    * Results themselves are never partial: they appear whole or not at all.

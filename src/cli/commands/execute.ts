@@ -148,7 +148,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
             checks,
             onEvent: (ev) => {
               hooks.onEvent(ev);
-              if (options.verbose) logEvent(ev);
+              logEvent(ev, options.verbose ?? false);
             },
           }),
           aborted,
@@ -193,8 +193,11 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   return hooks.failed || checks.error !== undefined ? Math.max(code, 1) : code;
 }
 
-function logEvent(ev: SchedulerEvent): void {
-  if (ev.type === 'start') process.stderr.write(`Executing ${ev.task.name} (${ev.task.hash().slice(0, 10)})...\n`);
+/** Warnings always; with --verbose also each task start and each wait. */
+function logEvent(ev: SchedulerEvent, verbose: boolean): void {
+  if (ev.type === 'warning') process.stderr.write(`jug: warning: ${ev.message}\n`);
+  else if (!verbose) return;
+  else if (ev.type === 'start') process.stderr.write(`Executing ${ev.task.name} (${ev.task.hash().slice(0, 10)})...\n`);
   else if (ev.type === 'waiting') {
     process.stderr.write(`Waiting ${(ev.ms / 1000).toFixed(2)} s for ${ev.blocked} task(s) held by other processes...\n`);
   }
