@@ -335,4 +335,43 @@ export const all = Array.from({ length: 10 }, (_, i) => noise(i));
     assert.ok(r.stderr.includes("jug: --target 'nope' matches no task. Task names are: chain.sq, chain.sum."), show(r));
     assert.equal(storedHashes(jugdir).length, 3);
   });
+
+  test('two `jug cleanup` racing a running execute: no lock of a running task removed, nothing run twice or lost', async () => {
+    const dir = join(tmp, 'cleanup-race');
+    const log = join(dir, 'ran.log');
+    const n = 150;
+    const jugfile = jugfileIn(
+      dir,
+      'race.ts',
+      `import { appendFileSync } from 'node:fs';
+import { TaskGenerator } from 'jug';
+export const work = TaskGenerator(async function work(i: number): Promise<number> {
+  appendFileSync(${JSON.stringify(log)}, i + '\\n');
+  await new Promise((r) => setTimeout(r, 15));
+  return i * 3;
+});
+export const all = Array.from({ length: ${n} }, (_, i) => work(i));
+`,
+    );
+    const jugdir = join(dir, 'race.jugdata');
+    const execs = [startJug(['execute', jugfile, '-q']), startJug(['execute', jugfile, '-q', '--threads', '2'])];
+    // Wait until tasks run, then race two cleaners, over and over, while the executes work.
+    assert.ok(await waitFor(() => existsSync(log), 30_000), 'the executes started');
+    const cleanups: RunResult[] = [];
+    let running = true;
+    void Promise.all(execs.map((e) => e.done)).then(() => (running = false));
+    while (running) {
+      cleanups.push(...(await Promise.all([runJug(['cleanup', jugfile]), runJug(['cleanup', jugfile, '--locks-only'])])));
+    }
+    for (const e of await Promise.all(execs.map((x) => x.done))) expectCode(e, 0);
+    assert.ok(cleanups.length >= 2, 'cleanups ran during the execute');
+    for (const c of cleanups) expectCode(c, 0);
+    // Each task ran exactly once: no cleanup removed a running task's lock (which would let the other
+    // execute run it too) or a stored result.
+    const ran = readFileSync(log, 'utf8').trim().split('\n').map(Number).sort((a, b) => a - b);
+    assert.deepEqual(ran, Array.from({ length: n }, (_, i) => i));
+    assert.equal(storedHashes(jugdir).length, n);
+    assert.deepEqual(entries(join(jugdir, 'locks')), []);
+    expectCode(await runJug(['check', jugfile]), 0);
+  });
 });
