@@ -12,10 +12,21 @@
  * - An inline source map makes stack traces (and thereby task names, see naming.ts) point at the
  *   original files.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 
 /** A bundled jugfile: import `url` in a worker; `dispose()` removes the file. */
@@ -35,22 +46,27 @@ const LOADERS: Record<string, 'ts' | 'tsx' | 'js' | 'jsx'> = {
   '.jsx': 'jsx',
 };
 
-const externalPackages: Plugin = {
-  name: 'jug-external-packages',
-  setup(build) {
-    build.onResolve({ filter: /^[^./]|^\.[^./]|^\.\.[^/]/ }, async (args) => {
-      if (args.pluginData === 'jug-resolving' || args.kind === 'entry-point') return undefined;
-      const r = await build.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: 'jug-resolving',
+/** Leaves packages external, as absolute file URLs; records the files they resolve to in `resolved`. */
+function externalPackages(resolved: Set<string>): Plugin {
+  return {
+    name: 'jug-external-packages',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]|^\.[^./]|^\.\.[^/]/ }, async (args) => {
+        if (args.pluginData === 'jug-resolving' || args.kind === 'entry-point') return undefined;
+        const r = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'jug-resolving',
+        });
+        if (r.errors.length > 0) return { errors: r.errors };
+        if (r.external) return { path: r.path, external: true };
+        resolved.add(r.path);
+        return { path: pathToFileURL(r.path).href, external: true };
       });
-      if (r.errors.length > 0) return { errors: r.errors };
-      return { path: r.external ? r.path : pathToFileURL(r.path).href, external: true };
-    });
-  },
-};
+    },
+  };
+}
 
 const moduleMeta: Plugin = {
   name: 'jug-import-meta',
@@ -88,33 +104,123 @@ function removeAbandonedBundles(): void {
 }
 
 /**
- * Bundles `jugfile` (absolute path) into a temporary ES module. The file is removed by
- * `dispose()` or, at the latest, when the process exits. esbuild's errors (syntax errors with
- * file:line:col) are thrown as they are.
+ * The bundle cache: `<tmpdir>/jug-bundles-<uid>/`. A bundle is stored under the hash of its
+ * contents (immutable, so a process importing it is never disturbed), and `<key>.json` — key: the
+ * jugfile's path and this jug installation — names the bundle and every file it was made from
+ * (the jugfile, its local modules, the package files it imports, this module) with their mtime
+ * and size. When none changed, the bundle is reused: no esbuild run (~0.1 s off every command).
+ * JUG_BUNDLE_CACHE=0 turns it off.
  */
-export async function bundleJugfile(jugfile: string): Promise<JugfileBundle> {
-  const { build } = await import('esbuild');
-  removeAbandonedBundles();
-  const dir = mkdtempSync(join(tmpdir(), `jug-bundle-${process.pid}-`));
-  const remove = (): void => rmSync(dir, { recursive: true, force: true });
-  const outfile = join(dir, 'jugfile.mjs');
+interface CacheManifest {
+  readonly bundle: string;
+  readonly files: ReadonlyArray<readonly [path: string, mtimeMs: number, size: number]>;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+function cacheDir(): string | undefined {
+  if (process.env['JUG_BUNDLE_CACHE'] === '0') return undefined;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  return join(tmpdir(), `jug-bundles-${uid}`);
+}
+
+function cacheKey(jugfile: string): string {
+  return createHash('sha1').update(`${jugfile}\0${SELF}\0${process.version}`).digest('hex').slice(0, 24);
+}
+
+function fileStamp(path: string): readonly [string, number, number] | undefined {
   try {
-    await build({
-      entryPoints: [jugfile],
-      outfile,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: 'inline',
-      keepNames: true, // function names make task names
-      logLevel: 'silent',
-      plugins: [externalPackages, moduleMeta],
-    });
+    const st = statSync(path);
+    return [path, st.mtimeMs, st.size];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cached bundle of `jugfile`, if every file it was made from is unchanged. */
+function cachedBundle(dir: string, jugfile: string): string | undefined {
+  let manifest: CacheManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, `${cacheKey(jugfile)}.json`), 'utf8')) as CacheManifest;
+  } catch {
+    return undefined;
+  }
+  for (const [path, mtimeMs, size] of manifest.files) {
+    const now = fileStamp(path);
+    if (now === undefined || now[1] !== mtimeMs || now[2] !== size) return undefined;
+  }
+  const bundle = join(dir, manifest.bundle);
+  return existsSync(bundle) ? bundle : undefined;
+}
+
+/** Writes `path` atomically (temporary name, then rename). */
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}-${Math.random().toString(16).slice(2)}`;
+  try {
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, path);
   } catch (e) {
-    remove();
+    rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** Stores a fresh bundle in the cache; returns its path, or undefined if the cache is not writable. */
+function storeBundle(dir: string, jugfile: string, code: Uint8Array, inputs: readonly string[]): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const name = `${createHash('sha1').update(code).digest('hex')}.mjs`;
+    const bundle = join(dir, name);
+    if (!existsSync(bundle)) writeAtomic(bundle, code);
+    const files = [...new Set([...inputs, SELF])].map(fileStamp).filter((f) => f !== undefined);
+    writeAtomic(join(dir, `${cacheKey(jugfile)}.json`), JSON.stringify({ bundle: name, files } satisfies CacheManifest));
+    return bundle;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Bundles `jugfile` (absolute path) into an ES module, or reuses the cached bundle when nothing it
+ * was made from changed. esbuild's errors (syntax errors with file:line:col) are thrown as they
+ * are. Without a usable cache the bundle is a temporary file, removed by `dispose()` or, at the
+ * latest, when the process exits.
+ */
+export async function bundleJugfile(jugfile: string): Promise<JugfileBundle> {
+  const dir = cacheDir();
+  const hit = dir === undefined ? undefined : cachedBundle(dir, jugfile);
+  if (hit !== undefined) return { url: pathToFileURL(hit).href, dispose: () => {} };
+
+  const { build } = await import('esbuild');
+  const resolved = new Set<string>();
+  const result = await build({
+    entryPoints: [jugfile],
+    outfile: join(dirname(jugfile), 'jugfile.bundle.mjs'), // not written: names the output only
+    write: false,
+    metafile: true,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'inline',
+    // Source paths are relative to the (unwritten) outfile's directory; the root makes them
+    // absolute, so stack traces name the user's files wherever the bundle is stored.
+    sourceRoot: pathToFileURL(dirname(jugfile)).href + '/',
+    keepNames: true, // function names make task names
+    logLevel: 'silent',
+    absWorkingDir: dirname(jugfile),
+    plugins: [externalPackages(resolved), moduleMeta],
+  });
+  const code = result.outputFiles[0]!.contents;
+  const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(dirname(jugfile), p));
+  const cached = dir === undefined ? undefined : storeBundle(dir, jugfile, code, [...inputs, ...resolved]);
+  if (cached !== undefined) return { url: pathToFileURL(cached).href, dispose: () => {} };
+
+  removeAbandonedBundles();
+  const tmp = mkdtempSync(join(tmpdir(), `jug-bundle-${process.pid}-`));
+  const remove = (): void => rmSync(tmp, { recursive: true, force: true });
+  const outfile = join(tmp, 'jugfile.mjs');
+  writeFileSync(outfile, code);
   process.once('exit', remove);
   return {
     url: pathToFileURL(outfile).href,

@@ -12,7 +12,7 @@ import { hashValue } from './hash.js';
 import { hasHooks, runHooks } from './hooks.js';
 import { CorruptResultError, JugError, NotComputedError } from './errors.js';
 import { registry } from './registry.js';
-import type { Store } from './store/store.js';
+import type { PreparedResult, Store } from './store/store.js';
 import type { Task } from './task.js';
 import { resolveWith } from './value.js';
 
@@ -33,12 +33,22 @@ export interface ErrorInfo {
 
 /** What happened when a runner tried a task. */
 export type TaskOutcome =
-  | { readonly kind: 'executed'; readonly ms: number }
+  /**
+   * With `deferCommit`, `prepared` is the written, not yet committed result, and the task's lock
+   * is still held: the caller commits it and releases the lock (see {@link commitHandedOver}).
+   */
+  | { readonly kind: 'executed'; readonly ms: number; readonly prepared?: PreparedResult }
   /** The result was already stored (another process finished it first). */
   | { readonly kind: 'loaded' }
   /** Another process or thread holds the lock; `failed`: it is a failure mark left by --keep-failed. */
   | { readonly kind: 'locked'; readonly failed: boolean }
-  | { readonly kind: 'failed'; readonly error: ErrorInfo; readonly keptFailed: boolean }
+  | {
+      readonly kind: 'failed';
+      readonly error: ErrorInfo;
+      readonly keptFailed: boolean;
+      /** A result written before the failure (a throwing `task-executed` hook), handed over as for 'executed'. */
+      readonly prepared?: PreparedResult;
+    }
   /** Never started: the run was stopping when its turn came, or its worker died under another task. */
   | { readonly kind: 'cancelled' }
   /**
@@ -51,6 +61,13 @@ export type TaskOutcome =
 export interface ExecuteTaskOptions {
   /** Leave a failed task's lock in place, marked failed (`--keep-failed`). */
   readonly keepFailed: boolean;
+  /**
+   * Only write the result (`Store.prepare`) and return it with the outcome, lock still held: the
+   * caller commits it and releases the lock ({@link commitHandedOver}). Worker threads do this so
+   * that the commit — several steps of asynchronous I/O — runs on the main thread's event loop
+   * rather than waiting behind the next task, which blocks the worker's. @default false
+   */
+  readonly deferCommit?: boolean;
   /** Called when the task function starts (lock held, result absent, arguments loaded). */
   readonly onRun?: () => void;
   /** Called when the task function has returned or thrown. */
@@ -152,6 +169,7 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
   const exclusive = options.exclusive ?? (<T>(f: () => Promise<T>): Promise<T> => f());
   let held = false;
   let keptFailed = false;
+  let handedOver = false;
   const failed = async (e: unknown, internal: boolean): Promise<TaskOutcome> => {
     if (options.keepFailed) keptFailed = await lock.fail();
     return { kind: 'failed', error: errorInfo(e, internal), keptFailed };
@@ -210,8 +228,14 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
       }
     });
     if (ran.kind !== 'ran') return ran;
+    let prepared: PreparedResult | undefined;
     try {
-      await store.dump(hash, ran.result, task.name);
+      if (options.deferCommit && store.prepare !== undefined) {
+        prepared = await store.prepare(hash, ran.result, task.name);
+        handedOver = true; // the lock goes with the prepared result to the caller
+      } else {
+        await store.dump(hash, ran.result, task.name);
+      }
     } catch (e) {
       return await failed(e, true);
     }
@@ -220,14 +244,40 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
         runHooks('execute.task-executed', task);
       } catch (e) {
         // The result is stored (and stays, lock not marked failed): the run reports the hook's failure.
-        return { kind: 'failed', error: errorInfo(e), keptFailed: false };
+        return { kind: 'failed', error: errorInfo(e), keptFailed: false, prepared };
       }
     }
-    return { kind: 'executed', ms: ran.ms };
+    return { kind: 'executed', ms: ran.ms, prepared };
   } catch (e) {
     // Reading arguments or the store failed: report it against this task.
     return held ? await failed(e, true) : { kind: 'failed', error: errorInfo(e, true), keptFailed: false };
   } finally {
-    if (held && !keptFailed) await lock.release();
+    if (held && !keptFailed && !handedOver) await lock.release();
   }
+}
+
+/**
+ * The main thread's half of a deferred commit (`deferCommit`): commits the result a worker
+ * thread prepared, then releases the task's lock (this process's, taken in the worker). Returns
+ * the outcome without the handle; a failed commit fails the task (lock released, or marked
+ * failed with `keepFailed`).
+ */
+export async function commitHandedOver(
+  task: Task,
+  outcome: TaskOutcome,
+  store: Store,
+  keepFailed: boolean,
+): Promise<TaskOutcome> {
+  if ((outcome.kind !== 'executed' && outcome.kind !== 'failed') || outcome.prepared === undefined) return outcome;
+  const { prepared, ...rest } = outcome;
+  const lock = store.lock(task.hash());
+  try {
+    await store.commitPrepared!(prepared, true);
+  } catch (e) {
+    let keptFailed = false;
+    if (await lock.adopt()) keptFailed = keepFailed ? await lock.fail() : (await lock.release(), false);
+    return { kind: 'failed', error: errorInfo(e, true), keptFailed };
+  }
+  if (await lock.adopt()) await lock.release();
+  return rest;
 }

@@ -131,6 +131,7 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome> 
   const stop = new Int32Array(request.stop);
   const outcome = await executeTask(task, store, {
     keepFailed: data.keepFailed,
+    deferCommit: true,
     debug: data.debug,
     cancelled: () => Atomics.load(stop, 0) !== 0,
     exclusive: (section) => mutex.run(section),

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
-import { errorInfo, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
+import { commitHandedOver, errorInfo, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
 import type { Executor } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
@@ -145,7 +145,8 @@ export class ThreadPoolExecutor implements Executor {
         stop: this.#stopFlag.buffer as SharedArrayBuffer,
       };
       try {
-        const outcome = (await this.pool.run(request)) as TaskOutcome;
+        // The worker wrote the result; committing it here keeps the worker busy with its next task.
+        const outcome = await commitHandedOver(task, (await this.pool.run(request)) as TaskOutcome, this.store, this.keepFailed);
         this.#observe(outcome);
         return outcome;
       } catch (e) {

@@ -17,7 +17,7 @@ import { CorruptResultError, NotComputedError, StoreError, describeError } from 
 import { decodeResult, encodeResult } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace } from '../trace.js';
-import type { Lock, LockInfo, Store } from './store.js';
+import type { Lock, LockInfo, PreparedResult, Store } from './store.js';
 import { FileLock, type LockContext } from './file-lock.js';
 import {
   DEFAULT_LEASE_MS,
@@ -191,38 +191,64 @@ export class FileStore implements Store {
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
+    await this.commitPrepared(await this.prepare(hash, value, taskName));
+  }
+
+  /**
+   * The first half of `dump()`: encodes the result and writes it to a temporary file, not yet
+   * visible as a result. Worker threads do this half, and hand the returned (plain-data) handle to
+   * the main thread, whose event loop — never blocked by task code — runs the commit.
+   */
+  async prepare(hash: string, value: unknown, taskName?: string): Promise<PreparedResult> {
     checkHash(hash);
     const bytes = encodeResult(value, taskName);
     const tmpDir = join(this.location, 'tempfiles');
-    const finalDir = join(this.location, hash.slice(0, 2));
     const final = this.resultPath(hash);
     this.#ensureDir(tmpDir);
-    this.#ensureDir(finalDir);
+    this.#ensureDir(dirname(final));
     const tmp = join(tmpDir, `${PID}-${HOST_SAFE}-${randomBytes(8).toString('hex')}`);
-    const what = `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`;
-    const grouped = this.#fsync && (await syncFsAvailable(this.location));
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
       let off = 0;
       while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
-      if (this.#fsync && !grouped) fs.fsyncSync(fd);
       fs.closeSync(fd);
       fd = undefined;
-      if (!grouped) fs.renameSync(tmp, final);
     } catch (e) {
       if (fd !== undefined) fs.closeSync(fd);
       removeQuietly(tmp);
-      throw this.#fsError(e, what);
+      throw this.#fsError(e, `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`);
     }
+    return { hash, tmp, taskName };
+  }
+
+  /**
+   * The second half of `dump()`: makes a prepared result durable and visible — flushed, renamed
+   * into place, the rename flushed — in a group with other pending results (see flush()).
+   * Resolves once it is durable. `urgent`: commit now, with whatever else is pending (or once the
+   * commit in progress ends), rather than after the commit delay.
+   */
+  async commitPrepared(prepared: PreparedResult, urgent = false): Promise<void> {
+    const { tmp, hash, taskName } = prepared;
+    const final = this.resultPath(hash);
+    const what = `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`;
+    const grouped = this.#fsync && (await syncFsAvailable(this.location));
     if (grouped) {
       await new Promise<void>((resolve, reject) => {
         this.#pending.push({ tmp, final, resolve, reject: (e) => reject(this.#fsError(e, what)) });
-        this.#scheduleCommit();
+        if (urgent) this.flush();
+        else this.#scheduleCommit();
       });
-    } else if (this.#fsync) {
-      fsyncDir(finalDir);
+      return;
     }
+    try {
+      if (this.#fsync) await fsyncPath(tmp);
+      fs.renameSync(tmp, final);
+    } catch (e) {
+      removeQuietly(tmp);
+      throw this.#fsError(e, what);
+    }
+    if (this.#fsync) fsyncDir(dirname(final));
   }
 
   #pending: PendingCommit[] = [];

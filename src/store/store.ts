@@ -38,6 +38,17 @@ export interface Lock {
   isFailed(): Promise<boolean>;
 }
 
+/**
+ * A result written by `Store.prepare()` but not yet committed: plain data, so a worker thread can
+ * hand it to the main thread, which commits it (`Store.commitPrepared()`).
+ */
+export interface PreparedResult {
+  readonly hash: string;
+  /** Where the encoded result waits (file store: a temporary file in the jugdir). */
+  readonly tmp: string;
+  readonly taskName?: string | undefined;
+}
+
 /** Where results live. */
 export interface Store {
   /** Human-readable location, e.g. the jugdir path. */
@@ -58,6 +69,13 @@ export interface Store {
    * meanwhile, or a store with nowhere to keep it).
    */
   setAsideCorrupt(hash: string): Promise<string | undefined>;
+  /**
+   * `dump()` in two halves, for stores where they can happen in different threads (the file
+   * store): `prepare()` writes the encoded result where it is not yet visible, `commitPrepared()`
+   * makes it durable and visible. Stores without them are only used with `dump()`.
+   */
+  prepare?(hash: string, value: unknown, taskName?: string): Promise<PreparedResult>;
+  commitPrepared?(prepared: PreparedResult, urgent?: boolean): Promise<void>;
   /** Removes the result under `hash`; true if there was one. */
   remove(hash: string): Promise<boolean>;
   /** Every stored hash, in one listing. */
