@@ -53,7 +53,9 @@ export interface WorkerRequest {
 
 const data = workerData as WorkerData;
 process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
-const store = openStore(data.jugdir, { fsync: data.fsync, commitDelayMs: RUNNER_COMMIT_DELAY_MS, leaseMs: data.leaseMs });
+// Workers only prepare results (the main thread commits them: see executeTask's deferCommit), so
+// their store needs no commit delay — and so starts no syncfs helper process.
+const store = openStore(data.jugdir, { fsync: data.fsync, leaseMs: data.leaseMs });
 const reg = registry();
 reg.store = store;
 reg.cliRunning = true;

@@ -126,8 +126,8 @@ export class ThreadPoolExecutor implements Executor {
     trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
 
-  run(index: number, task: Task): Promise<TaskOutcome> {
-    return this.#queue.add(async (): Promise<TaskOutcome> => {
+  async run(index: number, task: Task): Promise<TaskOutcome> {
+    const raw = await this.#queue.add(async (): Promise<TaskOutcome> => {
       // The queue starts this job as soon as the previous one settles, before the scheduler has
       // seen that outcome. Let the scheduler take it first: if it was a failure (without
       // --keep-going) the run is stopping, and this task must not start.
@@ -145,14 +145,16 @@ export class ThreadPoolExecutor implements Executor {
         stop: this.#stopFlag.buffer as SharedArrayBuffer,
       };
       try {
-        // The worker wrote the result; committing it here keeps the worker busy with its next task.
-        const outcome = await commitHandedOver(task, (await this.pool.run(request)) as TaskOutcome, this.store, this.keepFailed);
-        this.#observe(outcome);
-        return outcome;
+        return (await this.pool.run(request)) as TaskOutcome;
       } catch (e) {
         return this.#workerDied(index, task, e);
       }
     });
+    // The worker wrote the result and is free: commit it here, outside the window, so that the
+    // thread's next task starts while this one's result is flushed and renamed into place.
+    const outcome = await commitHandedOver(task, raw, this.store, this.keepFailed);
+    this.#observe(outcome);
+    return outcome;
   }
 
   /**
