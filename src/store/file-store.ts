@@ -190,6 +190,15 @@ export class FileStore implements Store {
     }
   }
 
+  /** This store's random prefix (8 hex) for temporary names; a counter makes the other 8. */
+  readonly #tempPrefix = randomBytes(4).toString('hex');
+  #tempCount = 0;
+
+  /** 16 hex characters, unique among this process's temporary files (a random per-store prefix, then a counter). */
+  #tempName(): string {
+    return this.#tempPrefix + (this.#tempCount++ % 0x1_0000_0000).toString(16).padStart(8, '0');
+  }
+
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
     await this.commitPrepared(await this.prepare(hash, value, taskName));
   }
@@ -206,7 +215,7 @@ export class FileStore implements Store {
     const final = this.resultPath(hash);
     this.#ensureDir(tmpDir);
     this.#ensureDir(dirname(final));
-    const tmp = join(tmpDir, `${PID}-${HOST_SAFE}-${randomBytes(8).toString('hex')}`);
+    const tmp = join(tmpDir, `${PID}-${HOST_SAFE}-${this.#tempName()}`);
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
