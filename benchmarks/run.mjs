@@ -650,6 +650,7 @@ async function benchTiny({ reps, quick }) {
   const notes = [
     `${n.toLocaleString('en-US')} trivial tasks \`double(i)\` plus one \`total(xs)\` over all of them (${nTasks} tasks), from an empty jugdir; tasks/s = ${nTasks} / wall (start-up included, as for Python Jug).`,
     'Results are fsynced (file and directory) before a task counts as stored: durable across power loss. This is the default and cannot be turned off from the CLI; Python Jug fsyncs each result file too (and its temporary directory).',
+    'Sensitive to recent file deletions on the same filesystem (ext4 without a journal skips inodes freed in the last 60–360 s): run it on a filesystem at rest (see benchmarks/README.md).',
     `"all done" rows: on a jugdir where every task is stored. graph${nBig / 1000}k: the same jugfile with ${nBig.toLocaleString('en-US')} leaves, on an empty jugdir (\`check\` correctly exits 1 there).`,
     'Ratio column for the read-only commands: Python Jug\'s time / ours (above 1× = faster than Python Jug).',
   ];
