@@ -53,8 +53,31 @@ const WORKER_FILE = fileURLToPath(new URL('../worker.js', import.meta.url));
 /** Requests one worker may hold at once when tasks are short (one running, the rest waiting). */
 const PIPELINE = 32;
 
+/** Tasks one thread may hold at once (running + waiting), per pool; set from the task durations. */
+const perThreadLimit = new WeakMap<Piscina, { depth: number }>();
+
+/**
+ * Piscina's balancer with a per-thread limit: the least busy thread that holds fewer than
+ * `limit.depth` tasks, or none (the task waits in Piscina's queue). Without the limit a thread that
+ * is ready first would be handed every queued task (up to PIPELINE), and long tasks would wait in
+ * it behind each other while the other threads finish booting and stay idle.
+ */
+/** Piscina's `loadBalancer` option type (not exported by name). */
+type LoadBalancer = NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer'] & {};
+
+function balancer(limit: { depth: number }): LoadBalancer {
+  return (_task, workers) => {
+    let best: (typeof workers)[number] | null = null;
+    for (const w of workers) {
+      if (w.currentUsage < limit.depth && (best === null || w.currentUsage < best.currentUsage)) best = w;
+    }
+    return best;
+  };
+}
+
 /** Starts the worker threads; they begin importing the jugfile at once. */
 export function startThreadPool(options: ThreadPoolOptions): Piscina {
+  const limit = { depth: 1 };
   const workerData: WorkerData = {
     moduleUrl: options.bundle.url,
     jugdir: options.jugdir,
@@ -63,7 +86,8 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     leaseMs: options.leaseMs,
     debug: options.debug ?? false,
   };
-  return new Piscina({
+  const pool = new Piscina({
+    loadBalancer: balancer(limit),
     filename: WORKER_FILE,
     minThreads: options.threads,
     maxThreads: options.threads,
@@ -75,6 +99,8 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     resourceLimits:
       options.maxOldGenerationSizeMb === undefined ? undefined : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb },
   });
+  perThreadLimit.set(pool, limit);
+  return pool;
 }
 
 export class ThreadPoolExecutor implements Executor {
@@ -123,6 +149,8 @@ export class ThreadPoolExecutor implements Executor {
   #observe(outcome: TaskOutcome): void {
     if (!this.#window.observe(outcome)) return;
     this.#queue.concurrency = this.threads * this.#window.depth;
+    const limit = perThreadLimit.get(this.pool);
+    if (limit !== undefined) limit.depth = this.#window.depth;
     trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
 
