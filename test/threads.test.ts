@@ -380,7 +380,8 @@ describe('jug execute --threads', () => {
         return { jugdir, side, run, started: started.sort() };
       } catch (e) {
         run.child.kill('SIGKILL');
-        throw e;
+        const r = await run.done;
+        throw new Error(`${(e as Error).message}\n${show(r)}`, { cause: e });
       }
     }
 

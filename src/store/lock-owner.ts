@@ -93,21 +93,27 @@ export function isThisHost(safeHost: string): boolean {
 }
 
 /**
- * Makes sure this process's owner file exists (threads of one process race to create it; all
- * write the same owner). Written to a temporary name and renamed, so it is never seen empty.
+ * Makes sure this process's owner file exists. Threads of one process race to create it: each
+ * writes a temporary file and links it to the owner name, which fails if another thread was first
+ * — so there is only ever one owner inode, the one every lock links to and the heartbeat refreshes
+ * (a rename would replace it, leaving earlier locks linked to an inode nobody refreshes). The file
+ * is never seen empty.
  */
 export function ensureOwnerFile(path: string): void {
   if (fs.existsSync(path)) return;
   const tmp = `${path}.${process.pid}-${Math.random().toString(16).slice(2)}`;
   try {
     fs.writeFileSync(tmp, lockContent(), { mode: 0o644 });
-    fs.renameSync(tmp, path);
+    fs.linkSync(tmp, path);
   } catch (e) {
-    try {
-      fs.unlinkSync(tmp); // e.g. a full disk: leave nothing half-written
-    } catch {
-      // not created
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK'].includes(code)) {
+      fs.renameSync(tmp, path); // no hard links here: locks fall back to O_EXCL files anyway
+    } else if (code !== 'EEXIST') {
+      fs.rmSync(tmp, { force: true }); // e.g. a full disk: leave nothing half-written
+      throw e;
     }
-    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
   }
 }
