@@ -203,6 +203,8 @@ export async function bundleJugfile(jugfile: string): Promise<JugfileBundle> {
     platform: 'node',
     target: 'node20',
     sourcemap: 'inline',
+    // Stack traces only need the mappings; without the sources the map each thread parses is small.
+    sourcesContent: false,
     // Source paths are relative to the (unwritten) outfile's directory; the root makes them
     // absolute, so stack traces name the user's files wherever the bundle is stored.
     sourceRoot: pathToFileURL(dirname(jugfile)).href + '/',

@@ -12,8 +12,8 @@
  * The payload is `v8.serialize(value)`: it holds anything structured clone can (nested objects,
  * arrays, Map, Set, Date, BigInt, typed arrays, Buffers, undefined, Error objects).
  */
+import { createRequire } from 'node:module';
 import v8 from 'node:v8';
-import zlib from 'node:zlib';
 import { CorruptResultError, StoreError, describeError } from '../errors.js';
 
 export const PREFIX_RAW = 0x56; // 'V'
@@ -25,10 +25,24 @@ const MIN_COMPRESS = 256;
 /** Bytes sampled to decide whether compressing pays. */
 const SAMPLE = 64 * 1024;
 
-const crc32: (data: Uint8Array) => number =
-  typeof (zlib as { crc32?: unknown }).crc32 === 'function'
-    ? (data) => (zlib as unknown as { crc32: (d: Uint8Array) => number }).crc32(data)
-    : crc32Js;
+type Zlib = typeof import('node:zlib');
+let zlibModule: Zlib | undefined;
+/**
+ * node:zlib, loaded on first use: loading it compiles a good part of Node's stream code, which
+ * every worker thread would otherwise pay at start-up, before its first task.
+ */
+function zlib(): Zlib {
+  return (zlibModule ??= createRequire(import.meta.url)('node:zlib') as Zlib);
+}
+
+let nativeCrc32: ((data: Uint8Array) => number) | null | undefined;
+function crc32(data: Uint8Array): number {
+  if (nativeCrc32 === undefined) {
+    const z = zlib() as Zlib & { crc32?: (d: Uint8Array) => number };
+    nativeCrc32 = typeof z.crc32 === 'function' ? z.crc32.bind(z) : null;
+  }
+  return nativeCrc32 === null ? crc32Js(data) : nativeCrc32(data);
+}
 
 let table: Uint32Array | undefined;
 function crc32Js(data: Uint8Array): number {
@@ -49,7 +63,7 @@ function crc32Js(data: Uint8Array): number {
 function compressionPays(raw: Buffer): boolean {
   if (raw.length < MIN_COMPRESS) return false;
   const sample = raw.length > SAMPLE ? raw.subarray(0, SAMPLE) : raw;
-  const packed = zlib.deflateSync(sample, { level: 1 });
+  const packed = zlib().deflateSync(sample, { level: 1 });
   return packed.length < sample.length * 0.9;
 }
 
@@ -71,7 +85,7 @@ export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer 
   let prefix = PREFIX_RAW;
   let payload = raw;
   if (compressionPays(raw)) {
-    payload = zlib.deflateSync(raw, { level: 6 });
+    payload = zlib().deflateSync(raw, { level: 6 });
     prefix = PREFIX_ZLIB;
   }
   const header = Buffer.allocUnsafe(HEADER_BYTES);
@@ -103,7 +117,7 @@ export function decodeResult(bytes: Uint8Array, where: string, path: string = wh
   const payload = buf.subarray(HEADER_BYTES);
   if (crc32(payload) !== buf.readUInt32LE(9)) throw corrupt('checksum mismatch');
   try {
-    const raw = prefix === PREFIX_ZLIB ? zlib.inflateSync(payload) : payload;
+    const raw = prefix === PREFIX_ZLIB ? zlib().inflateSync(payload) : payload;
     return v8.deserialize(raw);
   } catch (e) {
     throw corrupt(`the payload does not decode (${describeError(e)})`);
