@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
+import { processAlive } from './store/lock-owner.js';
 
 /** A bundled jugfile: import `url` in a worker; `dispose()` removes the file. */
 export interface JugfileBundle {
@@ -94,12 +95,8 @@ function removeAbandonedBundles(): void {
   }
   for (const name of names) {
     const m = /^jug-bundle-(\d+)-/.exec(name);
-    if (m === null || Number(m[1]) === process.pid) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true });
-    }
+    if (m === null || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 

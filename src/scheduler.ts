@@ -76,6 +76,12 @@ export interface SchedulerOptions {
   nrWaitCycles?: number;
   /** First back-off interval in milliseconds. @default 50 */
   initialWaitMs?: number;
+  /**
+   * A listing of the store taken just before (the one the jugfile was loaded against), to use
+   * instead of listing again. A result stored since is still found: each task re-checks the store
+   * once it holds the lock. @default one listing at the start
+   */
+  stored?: ReadonlySet<string>;
   /** Aborting stops dispatching; running tasks finish. */
   signal?: AbortSignal;
   /** Exit checks: stop like an abort when one fires (RunResult.stoppedBy says which). */
@@ -138,7 +144,7 @@ export async function runGraph(
   // already); then one listing of the store tells what is done.
   await store.clearStaleLocks();
   await store.clearDeadWrites();
-  const stored = await store.list();
+  const stored = options.stored ?? (await store.list());
   const missingDeps = new Int32Array(tasks.length);
   for (let i = 0; i < tasks.length; i++) {
     if (selected !== undefined && !selected.has(i)) table.set(i, TaskState.Excluded);

@@ -12,7 +12,7 @@ import { JugfileError } from './errors.js';
 import { BarrierError } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
 import { decodeHashes } from './executors/stored-snapshot.js';
-import { RUNNER_COMMIT_DELAY_MS, errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
+import { errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
 import { beginLoad, registry } from './registry.js';
 import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';

@@ -26,8 +26,9 @@ export const STALE = 5;
  * Classifies every task from one listing of results and one of locks: stored → Finished;
  * dependencies all stored → Failed / Running (locked) or Ready; otherwise Waiting.
  */
-export async function classify(graph: TaskGraph, store: Store): Promise<StatusColumn[]> {
-  const [stored, locks] = await Promise.all([store.list(), store.listLocks()]);
+export async function classify(graph: TaskGraph, store: Store, listing?: ReadonlySet<string>): Promise<StatusColumn[]> {
+  // `listing`: the one taken to load the jugfile, when the caller has it (no second listing).
+  const [stored, locks] = await Promise.all([listing ?? store.list(), store.listLocks()]);
   return graph.tasks.map((t, i): StatusColumn => {
     const h = t.hash();
     if (stored.has(h)) return FINISHED;

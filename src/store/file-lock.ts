@@ -54,7 +54,7 @@ export class FileLock implements Lock {
     this.ctx.ensureDir();
     if (this.#create()) return true;
     // Held by someone. A stale lock (holder gone) is reclaimed, once, race-free.
-    if (this.#reclaimIfStale()) return this.#create();
+    if (this.reclaimIfStale()) return this.#create();
     return false;
   }
 
@@ -116,18 +116,31 @@ export class FileLock implements Lock {
 
   /** Removes the lock if its holder is gone; true if this call removed it. */
   reclaimIfStale(): boolean {
-    return this.#reclaimIfStale();
+    return this.#removeUnderMarker(() => this.isStaleNow());
   }
 
-  #reclaimIfStale(): boolean {
-    if (!this.isStaleNow()) return false;
+  /**
+   * Removes the lock if it is a failure mark, whoever left it (`jug cleanup --failed-only`,
+   * `invalidate`); never a live lock. True if this call removed it.
+   */
+  removeIfFailed(): boolean {
+    return this.#removeUnderMarker(() => this.#markedFailed());
+  }
+
+  /**
+   * Removes a lock this caller does not hold when `removable()` says so, race-free: only the
+   * holder of the `.reclaim` marker removes, and only after checking again under it, so a lock
+   * taken afresh meanwhile is never deleted.
+   */
+  #removeUnderMarker(removable: () => boolean): boolean {
+    if (!removable()) return false;
     const marker = `${this.path}.reclaim`;
     if (!this.#takeMarker(marker)) {
       this.#removeDeadMarker(marker);
-      return false; // another reclaimer is at work (or was, and a later attempt retries)
+      return false; // another remover is at work (or was, and a later attempt retries)
     }
     try {
-      if (!this.isStaleNow()) return false;
+      if (!removable()) return false;
       fs.unlinkSync(this.path);
       return true;
     } catch {
@@ -254,6 +267,10 @@ export class FileLock implements Lock {
   }
 
   async isFailed(): Promise<boolean> {
+    return this.#markedFailed();
+  }
+
+  #markedFailed(): boolean {
     try {
       return isFailedMtime(fs.statSync(this.path).mtimeMs);
     } catch {

@@ -520,40 +520,11 @@ export class FileStore implements Store {
     }
   }
 
-  /**
-   * Removes a failure mark. Serialized with other removers through the lock's `.reclaim` marker
-   * (as stale-lock reclaim does), and re-checked under it, so a lock that was removed and taken
-   * again by a running task meanwhile is never deleted.
-   */
+  /** Removes a failure mark, race-free (see FileLock.removeIfFailed); never a live lock. */
   async removeFailedLock(hash: string): Promise<boolean> {
-    checkHash(hash);
-    const path = this.lockPath(hash);
-    const markedFailed = (): boolean => {
-      try {
-        return isFailedMtime(fs.statSync(path).mtimeMs);
-      } catch {
-        return false;
-      }
-    };
-    if (!markedFailed()) return false;
-    const marker = `${path}.reclaim`;
-    try {
-      fs.closeSync(fs.openSync(marker, 'wx', 0o644));
-    } catch (e) {
-      if (isCode(e, 'EEXIST')) return false; // another process is removing or reclaiming it
-      throw this.#fsError(e, `remove failed lock ${path}`);
-    }
-    try {
-      if (!markedFailed()) return false;
-      fs.unlinkSync(path);
-      return true;
-    } catch (e) {
-      if (isCode(e, 'ENOENT')) return false;
-      throw this.#fsError(e, `remove failed lock ${path}`);
-    } finally {
-      removeQuietly(marker);
-    }
+    return (this.lock(hash) as FileLock).removeIfFailed();
   }
+
 
   /**
    * Removes what dead processes of this host left in tempfiles/ (unfinished writes, owner files

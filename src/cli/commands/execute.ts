@@ -140,6 +140,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         outcome = await Promise.race([
           runGraph(graph, store, executor, {
             table,
+            stored: project.stored,
             keepGoing: options.keepGoing,
             target,
             waitCycleTime: options.waitCycleTime,

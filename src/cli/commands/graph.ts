@@ -140,7 +140,7 @@ export async function graph(jugfile: string | undefined, options: GraphOptions):
   const project = await openProject(jugfile, options);
   const { store } = project;
   let counts: Map<string, number[]> | undefined;
-  if (options.status !== false) counts = statusByName(project.graph, await classify(project.graph, store));
+  if (options.status !== false) counts = statusByName(project.graph, await classify(project.graph, store, project.stored));
   await store.close();
   const g = nameGraph(project.graph, counts);
 

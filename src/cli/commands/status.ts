@@ -10,8 +10,8 @@ export interface StatusOptions extends CommonOptions {
 }
 
 export async function status(jugfile: string | undefined, options: StatusOptions): Promise<number> {
-  const { graph, store, barrier } = await openProject(jugfile, options);
-  const cls = await classify(graph, store);
+  const { graph, store, barrier, stored } = await openProject(jugfile, options);
+  const cls = await classify(graph, store, stored);
   const totals = statusTotals(cls);
   const stale = totals[STALE]!;
   if (options.short) {
