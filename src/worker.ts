@@ -7,7 +7,9 @@
  * runs it through `executeTask`, the same code path as the serial runner: lock, re-check, run,
  * write the result, release. Results never cross the thread boundary; only the outcome does.
  */
-import { workerData } from 'piscina';
+// Piscina hands its `workerData` option to each Worker unchanged: reading it from node:worker_threads
+// spares every thread loading Piscina's main-side modules.
+import { workerData } from 'node:worker_threads';
 import { JugfileError } from './errors.js';
 import { BarrierError } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
@@ -19,6 +21,7 @@ import { openStore } from './store/open.js';
 import { Task } from './task.js';
 import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
+import { trace } from './trace.js';
 
 /** What the parent passes to each worker at start-up. */
 export interface WorkerData {
@@ -51,6 +54,7 @@ export interface WorkerRequest {
   readonly stop: SharedArrayBuffer;
 }
 
+trace('worker modules loaded');
 const data = workerData as WorkerData;
 process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
 // Workers only prepare results (the main thread commits them: see executeTask's deferCommit), so
@@ -92,6 +96,7 @@ async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
 
 let loads = 0;
 await load(0);
+trace('jugfile loaded');
 let reloading: Promise<void> | undefined;
 
 /** Loads the jugfile again for `request`'s generation with the parent's listing (one load at a time). */
@@ -108,6 +113,7 @@ const window = new AdaptiveWindow(1); // only commitEarly is used here: the pare
 const mutex = new Mutex(() => store.flush());
 
 export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
+  trace('request');
   while (request.generation > generation) await reload(request);
   if (!byHash.has(request.hash) && !parentListing && loadError === undefined) await reload(request);
   if (loadError !== undefined) {
@@ -139,10 +145,14 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome> 
     exclusive: (section) => mutex.run(section),
     onSectionStart: () => window.commitEarly && store.flush(),
     onRun: () => {
+      trace(`run ${task.name}`);
       table.set(request.index, TaskState.Running);
       table.setThreadTask(mySlot, request.index);
     },
-    onRunEnd: () => table.setThreadTask(mySlot, -1),
+    onRunEnd: () => {
+      trace('run end');
+      table.setThreadTask(mySlot, -1);
+    },
   });
   window.observe(outcome);
   return outcome;

@@ -471,4 +471,21 @@ describe('jug execute --threads', () => {
     assert.ok(ids.size > 1, `all 30 tasks ran on thread ${[...ids].join(', ')}`);
     assert.ok(ids.size <= 3, `tasks ran on ${ids.size} threads with --threads 3`);
   });
+
+  it('starts every thread asked for, more threads than cores included (threads start in waves)', async () => {
+    // Six tasks that only finish once all six run at the same time, each in its own thread.
+    const dir = freshDir('rendezvous');
+    const meeting = join(dir, 'meeting');
+    fs.mkdirSync(meeting);
+    const jugdir = join(dir, 'rendezvous.jugdata');
+    const r = await jug(['execute', fixture('rendezvous.ts'), '--threads', '6', '--jugdir', jugdir], {
+      JUG_TEST_RENDEZVOUS: meeting,
+      JUG_TEST_THREADS: '6',
+    }, 60_000);
+    assert.equal(r.code, 0, show(r));
+    const values = [...(await results(jugdir)).values()] as { i: number; threadId: number; saw: number }[];
+    assert.equal(values.length, 6);
+    assert.equal(new Set(values.map((v) => v.threadId)).size, 6, JSON.stringify(values));
+    assert.ok(values.every((v) => v.saw === 6), `not all six threads ran at once: ${JSON.stringify(values)}`);
+  });
 });

@@ -71,8 +71,9 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   if (threads !== undefined) {
     bundle = bundleJugfile(resolveJugfile(jugfile));
     const threadPool = import('../../executors/thread-pool.js');
-    pool = Promise.all([bundle, threadPool]).then(([b, tp]) =>
-      tp.startThreadPool({
+    pool = Promise.all([bundle, threadPool]).then(([b, tp]) => {
+      trace('bundle ready, starting the thread pool');
+      return tp.startThreadPool({
         threads,
         bundle: b,
         jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
@@ -80,8 +81,8 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         debug,
         maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
         leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
-      }),
-    );
+      });
+    });
     pool.catch(() => {}); // a bundling error is reported by the jugfile load below
   }
   let project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
