@@ -6,16 +6,16 @@
  * site's stack frame: Node maps frames through source maps (tsx, esbuild bundles), so the frame
  * names the user's `.ts` file even when it runs compiled.
  */
-import { basename, dirname, extname, join, sep } from 'node:path';
+import { basename, extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskDefinitionError } from './errors.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
 /**
  * This library's own module directories. Built code lives in dist/, but with source maps enabled
  * (tsx, worker threads) its frames are reported at src/, so both are skipped.
  */
-const PKG_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const LIB_DIRS = [join(PKG_ROOT, 'src') + sep, join(PKG_ROOT, 'dist') + sep];
+const LIB_DIRS = [join(PACKAGE_ROOT, 'src') + sep, join(PACKAGE_ROOT, 'dist') + sep];
 
 /** A stack frame location outside the jug library. */
 export interface CallSite {

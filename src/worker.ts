@@ -21,12 +21,13 @@ import { openStore } from './store/open.js';
 import { Task } from './task.js';
 import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
+import { bundleUrl, type BundleSlot } from './executors/bundle-slot.js';
 import { trace } from './trace.js';
 
 /** What the parent passes to each worker at start-up. */
 export interface WorkerData {
-  /** file:// URL of the bundled jugfile. */
-  readonly moduleUrl: string;
+  /** Where the parent publishes the file:// URL of the bundled jugfile (bundle-slot.ts). */
+  readonly bundle: BundleSlot;
   /** The jugdir (store location) string. */
   readonly jugdir: string;
   readonly fsync: boolean;
@@ -84,7 +85,9 @@ async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
   try {
     reg.stored = stored ?? (await store.list());
     parentListing = stored !== undefined;
-    await import(loads === 1 ? data.moduleUrl : `${data.moduleUrl}?jug-load=${loads}`);
+    const url = await bundleUrl(data.bundle);
+    if (url === undefined) throw new Error('the jugfile could not be bundled (the error is reported by the main thread)');
+    await import(loads === 1 ? url : `${url}?jug-load=${loads}`);
   } catch (e) {
     if (!(e instanceof BarrierError)) loadError = e;
   }

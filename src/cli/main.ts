@@ -3,10 +3,12 @@
  * to an exit code in this one place: usage errors 2, failures 1, signals 130 / 143.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { JugError, JugfileError, describeError } from '../errors.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
 function number(min: number, integer: boolean): (v: string) => number {
   return (v) => {

@@ -7,8 +7,9 @@
  * overlap: the worker runs them under a mutex). Long tasks therefore never queue behind each
  * other in one thread while another thread idles.
  *
- * The pool is started as soon as the jugfile is bundled, while the parent is still importing it:
- * worker start-up (~40–70 ms of CPU per thread) overlaps the parent's work. The status table is
+ * The pool is started first thing, before the jugfile is bundled: threads boot (~40–70 ms of CPU
+ * each) while the parent bundles and imports the jugfile, and wait for the bundle's URL
+ * (bundle-slot.ts). The status table is
  * made once the graph is known and travels with each request (a SharedArrayBuffer is shared,
  * not copied).
  *
@@ -17,7 +18,7 @@
  * failed with --keep-failed), frees the thread slot, and Piscina starts a replacement thread.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
@@ -28,15 +29,17 @@ import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
 import type { WorkerData, WorkerRequest } from '../worker.js';
 import { trace } from '../trace.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
 import { encodeHashes } from './stored-snapshot.js';
+import { createBundleSlot, publishBundle } from './bundle-slot.js';
 
 /** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
   /** Number of worker threads. */
   readonly threads: number;
-  /** The bundled jugfile the workers import. */
-  readonly bundle: JugfileBundle;
+  /** The bundled jugfile the workers import, once it is ready (a rejection fails their load). */
+  readonly bundle: Promise<JugfileBundle>;
   /** The store location string the workers open. */
   readonly jugdir: string;
   readonly keepFailed: boolean;
@@ -50,7 +53,8 @@ export interface ThreadPoolOptions {
   readonly leaseMs?: number;
 }
 
-const WORKER_FILE = fileURLToPath(new URL('../worker.js', import.meta.url));
+/** The built worker module (dist/, also when this module runs from src/ under tsx). */
+const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'worker.js');
 /** Requests one worker may hold at once when tasks are short (one running, the rest waiting). */
 const PIPELINE = 32;
 
@@ -113,8 +117,13 @@ function balancer(control: PoolControl): LoadBalancer {
 export function startThreadPool(options: ThreadPoolOptions): Piscina {
   const wave = Math.max(1, Math.min(options.threads, availableParallelism()));
   const control: PoolControl = { depth: 1, threads: options.threads, wave };
+  const slot = createBundleSlot();
+  options.bundle.then(
+    (b) => publishBundle(slot, b.url),
+    () => publishBundle(slot, undefined), // the parent's own load reports the bundling error
+  );
   const workerData: WorkerData = {
-    moduleUrl: options.bundle.url,
+    bundle: slot,
     jugdir: options.jugdir,
     fsync: options.fsync ?? true,
     keepFailed: options.keepFailed,

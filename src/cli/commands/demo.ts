@@ -4,8 +4,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { PACKAGE_ROOT } from '../../package-root.js';
 
-const TEMPLATE = new URL('../../../examples/demo/primes.ts', import.meta.url);
+const TEMPLATE = join(PACKAGE_ROOT, 'examples', 'demo', 'primes.ts');
 
 /** Options of `jug demo`. */
 export interface DemoOptions {

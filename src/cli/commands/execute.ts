@@ -69,13 +69,19 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     throw new UsageError('--threads needs a store the threads share (a jugdir on disk); :memory: lives in one thread.');
   }
   if (threads !== undefined) {
-    bundle = bundleJugfile(resolveJugfile(jugfile));
+    // The threads boot while this thread bundles and imports the jugfile; they wait for the bundle
+    // (see bundle-slot.ts). Loading Piscina overlaps the jugfile's import, which comes first: the
+    // run needs both the parent's graph and the first threads, and threads started during that
+    // import would only slow it down on a machine with few cores.
     const threadPool = import('../../executors/thread-pool.js');
-    pool = Promise.all([bundle, threadPool]).then(([b, tp]) => {
-      trace('bundle ready, starting the thread pool');
+    bundle = bundleJugfile(resolveJugfile(jugfile));
+    bundle.catch(() => {}); // reported by the jugfile load below
+    const pending = bundle;
+    pool = threadPool.then((tp) => {
+      trace('starting the thread pool');
       return tp.startThreadPool({
         threads,
-        bundle: b,
+        bundle: pending,
         jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
         keepFailed,
         debug,
@@ -179,11 +185,14 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         );
       }
     }
+    trace('run done');
     await threaded?.close();
+    trace('pool closed');
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await store.close();
+    trace('store closed');
   }
   hooks.finished('execute.finished-pre-status');
   let code: number;
