@@ -23,11 +23,17 @@ import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl, type BundleSlot } from './executors/bundle-slot.js';
 import { trace } from './trace.js';
+// The whole public API, loaded with this module (one set of chunks, before source maps are turned
+// on below): the jugfile's `import ... from 'jug'` then finds it all loaded, and has no source
+// maps of jug's own files to parse.
+import './index.js';
 
 /** What the parent passes to each worker at start-up. */
 export interface WorkerData {
   /** Where the parent publishes the file:// URL of the bundled jugfile (bundle-slot.ts). */
   readonly bundle: BundleSlot;
+  /** Int32 count of threads that have loaded the jugfile (each adds itself): threads start in waves. */
+  readonly booted: SharedArrayBuffer;
   /** The jugdir (store location) string. */
   readonly jugdir: string;
   readonly fsync: boolean;
@@ -84,8 +90,10 @@ async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
   loads++;
   try {
     reg.stored = stored ?? (await store.list());
+    trace('listed');
     parentListing = stored !== undefined;
     const url = await bundleUrl(data.bundle);
+    trace('bundle url');
     if (url === undefined) throw new Error('the jugfile could not be bundled (the error is reported by the main thread)');
     await import(loads === 1 ? url : `${url}?jug-load=${loads}`);
   } catch (e) {
@@ -99,6 +107,7 @@ async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
 
 let loads = 0;
 await load(0);
+Atomics.add(new Int32Array(data.booted), 0, 1);
 trace('jugfile loaded');
 let reloading: Promise<void> | undefined;
 

@@ -68,6 +68,8 @@ interface PoolControl {
   readonly threads: number;
   /** Threads that may be starting at the same time (see {@link startThreadPool}). */
   readonly wave: number;
+  /** Int32 count of threads that have loaded the jugfile, incremented by the threads themselves. */
+  readonly booted: Int32Array;
 }
 
 const controls = new WeakMap<Piscina, PoolControl>();
@@ -82,18 +84,21 @@ type LoadBalancer = NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadB
  *   task waits in Piscina's queue). Without it a thread that is ready first would be handed every
  *   queued task (up to PIPELINE), and long tasks would wait in it behind each other while the
  *   other threads finish booting and stay idle.
- * - The staged start: Piscina calls the balancer with the threads that are ready whenever it has
- *   tasks to place, just before it decides whether it may start another thread (it may while it
- *   has fewer than `maxThreads`). Raising that limit to `ready + wave` keeps `wave` threads booting
- *   at a time: each thread that becomes ready lets one more start. Booting all N at once on fewer
- *   cores would share the CPU between them, so that none is ready before all are (8 threads on 2
- *   cores: first task after ~0.5 s instead of ~0.15 s).
+ * - The staged start: Piscina calls the balancer whenever it has tasks to place (among them,
+ *   whenever a thread becomes ready), just before it decides whether it may start another thread
+ *   (it may while it has fewer than `maxThreads`). Raising that limit to `booted + wave`, where
+ *   `booted` counts the threads that have loaded the jugfile (they count themselves, in shared
+ *   memory: Piscina's own lists include threads still booting), keeps `wave` threads booting at a
+ *   time: each thread that becomes ready lets one more start. Booting all N at once on fewer cores
+ *   would share the CPU between them, so that none is ready before all are. The pool starts with
+ *   no thread (`minThreads: 0`) so that Piscina, which takes the threads it starts with the pool
+ *   for ready at once, starts them through this path too.
  */
 function balancer(control: PoolControl): LoadBalancer {
   return (_task, workers) => {
     const options = control.pool?.options;
     if (options !== undefined && options.maxThreads < control.threads) {
-      const allowed = Math.min(control.threads, workers.length + control.wave);
+      const allowed = Math.min(control.threads, Atomics.load(control.booted, 0) + control.wave);
       if (allowed > options.maxThreads) {
         // Piscina reads its live options object; minThreads follows so that a thread that dies
         // is replaced, never retired for idleness.
@@ -115,8 +120,9 @@ function balancer(control: PoolControl): LoadBalancer {
  * {@link balancer}), until all `threads` run.
  */
 export function startThreadPool(options: ThreadPoolOptions): Piscina {
-  const wave = Math.max(1, Math.min(options.threads, availableParallelism()));
-  const control: PoolControl = { depth: 1, threads: options.threads, wave };
+  const wave = Math.max(1, Math.min(options.threads, Number(process.env['JUG_THREAD_WAVE'] ?? availableParallelism())));
+  const booted = new Int32Array(new SharedArrayBuffer(4));
+  const control: PoolControl = { depth: 1, threads: options.threads, wave, booted };
   const slot = createBundleSlot();
   options.bundle.then(
     (b) => publishBundle(slot, b.url),
@@ -124,6 +130,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   );
   const workerData: WorkerData = {
     bundle: slot,
+    booted: booted.buffer as SharedArrayBuffer,
     jugdir: options.jugdir,
     fsync: options.fsync ?? true,
     keepFailed: options.keepFailed,
@@ -133,7 +140,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   const pool = new Piscina({
     loadBalancer: balancer(control),
     filename: WORKER_FILE,
-    minThreads: wave,
+    minThreads: 0, // threads start with the first tasks, in waves (see balancer())
     maxThreads: wave,
     idleTimeout: Number.POSITIVE_INFINITY,
     concurrentTasksPerWorker: PIPELINE,
@@ -218,7 +225,10 @@ export class ThreadPoolExecutor implements Executor {
         stop: this.#stopFlag.buffer as SharedArrayBuffer,
       };
       try {
-        return (await this.pool.run(request)) as TaskOutcome;
+        trace(`dispatch ${index}`);
+        const o = (await this.pool.run(request)) as TaskOutcome;
+        trace(`outcome ${index}`);
+        return o;
       } catch (e) {
         return this.#workerDied(index, task, e);
       }

@@ -460,10 +460,12 @@ export class FileStore implements Store {
    * owner file every lease / 5, so other hosts never take them for stale (see lock-owner.ts).
    * `close()` stops it. Called by `jug execute`.
    */
-  keepAlive(): void {
+  keepAlive(options: { readonly mainThread?: boolean } = {}): void {
     if (this.#heartbeat !== undefined || this.#leaseMs <= 0) return;
     this.#lockContext.ensureDir();
-    this.#heartbeat = startHeartbeat(this.#lockContext.ownerFile, Math.max(1000, Math.floor(this.#leaseMs / 5)));
+    this.#heartbeat = startHeartbeat(this.#lockContext.ownerFile, Math.max(1000, Math.floor(this.#leaseMs / 5)), {
+      thread: options.mainThread !== true,
+    });
   }
 
   /**

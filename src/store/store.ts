@@ -107,9 +107,11 @@ export interface Store {
   abandonWrites(): Promise<void>;
   /**
    * Keeps this process's locks alive while it runs (stores whose locks expire: the file store
-   * refreshes them from a heartbeat thread). `close()` ends it.
+   * refreshes them from a heartbeat thread). `close()` ends it. `mainThread`: the caller never
+   * blocks its event loop while it holds locks (task code runs in worker threads), so the beat
+   * may run as a timer here instead of in a thread of its own (which would cost a thread start).
    */
-  keepAlive?(): void;
+  keepAlive?(options?: { readonly mainThread?: boolean }): void;
   /** Releases resources (connections, the heartbeat). */
   close(): Promise<void>;
   /**

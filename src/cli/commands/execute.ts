@@ -94,7 +94,8 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   let project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const { store } = project;
-  store.keepAlive?.();
+  // With threads, this thread's event loop never runs task code: it beats the locks itself.
+  store.keepAlive?.({ mainThread: threads !== undefined });
   const target = options.target === undefined ? undefined : taskMatcher(options.target);
   // Behind a barrier, matching tasks may only be declared once earlier ones ran.
   if (target !== undefined && project.barrier === undefined && !project.graph.tasks.some((t) => target(t.name))) {
