@@ -15,7 +15,6 @@ import { registry } from './registry.js';
 import type { PreparedResult, Store } from './store/store.js';
 import type { Task } from './task.js';
 import { resolveWith } from './value.js';
-import { trace } from './trace.js';
 
 /**
  * Commit delay for the runners' stores: they call `store.flush()` after each batch of tasks, so
@@ -233,7 +232,6 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
     try {
       if (options.deferCommit && store.prepare !== undefined) {
         prepared = await store.prepare(hash, ran.result, task.name);
-        trace('prepared');
         handedOver = true; // the lock goes with the prepared result to the caller
       } else {
         await store.dump(hash, ran.result, task.name);

@@ -28,6 +28,11 @@ export interface Executor {
   run(index: number, task: Task): Promise<TaskOutcome>;
   /** The run is stopping: tasks not yet started should resolve as `cancelled`. */
   stop?(): void;
+  /**
+   * At most `tasks` tasks of this pass remain to be run (running, ready or waiting): an executor
+   * with more threads than that may stop the idle ones. Called whenever the number goes down.
+   */
+  remaining?(tasks: number): void;
   /** Abort at once (second Ctrl-C): kill the `running` tasks if possible and release their locks. */
   abort(running: readonly Task[]): Promise<void>;
 }
@@ -117,6 +122,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** Finished one way or the other (counted out of `unfinished`). */
+const isDone = (s: TaskState): boolean => isFinished(s) || s === TaskState.Failed;
+
 /** How often one run recomputes a dependency whose stored result turned out corrupt. */
 const MAX_RECOMPUTES = 2;
 
@@ -164,6 +172,13 @@ export async function runGraph(
     }
   }
   let readyHead = 0;
+  /** Selected tasks not finished (executed, loaded or failed) in this run: see Executor.remaining. */
+  let unfinished = 0;
+  for (let i = 0; i < tasks.length; i++) {
+    const s = table.get(i);
+    if (s === TaskState.Waiting || s === TaskState.Ready) unfinished++;
+  }
+  let reportedRemaining = Number.POSITIVE_INFINITY;
 
   const failures: Failure[] = [];
   const heldElsewhere = new Set<number>();
@@ -173,6 +188,7 @@ export async function runGraph(
   let wake: (() => void) | undefined;
 
   const finish = (i: number, state: TaskState): void => {
+    if (!isDone(table.get(i))) unfinished--;
     table.set(i, state);
     for (const j of dependants[i]!) {
       if (--missingDeps[j]! === 0 && table.get(j) === TaskState.Waiting) {
@@ -245,6 +261,7 @@ export async function runGraph(
   };
 
   const recordFailure = (i: number, outcome: Failure['outcome']): void => {
+    if (!isDone(table.get(i))) unfinished--;
     table.set(i, TaskState.Failed);
     failures.push({ index: i, task: tasks[i]!, outcome });
     if (!keepGoing) stopping = true;
@@ -266,6 +283,7 @@ export async function runGraph(
     if (isFinished(table.get(d))) {
       // Not finished after all: its dependants wait for it again. (Others already dispatched
       // will report the loss themselves.)
+      unfinished++;
       table.set(d, TaskState.Ready);
       ready.push(d);
       for (const j of dependants[d]!) if (table.get(j) === TaskState.Waiting) missingDeps[j]!++;
@@ -356,6 +374,10 @@ export async function runGraph(
         if (reason !== undefined) stop(reason);
       }
       if (stopping) stopExecutor();
+      if (unfinished < reportedRemaining) {
+        reportedRemaining = unfinished;
+        executor.remaining?.(unfinished);
+      }
       while (mayDispatch() && inFlight < executor.slots && readyHead < ready.length) {
         dispatch(ready[readyHead++]!);
       }

@@ -9,7 +9,7 @@
  */
 // Piscina hands its `workerData` option to each Worker unchanged: reading it from node:worker_threads
 // spares every thread loading Piscina's main-side modules.
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { JugfileError } from './errors.js';
 import { BarrierError } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
@@ -21,45 +21,14 @@ import { openStore } from './store/open.js';
 import { Task } from './task.js';
 import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
-import { bundleUrl, type BundleSlot } from './executors/bundle-slot.js';
+import { bundleUrl } from './executors/bundle-slot.js';
+import { markBooted } from './executors/booted-threads.js';
+import type { WorkerData, WorkerRequest } from './worker-protocol.js';
 import { trace } from './trace.js';
 // The whole public API, loaded with this module (one set of chunks, before source maps are turned
 // on below): the jugfile's `import ... from 'jug'` then finds it all loaded, and has no source
 // maps of jug's own files to parse.
 import './index.js';
-
-/** What the parent passes to each worker at start-up. */
-export interface WorkerData {
-  /** Where the parent publishes the file:// URL of the bundled jugfile (bundle-slot.ts). */
-  readonly bundle: BundleSlot;
-  /** Int32 count of threads that have loaded the jugfile (each adds itself): threads start in waves. */
-  readonly booted: SharedArrayBuffer;
-  /** The jugdir (store location) string. */
-  readonly jugdir: string;
-  readonly fsync: boolean;
-  readonly keepFailed: boolean;
-  /** Lease of other hosts' locks, ms (as the parent's store). */
-  readonly leaseMs: number | undefined;
-  /** `--debug`: fail tasks that change their arguments (see ExecuteTaskOptions.debug). */
-  readonly debug: boolean;
-}
-
-/** One request: run task `index` (identified by `hash`), with the shared status table. */
-export interface WorkerRequest {
-  readonly index: number;
-  readonly hash: string;
-  readonly table: SharedArrayBuffer;
-  readonly tasks: number;
-  readonly threads: number;
-  /** Which load of the jugfile the task comes from: a worker behind it loads the jugfile again. */
-  readonly generation: number;
-  /** The listing of stored results the parent loaded that generation against (stored-snapshot.ts). */
-  readonly stored: SharedArrayBuffer;
-  /** Number of hashes in `stored`. */
-  readonly storedCount: number;
-  /** Int32 flag set to 1 by the parent when the run stops: tasks not yet started resolve `cancelled`. */
-  readonly stop: SharedArrayBuffer;
-}
 
 trace('worker modules loaded');
 const data = workerData as WorkerData;
@@ -90,10 +59,8 @@ async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
   loads++;
   try {
     reg.stored = stored ?? (await store.list());
-    trace('listed');
     parentListing = stored !== undefined;
     const url = await bundleUrl(data.bundle);
-    trace('bundle url');
     if (url === undefined) throw new Error('the jugfile could not be bundled (the error is reported by the main thread)');
     await import(loads === 1 ? url : `${url}?jug-load=${loads}`);
   } catch (e) {
@@ -107,7 +74,7 @@ async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
 
 let loads = 0;
 await load(0);
-Atomics.add(new Int32Array(data.booted), 0, 1);
+markBooted(data.booted, threadId);
 trace('jugfile loaded');
 let reloading: Promise<void> | undefined;
 
@@ -125,7 +92,6 @@ const window = new AdaptiveWindow(1); // only commitEarly is used here: the pare
 const mutex = new Mutex(() => store.flush());
 
 export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
-  trace('request');
   while (request.generation > generation) await reload(request);
   if (!byHash.has(request.hash) && !parentListing && loadError === undefined) await reload(request);
   if (loadError !== undefined) {

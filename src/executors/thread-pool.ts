@@ -27,12 +27,13 @@ import type { Executor } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
-import type { WorkerData, WorkerRequest } from '../worker.js';
+import type { WorkerData, WorkerRequest } from '../worker-protocol.js';
 import { trace } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
+import { bootedThreads, createBootedThreads, type BootedThreads } from './booted-threads.js';
 
 /** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
@@ -68,37 +69,50 @@ interface PoolControl {
   readonly threads: number;
   /** Threads that may be starting at the same time (see {@link startThreadPool}). */
   readonly wave: number;
-  /** Int32 count of threads that have loaded the jugfile, incremented by the threads themselves. */
-  readonly booted: Int32Array;
+  /** The threads that have finished starting (they record themselves). */
+  readonly booted: BootedThreads;
+  /** At most this many threads are useful now (tasks left in the pass; see retire()). */
+  cap: number;
+  /** Every thread the balancer has been shown, by thread id (Piscina's live views of them). */
+  readonly seen: Map<number, PoolThread>;
+  /** Threads being stopped (see retire()): Piscina lists them until they have exited. */
+  readonly retired: Set<number>;
 }
 
+/** Piscina's view of one thread, as the balancer receives it. */
+type PoolThread = Parameters<LoadBalancer>[1][number];
+
 const controls = new WeakMap<Piscina, PoolControl>();
+
+/** A request that only makes Piscina start a thread; withdrawn before any thread gets it. */
+const START_THREAD = 0;
 
 /** Piscina's `loadBalancer` option type (not exported by name). */
 type LoadBalancer = NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer'] & {};
 
 /**
- * Piscina's balancer, with two additions.
+ * Piscina's balancer, with three additions.
  *
- * - A per-thread limit: the least busy thread that holds fewer than `depth` tasks, or none (the
- *   task waits in Piscina's queue). Without it a thread that is ready first would be handed every
- *   queued task (up to PIPELINE), and long tasks would wait in it behind each other while the
- *   other threads finish booting and stay idle.
+ * - Threads that have finished starting get tasks first. Piscina hands the balancer threads that
+ *   are still booting too: one gets a task only when no started thread can take it.
+ * - A per-thread limit: the least busy started thread that holds fewer than `depth` tasks, or none
+ *   (the task waits in Piscina's queue). Without it a thread that is ready first would be handed
+ *   every queued task (up to PIPELINE), and long tasks would wait in it behind each other while
+ *   the other threads finish booting and stay idle.
  * - The staged start: Piscina calls the balancer whenever it has tasks to place (among them,
  *   whenever a thread becomes ready), just before it decides whether it may start another thread
- *   (it may while it has fewer than `maxThreads`). Raising that limit to `booted + wave`, where
- *   `booted` counts the threads that have loaded the jugfile (they count themselves, in shared
- *   memory: Piscina's own lists include threads still booting), keeps `wave` threads booting at a
- *   time: each thread that becomes ready lets one more start. Booting all N at once on fewer cores
- *   would share the CPU between them, so that none is ready before all are. The pool starts with
- *   no thread (`minThreads: 0`) so that Piscina, which takes the threads it starts with the pool
- *   for ready at once, starts them through this path too.
+ *   (it may while it has fewer than `maxThreads`). Raising that limit to `started + wave` keeps
+ *   `wave` threads booting at a time: each thread that becomes ready lets one more start. Booting
+ *   all N at once on fewer cores would share the CPU between them, so that none is ready before
+ *   all are.
  */
 function balancer(control: PoolControl): LoadBalancer {
   return (_task, workers) => {
+    for (const w of workers) control.seen.set(w.id, w);
+    const { count, ids } = bootedThreads(control.booted);
     const options = control.pool?.options;
-    if (options !== undefined && options.maxThreads < control.threads) {
-      const allowed = Math.min(control.threads, Atomics.load(control.booted, 0) + control.wave);
+    if (options !== undefined && options.maxThreads < control.cap) {
+      const allowed = Math.min(control.cap, count + control.wave);
       if (allowed > options.maxThreads) {
         // Piscina reads its live options object; minThreads follows so that a thread that dies
         // is replaced, never retired for idleness.
@@ -106,9 +120,17 @@ function balancer(control: PoolControl): LoadBalancer {
         options.minThreads = allowed;
       }
     }
+    // The least busy started thread under the limit; else a thread still starting (the task
+    // then runs as soon as that thread has started, without a round trip through this thread).
     let best: (typeof workers)[number] | null = null;
+    let bestStarted = false;
     for (const w of workers) {
-      if (w.currentUsage < control.depth && (best === null || w.currentUsage < best.currentUsage)) best = w;
+      if (w.currentUsage >= control.depth || control.retired.has(w.id)) continue;
+      const started = ids === undefined || ids.has(w.id);
+      if (best === null || (started && !bestStarted) || (started === bestStarted && w.currentUsage < best.currentUsage)) {
+        best = w;
+        bestStarted = started;
+      }
     }
     return best;
   };
@@ -120,9 +142,9 @@ function balancer(control: PoolControl): LoadBalancer {
  * {@link balancer}), until all `threads` run.
  */
 export function startThreadPool(options: ThreadPoolOptions): Piscina {
-  const wave = Math.max(1, Math.min(options.threads, Number(process.env['JUG_THREAD_WAVE'] ?? availableParallelism())));
-  const booted = new Int32Array(new SharedArrayBuffer(4));
-  const control: PoolControl = { depth: 1, threads: options.threads, wave, booted };
+  const wave = Math.max(1, Math.min(options.threads, availableParallelism()));
+  const booted = createBootedThreads(4 * options.threads);
+  const control: PoolControl = { depth: 1, threads: options.threads, wave, booted, cap: options.threads, seen: new Map(), retired: new Set() };
   const slot = createBundleSlot();
   options.bundle.then(
     (b) => publishBundle(slot, b.url),
@@ -130,7 +152,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   );
   const workerData: WorkerData = {
     bundle: slot,
-    booted: booted.buffer as SharedArrayBuffer,
+    booted,
     jugdir: options.jugdir,
     fsync: options.fsync ?? true,
     keepFailed: options.keepFailed,
@@ -140,7 +162,9 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   const pool = new Piscina({
     loadBalancer: balancer(control),
     filename: WORKER_FILE,
-    minThreads: 0, // threads start with the first tasks, in waves (see balancer())
+    // Threads start through the balancer, in waves (Piscina would take threads it starts with the
+    // pool for ready at once): the first wave now, for the warm-up requests below.
+    minThreads: 0,
     maxThreads: wave,
     idleTimeout: Number.POSITIVE_INFINITY,
     concurrentTasksPerWorker: PIPELINE,
@@ -152,6 +176,14 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   });
   control.pool = pool;
   controls.set(pool, control);
+  // Piscina starts a thread when it is given a task it cannot place: one request per thread of the
+  // first wave, withdrawn at once (it never reaches a thread), starts them now, while the parent
+  // is still loading the jugfile.
+  for (let i = 0; i < wave; i++) {
+    const withdraw = new AbortController();
+    pool.run(START_THREAD, { signal: withdraw.signal }).catch(() => {});
+    withdraw.abort();
+  }
   return pool;
 }
 
@@ -182,6 +214,13 @@ export class ThreadPoolExecutor implements Executor {
    * them, so it knows the tasks after the barrier.
    */
   nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>): void {
+    const control = controls.get(this.pool);
+    if (control !== undefined && control.cap < this.threads) {
+      // Threads stopped near the end of the last pass may be needed again.
+      control.cap = this.threads;
+      this.pool.options.maxThreads = this.threads;
+      this.pool.options.minThreads = this.threads;
+    }
     this.table = table;
     this.#generation = generation;
     this.#stored = encodeHashes(stored);
@@ -191,6 +230,9 @@ export class ThreadPoolExecutor implements Executor {
   /** The parent's listing for the current generation (see stored-snapshot.ts). */
   #stored = new SharedArrayBuffer(1);
   #storedCount = 0;
+
+  /** Set for one turn of the event loop after a failed outcome (see run()). */
+  #afterFailure: Promise<void> | undefined;
 
   /** Tasks the scheduler may have dispatched: the pool's window plus as many queued in front. */
   get slots(): number {
@@ -209,9 +251,10 @@ export class ThreadPoolExecutor implements Executor {
   async run(index: number, task: Task): Promise<TaskOutcome> {
     const raw = await this.#queue.add(async (): Promise<TaskOutcome> => {
       // The queue starts this job as soon as the previous one settles, before the scheduler has
-      // seen that outcome. Let the scheduler take it first: if it was a failure (without
-      // --keep-going) the run is stopping, and this task must not start.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // seen that outcome. After a failure, let the scheduler take it first: without --keep-going
+      // the run is stopping, and this task must not start. (Other outcomes never stop a run here:
+      // exit checks budget tasks at dispatch, signals stop the executor at once.)
+      if (this.#afterFailure !== undefined) await this.#afterFailure;
       if (this.#stopping) return { kind: 'cancelled' };
       const request: WorkerRequest = {
         index,
@@ -224,14 +267,21 @@ export class ThreadPoolExecutor implements Executor {
         storedCount: this.#storedCount,
         stop: this.#stopFlag.buffer as SharedArrayBuffer,
       };
+      let outcome: TaskOutcome;
       try {
-        trace(`dispatch ${index}`);
-        const o = (await this.pool.run(request)) as TaskOutcome;
-        trace(`outcome ${index}`);
-        return o;
+        outcome = (await this.pool.run(request)) as TaskOutcome;
       } catch (e) {
-        return this.#workerDied(index, task, e);
+        outcome = await this.#workerDied(index, task, e);
       }
+      if (outcome.kind === 'failed') {
+        this.#afterFailure ??= new Promise<void>((resolve) =>
+          setImmediate(() => {
+            this.#afterFailure = undefined;
+            resolve();
+          }),
+        );
+      }
+      return outcome;
     });
     // The worker wrote the result and is free: commit it here, outside the window, so that the
     // thread's next task starts while this one's result is flushed and renamed into place.
@@ -263,6 +313,35 @@ export class ThreadPoolExecutor implements Executor {
       ? info.message
       : `the worker thread running it died (${info.message})`;
     return { kind: 'failed', keptFailed, error: { ...info, message, stack: `Error: ${message}\n${info.stack}` } };
+  }
+
+  /**
+   * Fewer tasks are left in this pass than there are threads: stop the idle threads beyond that
+   * number (the pool is then not refilled past it). They hold nothing (their results are
+   * committed here, in the main thread), and the memory they use is freed while the last tasks
+   * run; the pass after a barrier raises the number again.
+   */
+  remaining(tasks: number): void {
+    const control = controls.get(this.pool);
+    if (control === undefined) return;
+    const keep = Math.max(1, Math.min(this.threads, tasks));
+    if (keep >= control.cap) return;
+    control.cap = keep;
+    const options = this.pool.options;
+    options.maxThreads = Math.min(options.maxThreads, keep);
+    options.minThreads = Math.min(options.minThreads, keep);
+    let live = 0;
+    for (const w of control.seen.values()) if (!w.terminating && !w.destroyed) live++;
+    for (const w of control.seen.values()) {
+      if (live <= keep) break;
+      if (w.terminating || w.destroyed || w.currentUsage > 0) continue;
+      const thread = this.pool.threads.find((t) => t.threadId === w.id);
+      if (thread === undefined) continue;
+      control.seen.delete(w.id);
+      control.retired.add(w.id);
+      void thread.terminate();
+      live--;
+    }
   }
 
   stop(): void {

@@ -62,34 +62,29 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   // Exit checks from the environment are read (and validated) now; the jugfile's are read live.
   const checks = new ExitChecks({ env: options.checkEnvironment === false ? undefined : process.env });
   const hooks = new MainThreadHooks();
-  // With threads, bundle first and start the pool while this thread imports the jugfile.
   let bundle: Promise<JugfileBundle> | undefined;
   let pool: Promise<Piscina> | undefined;
   if (threads !== undefined && options.jugdir === ':memory:') {
     throw new UsageError('--threads needs a store the threads share (a jugdir on disk); :memory: lives in one thread.');
   }
   if (threads !== undefined) {
-    // The threads boot while this thread bundles and imports the jugfile; they wait for the bundle
-    // (see bundle-slot.ts). Loading Piscina overlaps the jugfile's import, which comes first: the
-    // run needs both the parent's graph and the first threads, and threads started during that
-    // import would only slow it down on a machine with few cores.
-    const threadPool = import('../../executors/thread-pool.js');
+    // Threads are what a run waits for at start-up: the first ones start now, and boot while this
+    // thread imports the jugfile; they wait for the bundle (see bundle-slot.ts).
+    const { startThreadPool } = await import('../../executors/thread-pool.js');
     bundle = bundleJugfile(resolveJugfile(jugfile));
     bundle.catch(() => {}); // reported by the jugfile load below
-    const pending = bundle;
-    pool = threadPool.then((tp) => {
-      trace('starting the thread pool');
-      return tp.startThreadPool({
+    pool = Promise.resolve(
+      startThreadPool({
         threads,
-        bundle: pending,
+        bundle,
         jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
         keepFailed,
         debug,
         maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
         leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
-      });
-    });
-    pool.catch(() => {}); // a bundling error is reported by the jugfile load below
+      }),
+    );
+    trace('thread pool started');
   }
   let project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);

@@ -1,0 +1,40 @@
+/**
+ * What the parent and the pool's worker threads (worker.ts) send each other: the data each thread
+ * starts with, and the requests. Its own module, so that the parent never loads worker.ts.
+ */
+import type { BundleSlot } from './executors/bundle-slot.js';
+import type { BootedThreads } from './executors/booted-threads.js';
+
+/** What the parent passes to each worker at start-up. */
+export interface WorkerData {
+  /** Where the parent publishes the file:// URL of the bundled jugfile (bundle-slot.ts). */
+  readonly bundle: BundleSlot;
+  /** The threads that have loaded the jugfile (each adds itself): threads start in waves. */
+  readonly booted: BootedThreads;
+  /** The jugdir (store location) string. */
+  readonly jugdir: string;
+  readonly fsync: boolean;
+  readonly keepFailed: boolean;
+  /** Lease of other hosts' locks, ms (as the parent's store). */
+  readonly leaseMs: number | undefined;
+  /** `--debug`: fail tasks that change their arguments (see ExecuteTaskOptions.debug). */
+  readonly debug: boolean;
+}
+
+/** One request: run task `index` (identified by `hash`), with the shared status table. */
+export interface WorkerRequest {
+  readonly index: number;
+  readonly hash: string;
+  readonly table: SharedArrayBuffer;
+  readonly tasks: number;
+  readonly threads: number;
+  /** Which load of the jugfile the task comes from: a worker behind it loads the jugfile again. */
+  readonly generation: number;
+  /** The listing of stored results the parent loaded that generation against (stored-snapshot.ts). */
+  readonly stored: SharedArrayBuffer;
+  /** Number of hashes in `stored`. */
+  readonly storedCount: number;
+  /** Int32 flag set to 1 by the parent when the run stops: tasks not yet started resolve `cancelled`. */
+  readonly stop: SharedArrayBuffer;
+}
+
