@@ -488,4 +488,20 @@ describe('jug execute --threads', () => {
     assert.equal(new Set(values.map((v) => v.threadId)).size, 6, JSON.stringify(values));
     assert.ok(values.every((v) => v.saw === 6), `not all six threads ran at once: ${JSON.stringify(values)}`);
   });
+
+  it('threads stopped when few tasks were left start again for the next pass after a barrier', async () => {
+    const dir = freshDir('rendezvous-barrier');
+    const meeting = join(dir, 'meeting');
+    fs.mkdirSync(meeting);
+    const jugdir = join(dir, 'rb.jugdata');
+    const r = await jug(
+      ['execute', fixture('rendezvous-after-barrier.ts'), '--threads', '4', '--jugdir', jugdir],
+      { JUG_TEST_RENDEZVOUS: meeting, JUG_TEST_THREADS: '4', JUG_TEST_RENDEZVOUS_DECLARE: '0' },
+      60_000,
+    );
+    assert.equal(r.code, 0, show(r));
+    const values = [...(await results(jugdir)).values()].filter((v) => typeof v === 'object') as { saw: number }[];
+    assert.equal(values.length, 4, JSON.stringify(values));
+    assert.ok(values.every((v) => v.saw === 4), `not all four threads ran at once: ${JSON.stringify(values)}`);
+  });
 });

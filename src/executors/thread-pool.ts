@@ -7,17 +7,16 @@
  * overlap: the worker runs them under a mutex). Long tasks therefore never queue behind each
  * other in one thread while another thread idles.
  *
- * The pool is started first thing, before the jugfile is bundled: threads boot (~40–70 ms of CPU
- * each) while the parent bundles and imports the jugfile, and wait for the bundle's URL
- * (bundle-slot.ts). The status table is
- * made once the graph is known and travels with each request (a SharedArrayBuffer is shared,
- * not copied).
+ * The pool is started first thing, before the jugfile is imported: the first threads boot while
+ * the parent bundles and imports the jugfile, and wait for the bundle's URL (bundle-slot.ts).
+ * Threads start in waves, get tasks, and stop when no longer useful as pool-size.ts decides. The
+ * status table is made once the graph is known and travels with each request (a
+ * SharedArrayBuffer is shared, not copied).
  *
  * A worker that dies (process.exit() in task code, out of memory under the pool's resource
  * limits) fails only its task: the parent adopts that task's lock and releases it (or marks it
  * failed with --keep-failed), frees the thread slot, and Piscina starts a replacement thread.
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
@@ -33,7 +32,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
-import { bootedThreads, createBootedThreads, type BootedThreads } from './booted-threads.js';
+import { PoolSize } from './pool-size.js';
 
 /** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
@@ -54,97 +53,23 @@ export interface ThreadPoolOptions {
   readonly leaseMs?: number;
 }
 
-/** The built worker module (dist/, also when this module runs from src/ under tsx). */
-const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'worker.js');
+/**
+ * Piscina's entry for the threads: a CommonJS file exporting `run` (a promise of worker.ts's
+ * function), built into dist/ (also when this module runs from src/ under tsx); see
+ * scripts/build.mjs for why not worker.js itself.
+ */
+const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'worker-entry.cjs');
 /** Requests one worker may hold at once when tasks are short (one running, the rest waiting). */
 const PIPELINE = 32;
 
-/** How the balancer steers one pool: the per-thread task limit and the staged start. */
-interface PoolControl {
-  /** Tasks one thread may hold at once (running + waiting); set from the task durations. */
-  depth: number;
-  /** The pool, once constructed (the balancer raises its thread limits as threads become ready). */
-  pool?: Piscina;
-  /** Threads asked for. */
-  readonly threads: number;
-  /** Threads that may be starting at the same time (see {@link startThreadPool}). */
-  readonly wave: number;
-  /** The threads that have finished starting (they record themselves). */
-  readonly booted: BootedThreads;
-  /** At most this many threads are useful now (tasks left in the pass; see retire()). */
-  cap: number;
-  /** Every thread the balancer has been shown, by thread id (Piscina's live views of them). */
-  readonly seen: Map<number, PoolThread>;
-  /** Threads being stopped (see retire()): Piscina lists them until they have exited. */
-  readonly retired: Set<number>;
-}
-
-/** Piscina's view of one thread, as the balancer receives it. */
-type PoolThread = Parameters<LoadBalancer>[1][number];
-
-const controls = new WeakMap<Piscina, PoolControl>();
-
-/** A request that only makes Piscina start a thread; withdrawn before any thread gets it. */
-const START_THREAD = 0;
-
-/** Piscina's `loadBalancer` option type (not exported by name). */
-type LoadBalancer = NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer'] & {};
+const sizes = new WeakMap<Piscina, PoolSize>();
 
 /**
- * Piscina's balancer, with three additions.
- *
- * - Threads that have finished starting get tasks first. Piscina hands the balancer threads that
- *   are still booting too: one gets a task only when no started thread can take it.
- * - A per-thread limit: the least busy started thread that holds fewer than `depth` tasks, or none
- *   (the task waits in Piscina's queue). Without it a thread that is ready first would be handed
- *   every queued task (up to PIPELINE), and long tasks would wait in it behind each other while
- *   the other threads finish booting and stay idle.
- * - The staged start: Piscina calls the balancer whenever it has tasks to place (among them,
- *   whenever a thread becomes ready), just before it decides whether it may start another thread
- *   (it may while it has fewer than `maxThreads`). Raising that limit to `started + wave` keeps
- *   `wave` threads booting at a time: each thread that becomes ready lets one more start. Booting
- *   all N at once on fewer cores would share the CPU between them, so that none is ready before
- *   all are.
- */
-function balancer(control: PoolControl): LoadBalancer {
-  return (_task, workers) => {
-    for (const w of workers) control.seen.set(w.id, w);
-    const { count, ids } = bootedThreads(control.booted);
-    const options = control.pool?.options;
-    if (options !== undefined && options.maxThreads < control.cap) {
-      const allowed = Math.min(control.cap, count + control.wave);
-      if (allowed > options.maxThreads) {
-        // Piscina reads its live options object; minThreads follows so that a thread that dies
-        // is replaced, never retired for idleness.
-        options.maxThreads = allowed;
-        options.minThreads = allowed;
-      }
-    }
-    // The least busy started thread under the limit; else a thread still starting (the task
-    // then runs as soon as that thread has started, without a round trip through this thread).
-    let best: (typeof workers)[number] | null = null;
-    let bestStarted = false;
-    for (const w of workers) {
-      if (w.currentUsage >= control.depth || control.retired.has(w.id)) continue;
-      const started = ids === undefined || ids.has(w.id);
-      if (best === null || (started && !bestStarted) || (started === bestStarted && w.currentUsage < best.currentUsage)) {
-        best = w;
-        bestStarted = started;
-      }
-    }
-    return best;
-  };
-}
-
-/**
- * Starts the worker threads; they begin importing the jugfile at once. At most as many threads
- * as there are cores start together; each one that becomes ready lets another start (see
- * {@link balancer}), until all `threads` run.
+ * Starts the worker threads: the first wave at once, the others as threads become ready (see
+ * pool-size.ts). They import the jugfile once `bundle` is ready.
  */
 export function startThreadPool(options: ThreadPoolOptions): Piscina {
-  const wave = Math.max(1, Math.min(options.threads, availableParallelism()));
-  const booted = createBootedThreads(4 * options.threads);
-  const control: PoolControl = { depth: 1, threads: options.threads, wave, booted, cap: options.threads, seen: new Map(), retired: new Set() };
+  const size = new PoolSize(options.threads);
   const slot = createBundleSlot();
   options.bundle.then(
     (b) => publishBundle(slot, b.url),
@@ -152,7 +77,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   );
   const workerData: WorkerData = {
     bundle: slot,
-    booted,
+    booted: size.booted,
     jugdir: options.jugdir,
     fsync: options.fsync ?? true,
     keepFailed: options.keepFailed,
@@ -160,12 +85,9 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     debug: options.debug ?? false,
   };
   const pool = new Piscina({
-    loadBalancer: balancer(control),
+    ...size.poolOptions,
     filename: WORKER_FILE,
-    // Threads start through the balancer, in waves (Piscina would take threads it starts with the
-    // pool for ready at once): the first wave now, for the warm-up requests below.
-    minThreads: 0,
-    maxThreads: wave,
+    name: 'run',
     idleTimeout: Number.POSITIVE_INFINITY,
     concurrentTasksPerWorker: PIPELINE,
     atomics: 'async', // task code may leave timers or pending I/O; keep worker event loops running
@@ -174,23 +96,15 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     resourceLimits:
       options.maxOldGenerationSizeMb === undefined ? undefined : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb },
   });
-  control.pool = pool;
-  controls.set(pool, control);
-  // Piscina starts a thread when it is given a task it cannot place: one request per thread of the
-  // first wave, withdrawn at once (it never reaches a thread), starts them now, while the parent
-  // is still loading the jugfile.
-  for (let i = 0; i < wave; i++) {
-    const withdraw = new AbortController();
-    pool.run(START_THREAD, { signal: withdraw.signal }).catch(() => {});
-    withdraw.abort();
-  }
+  size.attach(pool);
+  sizes.set(pool, size);
   return pool;
 }
 
 export class ThreadPoolExecutor implements Executor {
   readonly #queue: PQueue;
   #stopping = false;
-  readonly #window = new AdaptiveWindow(PIPELINE);
+  #window = new AdaptiveWindow(PIPELINE);
   /** Shared with the workers: set when the run stops, so tasks queued inside a worker don't start. */
   readonly #stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
@@ -214,12 +128,14 @@ export class ThreadPoolExecutor implements Executor {
    * them, so it knows the tasks after the barrier.
    */
   nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>): void {
-    const control = controls.get(this.pool);
-    if (control !== undefined && control.cap < this.threads) {
-      // Threads stopped near the end of the last pass may be needed again.
-      control.cap = this.threads;
-      this.pool.options.maxThreads = this.threads;
-      this.pool.options.minThreads = this.threads;
+    const size = sizes.get(this.pool);
+    if (generation > 0 && size !== undefined) {
+      // New tasks (past a barrier): their durations are unknown again, and threads stopped near
+      // the end of the last pass are needed again.
+      this.#window = new AdaptiveWindow(PIPELINE);
+      this.#queue.concurrency = this.threads;
+      size.depth = 1;
+      size.reset();
     }
     this.table = table;
     this.#generation = generation;
@@ -243,8 +159,8 @@ export class ThreadPoolExecutor implements Executor {
   #observe(outcome: TaskOutcome): void {
     if (!this.#window.observe(outcome)) return;
     this.#queue.concurrency = this.threads * this.#window.depth;
-    const control = controls.get(this.pool);
-    if (control !== undefined) control.depth = this.#window.depth;
+    const size = sizes.get(this.pool);
+    if (size !== undefined) size.depth = this.#window.depth;
     trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
 
@@ -315,33 +231,9 @@ export class ThreadPoolExecutor implements Executor {
     return { kind: 'failed', keptFailed, error: { ...info, message, stack: `Error: ${message}\n${info.stack}` } };
   }
 
-  /**
-   * Fewer tasks are left in this pass than there are threads: stop the idle threads beyond that
-   * number (the pool is then not refilled past it). They hold nothing (their results are
-   * committed here, in the main thread), and the memory they use is freed while the last tasks
-   * run; the pass after a barrier raises the number again.
-   */
+  /** Fewer tasks are left in this pass than threads: idle threads beyond that stop (pool-size.ts). */
   remaining(tasks: number): void {
-    const control = controls.get(this.pool);
-    if (control === undefined) return;
-    const keep = Math.max(1, Math.min(this.threads, tasks));
-    if (keep >= control.cap) return;
-    control.cap = keep;
-    const options = this.pool.options;
-    options.maxThreads = Math.min(options.maxThreads, keep);
-    options.minThreads = Math.min(options.minThreads, keep);
-    let live = 0;
-    for (const w of control.seen.values()) if (!w.terminating && !w.destroyed) live++;
-    for (const w of control.seen.values()) {
-      if (live <= keep) break;
-      if (w.terminating || w.destroyed || w.currentUsage > 0) continue;
-      const thread = this.pool.threads.find((t) => t.threadId === w.id);
-      if (thread === undefined) continue;
-      control.seen.delete(w.id);
-      control.retired.add(w.id);
-      void thread.terminate();
-      live--;
-    }
+    sizes.get(this.pool)?.retireBeyond(tasks);
   }
 
   stop(): void {

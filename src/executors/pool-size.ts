@@ -1,0 +1,142 @@
+/**
+ * How many threads the pool of `jug execute --threads N` runs, and which of them get tasks.
+ * Piscina starts threads on its own terms (all of `minThreads` at once; more only when it is
+ * handed a task no thread can take); this module decides instead, through Piscina's public
+ * surface: its live `options` object, its `workerCreate` event, its `loadBalancer`, and requests
+ * withdrawn before any thread gets them.
+ *
+ * - Waves: at most `wave` threads (one per core) start at the same time; each thread that has
+ *   started (loaded jug and the jugfile) lets another start, until N run. Starting all N at once on
+ *   fewer cores shares the CPU between them, so that none is ready before all are: 8 threads on 2
+ *   cores ran their first task after ~0.5 s, the first two now after ~0.2 s.
+ * - Placement (the balancer): a task goes to the least busy started thread holding fewer than
+ *   `depth` tasks; to a thread still starting only if no started thread can take it (it then
+ *   runs as soon as that thread is up); else it waits in Piscina's queue. Without the depth limit,
+ *   a thread ready first would be handed every queued task, and long tasks would wait there
+ *   behind each other while other threads idle.
+ * - Retiring: once fewer tasks are left in a pass than threads run, idle threads beyond that number
+ *   stop (they hold nothing: results are committed by the main thread), which frees their memory
+ *   and leaves little to tear down at the end. The next pass (after a barrier) starts them again.
+ */
+import { availableParallelism } from 'node:os';
+import type { Piscina } from 'piscina';
+import { bootedThreads, createBootedThreads, type BootedThreads } from './booted-threads.js';
+
+/** Piscina's `loadBalancer` option type (not exported by name). */
+export type LoadBalancer = NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer'] & {};
+/** Piscina's view of one thread, as the balancer receives it. */
+type PoolThread = Parameters<LoadBalancer>[1][number];
+
+/** The function name of requests that only make Piscina start a thread (never run). */
+const START_THREAD = 'jugStartThread';
+
+export class PoolSize {
+  /** Threads that may be starting at the same time. */
+  readonly wave: number;
+  /** Where threads record that they have started (shared with them through workerData). */
+  readonly booted: BootedThreads;
+  /** Tasks one thread may hold at once (running + waiting); set from the task durations. */
+  depth = 1;
+  /** Threads useful now: N, or fewer when fewer tasks are left in the pass. */
+  #cap: number;
+  #pool: Piscina | undefined;
+  /** Every thread the balancer has been shown, by thread id (Piscina's live views of them). */
+  readonly #seen = new Map<number, PoolThread>();
+  /** Threads being stopped: Piscina lists them until they have exited. */
+  readonly #retired = new Set<number>();
+
+  constructor(readonly threads: number) {
+    this.wave = Math.max(1, Math.min(threads, availableParallelism()));
+    this.booted = createBootedThreads(4 * threads);
+    this.#cap = threads;
+  }
+
+  /** Piscina options for the pool: no thread yet (they start through {@link attach}). */
+  get poolOptions(): { minThreads: number; maxThreads: number; loadBalancer: LoadBalancer } {
+    return { minThreads: 0, maxThreads: this.wave, loadBalancer: this.#balancer() };
+  }
+
+  /** Takes charge of `pool` (made with {@link poolOptions}) and starts the first wave. */
+  attach(pool: Piscina): void {
+    this.#pool = pool;
+    pool.on('workerCreate', () => this.#grow()); // a thread has started (Piscina's READY)
+    this.#grow();
+  }
+
+  /** At most `tasks` tasks are left in this pass: stop idle threads beyond that. */
+  retireBeyond(tasks: number): void {
+    const pool = this.#pool;
+    const keep = Math.max(1, Math.min(this.threads, tasks));
+    if (pool === undefined || keep >= this.#cap) return;
+    this.#cap = keep;
+    this.#setLimit(Math.min(pool.options.maxThreads, keep));
+    let live = this.#live();
+    for (const w of this.#seen.values()) {
+      if (live <= keep) break;
+      if (w.terminating || w.destroyed || w.currentUsage > 0) continue;
+      const thread = pool.threads.find((t) => t.threadId === w.id);
+      if (thread === undefined) continue;
+      this.#seen.delete(w.id);
+      this.#retired.add(w.id);
+      void thread.terminate();
+      live--;
+    }
+  }
+
+  /** A new pass: all N threads are useful again. */
+  reset(): void {
+    if (this.#cap === this.threads) return;
+    this.#cap = this.threads;
+    this.#grow();
+  }
+
+  /** Threads Piscina runs or is starting, not counting those being stopped. */
+  #live(): number {
+    const pool = this.#pool;
+    if (pool === undefined) return 0;
+    return pool.threads.filter((t) => !this.#retired.has(t.threadId)).length;
+  }
+
+  /** Piscina reads its live options: maxThreads bounds starts, minThreads makes it replace dead threads. */
+  #setLimit(n: number): void {
+    const options = this.#pool!.options;
+    options.maxThreads = n;
+    options.minThreads = n;
+  }
+
+  /** Starts threads up to `started + wave` (at most the cap). */
+  #grow(): void {
+    const pool = this.#pool;
+    if (pool === undefined) return;
+    const target = Math.min(this.#cap, bootedThreads(this.booted).count + this.wave);
+    const live = this.#live();
+    if (target <= live) return;
+    this.#setLimit(target);
+    // Piscina starts a thread when handed a task no thread can take (the balancer never places
+    // these); each is withdrawn at once and never reaches a thread.
+    for (let i = live; i < target; i++) {
+      const withdraw = new AbortController();
+      pool.run(null, { name: START_THREAD, signal: withdraw.signal }).catch(() => {});
+      withdraw.abort();
+    }
+  }
+
+  #balancer(): LoadBalancer {
+    return (task, workers) => {
+      for (const w of workers) this.#seen.set(w.id, w);
+      if (task.name === START_THREAD) return null;
+      const { ids } = bootedThreads(this.booted);
+      let best: PoolThread | null = null;
+      let bestStarted = false;
+      for (const w of workers) {
+        if (w.currentUsage >= this.depth || this.#retired.has(w.id)) continue;
+        const started = ids === undefined || ids.has(w.id);
+        if (best === null || (started && !bestStarted) || (started === bestStarted && w.currentUsage < best.currentUsage)) {
+          best = w;
+          bestStarted = started;
+        }
+      }
+      return best;
+    };
+  }
+}
