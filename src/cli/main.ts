@@ -96,7 +96,12 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
       .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')
       .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks'),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/execute.js')).execute(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => {
+    // With threads, load the pool's modules (Piscina) alongside the command's: starting threads
+    // comes first in execute.
+    if (opts['threads'] !== undefined) import('../executors/thread-pool.js').catch(() => {});
+    setCode(await (await import('./commands/execute.js')).execute(jugfile, opts));
+  });
 
   common(
     program
