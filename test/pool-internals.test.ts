@@ -1,0 +1,74 @@
+/**
+ * Unit tests of the shared-memory pieces of `jug execute --threads`: the bundle slot (the parent
+ * hands threads the bundle's URL, possibly after they started) and the list of started threads
+ * (read by the pool's balancer). The thread pool as a whole is tested through the CLI in
+ * threads.test.ts.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { bundleUrl, createBundleSlot, publishBundle } from '../src/executors/bundle-slot.js';
+import { bootedThreads, createBootedThreads, markBooted } from '../src/executors/booted-threads.js';
+
+describe('bundle slot', () => {
+  it('a reader waiting before the URL is published gets it; one reading after gets it at once', { timeout: 10_000 }, async () => {
+    const slot = createBundleSlot();
+    const early = bundleUrl(slot);
+    let settled = false;
+    void early.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(settled, false, 'resolved before anything was published');
+    const url = 'file:///tmp/jug-bundles-0/é-ü 0123456789abcdef.mjs';
+    publishBundle(slot, url);
+    assert.equal(await early, url);
+    assert.equal(await bundleUrl(slot), url);
+  });
+
+  it('a failed bundle reads as undefined', async () => {
+    const slot = createBundleSlot();
+    publishBundle(slot, undefined);
+    assert.equal(await bundleUrl(slot), undefined);
+  });
+
+  it('another thread waiting on the slot is woken', { timeout: 10_000 }, async () => {
+    const slot = createBundleSlot();
+    const worker = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       const state = new Int32Array(workerData, 0, 2);
+       const keepAlive = setInterval(() => {}, 1000); // a pending waitAsync alone does not
+       (async () => {
+         while (Atomics.load(state, 0) === 0) { const w = Atomics.waitAsync(state, 0, 0); if (w.async) await w.value; }
+         parentPort.postMessage(Buffer.from(workerData, 8, Atomics.load(state, 1)).toString('utf8'));
+         clearInterval(keepAlive);
+       })();`,
+      { eval: true, workerData: slot },
+    );
+    const got = new Promise((resolve) => worker.once('message', resolve));
+    await new Promise((r) => setTimeout(r, 50));
+    publishBundle(slot, 'file:///x/bundle.mjs');
+    assert.equal(await got, 'file:///x/bundle.mjs');
+    await worker.terminate();
+  });
+
+  it('refuses a URL longer than the slot', () => {
+    assert.throws(() => publishBundle(createBundleSlot(), `file:///${'x'.repeat(9000)}`), /longer than/);
+  });
+});
+
+describe('started threads', () => {
+  it('records ids and counts', () => {
+    const list = createBootedThreads(4);
+    assert.deepEqual(bootedThreads(list), { count: 0, ids: new Set() });
+    markBooted(list, 7);
+    markBooted(list, 3);
+    const { count, ids } = bootedThreads(list);
+    assert.equal(count, 2);
+    assert.deepEqual([...ids!].sort(), [3, 7]);
+  });
+
+  it('past its capacity only counts, and no longer names the threads', () => {
+    const list = createBootedThreads(2);
+    for (const id of [5, 6, 8]) markBooted(list, id);
+    assert.deepEqual(bootedThreads(list), { count: 3, ids: undefined });
+  });
+});
