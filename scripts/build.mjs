@@ -34,7 +34,6 @@ await build({
   target: 'node20',
   packages: 'external',
   sourcemap: true,
-  keepNames: true,
   logLevel: 'warning',
 });
 
