@@ -34,6 +34,8 @@ await build({
   target: 'node20',
   packages: 'external',
   sourcemap: true,
+  // No keepNames: it wraps every closure creation in a defineProperty call, per task in hot paths
+  // (measured ~6% on 5,000 tiny tasks). jug names its own tasks explicitly.
   logLevel: 'warning',
 });
 
