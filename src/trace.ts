@@ -7,6 +7,8 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 
 const enabled = process.env['JUG_TRACE'] === '1';
+/** Whether tracing is on: check it before building a message in a hot path. */
+export const tracing = enabled;
 let origin = 0;
 if (enabled) {
   origin = Number(process.env['JUG_TRACE_ORIGIN'] ?? Number.NaN);

@@ -24,7 +24,7 @@ import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
 import type { WorkerData, WorkerRequest } from './worker-protocol.js';
-import { trace } from './trace.js';
+import { trace, tracing } from './trace.js';
 // The whole public API, loaded with this module (one set of chunks, before source maps are turned
 // on below): the jugfile's `import ... from 'jug'` then finds it all loaded, and has no source
 // maps of jug's own files to parse.
@@ -123,12 +123,12 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome> 
     exclusive: (section) => mutex.run(section),
     onSectionStart: () => window.commitEarly && store.flush(),
     onRun: () => {
-      trace(`run ${task.name}`);
+      if (tracing) trace(`run ${task.name}`);
       table.set(request.index, TaskState.Running);
       table.setThreadTask(mySlot, request.index);
     },
     onRunEnd: () => {
-      trace('run end');
+      if (tracing) trace('run end');
       table.setThreadTask(mySlot, -1);
     },
   });

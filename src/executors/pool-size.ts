@@ -44,6 +44,13 @@ export class PoolSize {
   readonly #seen = new Map<number, PoolThread>();
   /** Threads being stopped: Piscina lists them until they have exited. */
   readonly #retired = new Set<number>();
+  /** The started threads as last read from `booted` (read again only when their count changed). */
+  #started: { readonly count: number; readonly ids: ReadonlySet<number> | undefined } = { count: 0, ids: new Set() };
+
+  #startedThreads(): { readonly count: number; readonly ids: ReadonlySet<number> | undefined } {
+    if (Atomics.load(new Int32Array(this.booted, 0, 1), 0) !== this.#started.count) this.#started = bootedThreads(this.booted);
+    return this.#started;
+  }
 
   constructor(readonly threads: number) {
     this.wave = Math.max(1, Math.min(threads, availableParallelism()));
@@ -108,7 +115,7 @@ export class PoolSize {
   #grow(): void {
     const pool = this.#pool;
     if (pool === undefined) return;
-    const target = Math.min(this.#cap, bootedThreads(this.booted).count + this.wave);
+    const target = Math.min(this.#cap, this.#startedThreads().count + this.wave);
     const live = this.#live();
     if (target <= live) return;
     this.#setLimit(target);
@@ -125,7 +132,7 @@ export class PoolSize {
     return (task, workers) => {
       for (const w of workers) this.#seen.set(w.id, w);
       if (task.name === START_THREAD) return null;
-      const { ids } = bootedThreads(this.booted);
+      const { ids } = this.#startedThreads();
       let best: PoolThread | null = null;
       let bestStarted = false;
       for (const w of workers) {

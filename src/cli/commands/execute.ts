@@ -63,7 +63,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   const checks = new ExitChecks({ env: options.checkEnvironment === false ? undefined : process.env });
   const hooks = new MainThreadHooks();
   let bundle: Promise<JugfileBundle> | undefined;
-  let pool: Promise<Piscina> | undefined;
+  let pool: Piscina | undefined;
   if (threads !== undefined && options.jugdir === ':memory:') {
     throw new UsageError('--threads needs a store the threads share (a jugdir on disk); :memory: lives in one thread.');
   }
@@ -73,17 +73,15 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     const { startThreadPool } = await import('../../executors/thread-pool.js');
     bundle = bundleJugfile(resolveJugfile(jugfile));
     bundle.catch(() => {}); // reported by the jugfile load below
-    pool = Promise.resolve(
-      startThreadPool({
-        threads,
-        bundle,
-        jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
-        keepFailed,
-        debug,
-        maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
-        leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
-      }),
-    );
+    pool = startThreadPool({
+      threads,
+      bundle,
+      jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
+      keepFailed,
+      debug,
+      maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
+      leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
+    });
     trace('thread pool started');
   }
   let project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
@@ -95,7 +93,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   // Behind a barrier, matching tasks may only be declared once earlier ones ran.
   if (target !== undefined && project.barrier === undefined && !project.graph.tasks.some((t) => target(t.name))) {
     const names = [...new Set(project.graph.tasks.map((t) => t.name))].sort();
-    await (await pool)?.destroy();
+    await pool?.destroy();
     throw new UsageError(
       `--target '${options.target}' matches no task. Task names are: ${names.join(', ') || '(none)'}.`,
     );
@@ -104,7 +102,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   let threaded: ThreadPoolExecutor | undefined;
   if (threads !== undefined) {
     const { ThreadPoolExecutor } = await import('../../executors/thread-pool.js');
-    threaded = new ThreadPoolExecutor(await pool!, threads, store, StatusTable.create(0, threads), keepFailed);
+    threaded = new ThreadPoolExecutor(pool!, threads, store, StatusTable.create(0, threads), keepFailed);
   }
   trace('executor ready');
 
