@@ -4,6 +4,7 @@
  * first trace import records in the environment they inherit). Used to measure where `jug`
  * spends its first second.
  */
+import { readFileSync } from 'node:fs';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 const enabled = process.env['JUG_TRACE'] === '1';
@@ -22,4 +23,18 @@ export function trace(what: string): void {
   if (!enabled) return;
   const at = performance.timeOrigin + performance.now() - origin;
   process.stderr.write(`[jug trace] ${at.toFixed(1)} ms  ${isMainThread ? '' : `[thread ${threadId}] `}${what}\n`);
+}
+
+/**
+ * CPU time (user + system, ms) this thread has used so far, where Linux tells it
+ * (/proc/thread-self/stat); undefined elsewhere. For traces: which thread does a run's work.
+ */
+export function threadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
 }

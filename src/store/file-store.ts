@@ -10,7 +10,6 @@
  * Directories are created lazily: read-only commands create nothing.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
@@ -251,7 +250,7 @@ export class FileStore implements Store {
       return;
     }
     try {
-      if (this.#fsync) await fsyncPath(tmp);
+      if (this.#fsync) fsyncFile(tmp);
       fs.renameSync(tmp, final);
     } catch (e) {
       removeQuietly(tmp);
@@ -470,26 +469,26 @@ export class FileStore implements Store {
 
   /**
    * A small group (tasks that take a while): fsync each file, rename it, fsync each directory —
-   * cheaper than two `sync -f` round trips (a fork each) for a few results. Asynchronous (libuv's
-   * thread pool), so the commit overlaps the task that runs meanwhile.
+   * cheaper than two `sync -f` round trips (a fork each) for a few results. Synchronous: the
+   * same system calls through `fs/promises` took seven round trips through libuv's pool per result,
+   * for no gain (see docs/design.md, "Durable results at a useful rate").
    */
-  async #commitEach(group: PendingCommit[]): Promise<void> {
-    const ok = await Promise.all(
-      group.map(async (p) => {
-        try {
-          await fsyncPath(p.tmp);
-          await fsp.rename(p.tmp, p.final);
-          return true;
-        } catch (e) {
-          removeQuietly(p.tmp);
-          p.reject(e);
-          return false;
-        }
-      }),
-    );
-    const dirs = new Set(group.filter((_, i) => ok[i]).map((p) => dirname(p.final)));
-    await Promise.all([...dirs].map((d) => fsyncPath(d).catch(() => {}))); // some filesystems refuse directory fsync
-    group.forEach((p, i) => ok[i] && p.resolve());
+  #commitEach(group: PendingCommit[]): void {
+    const dirs = new Set<string>();
+    const done: PendingCommit[] = [];
+    for (const p of group) {
+      try {
+        fsyncFile(p.tmp);
+        fs.renameSync(p.tmp, p.final);
+        dirs.add(dirname(p.final));
+        done.push(p);
+      } catch (e) {
+        removeQuietly(p.tmp);
+        p.reject(e);
+      }
+    }
+    for (const d of dirs) fsyncDir(d);
+    for (const p of done) p.resolve();
   }
 
   async abandonWrites(): Promise<void> {
@@ -539,15 +538,6 @@ export class FileStore implements Store {
   }
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await fsp.open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * Node's recursive mkdir reports ENOENT when the real cause is elsewhere (a read-only filesystem
  * gives ENOENT, not EROFS): create the first missing directory alone to get the real error.
@@ -568,6 +558,15 @@ function removeQuietly(path: string): void {
     fs.unlinkSync(path);
   } catch {
     // already gone
+  }
+}
+
+function fsyncFile(path: string): void {
+  const fd = fs.openSync(path, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

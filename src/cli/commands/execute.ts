@@ -20,7 +20,7 @@ import {
 import type { Piscina } from 'piscina';
 import { startProgress } from '../progress.js';
 import { renderTable } from '../table.js';
-import { trace } from '../../trace.js';
+import { threadCpuMs, trace, tracing } from '../../trace.js';
 import { ExitChecks } from '../../exit-checks.js';
 import { MainThreadHooks } from '../execute-hooks.js';
 
@@ -104,7 +104,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     const { ThreadPoolExecutor } = await import('../../executors/thread-pool.js');
     threaded = new ThreadPoolExecutor(pool!, threads, store, StatusTable.create(0, threads), keepFailed);
   }
-  trace('executor ready');
+  if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
 
   // First SIGINT / SIGTERM: stop dispatching, let running tasks finish (their locks are released).
   // Second: abort at once; running tasks' locks are released and no partial result remains.
@@ -179,7 +179,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
         );
       }
     }
-    trace('run done');
+    if (tracing) trace(`run done (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
     await threaded?.close();
     trace('pool closed');
   } finally {
