@@ -36,5 +36,11 @@ export interface WorkerRequest {
   readonly storedCount: number;
   /** Int32 flag set to 1 by the parent when the run stops: tasks not yet started resolve `cancelled`. */
   readonly stop: SharedArrayBuffer;
+  /** The pass's claims (executors/claims.ts): a task sent to two threads runs in one. */
+  readonly claims: SharedArrayBuffer;
+  /** This dispatch's token in `claims`. */
+  readonly token: number;
+  /** This copy's id: what it writes in `claims` when it starts the task. */
+  readonly copy: number;
 }
 

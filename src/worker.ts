@@ -23,6 +23,7 @@ import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
+import { claimTask } from './executors/claims.js';
 import type { WorkerData, WorkerRequest } from './worker-protocol.js';
 import { trace, tracing } from './trace.js';
 // The whole public API, loaded with this module (one set of chunks, before source maps are turned
@@ -92,6 +93,7 @@ const window = new AdaptiveWindow(1); // only commitEarly is used here: the pare
 const mutex = new Mutex(() => store.flush());
 
 export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
+  if (tracing) trace(`request ${request.index} copy ${request.copy}`);
   while (request.generation > generation) await reload(request);
   if (!byHash.has(request.hash) && !parentListing && loadError === undefined) await reload(request);
   if (loadError !== undefined) {
@@ -119,7 +121,8 @@ export default async function run(request: WorkerRequest): Promise<TaskOutcome> 
     keepFailed: data.keepFailed,
     deferCommit: true,
     debug: data.debug,
-    cancelled: () => Atomics.load(stop, 0) !== 0,
+    // Stopping, or another thread took this task over (it was sent there too: claims.ts).
+    cancelled: () => Atomics.load(stop, 0) !== 0 || !claimTask(request.claims, request.index, request.token, request.copy),
     exclusive: (section) => mutex.run(section),
     onSectionStart: () => window.commitEarly && store.flush(),
     onRun: () => {

@@ -1,7 +1,7 @@
 /**
  * Unit tests of the shared-memory pieces of `jug execute --threads`: the bundle slot (the parent
- * hands threads the bundle's URL, possibly after they started) and the list of started threads
- * (read by the pool's balancer). The thread pool as a whole is tested through the CLI in
+ * hands threads the bundle's URL, possibly after they started), the list of started threads
+ * (read by the pool's balancer) and the claims that let a task sent to two threads run in one. The thread pool as a whole is tested through the CLI in
  * threads.test.ts.
  */
 import { describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { bundleUrl, createBundleSlot, publishBundle } from '../src/executors/bundle-slot.js';
 import { bootedThreads, createBootedThreads, markBooted } from '../src/executors/booted-threads.js';
+import { TaskClaims, claimTask } from '../src/executors/claims.js';
 
 describe('bundle slot', () => {
   it('a reader waiting before the URL is published gets it; one reading after gets it at once', { timeout: 10_000 }, async () => {
@@ -70,5 +71,31 @@ describe('started threads', () => {
     const list = createBootedThreads(2);
     for (const id of [5, 6, 8]) markBooted(list, id);
     assert.deepEqual(bootedThreads(list), { count: 3, ids: undefined });
+  });
+});
+
+describe('task claims', () => {
+  it('of two copies of one dispatch, only the first to claim starts the task', () => {
+    const claims = new TaskClaims(3);
+    const token = claims.open(1);
+    const a = claims.copy();
+    const b = claims.copy();
+    assert.equal(claims.unclaimed(1, token), true);
+    assert.equal(claimTask(claims.buffer, 1, token, b), true);
+    assert.equal(claimTask(claims.buffer, 1, token, a), false, 'the second copy claimed it too');
+    assert.equal(claims.unclaimed(1, token), false);
+    assert.equal(claims.claimedBy(1, b), true);
+    assert.equal(claims.claimedBy(1, a), false);
+  });
+
+  it('a copy left from an earlier dispatch of the task never claims a later one', () => {
+    const claims = new TaskClaims(1);
+    const first = claims.open(0);
+    const stale = claims.copy();
+    const second = claims.open(0); // e.g. the task was locked by another process, and is tried again
+    const fresh = claims.copy();
+    assert.equal(claimTask(claims.buffer, 0, first, stale), false);
+    assert.equal(claims.unclaimed(0, second), true);
+    assert.equal(claimTask(claims.buffer, 0, second, fresh), true);
   });
 });

@@ -489,6 +489,20 @@ describe('jug execute --threads', () => {
     assert.ok(values.every((v) => v.saw === 6), `not all six threads ran at once: ${JSON.stringify(values)}`);
   });
 
+  it('a task waiting in a busy thread moves to a thread that falls idle (runs once)', async () => {
+    // One of two tasks waits behind a task that only finishes once both have run (steal.ts).
+    const dir = freshDir('steal');
+    const jugdir = join(dir, 'steal.jugdata');
+    const r = await jug(['execute', fixture('steal.ts'), '--threads', '2', '--jugdir', jugdir], { JUG_TEST_STEAL: dir }, 60_000);
+    assert.equal(r.code, 0, show(r));
+    const runs = fs.readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n').sort();
+    assert.deepEqual(runs, ['blocker', 'left', 'right', 'warm1', 'warm2'], 'each task runs exactly once');
+    const values = [...(await results(jugdir)).values()] as { name: string; threadId: number }[];
+    const thread = new Map(values.map((v) => [v.name, v.threadId]));
+    assert.notEqual(thread.get('left'), thread.get('blocker'), JSON.stringify(values));
+    assert.notEqual(thread.get('right'), thread.get('blocker'), JSON.stringify(values));
+  });
+
   it('threads stopped when few tasks were left start again for the next pass after a barrier', async () => {
     const dir = freshDir('rendezvous-barrier');
     const meeting = join(dir, 'meeting');

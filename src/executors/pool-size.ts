@@ -90,6 +90,22 @@ export class PoolSize {
     }
   }
 
+  /**
+   * `idle`: started threads, not being stopped, that hold no task. `waiting`: tasks held by threads
+   * behind the one each runs (a thread runs one task at a time).
+   */
+  occupancy(): { idle: number; waiting: number } {
+    const { ids } = this.#startedThreads();
+    let idle = 0;
+    let waiting = 0;
+    for (const w of this.#seen.values()) {
+      if (w.terminating || w.destroyed || this.#retired.has(w.id)) continue;
+      if (w.currentUsage > 1) waiting += w.currentUsage - 1;
+      else if (w.currentUsage === 0 && (ids === undefined || ids.has(w.id))) idle++;
+    }
+    return { idle, waiting };
+  }
+
   /** A new pass: all N threads are useful again. */
   reset(): void {
     if (this.#cap === this.threads) return;

@@ -2,10 +2,11 @@
  * The threaded executor (`jug execute --threads N`): a Piscina pool of N worker threads
  * (src/worker.ts) fed through a p-queue, so only a bounded window of tasks is ever in the pool,
  * never the whole graph. The window is N times the depth AdaptiveWindow picks from task durations
- * (1 for long tasks, 2 for medium, PIPELINE for short), so that each thread has tasks waiting while
- * earlier results are committed to disk (in groups) (task functions of a thread still never
- * overlap: the worker runs them under a mutex). Long tasks therefore never queue behind each
- * other in one thread while another thread idles.
+ * (2 for long and medium tasks, PIPELINE for short), so that each thread holds its next task while
+ * it runs one (it starts it without a round trip through this thread) and earlier results are
+ * committed to disk meanwhile (task functions of a thread still never overlap: the worker runs
+ * them under a mutex). A task held behind a long one never waits while another thread idles: the
+ * idle thread is sent it too, and whichever copy starts first runs it (claims.ts).
  *
  * The pool is started first thing, before the jugfile is imported: the first threads boot while
  * the parent bundles and imports the jugfile, and wait for the bundle's URL (bundle-slot.ts).
@@ -27,12 +28,13 @@ import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
 import type { WorkerData, WorkerRequest } from '../worker-protocol.js';
-import { trace } from '../trace.js';
+import { trace, tracing } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
+import { TaskClaims } from './claims.js';
 
 /** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
@@ -61,6 +63,26 @@ export interface ThreadPoolOptions {
 const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'worker-entry.cjs');
 /** Requests one worker may hold at once when tasks are short (one running, the rest waiting). */
 const PIPELINE = 32;
+/**
+ * Requests one worker may hold when tasks are long: the one it runs and the next, which it starts
+ * without waiting for the parent; a thread that falls idle takes such a waiting task over.
+ */
+const LONG_DEPTH = 2;
+
+/** One dispatch of a task: sent to one thread, and to a second if the first is busy when another idles. */
+interface Dispatch {
+  readonly index: number;
+  readonly task: Task;
+  readonly claims: TaskClaims;
+  readonly token: number;
+  /** Copies sent and not yet answered. */
+  pending: number;
+  /** Copies sent in all (at most 2). */
+  sent: number;
+  /** Settles run(): the first outcome of the copy that started the task, or `cancelled`. */
+  readonly resolve: (outcome: TaskOutcome) => void;
+  settled: boolean;
+}
 
 const sizes = new WeakMap<Piscina, PoolSize>();
 
@@ -104,7 +126,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
 export class ThreadPoolExecutor implements Executor {
   readonly #queue: PQueue;
   #stopping = false;
-  #window = new AdaptiveWindow(PIPELINE);
+  #window = new AdaptiveWindow(PIPELINE, LONG_DEPTH);
   /** Shared with the workers: set when the run stops, so tasks queued inside a worker don't start. */
   readonly #stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
@@ -132,12 +154,13 @@ export class ThreadPoolExecutor implements Executor {
     if (generation > 0 && size !== undefined) {
       // New tasks (past a barrier): their durations are unknown again, and threads stopped near
       // the end of the last pass are needed again.
-      this.#window = new AdaptiveWindow(PIPELINE);
+      this.#window = new AdaptiveWindow(PIPELINE, LONG_DEPTH);
       this.#queue.concurrency = this.threads;
       size.depth = 1;
       size.reset();
     }
     this.table = table;
+    this.#claims = new TaskClaims(table.tasks);
     this.#generation = generation;
     this.#stored = encodeHashes(stored);
     this.#storedCount = stored.size;
@@ -165,40 +188,22 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   async run(index: number, task: Task): Promise<TaskOutcome> {
-    const raw = await this.#queue.add(async (): Promise<TaskOutcome> => {
+    let resolve!: (outcome: TaskOutcome) => void;
+    const answered = new Promise<TaskOutcome>((r) => (resolve = r));
+    const claims = this.#claims;
+    const dispatch: Dispatch = { index, task, claims, token: claims.open(index), pending: 0, sent: 0, resolve, settled: false };
+    this.#dispatches.set(index, dispatch);
+    void this.#queue.add(async (): Promise<void> => {
       // The queue starts this job as soon as the previous one settles, before the scheduler has
       // seen that outcome. After a failure, let the scheduler take it first: without --keep-going
       // the run is stopping, and this task must not start. (Other outcomes never stop a run here:
       // exit checks budget tasks at dispatch, signals stop the executor at once.)
       if (this.#afterFailure !== undefined) await this.#afterFailure;
-      if (this.#stopping) return { kind: 'cancelled' };
-      const request: WorkerRequest = {
-        index,
-        hash: task.hash(),
-        table: this.table.buffer,
-        tasks: this.table.tasks,
-        threads: this.table.threads,
-        generation: this.#generation,
-        stored: this.#stored,
-        storedCount: this.#storedCount,
-        stop: this.#stopFlag.buffer as SharedArrayBuffer,
-      };
-      let outcome: TaskOutcome;
-      try {
-        outcome = (await this.pool.run(request)) as TaskOutcome;
-      } catch (e) {
-        outcome = await this.#workerDied(index, task, e);
-      }
-      if (outcome.kind === 'failed') {
-        this.#afterFailure ??= new Promise<void>((resolve) =>
-          setImmediate(() => {
-            this.#afterFailure = undefined;
-            resolve();
-          }),
-        );
-      }
-      return outcome;
+      if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
+      else await this.#send(dispatch);
     });
+    const raw = await answered;
+    if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);
     // The worker wrote the result and is free: commit it here, outside the window, so that the
     // thread's next task starts while this one's result is flushed and renamed into place.
     const outcome = await commitHandedOver(task, raw, this.store, this.keepFailed);
@@ -206,14 +211,113 @@ export class ThreadPoolExecutor implements Executor {
     return outcome;
   }
 
+  /** Dispatches not answered yet, by task index (the latest per index). */
+  readonly #dispatches = new Map<number, Dispatch>();
+  /** The pass's claims (see claims.ts). */
+  #claims = new TaskClaims(0);
+
+  /** Sends one copy of `dispatch` to a thread and takes its answer. */
+  async #send(dispatch: Dispatch): Promise<void> {
+    const copy = dispatch.claims.copy();
+    const request: WorkerRequest = {
+      index: dispatch.index,
+      hash: dispatch.task.hash(),
+      table: this.table.buffer,
+      tasks: this.table.tasks,
+      threads: this.table.threads,
+      generation: this.#generation,
+      stored: this.#stored,
+      storedCount: this.#storedCount,
+      stop: this.#stopFlag.buffer as SharedArrayBuffer,
+      claims: dispatch.claims.buffer,
+      token: dispatch.token,
+      copy,
+    };
+    dispatch.pending++;
+    dispatch.sent++;
+    if (tracing) trace(`send ${dispatch.index} copy ${copy}`);
+    let outcome: TaskOutcome;
+    try {
+      try {
+        outcome = (await this.pool.run(request)) as TaskOutcome;
+      } catch (e) {
+        outcome = await this.#workerDied(dispatch, copy, e);
+      }
+    } catch (e) {
+      // Cleaning up after a dead thread failed (the store): a runner fault, reported on the task.
+      outcome = { kind: 'failed', keptFailed: false, error: errorInfo(e, true) };
+    }
+    dispatch.pending--;
+    if (outcome.kind === 'failed') {
+      this.#afterFailure ??= new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.#afterFailure = undefined;
+          resolve();
+        }),
+      );
+    }
+    this.#answer(dispatch, outcome);
+    // This thread may now be idle while another holds a task it has not started.
+    this.#stealSoon();
+  }
+
   /**
-   * The worker holding `task` died (or could not start). If `task` is what its thread was running,
-   * it failed: clean its lock and thread slot. Otherwise it was only queued in that worker (or
-   * committing): release its lock if taken, and hand it back to be run again.
+   * Takes one copy's answer. `cancelled` from a copy means it did not start the task: the other
+   * copy did (its answer follows), or none did and none is left to (then the task is cancelled).
    */
-  async #workerDied(index: number, task: Task, e: unknown): Promise<TaskOutcome> {
+  #answer(dispatch: Dispatch, outcome: TaskOutcome): void {
+    if (dispatch.settled) return;
+    if (outcome.kind === 'cancelled' && dispatch.pending > 0) return;
+    dispatch.settled = true;
+    dispatch.resolve(outcome);
+  }
+
+  #stealScheduled = false;
+
+  /** Runs {@link #steal} once the scheduler has dispatched what the last outcomes made ready. */
+  #stealSoon(): void {
+    // Only while a thread holds at most two tasks: behind short tasks, a queued one starts soon anyway.
+    if (this.#stealScheduled || this.#window.depth !== 2) return;
+    this.#stealScheduled = true;
+    setImmediate(() => {
+      this.#stealScheduled = false;
+      this.#steal();
+    });
+  }
+
+  /**
+   * Threads are idle while nothing else waits to be dispatched, and other threads hold tasks they
+   * have not started (queued behind the one they run): send those tasks to the idle threads too.
+   * The copy that starts first runs the task (claims.ts); the other answers `cancelled`.
+   */
+  #steal(): void {
+    const size = sizes.get(this.pool);
+    if (size === undefined || this.#stopping || this.#queue.size > 0 || this.pool.queueSize > 0) return;
+    const { idle, waiting } = size.occupancy();
+    // A task just sent to an idle thread is unclaimed too, until that thread starts it: only as
+    // many tasks as wait behind others are sent again.
+    let moves = Math.min(idle, waiting);
+    for (const dispatch of this.#dispatches.values()) {
+      if (moves === 0) break;
+      if (dispatch.settled || dispatch.sent !== 1 || dispatch.pending !== 1) continue;
+      if (!dispatch.claims.unclaimed(dispatch.index, dispatch.token)) continue;
+      trace(`thread idle: task ${dispatch.index} sent to it too`);
+      void this.#send(dispatch);
+      moves--;
+    }
+  }
+
+  /**
+   * The worker holding copy `copy` of `dispatch` died (or could not start). If that copy had
+   * started the task (claimed it) and its thread was running it, the task failed: clean its lock
+   * and thread slot. If it had started it but not reached the function yet, release the lock and
+   * hand the task back. If it never started it, nothing of the task was done there.
+   */
+  async #workerDied(dispatch: Dispatch, copy: number, e: unknown): Promise<TaskOutcome> {
+    const { index, task } = dispatch;
     const lock = this.store.lock(task.hash());
     const loadFailure = /could not load the jugfile/.test(errorInfo(e).message);
+    if (!loadFailure && !dispatch.claims.claimedBy(index, copy)) return { kind: 'cancelled' };
     if (!loadFailure && !this.table.isRunningOnThread(index)) {
       if (await lock.adopt()) await lock.release();
       return { kind: 'cancelled' };

@@ -1,9 +1,10 @@
 /**
- * How many tasks a runner keeps in flight per thread, from how long tasks take. One task per
- * thread while tasks are long: a task queued behind a long one would wait while another thread
- * may be idle, and committing a result is negligible next to them. Two for medium tasks, so that
- * committing one result overlaps the next task. Many for short tasks, so that their results are
- * committed to disk in large groups (see store/sync-fs.ts). Shared by both executors.
+ * How many tasks a runner keeps in flight per thread, from how long tasks take. For long tasks,
+ * one per thread in the serial runner; two in the thread pool, where a thread then starts its next
+ * task without a round trip through the parent, and a task queued behind a long one moves to any
+ * thread that falls idle (claims.ts). Two for medium tasks, so that committing one result overlaps
+ * the next task. Many for short tasks, so that their results are committed to disk in large groups
+ * (see store/sync-fs.ts). Shared by both executors.
  */
 import type { TaskOutcome } from '../execute-task.js';
 
@@ -16,8 +17,15 @@ export class AdaptiveWindow {
   /** Moving average of task durations (ms); unknown at first. */
   #meanMs = Number.NaN;
 
-  /** @param shortDepth tasks in flight per thread for short tasks */
-  constructor(private readonly shortDepth: number) {}
+  /**
+   * @param shortDepth tasks in flight per thread for short tasks
+   * @param longDepth tasks in flight per thread for long tasks: 1 unless a queued task can move to
+   * a thread that falls idle (the thread pool's claims) @default 1
+   */
+  constructor(
+    private readonly shortDepth: number,
+    private readonly longDepth = 1,
+  ) {}
 
   /** Feeds one outcome; returns true when the depth changed. */
   observe(outcome: TaskOutcome): boolean {
@@ -31,7 +39,7 @@ export class AdaptiveWindow {
   get depth(): number {
     if (Number.isNaN(this.#meanMs)) return 1;
     if (this.#meanMs < SHORT_TASK_MS) return this.shortDepth;
-    return this.#meanMs < MEDIUM_TASK_MS ? 2 : 1;
+    return this.#meanMs < MEDIUM_TASK_MS ? 2 : this.longDepth;
   }
 
   /**
