@@ -260,19 +260,21 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
  * The main thread's half of a deferred commit (`deferCommit`): commits the result a worker
  * thread prepared, then releases the task's lock (this process's, taken in the worker). Returns
  * the outcome without the handle; a failed commit fails the task (lock released, or marked
- * failed with `keepFailed`).
+ * failed with `keepFailed`). `urgent` false: the result joins the store's next group commit, which
+ * the caller starts with `store.flush()`.
  */
 export async function commitHandedOver(
   task: Task,
   outcome: TaskOutcome,
   store: Store,
   keepFailed: boolean,
+  urgent = true,
 ): Promise<TaskOutcome> {
   if ((outcome.kind !== 'executed' && outcome.kind !== 'failed') || outcome.prepared === undefined) return outcome;
   const { prepared, ...rest } = outcome;
   const lock = store.lock(task.hash());
   try {
-    await store.commitPrepared!(prepared, true);
+    await store.commitPrepared!(prepared, urgent);
   } catch (e) {
     let keptFailed = false;
     if (await lock.adopt()) keptFailed = keepFailed ? await lock.fail() : (await lock.release(), false);

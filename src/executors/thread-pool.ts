@@ -68,6 +68,8 @@ const PIPELINE = 32;
  * without waiting for the parent; a thread that falls idle takes such a waiting task over.
  */
 const LONG_DEPTH = 2;
+/** Results of short tasks committed together (at most: a group is also committed when threads run out of work). */
+const COMMIT_GROUP = 128;
 
 /** One dispatch of a task: sent to one thread, and to a second if the first is busy when another idles. */
 interface Dispatch {
@@ -205,10 +207,29 @@ export class ThreadPoolExecutor implements Executor {
     const raw = await answered;
     if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);
     // The worker wrote the result and is free: commit it here, outside the window, so that the
-    // thread's next task starts while this one's result is flushed and renamed into place.
-    const outcome = await commitHandedOver(task, raw, this.store, this.keepFailed);
+    // thread's next task starts while this one's result is flushed and renamed into place. Results
+    // of short tasks are committed in groups (two syncfs calls for the group, see sync-fs.ts).
+    const urgent = this.#window.commitEarly;
+    const committed = commitHandedOver(task, raw, this.store, this.keepFailed, urgent);
+    if (!urgent) this.#groupCommit();
+    const outcome = await committed;
     this.#observe(outcome);
     return outcome;
+  }
+
+  /** Results of short tasks handed to the store since its last flush. */
+  #grouped = 0;
+
+  /**
+   * A result of a short task was handed to the store: commit the group when it is large enough,
+   * or when a thread has nothing left to run (what would run next may need these results: a chain
+   * of short tasks, or the end of a pass).
+   */
+  #groupCommit(): void {
+    const idle = (sizes.get(this.pool)?.occupancy().idle ?? 1) > 0;
+    if (++this.#grouped < COMMIT_GROUP && !idle) return;
+    this.#grouped = 0;
+    this.store.flush();
   }
 
   /** Dispatches not answered yet, by task index (the latest per index). */
