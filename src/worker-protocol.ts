@@ -44,3 +44,9 @@ export interface WorkerRequest {
   readonly copy: number;
 }
 
+/**
+ * What the parent hands a thread: one request, or several (short tasks), run as if sent one by
+ * one; the answer is then the array of their outcomes, in order. Fewer, larger messages: a message
+ * costs the parent more than a short task costs a thread.
+ */
+export type WorkerCall = WorkerRequest | { readonly batch: readonly WorkerRequest[] };

@@ -24,7 +24,7 @@ import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
 import { claimTask } from './executors/claims.js';
-import type { WorkerData, WorkerRequest } from './worker-protocol.js';
+import type { WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
 import { trace, tracing } from './trace.js';
 // The whole public API, loaded with this module (one set of chunks, before source maps are turned
 // on below): the jugfile's `import ... from 'jug'` then finds it all loaded, and has no source
@@ -92,7 +92,12 @@ const window = new AdaptiveWindow(1); // only commitEarly is used here: the pare
 // results of the batch just run are committed together.
 const mutex = new Mutex(() => store.flush());
 
-export default async function run(request: WorkerRequest): Promise<TaskOutcome> {
+export default async function run(call: WorkerCall): Promise<TaskOutcome | TaskOutcome[]> {
+  // A batch runs as its requests would one by one: their sections take turns on the mutex.
+  return 'batch' in call ? Promise.all(call.batch.map(runOne)) : runOne(call);
+}
+
+async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
   if (tracing) trace(`request ${request.index} copy ${request.copy}`);
   while (request.generation > generation) await reload(request);
   if (!byHash.has(request.hash) && !parentListing && loadError === undefined) await reload(request);

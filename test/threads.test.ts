@@ -342,6 +342,27 @@ describe('jug execute --threads', () => {
       assert.ok(threads.size >= 2, `all tasks ran on thread(s) ${[...threads].join(', ')}: the dead thread was not replaced`);
     });
 
+    it('a thread dying with a batch of short tasks in hand: the others of the batch run again, nothing is lost', async () => {
+      const dir = freshDir('die-batch');
+      const jugdir = join(dir, 'die-batch.jugdata');
+      const side = join(dir, 'side');
+      const r = await jug(['execute', fixture('die-batch.ts'), '--threads', '2', '--keep-going', '--jugdir', jugdir], { JUG_TEST_SIDE: side });
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /worker thread running it died/, show(r));
+      assert.deepEqual(row(r.stdout, 'die-batch.short'), [299, 0, 1], show(r));
+      const stored = [...(await results(jugdir)).values()] as number[];
+      assert.deepEqual(stored.sort((a, b) => a - b), Array.from({ length: 300 }, (_, n) => 2 * n).filter((v) => v !== 400));
+      assert.deepEqual(lockFiles(jugdir), [], 'a lock was left behind');
+      // Tasks of the dead thread's batch that had run lost their results with it and ran again.
+      const runs = sideLines(side, '').filter((l) => l !== '');
+      assert.equal(new Set(runs).size, 299, 'some task never ran');
+      // The next run clears what the dead thread wrote and finds everything but the dying task stored.
+      const again = await jug(['execute', fixture('die-batch.ts'), '--threads', '2', '--keep-going', '--jugdir', jugdir], { JUG_TEST_SIDE: side });
+      assert.equal(again.code, 1, show(again));
+      assert.deepEqual(row(again.stdout, 'die-batch.short'), [0, 299, 1], show(again));
+      assert.deepEqual(tempFiles(jugdir), [], 'temporary files were left behind');
+    });
+
     it('a task running out of memory under --max-old-generation-size-mb fails alone', async () => {
       const jugdir = join(freshDir('oom'), 'oom.jugdata');
       const r = await jug(

@@ -6,7 +6,8 @@
  * it runs one (it starts it without a round trip through this thread) and earlier results are
  * committed to disk meanwhile (task functions of a thread still never overlap: the worker runs
  * them under a mutex). A task held behind a long one never waits while another thread idles: the
- * idle thread is sent it too, and whichever copy starts first runs it (claims.ts).
+ * idle thread is sent it too, and whichever copy starts first runs it (claims.ts). Short tasks go
+ * to threads in batches of up to BATCH per request, and their results are committed in groups.
  *
  * The pool is started first thing, before the jugfile is imported: the first threads boot while
  * the parent bundles and imports the jugfile, and wait for the bundle's URL (bundle-slot.ts).
@@ -27,7 +28,7 @@ import type { Executor } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
-import type { WorkerData, WorkerRequest } from '../worker-protocol.js';
+import type { WorkerCall, WorkerData, WorkerRequest } from '../worker-protocol.js';
 import { trace, tracing } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
@@ -61,15 +62,21 @@ export interface ThreadPoolOptions {
  * scripts/build.mjs for why not worker.js itself.
  */
 const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'worker-entry.cjs');
-/** Requests one worker may hold at once when tasks are short (one running, the rest waiting). */
-const PIPELINE = 32;
 /**
- * Requests one worker may hold when tasks are long: the one it runs and the next, which it starts
+ * Tasks in flight per thread when tasks are short (one running, the rest waiting or being
+ * committed): enough that a group commit (two syncfs calls, ~10–40 ms here) gathers a few hundred
+ * results while the threads keep running.
+ */
+const PIPELINE = 128;
+/**
+ * Tasks one thread may hold when tasks are long: the one it runs and the next, which it starts
  * without waiting for the parent; a thread that falls idle takes such a waiting task over.
  */
 const LONG_DEPTH = 2;
-/** Results of short tasks committed together (at most: a group is also committed when threads run out of work). */
-const COMMIT_GROUP = 128;
+/** Most short tasks sent to a thread in one request. */
+const BATCH = 16;
+/** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
+const COMMIT_GROUP = 256;
 
 /** One dispatch of a task: sent to one thread, and to a second if the first is busy when another idles. */
 interface Dispatch {
@@ -87,6 +94,11 @@ interface Dispatch {
 }
 
 const sizes = new WeakMap<Piscina, PoolSize>();
+
+/** Requests a thread may hold for `depth` tasks in flight (short tasks travel BATCH to a request). */
+function requestsPerThread(depth: number): number {
+  return depth > 2 ? Math.max(2, Math.ceil(depth / BATCH)) : depth;
+}
 
 /**
  * Starts the worker threads: the first wave at once, the others as threads become ready (see
@@ -113,7 +125,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     filename: WORKER_FILE,
     name: 'run',
     idleTimeout: Number.POSITIVE_INFINITY,
-    concurrentTasksPerWorker: PIPELINE,
+    concurrentTasksPerWorker: requestsPerThread(PIPELINE),
     atomics: 'async', // task code may leave timers or pending I/O; keep worker event loops running
     recordTiming: false,
     workerData,
@@ -185,7 +197,7 @@ export class ThreadPoolExecutor implements Executor {
     if (!this.#window.observe(outcome)) return;
     this.#queue.concurrency = this.threads * this.#window.depth;
     const size = sizes.get(this.pool);
-    if (size !== undefined) size.depth = this.#window.depth;
+    if (size !== undefined) size.depth = requestsPerThread(this.#window.depth);
     trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
 
@@ -202,17 +214,16 @@ export class ThreadPoolExecutor implements Executor {
       // exit checks budget tasks at dispatch, signals stop the executor at once.)
       if (this.#afterFailure !== undefined) await this.#afterFailure;
       if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
-      else await this.#send(dispatch);
+      else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
+      else await this.#send([dispatch]);
     });
     const raw = await answered;
     if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);
     // The worker wrote the result and is free: commit it here, outside the window, so that the
     // thread's next task starts while this one's result is flushed and renamed into place. Results
     // of short tasks are committed in groups (two syncfs calls for the group, see sync-fs.ts).
-    const urgent = this.#window.commitEarly;
-    const committed = commitHandedOver(task, raw, this.store, this.keepFailed, urgent);
-    if (!urgent) this.#groupCommit();
-    const outcome = await committed;
+    const urgent = this.#window.commitEarly || this.#groupDone();
+    const outcome = await commitHandedOver(task, raw, this.store, this.keepFailed, urgent);
     this.#observe(outcome);
     return outcome;
   }
@@ -221,15 +232,16 @@ export class ThreadPoolExecutor implements Executor {
   #grouped = 0;
 
   /**
-   * A result of a short task was handed to the store: commit the group when it is large enough,
-   * or when a thread has nothing left to run (what would run next may need these results: a chain
-   * of short tasks, or the end of a pass).
+   * A result of a short task is handed to the store: whether it completes the group being
+   * gathered, which is then committed (with it and after it: `urgent`). That is when the group is
+   * large enough, or when a thread has nothing left to run (what would run next may need these
+   * results: a chain of short tasks, or the end of a pass).
    */
-  #groupCommit(): void {
+  #groupDone(): boolean {
     const idle = (sizes.get(this.pool)?.occupancy().idle ?? 1) > 0;
-    if (++this.#grouped < COMMIT_GROUP && !idle) return;
+    if (++this.#grouped < COMMIT_GROUP && !idle) return false;
     this.#grouped = 0;
-    this.store.flush();
+    return true;
   }
 
   /** Dispatches not answered yet, by task index (the latest per index). */
@@ -237,47 +249,82 @@ export class ThreadPoolExecutor implements Executor {
   /** The pass's claims (see claims.ts). */
   #claims = new TaskClaims(0);
 
-  /** Sends one copy of `dispatch` to a thread and takes its answer. */
-  async #send(dispatch: Dispatch): Promise<void> {
-    const copy = dispatch.claims.copy();
-    const request: WorkerRequest = {
-      index: dispatch.index,
-      hash: dispatch.task.hash(),
-      table: this.table.buffer,
-      tasks: this.table.tasks,
-      threads: this.table.threads,
-      generation: this.#generation,
-      stored: this.#stored,
-      storedCount: this.#storedCount,
-      stop: this.#stopFlag.buffer as SharedArrayBuffer,
-      claims: dispatch.claims.buffer,
-      token: dispatch.token,
-      copy,
-    };
-    dispatch.pending++;
-    dispatch.sent++;
-    if (tracing) trace(`send ${dispatch.index} copy ${copy}`);
-    let outcome: TaskOutcome;
+  /** Short tasks whose jobs started in this turn of the event loop, sent together at its end. */
+  #batch: { readonly dispatch: Dispatch; readonly sent: () => void }[] = [];
+
+  /**
+   * Short tasks: sends `dispatch` with the others whose jobs start in this turn of the event loop
+   * (a finished batch frees as many jobs at once), in requests of at most BATCH tasks. Resolves
+   * once its request is answered.
+   */
+  #sendBatched(dispatch: Dispatch): Promise<void> {
+    return new Promise<void>((sent) => {
+      this.#batch.push({ dispatch, sent });
+      if (this.#batch.length > 1) return;
+      setImmediate(() => {
+        const all = this.#batch;
+        this.#batch = [];
+        // Even requests: 20 tasks go as 10 + 10, not 16 + 4.
+        const size = Math.ceil(all.length / Math.ceil(all.length / BATCH));
+        for (let i = 0; i < all.length; i += size) {
+          const part = all.slice(i, i + size);
+          void this.#send(part.map((p) => p.dispatch)).then(() => part.forEach((p) => p.sent()));
+        }
+      });
+    });
+  }
+
+  /** Sends one copy of each of `dispatches` to a thread, in one request, and takes the answers. */
+  async #send(dispatches: readonly Dispatch[]): Promise<void> {
+    const requests = dispatches.map((dispatch): WorkerRequest => {
+      const copy = dispatch.claims.copy();
+      dispatch.pending++;
+      dispatch.sent++;
+      if (tracing) trace(`send ${dispatch.index} copy ${copy}`);
+      return {
+        index: dispatch.index,
+        hash: dispatch.task.hash(),
+        table: this.table.buffer,
+        tasks: this.table.tasks,
+        threads: this.table.threads,
+        generation: this.#generation,
+        stored: this.#stored,
+        storedCount: this.#storedCount,
+        stop: this.#stopFlag.buffer as SharedArrayBuffer,
+        claims: dispatch.claims.buffer,
+        token: dispatch.token,
+        copy,
+      };
+    });
+    const call: WorkerCall = requests.length === 1 ? requests[0]! : { batch: requests };
+    if (tracing && requests.length > 1) trace(`batch of ${requests.length}`);
+    let outcomes: TaskOutcome[];
     try {
-      try {
-        outcome = (await this.pool.run(request)) as TaskOutcome;
-      } catch (e) {
-        outcome = await this.#workerDied(dispatch, copy, e);
-      }
+      const answer = (await this.pool.run(call)) as TaskOutcome | TaskOutcome[];
+      outcomes = Array.isArray(answer) ? answer : [answer];
     } catch (e) {
-      // Cleaning up after a dead thread failed (the store): a runner fault, reported on the task.
-      outcome = { kind: 'failed', keptFailed: false, error: errorInfo(e, true) };
-    }
-    dispatch.pending--;
-    if (outcome.kind === 'failed') {
-      this.#afterFailure ??= new Promise<void>((resolve) =>
-        setImmediate(() => {
-          this.#afterFailure = undefined;
-          resolve();
-        }),
+      outcomes = await Promise.all(
+        dispatches.map((dispatch, i) =>
+          this.#workerDied(dispatch, requests[i]!.copy, e).catch(
+            // Cleaning up after a dead thread failed (the store): a runner fault, reported on the task.
+            (err: unknown): TaskOutcome => ({ kind: 'failed', keptFailed: false, error: errorInfo(err, true) }),
+          ),
+        ),
       );
     }
-    this.#answer(dispatch, outcome);
+    dispatches.forEach((dispatch, i) => {
+      const outcome = outcomes[i]!;
+      dispatch.pending--;
+      if (outcome.kind === 'failed') {
+        this.#afterFailure ??= new Promise<void>((resolve) =>
+          setImmediate(() => {
+            this.#afterFailure = undefined;
+            resolve();
+          }),
+        );
+      }
+      this.#answer(dispatch, outcome);
+    });
     // This thread may now be idle while another holds a task it has not started.
     this.#stealSoon();
   }
@@ -323,7 +370,7 @@ export class ThreadPoolExecutor implements Executor {
       if (dispatch.settled || dispatch.sent !== 1 || dispatch.pending !== 1) continue;
       if (!dispatch.claims.unclaimed(dispatch.index, dispatch.token)) continue;
       trace(`thread idle: task ${dispatch.index} sent to it too`);
-      void this.#send(dispatch);
+      void this.#send([dispatch]);
       moves--;
     }
   }

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, encodeResult } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
-import { trace } from '../trace.js';
+import { trace, tracing } from '../trace.js';
 import type { Lock, LockInfo, PreparedResult, Store } from './store.js';
 import { FileLock, type LockContext } from './file-lock.js';
 import {
@@ -312,7 +312,15 @@ export class FileStore implements Store {
   }
 
   async #commit(group: PendingCommit[]): Promise<void> {
-    trace(`commit group of ${group.length}`);
+    const start = tracing ? performance.now() : 0;
+    try {
+      await this.#commitGroup(group);
+    } finally {
+      if (tracing) trace(`commit group of ${group.length}: ${(performance.now() - start).toFixed(1)} ms`);
+    }
+  }
+
+  async #commitGroup(group: PendingCommit[]): Promise<void> {
     if (group.length < SYNCFS_MIN_GROUP) return this.#commitEach(group);
     try {
       await syncFs(this.location);
