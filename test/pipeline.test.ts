@@ -63,6 +63,21 @@ describe('AdaptiveWindow', () => {
 });
 
 describe('FileStore group commit', () => {
+  it('a small group mixing small and large results (flushed two ways) commits them all', async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir, { commitDelayMs: 60_000 });
+    const big = Float64Array.from({ length: 100_000 }, (_, i) => i / 7); // ~800 KB encoded: flushed in libuv's pool
+    const hashes = [0, 1, 2, 3].map((i) => hashValue(`mixed-${i}`));
+    const dumps = hashes.map((h, i) => s.dump(h, i % 2 === 0 ? i : big));
+    s.flush();
+    await Promise.all(dumps);
+    assert.equal(await s.load(hashes[0]!), 0);
+    assert.deepStrictEqual(await s.load(hashes[1]!), big);
+    assert.equal(await s.load(hashes[2]!), 2);
+    assert.deepStrictEqual(await s.load(hashes[3]!), big);
+    assert.deepStrictEqual(fs.readdirSync(join(dir, 'tempfiles')), []);
+  });
+
   it('with a long commit delay, results become visible only when flushed, all together', async () => {
     const s = new FileStore(freshDir(), { commitDelayMs: 60_000 });
     const hashes = [1, 2, 3].map((i) => hashValue(`group-${i}`));

@@ -47,6 +47,8 @@ export interface PreparedResult {
   /** Where the encoded result waits (file store: a temporary file in the jugdir). */
   readonly tmp: string;
   readonly taskName?: string | undefined;
+  /** Size of the encoded result in bytes (the file store flushes small ones synchronously). */
+  readonly bytes?: number;
 }
 
 /** Where results live. */
