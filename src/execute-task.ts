@@ -261,7 +261,7 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
  * thread prepared, then releases the task's lock (this process's, taken in the worker). Returns
  * the outcome without the handle; a failed commit fails the task (lock released, or marked
  * failed with `keepFailed`). `urgent` false: the result joins the store's next group commit, which
- * the caller starts with `store.flush()`.
+ * a later urgent commit, `store.flush()` or the store's commit delay starts.
  */
 export async function commitHandedOver(
   task: Task,

@@ -91,8 +91,8 @@ export class PoolSize {
   }
 
   /**
-   * `idle`: started threads, not being stopped, that hold no task. `waiting`: tasks held by threads
-   * behind the one each runs (a thread runs one task at a time).
+   * `idle`: started threads, not being stopped, that hold no request. `waiting`: requests held by
+   * threads behind the one each runs (a thread runs one at a time; one task each unless batched).
    */
   occupancy(): { idle: number; waiting: number } {
     const { ids } = this.#startedThreads();

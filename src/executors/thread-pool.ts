@@ -216,6 +216,9 @@ export class ThreadPoolExecutor implements Executor {
       if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
       else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
       else await this.#send([dispatch]);
+    }).catch((e: unknown) => {
+      // A runner fault (the pool's answers are handled in #send): reported on the task.
+      this.#answer(dispatch, { kind: 'failed', keptFailed: false, error: errorInfo(e, true) });
     });
     const raw = await answered;
     if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);

@@ -254,11 +254,8 @@ export class FileStore implements Store {
       return;
     }
     try {
-      if (this.#fsync) {
-        if (bytes <= SYNC_FLUSH_MAX_BYTES) fsyncFile(tmp);
-        else await fsyncPath(tmp);
-      }
-      fs.renameSync(tmp, final);
+      if (this.#fsync) await flushAndRename(tmp, final, bytes);
+      else fs.renameSync(tmp, final);
     } catch (e) {
       removeQuietly(tmp);
       throw this.#fsError(e, what);
@@ -495,13 +492,7 @@ export class FileStore implements Store {
     await Promise.all(
       group.map(async (p) => {
         try {
-          if (p.bytes <= SYNC_FLUSH_MAX_BYTES) {
-            fsyncFile(p.tmp);
-            fs.renameSync(p.tmp, p.final);
-          } else {
-            await fsyncPath(p.tmp);
-            await fsp.rename(p.tmp, p.final);
-          }
+          await flushAndRename(p.tmp, p.final, p.bytes);
           dirs.add(dirname(p.final));
           done.push(p);
         } catch (e) {
@@ -584,22 +575,28 @@ function removeQuietly(path: string): void {
   }
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await fsp.open(path, 'r');
+/**
+ * Flushes a written result (`bytes` long) to disk, then renames it into place: synchronously when
+ * small, in libuv's pool when large (see SYNC_FLUSH_MAX_BYTES). The directory is flushed by the caller.
+ */
+async function flushAndRename(tmp: string, final: string, bytes: number): Promise<void> {
+  if (bytes <= SYNC_FLUSH_MAX_BYTES) {
+    const fd = fs.openSync(tmp, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, final);
+    return;
+  }
+  const fh = await fsp.open(tmp, 'r');
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
-}
-
-function fsyncFile(path: string): void {
-  const fd = fs.openSync(path, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  await fsp.rename(tmp, final);
 }
 
 function fsyncDir(dir: string): void {
