@@ -75,6 +75,8 @@ const PIPELINE = 128;
 const LONG_DEPTH = 2;
 /** Most short tasks sent to a thread in one request. */
 const BATCH = 16;
+/** Longest wait at the end of a run for copies of tasks still queued in threads to answer. */
+const CLOSE_WAIT_MS = 5000;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
 const COMMIT_GROUP = 256;
 
@@ -303,7 +305,9 @@ export class ThreadPoolExecutor implements Executor {
     if (tracing && requests.length > 1) trace(`batch of ${requests.length}`);
     let outcomes: TaskOutcome[];
     try {
-      const answer = (await this.pool.run(call)) as TaskOutcome | TaskOutcome[];
+      const inPool = this.pool.run(call);
+      this.#inPool.add(inPool);
+      const answer = (await inPool.finally(() => this.#inPool.delete(inPool))) as TaskOutcome | TaskOutcome[];
       outcomes = Array.isArray(answer) ? answer : [answer];
     } catch (e) {
       outcomes = await Promise.all(
@@ -418,13 +422,25 @@ export class ThreadPoolExecutor implements Executor {
 
   /** Ends the pool once the run is over. */
   async close(): Promise<void> {
-    this.#stopping = true;
+    // Every task has its outcome, but the second copy of a task that moved to an idle thread may
+    // still be queued in its first thread: with the stop flag set it answers `cancelled` at once,
+    // and Piscina must still be there to take that answer (destroying the pool first made it
+    // report an unexpected message, as an 'error' event that ended the process).
+    this.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()));
+    await Promise.race([Promise.allSettled([...this.#inPool]), bound]);
+    clearTimeout(timer);
     await this.pool.destroy();
   }
 
+  /** Requests handed to the pool and not answered yet. */
+  readonly #inPool = new Set<Promise<unknown>>();
+
   /** Kills the running tasks at once; their locks are released and no partial result remains. */
   async abort(running: readonly Task[]): Promise<void> {
-    await this.close();
+    this.#stopping = true;
+    await this.pool.destroy();
     await releaseAbandoned(this.store, running);
   }
 }
