@@ -2,7 +2,7 @@
  * Programmatic entry points: `init()` loads a jugfile from a plain Node script (as the CLI does),
  * `setJugdir()` selects the store `value()` reads, `isJugRunning()` tells whether the jug CLI runs.
  */
-import { defaultJugdir, loadJugfile } from './jugfile.js';
+import { defaultJugdir, loadAgainst } from './jugfile.js';
 import { registry } from './registry.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -43,16 +43,23 @@ export interface InitResult<E = Record<string, unknown>> {
  * console.log(await value(exports.primes));
  */
 export async function init<E = Record<string, unknown>>(jugfile: string, options: InitOptions = {}): Promise<InitResult<E>> {
-  const store = setJugdir(options.jugdir ?? defaultJugdir(jugfile));
-  const loaded = await loadJugfile(jugfile);
-  // A jugfile may call setJugdir() itself; that choice wins.
-  return { store: registry().store ?? store, tasks: loaded.tasks, exports: loaded.exports as E, barrier: loaded.barrier };
+  const jugdir = options.jugdir ?? defaultJugdir(jugfile);
+  // A jugfile may call setJugdir() itself; that choice wins (see loadAgainst).
+  const loaded = await loadAgainst(jugfile, typeof jugdir === 'string' ? openStore(jugdir) : jugdir, (dir) => openStore(dir));
+  return { store: loaded.store, tasks: loaded.tasks, exports: loaded.exports as E, barrier: loaded.barrier };
 }
 
-/** Selects the store used by `value()` (a jugdir path or a Store) and returns it. */
+/**
+ * Selects the store used by `value()` (a jugdir path or a Store) and returns it. Called in a
+ * jugfile, it selects the jugfile's own store, which `jug` commands then use, unless `--jugdir` is
+ * given (which wins: the call then changes nothing and returns the `--jugdir` store).
+ */
 export function setJugdir(jugdir: string | Store): Store {
+  const reg = registry();
+  if (reg.jugdirFixed && reg.store !== undefined) return reg.store;
   const store = typeof jugdir === 'string' ? openStore(jugdir) : jugdir;
-  registry().store = store;
+  reg.store = store;
+  reg.jugdirChoice = jugdir;
   return store;
 }
 

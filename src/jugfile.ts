@@ -15,6 +15,7 @@ import { Task } from './task.js';
 import { bundleJugfile, type JugfileBundle } from './bundle.js';
 import { BarrierError, type BarrierStop } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
+import type { Store } from './store/store.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JUGFILE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -85,6 +86,44 @@ export function defaultJugdir(jugfile: string): string {
 }
 
 let loadCount = 0;
+
+/**
+ * The jugdir the jugfile chose with `setJugdir()` during its last load, if it is not `current`'s
+ * location: the path, or the Store object it passed. Undefined when it chose none, or the same.
+ */
+export function jugdirChosen(current: Store): string | Store | undefined {
+  const choice = registry().jugdirChoice;
+  if (choice === undefined || choice === current) return undefined;
+  const location = typeof choice === 'string' ? choice : choice.location;
+  const same = location === ':memory:' || current.location === ':memory:' ? location === current.location : resolve(location) === resolve(current.location);
+  // A Store object of its own (a custom store) is taken as it is, even at the same location.
+  return same && typeof choice === 'string' ? undefined : choice;
+}
+
+/**
+ * Loads the jugfile against `store`: its listing is what the jugfile's barriers see. A jugfile may
+ * choose its own jugdir with `setJugdir()`; the load is then repeated once against that store
+ * (opened with `open`, so with the caller's options), so that its barriers, `bvalue()` calls and
+ * CompoundTasks see that store's results. Returns the load and the store in effect, made active.
+ */
+export async function loadAgainst(
+  jugfile: string,
+  store: Store,
+  open: (jugdir: string) => Store,
+  bundle?: Promise<JugfileBundle>,
+): Promise<LoadedJugfile & { readonly store: Store }> {
+  const reg = registry();
+  reg.store = store;
+  let loaded = await loadJugfile(jugfile, { bundle, stored: await store.list() });
+  const choice = jugdirChosen(store);
+  if (choice !== undefined) {
+    store = typeof choice === 'string' ? open(choice) : choice;
+    reg.store = store;
+    loaded = await loadJugfile(jugfile, { bundle, stored: await store.list() });
+  }
+  reg.store = store;
+  return { ...loaded, store };
+}
 
 /** Imports the jugfile and returns the tasks it declared. */
 export async function loadJugfile(jugfile: string, options: LoadOptions = {}): Promise<LoadedJugfile> {

@@ -35,6 +35,10 @@ interface Registry {
   store: Store | undefined;
   /** True while the CLI runs (see `isJugRunning()`). */
   cliRunning: boolean;
+  /** What `setJugdir()` was called with during the current load (reset by `beginLoad()`). */
+  jugdirChoice: string | Store | undefined;
+  /** Set by the CLI when `--jugdir` is given: it wins, and the jugfile's `setJugdir()` changes nothing. */
+  jugdirFixed: boolean;
   /** Set while a task function runs in this thread: creating tasks then is an error. */
   runningTask: string | undefined;
   /**
@@ -60,6 +64,8 @@ export function registry(): Registry {
       names: new WeakMap(),
       store: undefined,
       cliRunning: false,
+      jugdirChoice: undefined,
+      jugdirFixed: false,
       runningTask: undefined,
       stored: undefined,
       barrier: undefined,
@@ -76,6 +82,7 @@ export function beginLoad(): void {
   r.functions = new Map();
   r.names = new WeakMap();
   r.barrier = undefined;
+  r.jugdirChoice = undefined;
 }
 
 /** Records `fn` under `name`; a different function already holding the name is an error. */

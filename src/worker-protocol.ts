@@ -13,6 +13,11 @@ export interface WorkerData {
   readonly booted: BootedThreads;
   /** The jugdir (store location) string. */
   readonly jugdir: string;
+  /**
+   * The jugdir was given on the command line (`--jugdir`): it wins over the jugfile's own
+   * `setJugdir()`. Otherwise a jugfile choosing its jugdir is followed, as in the parent.
+   */
+  readonly jugdirFixed: boolean;
   readonly fsync: boolean;
   readonly keepFailed: boolean;
   /** Lease of other hosts' locks, ms (as the parent's store). */

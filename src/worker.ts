@@ -18,6 +18,9 @@ import { errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
 import { beginLoad, registry } from './registry.js';
 import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';
+import { FileStore } from './store/file-store.js';
+import type { Store } from './store/store.js';
+import { jugdirChosen } from './jugfile.js';
 import { Task } from './task.js';
 import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
@@ -36,10 +39,12 @@ const data = workerData as WorkerData;
 process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
 // Workers only prepare results (the main thread commits them: see executeTask's deferCommit), so
 // their store needs no commit delay — and so starts no syncfs helper process.
-const store = openStore(data.jugdir, { fsync: data.fsync, leaseMs: data.leaseMs });
+const openHere = (jugdir: string): Store => openStore(jugdir, { fsync: data.fsync, leaseMs: data.leaseMs });
+let store = openHere(data.jugdir);
 const reg = registry();
 reg.store = store;
 reg.cliRunning = true;
+reg.jugdirFixed = data.jugdirFixed;
 let loadError: unknown;
 let byHash = new Map<string, Task>();
 let generation = 0;
@@ -53,12 +58,13 @@ let parentListing = false;
  * listed, the worker loads against its own listing; a task it then does not know (another
  * process stored a compound result meanwhile) makes it load again with the parent's.
  */
-async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
+async function load(gen: number, stored?: ReadonlySet<string>, followed = false): Promise<void> {
   loadError = undefined;
   beginLoad();
   clearHooksForReload();
   loads++;
   try {
+    reg.store = store;
     reg.stored = stored ?? (await store.list());
     parentListing = stored !== undefined;
     const url = await bundleUrl(data.bundle);
@@ -67,6 +73,22 @@ async function load(gen: number, stored?: ReadonlySet<string>): Promise<void> {
   } catch (e) {
     if (!(e instanceof BarrierError)) loadError = e;
   }
+  // The jugfile chose its own jugdir with setJugdir(), as the parent saw: use that store (with
+  // this thread's options), and load again against its listing if the parent's was not given.
+  const choice = loadError === undefined && !followed ? jugdirChosen(store) : undefined;
+  if (choice !== undefined) {
+    if (typeof choice !== 'string' && !(choice instanceof FileStore)) {
+      loadError = new JugfileError(
+        `The jugfile selects the store ${choice.location} with setJugdir(store); worker threads (--threads) cannot share it. ` +
+          'Give setJugdir() a jugdir path, or run without --threads.',
+      );
+    } else {
+      store = openHere(typeof choice === 'string' ? choice : choice.location);
+      await load(gen, stored, true);
+      return;
+    }
+  }
+  reg.store = store;
   const declared = reg.barrier === undefined ? reg.tasks : reg.tasks.slice(0, reg.barrier.tasksBefore);
   byHash = new Map();
   for (const t of declared) if (t instanceof Task && !byHash.has(t.hash())) byHash.set(t.hash(), t);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { JugfileBundle } from '../bundle.js';
 import type { BarrierStop } from '../barrier.js';
 import { buildGraph, type TaskGraph } from '../graph.js';
-import { defaultJugdir, findDefaultJugfile, loadJugfile } from '../jugfile.js';
+import { defaultJugdir, findDefaultJugfile, loadAgainst } from '../jugfile.js';
 import { registry } from '../registry.js';
 import { openStore } from '../store/open.js';
 import type { FileStoreOptions } from '../store/file-store.js';
@@ -48,10 +48,14 @@ export async function openProject(
   storeOptions: FileStoreOptions = {},
 ): Promise<Project> {
   const jugfile = jugfileArg ?? findDefaultJugfile();
-  const leaseMs = options.lockLease === undefined ? undefined : options.lockLease * 1000;
-  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), { leaseMs, ...storeOptions });
+  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), cliStoreOptions(options, storeOptions));
   registry().cliRunning = true;
-  return loadProject(jugfile, options, store, bundle);
+  return loadProject(jugfile, options, store, bundle, storeOptions);
+}
+
+function cliStoreOptions(options: CommonOptions, storeOptions: FileStoreOptions): FileStoreOptions {
+  const leaseMs = options.lockLease === undefined ? undefined : options.lockLease * 1000;
+  return { leaseMs, ...storeOptions };
 }
 
 /**
@@ -63,16 +67,14 @@ export async function loadProject(
   options: CommonOptions,
   store: Store,
   bundle?: Promise<JugfileBundle>,
+  storeOptions: FileStoreOptions = {},
 ): Promise<Project> {
-  const reg = registry();
-  reg.store = store;
-  const loaded = await loadJugfile(jugfile, { bundle, stored: await store.list() });
   // A jugfile may select its own store with setJugdir(); --jugdir still wins when given.
-  const active = options.jugdir === undefined ? (reg.store ?? store) : store;
-  reg.store = active;
+  registry().jugdirFixed = options.jugdir !== undefined;
+  const loaded = await loadAgainst(jugfile, store, (dir) => openStore(dir, cliStoreOptions(options, storeOptions)), bundle);
   return {
     jugfile,
-    store: active,
+    store: loaded.store,
     graph: buildGraph(loaded.tasks),
     exports: loaded.exports,
     barrier: loaded.barrier,

@@ -45,6 +45,8 @@ export interface ThreadPoolOptions {
   readonly bundle: Promise<JugfileBundle>;
   /** The store location string the workers open. */
   readonly jugdir: string;
+  /** `jugdir` was given with --jugdir: the jugfile's own setJugdir() changes nothing. @default false */
+  readonly jugdirFixed?: boolean;
   readonly keepFailed: boolean;
   /** `--debug`: fail tasks that change their arguments. @default false */
   readonly debug?: boolean;
@@ -117,6 +119,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     bundle: slot,
     booted: size.booted,
     jugdir: options.jugdir,
+    jugdirFixed: options.jugdirFixed ?? false,
     fsync: options.fsync ?? true,
     keepFailed: options.keepFailed,
     leaseMs: options.leaseMs,

@@ -77,6 +77,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       threads,
       bundle,
       jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
+      jugdirFixed: options.jugdir !== undefined,
       keepFailed,
       debug,
       maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
@@ -87,6 +88,10 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   let project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const { store } = project;
+  if (threads !== undefined && store.location === ':memory:') {
+    if (pool !== undefined) await pool.destroy();
+    throw new UsageError('--threads needs a store the threads share (a jugdir on disk); the jugfile selects :memory: with setJugdir().');
+  }
   // With threads, this thread's event loop never runs task code: it beats the locks itself.
   store.keepAlive?.({ mainThread: threads !== undefined });
   const target = options.target === undefined ? undefined : taskMatcher(options.target);
@@ -169,7 +174,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       graph.tasks.forEach((t, i) => table.get(i) === TaskState.Executed && executedEarlier.add(t.hash()));
       const stop = project.barrier;
       if (options.verbose) process.stderr.write(`Barrier at ${stop.where} passed: loading the jugfile again...\n`);
-      project = await loadProject(project.jugfile, options, store, bundle);
+      project = await loadProject(project.jugfile, options, store, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
       trace(`pass ${pass + 1}: ${project.graph.tasks.length} tasks`);
       const again = project.barrier;
       if (again !== undefined && again.where === stop.where && again.tasksBefore === stop.tasksBefore) {
