@@ -72,6 +72,8 @@ export interface ExecuteTaskOptions {
   readonly onRun?: () => void;
   /** Called when the task function has returned or thrown. */
   readonly onRunEnd?: () => void;
+  /** Called when the task function has returned a result (before it is stored). */
+  readonly onRan?: () => void;
   /**
    * Wraps the exclusive part — take the lock, re-check, load arguments, run the function — so
    * that task functions of one thread never overlap, while their results' durable commits (which
@@ -219,6 +221,7 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
           const changed = before.flatMap((h, i) => (h !== undefined && h !== after[i] ? [i + 1] : []));
           if (changed.length > 0) return failed(mutationError(task.name, changed), false);
         }
+        options.onRan?.();
         return { kind: 'ran', result, ms };
       } catch (e) {
         return failed(e, false);

@@ -24,8 +24,12 @@ import type { Task } from './task.js';
 export interface Executor {
   /** How many tasks may run at once. */
   readonly slots: number;
-  /** Runs task `index` of the graph; resolves with its outcome (never rejects for task errors). */
-  run(index: number, task: Task): Promise<TaskOutcome>;
+  /**
+   * Runs task `index` of the graph; resolves with its outcome (never rejects for task errors).
+   * An executor that starts tasks in this thread calls `gate` as each starts and as each has run,
+   * so that exit checks take effect between two tasks (see {@link StartGate}).
+   */
+  run(index: number, task: Task, gate: StartGate): Promise<TaskOutcome>;
   /** The run is stopping: tasks not yet started should resolve as `cancelled`. */
   stop?(): void;
   /**
@@ -48,6 +52,19 @@ export interface StopChecks {
   beforeTask(): string | undefined;
   /** Called for each task this process executed: why to stop now, or undefined. */
   taskExecuted(task: Task): string | undefined;
+}
+
+/**
+ * The scheduler's say over a task at the moment it starts, for executors that start tasks in the
+ * main thread: there the exit checks can be applied exactly between two tasks, as Python Jug
+ * does, rather than when outcomes reach the scheduler (which, for short tasks committed in groups,
+ * may be hundreds of tasks later). Worker threads cannot call it; their tasks stop at the stop flag.
+ */
+export interface StartGate {
+  /** Just before the task starts (lock not taken yet): false means the run is stopping, don't start. */
+  mayStart(): boolean;
+  /** The task's function has returned (its result is being stored): counts it for the exit checks. */
+  ran(): void;
 }
 
 /** A failed task, as reported at the end of a run. */
@@ -203,7 +220,7 @@ export async function runGraph(
     const task = tasks[i]!;
     inFlight++;
     emit({ type: 'start', index: i, task });
-    executor.run(i, task).then(
+    executor.run(i, task, gateFor(i)).then(
       (outcome) => {
         completed.push({ index: i, outcome });
         wake?.();
@@ -227,11 +244,11 @@ export async function runGraph(
   const settle = ({ index: i, outcome }: { index: number; outcome: TaskOutcome }): void => {
     inFlight--;
     const task = tasks[i]!;
+    const wasCounted = counted.delete(i);
     switch (outcome.kind) {
       case 'executed': {
         finish(i, TaskState.Executed);
-        const reason = checks?.taskExecuted(task);
-        if (reason !== undefined) stop(reason);
+        if (!wasCounted) countExecuted(task);
         break;
       }
       case 'loaded':
@@ -357,6 +374,27 @@ export async function runGraph(
   };
   const onAbort = (): void => stop();
   const checks = options.checks;
+  /** Tasks the exit checks have counted as executed through their gate (before their outcome). */
+  const counted = new Set<number>();
+  const countExecuted = (task: Task): void => {
+    const reason = checks?.taskExecuted(task);
+    if (reason !== undefined) stop(reason);
+  };
+  function gateFor(i: number): StartGate {
+    return {
+      mayStart: () => {
+        if (!stopping && checks !== undefined) {
+          const reason = checks.beforeTask();
+          if (reason !== undefined) stop(reason);
+        }
+        return !stopping;
+      },
+      ran: () => {
+        counted.add(i);
+        countExecuted(tasks[i]!);
+      },
+    };
+  }
   /** May another task be dispatched now? (Exit checks: budget of tasks, files, deadline.) */
   const mayDispatch = (): boolean => {
     if (stopping) return false;

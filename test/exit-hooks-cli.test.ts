@@ -4,7 +4,7 @@
  * `--aggressive-unload` and configuration files; serial and `--threads` where it matters.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { entries, makeTempDir, parseTable, removeTempDir, runJug, show, storedHashes, type RunResult, type RunOptions } from './helpers.js';
@@ -222,6 +222,34 @@ if (process.env.WHEN) exitWhenTrue(function afterFour(t) {
       assert.match(w.stderr, /exit check fired: exitWhenTrue\(afterFour\) returned true after task jugfile\.work/);
     });
   }
+
+  test('without threads, checks apply between two tasks even when short tasks are committed in groups', async () => {
+    // A short task creates the stop file / the predicate fires at the 2nd task: Python Jug runs 2.
+    const p = project(
+      'exact',
+      `import { TaskGenerator, exitIfFileExists, exitWhenTrue } from 'jug';
+import { writeFileSync } from 'node:fs';
+export const w = TaskGenerator(function w(i: number): number {
+  if (i === 1 && process.env.FILE) writeFileSync('STOP', '');
+  return i;
+});
+export const xs = Array.from({ length: 2000 }, (_, i) => w(i));
+exitIfFileExists('STOP');
+let n = 0;
+if (process.env.WHEN) exitWhenTrue(function second() { return ++n >= 2; });
+`,
+    );
+    const f = await jug(p.dir, ['execute', p.jugfile, '-q'], { FILE: '1' });
+    expectCode(f, 0);
+    assert.equal(total(f.stdout, 'Executed'), 2, show(f));
+    assert.match(f.stderr, /exit check fired: exitIfFileExists: STOP exists/);
+    rmSync(join(p.dir, 'STOP'));
+    const w = await jug(p.dir, ['execute', p.jugfile, '-q'], { WHEN: '1' });
+    expectCode(w, 0);
+    assert.equal(total(w.stdout, 'Executed'), 2, show(w));
+    assert.match(w.stderr, /exit check fired: exitWhenTrue\(second\) returned true/);
+    assert.deepEqual(entries(join(p.jugdir, 'locks')), []);
+  });
 
   test('JUG_EXIT_IF_FILE_EXISTS and JUG_MAX_SECONDS; --no-check-environment ignores them', async () => {
     const p = project('env-file', TWELVE);

@@ -5,7 +5,7 @@
  */
 import { executeTask, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
 import { Mutex } from '../mutex.js';
-import type { Executor } from '../scheduler.js';
+import type { Executor, StartGate } from '../scheduler.js';
 import { TaskState, type StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
@@ -38,12 +38,14 @@ export class InProcessExecutor implements Executor {
     return depth === PIPELINE ? 2 * depth : depth;
   }
 
-  async run(index: number, task: Task): Promise<TaskOutcome> {
+  async run(index: number, task: Task, gate: StartGate): Promise<TaskOutcome> {
     const outcome = await executeTask(task, this.store, {
       keepFailed: this.keepFailed,
       debug: this.debug,
       exclusive: (section) => this.#mutex.run(section),
-      cancelled: () => this.#stopping,
+      // Exit checks apply between two tasks, even when short tasks' outcomes come in groups.
+      cancelled: () => this.#stopping || !gate.mayStart(),
+      onRan: () => gate.ran(),
       onSectionStart: () => this.#window.commitEarly && this.store.flush(),
       onRun: () => this.table.set(index, TaskState.Running),
     });

@@ -24,7 +24,7 @@ import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
 import { commitHandedOver, errorInfo, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
-import type { Executor } from '../scheduler.js';
+import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
@@ -206,7 +206,7 @@ export class ThreadPoolExecutor implements Executor {
     trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
 
-  async run(index: number, task: Task): Promise<TaskOutcome> {
+  async run(index: number, task: Task, gate?: StartGate): Promise<TaskOutcome> {
     let resolve!: (outcome: TaskOutcome) => void;
     const answered = new Promise<TaskOutcome>((r) => (resolve = r));
     const claims = this.#claims;
@@ -227,6 +227,10 @@ export class ThreadPoolExecutor implements Executor {
     });
     const raw = await answered;
     if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);
+    // Exit checks see each task as its thread answers, not once its result is committed (for short
+    // tasks, in groups): a check that fires sets the stop flag, which tasks queued in threads obey.
+    if (raw.kind === 'executed') gate?.ran();
+    gate?.mayStart();
     // The worker wrote the result and is free: commit it here, outside the window, so that the
     // thread's next task starts while this one's result is flushed and renamed into place. Results
     // of short tasks are committed in groups (two syncfs calls for the group, see sync-fs.ts).
