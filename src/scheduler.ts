@@ -317,7 +317,7 @@ export async function runGraph(
   const failPreviously = (i: number): void => {
     const message =
       `task ${tasks[i]!.name} failed in an earlier run and its lock is kept marked failed (--keep-failed); ` +
-      `remove the failure mark to retry it.`;
+      `to retry it, remove the failure marks with \`jug cleanup --failed-only\` (or \`jug invalidate --target ${tasks[i]!.name}\`) and run again.`;
     recordFailure(i, {
       kind: 'failed',
       keptFailed: true,

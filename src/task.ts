@@ -117,6 +117,19 @@ abstract class TaskNode<T> extends LazyObject<T> implements TaskLike<T> {
   }
 }
 
+// Destructuring or spreading a task (`const [a, b] = t`, `[...t]`, `for (x of t)`) would iterate
+// it: say why that can't work and what to use. Not a typed member, so TypeScript still rejects
+// such code at compile time; this is for JavaScript jugfiles and casts.
+Object.defineProperty(TaskNode.prototype, Symbol.iterator, {
+  value(this: TaskNode<unknown>): never {
+    throw new TaskDefinitionError(
+      `${String(this)} cannot be destructured or iterated while the jugfile is declared: its result is not ` +
+        `computed yet. Split an array result into tasks with iterateTask(task, n) (\`const [lo, hi] = ` +
+        `iterateTask(bounds, 2)\`) or index it with task.get(i); to use the values, \`await bvalue(task)\` (a barrier).`,
+    );
+  },
+});
+
 /**
  * A lazy call `fn(...args)`. Declaring it records it in the current jugfile's graph; `jug execute`
  * runs it once its dependencies (the Tasks among its arguments) are computed, and stores the

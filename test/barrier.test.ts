@@ -62,6 +62,8 @@ describe('barrier', () => {
       assert.deepEqual(parseTable(before.stdout).rows.get('Total:'), [0, 3, 0, 0, 0], show(before));
       assert.match(before.stdout, /stops at a barrier \(j\d+\.ts:8\): 3 task\(s\) before it are not computed/);
       assert.equal((await runJug(['check', jf])).code, 1);
+      const counted = await runJug(['count', jf]);
+      assert.match(counted.stdout, /stops at a barrier \(j\d+\.ts:8\): 3 task\(s\) before it .* not counted/, show(counted));
 
       const r = await runJug(['execute', jf, ...(threads ? ['--threads', threads] : [])], { env: { LOG: log } });
       assert.equal(r.code, 0, show(r));

@@ -213,6 +213,11 @@ describe('invalidation core', () => {
     assert.equal(forced, 0);
     assert.equal(out, 'Invalidated:  5 tasks\n');
     assert.equal((await store.list()).size, 1);
+    // A target matching no task before the barrier may name tasks after it: refused, not "no match".
+    err = '';
+    const unknown = await invalidateProject(project, taskMatcher('later'), { target: 'later' }, () => {}, (s) => (err += s));
+    assert.equal(unknown, 1);
+    assert.match(err, /no task declared before barrier\(\) \(x\.ts:7\) matches --target 'later'.*Nothing was removed/s);
   });
 });
 

@@ -113,6 +113,17 @@ describe('returnTuple', () => {
     assert.throws(() => returnTuple(-1), TaskDefinitionError);
     assert.throws(() => returnTuple(2, ((x: number) => x) as never), TaskDefinitionError);
   });
+
+  it('destructuring or spreading a task (a JavaScript jugfile) says to use iterateTask / bvalue', () => {
+    const t = nums([1, 2]) as unknown as Iterable<unknown>;
+    const expected = { name: 'TaskDefinitionError', message: /cannot be destructured or iterated.*iterateTask\(task, n\).*bvalue/ };
+    assert.throws(() => {
+      const [a] = t;
+      return a;
+    }, expected);
+    assert.throws(() => [...(t.constructor === Task ? t : [])], expected);
+    assert.throws(() => [...(nums([3]).get(0) as unknown as Iterable<unknown>)], expected);
+  });
 });
 
 describe('CustomHash and timedPath', () => {

@@ -1,5 +1,5 @@
 /** `jug count`: how many tasks of each name the jugfile declares (no store access). */
-import { countByName, openProject, type CommonOptions } from '../common.js';
+import { barrierNote, countByName, openProject, type CommonOptions } from '../common.js';
 import { renderShort, renderTable } from '../table.js';
 
 /** Options of `jug count`. */
@@ -9,9 +9,10 @@ export interface CountOptions extends CommonOptions {
 }
 
 export async function count(jugfile: string | undefined, options: CountOptions): Promise<number> {
-  const { graph, store } = await openProject(jugfile, options);
+  const { graph, store, barrier } = await openProject(jugfile, options);
   const rows = countByName(graph, () => 0, 1);
   process.stdout.write(options.short ? renderShort(['Count'], rows) : renderTable(['Count'], rows));
+  if (barrier !== undefined) process.stdout.write(barrierNote(barrier));
   await store.close();
   return 0;
 }

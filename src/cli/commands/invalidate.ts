@@ -37,6 +37,15 @@ export async function invalidateProject(
 ): Promise<number> {
   const { graph, store } = project;
   const roots = graph.tasks.flatMap((t, i) => (matches(t.name) ? [i] : []));
+  if (roots.length === 0 && project.barrier !== undefined && !options.ignoreBarrier) {
+    err(
+      `jug: no task declared before barrier() (${project.barrier.where}) matches --target '${options.target}', and ` +
+        `the tasks declared after it are not known because tasks before it are not all computed: they may ` +
+        `match and have stored results. Nothing was removed. Run \`jug execute\` until the barrier is passed, ` +
+        `then invalidate again.\n`,
+    );
+    return 1;
+  }
   if (roots.length === 0) {
     const names = [...new Set(graph.tasks.map((t) => t.name))].sort();
     err(
