@@ -36,7 +36,7 @@ function common(cmd: Command): Command {
   return cmd
     .argument('[jugfile]', JUGFILE_HELP)
     .option('--jugdir <dir>', 'where results and locks are stored (default: <jugfile without extension>.jugdata)')
-    .option('-v, --verbose', 'log each task as it starts, and waits for other processes')
+    .option('-v, --verbose', 'more detail on stderr (execute: log each task as it starts, and each wait for tasks other processes hold)')
     .addOption(
       new Option(
         '--lock-lease <seconds>',

@@ -41,7 +41,7 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
       '  jug shell primes.ts                 # explore: await value(count)',
       '',
       `The jugfile imports 'jug', so the package must be resolvable from ${shown}/:`,
-      'if jug is not installed in it or a parent directory, run `npm install jug` (or `npm link jug`) there.',
+      `if jug is not installed in it or a parent directory, run \`npm install ${PACKAGE_ROOT}\` there.`,
       '',
     ].join('\n'),
   );
