@@ -178,6 +178,15 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       trace(`pass ${pass + 1}: ${project.graph.tasks.length} tasks`);
       const again = project.barrier;
       if (again !== undefined && again.where === stop.where && again.tasksBefore === stop.tasksBefore) {
+        if (target !== undefined) {
+          // Tasks before the barrier that don't match were left alone, so it still blocks.
+          process.stderr.write(
+            `jug: --target '${options.target}': the jugfile stops at the barrier at ${stop.where}, and the ${again.missing} ` +
+              `task(s) before it that --target does not select are not run, so the tasks declared after it are not ` +
+              'known yet. Run `jug execute` without --target (or with a target selecting them) to pass it.\n',
+          );
+          break;
+        }
         throw new JugfileError(
           `the jugfile stopped at the barrier at ${stop.where} again, although every task before it is computed. ` +
             'Does it declare different tasks each time it loads (randomness, time, files changing)?',
