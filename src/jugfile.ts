@@ -88,6 +88,14 @@ export function defaultJugdir(jugfile: string): string {
 let loadCount = 0;
 
 /**
+ * Under the CLI, a jugfile sees `process.argv` as if run by `node jugfile args...`: the jugfile's
+ * path, then the arguments given after it on the command line (none by default), in every thread.
+ */
+export function setJugfileArgv(path: string, args = registry().jugfileArgs): void {
+  if (args !== undefined) process.argv = [process.argv[0] ?? process.execPath, path, ...args];
+}
+
+/**
  * The jugdir the jugfile chose with `setJugdir()` during its last load, if it is not `current`'s
  * location: the path, or the Store object it passed. Undefined when it chose none, or the same.
  */
@@ -161,6 +169,7 @@ export async function loadJugfile(jugfile: string, options: LoadOptions = {}): P
     beginLoad();
     clearHooksForReload();
     reg.stored = stored;
+    setJugfileArgv(path);
     exports = (await import(url)) as Record<string, unknown>;
   } catch (e) {
     disposeOwn();

@@ -35,6 +35,11 @@ interface Registry {
   store: Store | undefined;
   /** True while the CLI runs (see `isJugRunning()`). */
   cliRunning: boolean;
+  /**
+   * The jugfile's arguments from the `jug` command line (`jug execute sweep.ts -- --n 5`): each load
+   * sets `process.argv` to `[node, jugfile, ...jugfileArgs]` first. Undefined outside the CLI.
+   */
+  jugfileArgs: readonly string[] | undefined;
   /** What `setJugdir()` was called with during the current load (reset by `beginLoad()`). */
   jugdirChoice: string | Store | undefined;
   /** Set by the CLI when `--jugdir` is given: it wins, and the jugfile's `setJugdir()` changes nothing. */
@@ -64,6 +69,7 @@ export function registry(): Registry {
       names: new WeakMap(),
       store: undefined,
       cliRunning: false,
+      jugfileArgs: undefined,
       jugdirChoice: undefined,
       jugdirFixed: false,
       runningTask: undefined,

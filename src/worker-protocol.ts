@@ -11,6 +11,9 @@ export interface WorkerData {
   readonly bundle: BundleSlot;
   /** The threads that have loaded the jugfile (each adds itself): threads start in waves. */
   readonly booted: BootedThreads;
+  /** The jugfile's path and its command-line arguments: its `process.argv` in the thread (see setJugfileArgv). */
+  readonly jugfile: string;
+  readonly jugfileArgs: readonly string[] | undefined;
   /** The jugdir (store location) string. */
   readonly jugdir: string;
   /**

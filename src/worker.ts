@@ -20,7 +20,7 @@ import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';
 import { FileStore } from './store/file-store.js';
 import type { Store } from './store/store.js';
-import { jugdirChosen } from './jugfile.js';
+import { jugdirChosen, setJugfileArgv } from './jugfile.js';
 import { Task } from './task.js';
 import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
@@ -69,6 +69,7 @@ async function load(gen: number, stored?: ReadonlySet<string>, followed = false)
     parentListing = stored !== undefined;
     const url = await bundleUrl(data.bundle);
     if (url === undefined) throw new Error('the jugfile could not be bundled (the error is reported by the main thread)');
+    setJugfileArgv(data.jugfile, data.jugfileArgs);
     await import(loads === 1 ? url : `${url}?jug-load=${loads}`);
   } catch (e) {
     if (!(e instanceof BarrierError)) loadError = e;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { JugError, JugfileError, describeError } from '../errors.js';
+import { registry } from '../registry.js';
 
 const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -32,9 +33,13 @@ INI format, keys as on the command line:
 
 const JUGFILE_HELP = 'the jugfile (.ts, .mts, .js, .mjs); default: jugfile.ts / .mts / .js / .mjs in the current directory';
 
+const ARGS_HELP =
+  'arguments for the jugfile, which sees them as process.argv.slice(2) (as `node jugfile` would); put -- before them if one starts with -';
+
 function common(cmd: Command): Command {
   return cmd
     .argument('[jugfile]', JUGFILE_HELP)
+    .argument('[args...]', ARGS_HELP)
     .option('--jugdir <dir>', 'where results and locks are stored (default: <jugfile without extension>.jugdata)')
     .option('-v, --verbose', 'more detail on stderr (execute: log each task as it starts, and each wait for tasks other processes hold)')
     .addOption(
@@ -62,6 +67,9 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .addHelpText('after', CONFIG_HELP)
     // Options left unset on the command line come from .jugrc / jugrc / ~/.config/jug/jugrc.
     .hook('preAction', async (_program, actionCommand) => {
+      // The jugfile's own arguments (after the jugfile): it sees them in process.argv on every load.
+      const [, args] = actionCommand.processedArgs as [unknown, string[] | undefined];
+      if (Array.isArray(args)) registry().jugfileArgs = args;
       const { applyConfig, loadConfig } = await import('./config.js');
       applyConfig(program, actionCommand, loadConfig(process.cwd(), process.env), (m) => process.stderr.write(`jug: warning: ${m}\n`));
     });
@@ -96,7 +104,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
       .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')
       .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks'),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => {
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => {
     // With threads, load the pool's modules (Piscina) alongside the command's: starting threads
     // comes first in execute.
     if (opts['threads'] !== undefined) import('../executors/thread-pool.js').catch(() => {});
@@ -108,10 +116,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .command('status')
       .description('show how many tasks are waiting, ready, finished, running and failed')
       .option('--short', 'one line instead of the table'),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/status.js')).status(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/status.js')).status(jugfile, opts)));
 
   common(program.command('check').description('exit 0 if every task is finished, 1 otherwise (prints nothing)')).action(
-    async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/check.js')).check(jugfile, opts)),
+    async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/check.js')).check(jugfile, opts)),
   );
 
   common(
@@ -120,7 +128,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .description('wait until every task is finished (by other processes), past every barrier; exit 1 if one is marked failed')
       .addOption(new Option('--poll <seconds>', 'seconds between two checks').argParser(number(0.01, false)).default(5))
       .option('-q, --quiet', 'print nothing while waiting'),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) =>
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
     setCode(await (await import('./commands/sleep-until.js')).sleepUntil(jugfile, opts)),
   );
 
@@ -143,7 +151,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
         '\nExamples:\n  jug invalidate primes.ts --target isPrime        # every primes.isPrime task, countPrimes, writeOutput\n' +
           "  jug invalidate primes.ts --target '/^primes\\.(count|write)/'",
       ),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) =>
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
     setCode(await (await import('./commands/invalidate.js')).invalidate(jugfile, opts as { target: string })),
   );
 
@@ -171,7 +179,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
           'If the jugfile stops at a barrier() that is not passed yet, results are kept (tasks after the\n' +
           'barrier are unknown, so their results would look unused) and the exit status is 1.',
       ),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/cleanup.js')).cleanup(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/cleanup.js')).cleanup(jugfile, opts)));
 
   common(
     program
@@ -179,7 +187,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .summary('count the tasks of each name')
       .description('count the tasks of each name the jugfile declares (reads no results)')
       .option('--short', 'one line instead of the table'),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/count.js')).count(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/count.js')).count(jugfile, opts)));
 
   program
     .command('demo')
@@ -195,7 +203,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .description(
         "a Node REPL with the jugfile loaded: its exports in scope, plus value(x), invalidate(x), getTasks(), loadAll(); top-level await works",
       ),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/shell.js')).shell(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/shell.js')).shell(jugfile, opts)));
 
   common(
     program
@@ -220,7 +228,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
           '  jug graph primes.ts --format png -o /tmp/g   # /tmp/g.dot and /tmp/g.png\n' +
           'Node colours: red = some failed, yellow = some running, green = all finished, blue = some ready, grey = waiting.',
       ),
-  ).action(async (jugfile: string | undefined, opts: Record<string, unknown>) => setCode(await (await import('./commands/graph.js')).graph(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/graph.js')).graph(jugfile, opts)));
 
   return program;
 }

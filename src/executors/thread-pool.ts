@@ -43,6 +43,9 @@ export interface ThreadPoolOptions {
   readonly threads: number;
   /** The bundled jugfile the workers import, once it is ready (a rejection fails their load). */
   readonly bundle: Promise<JugfileBundle>;
+  /** The jugfile (absolute path) and its command-line arguments, for its `process.argv` in threads. */
+  readonly jugfile: string;
+  readonly jugfileArgs?: readonly string[] | undefined;
   /** The store location string the workers open. */
   readonly jugdir: string;
   /** `jugdir` was given with --jugdir: the jugfile's own setJugdir() changes nothing. @default false */
@@ -118,6 +121,8 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   const workerData: WorkerData = {
     bundle: slot,
     booted: size.booted,
+    jugfile: options.jugfile,
+    jugfileArgs: options.jugfileArgs,
     jugdir: options.jugdir,
     jugdirFixed: options.jugdirFixed ?? false,
     fsync: options.fsync ?? true,

@@ -7,6 +7,7 @@ import { StatusTable, TaskState, isFinished } from '../../status-table.js';
 import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
 import type { ThreadPoolExecutor } from '../../executors/thread-pool.js';
 import { defaultJugdir } from '../../jugfile.js';
+import { registry } from '../../registry.js';
 import {
   barrierNote,
   countByName,
@@ -76,6 +77,8 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     pool = startThreadPool({
       threads,
       bundle,
+      jugfile: resolveJugfile(jugfile),
+      jugfileArgs: registry().jugfileArgs,
       jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
       jugdirFixed: options.jugdir !== undefined,
       keepFailed,
