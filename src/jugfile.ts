@@ -85,6 +85,22 @@ export function defaultJugdir(jugfile: string): string {
   return (ext ? jugfile.slice(0, -ext.length) : jugfile) + '.jugdata';
 }
 
+/**
+ * The jugdir of `jugfile`: `jugdir` (from `--jugdir` or a config file) with Python Jug's
+ * placeholders filled in — `%(jugfile)s`, the jugfile's path without its extension, and
+ * `%(date)s`, today's date (YYYY-MM-DD, local time) — or, when not given, {@link defaultJugdir}.
+ */
+export function jugdirFor(jugdir: string | undefined, jugfile: string): string {
+  if (jugdir === undefined) return defaultJugdir(jugfile);
+  if (!jugdir.includes('%(')) return jugdir;
+  const ext = extname(jugfile);
+  const now = new Date();
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return jugdir
+    .replaceAll('%(jugfile)s', ext ? jugfile.slice(0, -ext.length) : jugfile)
+    .replaceAll('%(date)s', `${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}`);
+}
+
 let loadCount = 0;
 
 /**

@@ -69,6 +69,19 @@ describe('setJugdir() in the jugfile', { concurrency: 2 }, () => {
     });
   }
 
+  test('--jugdir and a config file\'s jugdir fill in %(jugfile)s and %(date)s; --will-cite is accepted', async () => {
+    const dir = project('placeholders');
+    const ex = await runJug(['execute', '-q', 'sweep.ts', '--will-cite', '--jugdir', '%(jugfile)s.x'], { cwd: dir });
+    expectCode(ex, 0);
+    assert.equal(storedHashes(join(dir, 'sweep.x')).length, 5);
+    const d = new Date();
+    const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    writeFileSync(join(dir, '.jugrc'), '[main]\njugdir = runs/%(date)s/%(jugfile)s\n');
+    const st = await runJug(['execute', '-q', 'sweep.ts'], { cwd: dir });
+    expectCode(st, 0);
+    assert.equal(storedHashes(join(dir, 'runs', today, 'sweep')).length, 5, show(st));
+  });
+
   test('--jugdir wins over the jugfile\'s setJugdir()', async () => {
     const dir = project('given');
     const ex = await runJug(['execute', '-q', 'sweep.ts', '--threads', '2', '--jugdir', 'given.jugdata'], { cwd: dir });

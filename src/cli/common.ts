@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { JugfileBundle } from '../bundle.js';
 import type { BarrierStop } from '../barrier.js';
 import { buildGraph, type TaskGraph } from '../graph.js';
-import { defaultJugdir, findDefaultJugfile, loadAgainst } from '../jugfile.js';
+import { findDefaultJugfile, jugdirFor, loadAgainst } from '../jugfile.js';
 import { registry } from '../registry.js';
 import { openStore } from '../store/open.js';
 import type { FileStoreOptions } from '../store/file-store.js';
@@ -48,7 +48,7 @@ export async function openProject(
   storeOptions: FileStoreOptions = {},
 ): Promise<Project> {
   const jugfile = jugfileArg ?? findDefaultJugfile();
-  const store = openStore(options.jugdir ?? defaultJugdir(jugfile), cliStoreOptions(options, storeOptions));
+  const store = openStore(jugdirFor(options.jugdir, jugfile), cliStoreOptions(options, storeOptions));
   registry().cliRunning = true;
   return loadProject(jugfile, options, store, bundle, storeOptions);
 }

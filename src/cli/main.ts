@@ -40,7 +40,11 @@ function common(cmd: Command): Command {
   return cmd
     .argument('[jugfile]', JUGFILE_HELP)
     .argument('[args...]', ARGS_HELP)
-    .option('--jugdir <dir>', 'where results and locks are stored (default: <jugfile without extension>.jugdata)')
+    .option(
+      '--jugdir <dir>',
+      'where results and locks are stored (default: <jugfile without extension>.jugdata); %(jugfile)s and %(date)s are replaced as in Python Jug',
+    )
+    .option('--will-cite', 'accepted for Python Jug compatibility (jug prints no citation banner)')
     .option('-v, --verbose', 'more detail on stderr (execute: log each task as it starts, and each wait for tasks other processes hold)')
     .addOption(
       new Option(

@@ -6,7 +6,7 @@ import { runGraph, type Executor, type RunResult, type SchedulerEvent } from '..
 import { StatusTable, TaskState, isFinished } from '../../status-table.js';
 import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
 import type { ThreadPoolExecutor } from '../../executors/thread-pool.js';
-import { defaultJugdir } from '../../jugfile.js';
+import { jugdirFor } from '../../jugfile.js';
 import { registry } from '../../registry.js';
 import {
   barrierNote,
@@ -79,7 +79,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       bundle,
       jugfile: resolveJugfile(jugfile),
       jugfileArgs: registry().jugfileArgs,
-      jugdir: options.jugdir ?? defaultJugdir(resolveJugfile(jugfile)),
+      jugdir: jugdirFor(options.jugdir, resolveJugfile(jugfile)),
       jugdirFixed: options.jugdir !== undefined,
       keepFailed,
       debug,
