@@ -195,6 +195,34 @@ export const fn = makeFn(two);
     }
   });
 
+  test('a corrupt result the jugfile reads while loading (bvalue): execute moves it aside and recomputes it', async () => {
+    const dir = join(tmp, 'corrupt-bvalue');
+    const jugfile = jugfileIn(
+      dir,
+      'stages.ts',
+      `import { TaskGenerator, bvalue } from 'jug';
+export const sq = TaskGenerator(function sq(x: number): number { return x * x; });
+export const sum = TaskGenerator(function sum(xs: number[]): number { return xs.reduce((a, b) => a + b, 0); });
+export const total = sum([1, 2, 3].map((x) => sq(x)));
+export const last = sq(await bvalue(total));
+`,
+    );
+    const jugdir = join(dir, 'stages.jugdata');
+    expectCode(await runJug(['execute', jugfile, '-q']), 0);
+    const { total } = await hashesOf(jugfile, jugdir, ['total']);
+    writeFileSync(resultFile(jugdir, total as string), 'garbage');
+    const st = await runJug(['status', jugfile]);
+    expectCode(st, 1); // read-only commands report it, with the file and the fix
+    assert.match(st.stderr, /Corrupt result of task 'stages\.sum'/);
+    const r = await runJug(['execute', jugfile, '--short']);
+    expectCode(r, 0);
+    assert.match(r.stderr, /warning: the stored result of task stages\.sum \(hash [0-9a-f]+\) that the jugfile reads while loading is corrupt/);
+    assert.match(r.stdout, /Executed:  1 tasks/, show(r));
+    assert.equal(entries(join(jugdir, 'corrupt')).length, 1);
+    assert.deepEqual(await valueOrError(jugfile, jugdir, 'last'), { value: 196 });
+    expectCode(await runJug(['check', jugfile]), 0);
+  });
+
   test('jugdir that is a file: names it and the fix; the file is untouched', async () => {
     const dir = join(tmp, 'jugdir-file');
     const jugfile = jugfileIn(dir, 'chain.ts', CHAIN);

@@ -1,5 +1,5 @@
 /** `jug execute`: run every task whose result is not stored, sharing the work through locks. */
-import { ExitError, JugfileError, UsageError } from '../../errors.js';
+import { CorruptResultError, ExitError, JugfileError, UsageError } from '../../errors.js';
 import { InProcessExecutor } from '../../executors/in-process.js';
 import { RUNNER_COMMIT_DELAY_MS } from '../../execute-task.js';
 import { runGraph, type Executor, type RunResult, type SchedulerEvent } from '../../scheduler.js';
@@ -88,7 +88,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     });
     trace('thread pool started');
   }
-  let project = await openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
+  let project = await repairingLoad(() => openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS }));
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const { store } = project;
   if (threads !== undefined && store.location === ':memory:') {
@@ -177,7 +177,8 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       graph.tasks.forEach((t, i) => table.get(i) === TaskState.Executed && executedEarlier.add(t.hash()));
       const stop = project.barrier;
       if (options.verbose) process.stderr.write(`Barrier at ${stop.where} passed: loading the jugfile again...\n`);
-      project = await loadProject(project.jugfile, options, store, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS });
+      const { jugfile: path } = project;
+      project = await repairingLoad(() => loadProject(path, options, store, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS }));
       trace(`pass ${pass + 1}: ${project.graph.tasks.length} tasks`);
       const again = project.barrier;
       if (again !== undefined && again.where === stop.where && again.tasksBefore === stop.tasksBefore) {
@@ -213,6 +214,29 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
     hooks.finished('execute.finished-post-status');
   }
   return hooks.failed || checks.error !== undefined ? Math.max(code, 1) : code;
+}
+
+/**
+ * Loads the jugfile; a stored result it reads (`bvalue()`, a CompoundTask) that turns out corrupt
+ * is moved aside, with a warning, and the load is repeated: it then stops at that barrier, and
+ * the run computes the result again (as for a corrupt dependency of a task). Other commands only
+ * report such a result (they change nothing in the store).
+ */
+async function repairingLoad(load: () => Promise<Project>): Promise<Project> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await load();
+    } catch (e) {
+      const corrupt = e instanceof CorruptResultError && e.hash !== undefined ? e : undefined;
+      if (corrupt === undefined || attempt >= 3) throw e;
+      const aside = await registry().store?.setAsideCorrupt(corrupt.hash!);
+      const who = corrupt.taskName === undefined ? `hash ${corrupt.hash}` : `task ${corrupt.taskName} (hash ${corrupt.hash})`;
+      process.stderr.write(
+        `jug: warning: the stored result of ${who} that the jugfile reads while loading is corrupt (${corrupt.reason}). ` +
+          `Recomputing it${aside === undefined ? '' : ` (the damaged file is kept as ${aside})`}.\n`,
+      );
+    }
+  }
 }
 
 /** Warnings always; with --verbose also each task start and each wait. */
