@@ -4,6 +4,7 @@
  */
 
 /** Base class of every error jug raises on purpose. `exitCode` is what the CLI exits with. */
+import { inspect } from 'node:util';
 export class JugError extends Error {
   override name = 'JugError';
   /** Exit status the `jug` command uses when this error ends it. */
@@ -103,4 +104,14 @@ export class ExitError extends JugError {
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** A thrown value for a message: an Error's stack, anything else inspected (never throws). */
+export function describeThrown(e: unknown): string {
+  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
+  try {
+    return `thrown value: ${inspect(e, { depth: 2, breakLength: Infinity })}`;
+  } catch {
+    return 'thrown value that cannot be displayed';
+  }
 }

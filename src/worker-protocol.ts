@@ -11,6 +11,11 @@ export interface WorkerData {
   readonly bundle: BundleSlot;
   /** The threads that have loaded the jugfile (each adds itself): threads start in waves. */
   readonly booted: BootedThreads;
+  /**
+   * Int32 [count, last exit code]: threads that ended (process.exit()) while loading the jugfile,
+   * before they could run a task. The parent reports it (Piscina does not replace such a thread).
+   */
+  readonly loadExits: SharedArrayBuffer;
   /** The jugfile's path and its command-line arguments: its `process.argv` in the thread (see setJugfileArgv). */
   readonly jugfile: string;
   readonly jugfileArgs: readonly string[] | undefined;

@@ -97,7 +97,17 @@ async function load(gen: number, stored?: ReadonlySet<string>, followed = false)
 }
 
 let loads = 0;
+let started = false;
+// process.exit() while this thread loads the jugfile ends it before it could run any task: tell
+// the parent, which reports it.
+process.on('exit', (code) => {
+  if (started) return;
+  const exits = new Int32Array(data.loadExits);
+  Atomics.store(exits, 1, code);
+  Atomics.add(exits, 0, 1);
+});
 await load(0);
+started = true;
 markBooted(data.booted, threadId);
 trace('jugfile loaded');
 let reloading: Promise<void> | undefined;

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStore } from '../src/index.js';
+import { waitFor } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const JUG = join(ROOT, 'bin', 'jug.js');
@@ -319,8 +320,8 @@ describe('jug execute --threads', () => {
       const r = await jug(['execute', fixture('die.ts'), '--threads', '2', '--jugdir', jugdir]);
       assert.equal(r.code, 1, show(r));
       const hash = failedHash(r.stderr, 'die.dieNow');
-      assert.match(r.stderr, /worker thread running it died/, show(r));
-      assert.match(r.stderr, /code:? 3/, show(r));
+      assert.match(r.stderr, /worker thread running it died: exit code 3 \(the task, or code it started, called process\.exit\(\)\)/, show(r));
+      assert.doesNotMatch(r.stderr, /piscina/, 'no stack of the pool’s internals');
       assert.deepEqual(lockFiles(jugdir), [], 'the dead thread left its lock');
       assert.ok(!(await results(jugdir)).has(hash));
       assert.deepEqual(row(r.stdout, 'die.afterDeath'), [0, 0, 0], show(r));
@@ -380,6 +381,63 @@ describe('jug execute --threads', () => {
       assert.deepEqual(row(r.stdout, 'oom.fine'), [8, 0, 0], show(r));
       assert.deepEqual(lockFiles(jugdir), []);
       assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
+    });
+  });
+
+  describe('faults outside any task: reported, the run stops (exit 1), nothing left behind', () => {
+    for (const threads of [[], ['--threads', '2']]) {
+      for (const kind of ['reject', 'throw']) {
+        it(`a task's leftover ${kind === 'reject' ? 'rejection' : 'exception'} (${threads.join(' ') || 'serial'})`, async () => {
+          const jugdir = join(freshDir(`leftover-${kind}`), 'leftover.jugdata');
+          const r = await jug(['execute', fixture('leftover.ts'), ...threads, '--jugdir', jugdir], { LEFTOVER: kind });
+          assert.equal(r.code, 1, show(r));
+          assert.match(r.stderr, /jug: error: .*leftover (rejection|exception) from careless\(\)/, show(r));
+          assert.match(r.stderr, /Task code probably started work it did not await/);
+          assert.match(r.stderr, /the run stopped after an error outside any task/);
+          assert.match(r.stdout, /Total:/, 'the summary is printed');
+          assert.deepEqual(lockFiles(jugdir), []);
+          assert.deepEqual(tempFiles(jugdir), []);
+        });
+      }
+    }
+
+    it('a worker thread calling process.exit() while loading the jugfile', async () => {
+      const jugdir = join(freshDir('load-exit'), 'load.jugdata');
+      const r = await jug(['execute', fixture('load-fault.ts'), '--threads', '2', '--jugdir', jugdir], { LOAD_FAULT: 'exit' });
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /jug: error: a worker thread exited \(code 9\) while loading the jugfile.*isMainThread/, show(r));
+      assert.match(r.stdout, /Total:/);
+      assert.deepEqual(lockFiles(jugdir), []);
+    });
+
+    it('a worker thread running out of memory while loading the jugfile', async () => {
+      const jugdir = join(freshDir('load-oom'), 'load.jugdata');
+      const r = await jug(
+        ['execute', fixture('load-fault.ts'), '--threads', '2', '--max-old-generation-size-mb', '32', '--jugdir', jugdir],
+        { LOAD_FAULT: 'oom' },
+      );
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /jug: error: a worker thread ran out of memory .* --max-old-generation-size-mb 32: raise that limit/, show(r));
+      assert.deepEqual(lockFiles(jugdir), []);
+    });
+
+    it('worker threads that never finish loading: a warning, and a first Ctrl-C stops the run at once', async () => {
+      const jugdir = join(freshDir('load-hang'), 'load.jugdata');
+      const run = startJug(['execute', fixture('load-fault.ts'), '--threads', '2', '--jugdir', jugdir], {
+        LOAD_FAULT: 'hang',
+        JUG_TEST_LOAD_WATCH_MS: '300',
+      });
+      let stderr = '';
+      run.child.stderr!.on('data', (s: string) => (stderr += s));
+      const warned = await waitFor(() => stderr.includes('warning: no worker thread has finished loading the jugfile'), 15_000);
+      run.child.kill('SIGINT');
+      const killer = setTimeout(() => run.child.kill('SIGKILL'), 10_000);
+      const r = await run.done;
+      clearTimeout(killer);
+      assert.ok(warned, show(r));
+      assert.equal(r.code, 130, show(r));
+      assert.match(r.stderr, /Ctrl-C stops the run/);
+      assert.deepEqual(lockFiles(jugdir), []);
     });
   });
 

@@ -41,6 +41,14 @@ export class TaskClaims {
     return Atomics.load(this.#slots, index) === token;
   }
 
+  /**
+   * Withdraws the dispatch of `index` under `token` if no copy has claimed it: no copy can start
+   * it afterwards (0 is never a token). True when this call withdrew it.
+   */
+  withdraw(index: number, token: number): boolean {
+    return Atomics.compareExchange(this.#slots, index, token, 0) === token;
+  }
+
   /** Whether copy `copy` is the one that claimed task `index`. */
   claimedBy(index: number, copy: number): boolean {
     return Atomics.load(this.#slots, index) === -copy;

@@ -70,6 +70,9 @@ export class PoolSize {
     this.#grow();
   }
 
+  /** Set when the pool is being destroyed: threads ending then are no fault. */
+  closed = false;
+
   /** At most `tasks` tasks are left in this pass: stop idle threads beyond that. */
   retireBeyond(tasks: number): void {
     const pool = this.#pool;

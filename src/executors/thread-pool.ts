@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
+import { describeThrown } from '../errors.js';
 import { commitHandedOver, errorInfo, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
@@ -35,6 +36,7 @@ import { AdaptiveWindow } from './window.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
+import { bootedThreads } from './booted-threads.js';
 import { TaskClaims } from './claims.js';
 
 /** Options of {@link startThreadPool}. */
@@ -57,6 +59,11 @@ export interface ThreadPoolOptions {
   readonly fsync?: boolean;
   /** Heap limit per worker thread in MiB (exceeding it fails the task, not the run). */
   readonly maxOldGenerationSizeMb?: number;
+  /**
+   * A thread died outside any task (between tasks, or while loading the jugfile): told with a
+   * message for the user. Not called once the pool is being destroyed.
+   */
+  readonly onFault?: (message: string) => void;
   /** Lease of other hosts' locks, ms (as the parent's store). @default the store's default */
   readonly leaseMs?: number;
 }
@@ -81,7 +88,7 @@ const LONG_DEPTH = 2;
 /** Most short tasks sent to a thread in one request. */
 const BATCH = 16;
 /** Longest wait at the end of a run for copies of tasks still queued in threads to answer. */
-const CLOSE_WAIT_MS = 5000;
+const CLOSE_WAIT_MS = 500;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
 const COMMIT_GROUP = 256;
 
@@ -101,6 +108,8 @@ interface Dispatch {
 }
 
 const sizes = new WeakMap<Piscina, PoolSize>();
+/** Per pool: reports a thread that died outside any task (its error), once per error. */
+const deaths = new WeakMap<Piscina, (e: unknown) => void>();
 
 /** Requests a thread may hold for `depth` tasks in flight (short tasks travel BATCH to a request). */
 function requestsPerThread(depth: number): number {
@@ -121,6 +130,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   const workerData: WorkerData = {
     bundle: slot,
     booted: size.booted,
+    loadExits: new SharedArrayBuffer(8),
     jugfile: options.jugfile,
     jugfileArgs: options.jugfileArgs,
     jugdir: options.jugdir,
@@ -144,7 +154,56 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   });
   size.attach(pool);
   sizes.set(pool, size);
+  // Piscina reports a thread that died holding no request as an 'error' event (which, without a
+  // listener, would end the process), and one that called process.exit() while loading not at all.
+  let exitsSeen = 0;
+  const seen = new WeakSet<object>();
+  const death = (e: unknown): void => {
+    if (size.closed || (typeof e === 'object' && e !== null && (seen.has(e) || (seen.add(e), false)))) return;
+    options.onFault?.(threadDeath(e, options.maxOldGenerationSizeMb));
+  };
+  deaths.set(pool, death);
+  pool.on('error', death);
+  pool.on('workerDestroy', () => {
+    const exits = new Int32Array(workerData.loadExits);
+    const count = Atomics.load(exits, 0);
+    if (count === exitsSeen || size.closed) return;
+    exitsSeen = count;
+    options.onFault?.(
+      `a worker thread exited (code ${Atomics.load(exits, 1)}) while loading the jugfile, before it could run any task. ` +
+        'Does the jugfile call process.exit() at its top level? In worker threads it ends the thread; ' +
+        'check isMainThread (node:worker_threads) around it, or run without --threads.',
+    );
+  });
   return pool;
+}
+
+/** What to tell the user about a thread that died outside any task (Piscina's 'error' event). */
+function threadDeath(e: unknown, heapMb: number | undefined): string {
+  if ((e as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return (
+      `a worker thread ran out of memory outside any task (while loading the jugfile, or between tasks)` +
+      `${heapMb === undefined ? '' : ` under --max-old-generation-size-mb ${heapMb}`}: raise that limit, ` +
+      'or load less data at the jugfile\'s top level.'
+    );
+  }
+  return (
+    `a worker thread died outside any task (${describeThrown(e)}). Task code probably started work it ` +
+    'did not await (a promise, a timer, an event handler): await it in the task. The run stops; finished results are kept.'
+  );
+}
+
+/** How many threads of the pool have finished loading the jugfile (ever: replaced ones count). */
+export function threadsStarted(pool: Piscina): number {
+  const size = sizes.get(pool);
+  return size === undefined ? 0 : bootedThreads(size.booted).count;
+}
+
+/** Destroys a pool made by {@link startThreadPool}: running tasks are killed; their threads' ends are no fault. */
+export async function destroyThreadPool(pool: Piscina): Promise<void> {
+  const size = sizes.get(pool);
+  if (size !== undefined) size.closed = true;
+  await pool.destroy();
 }
 
 export class ThreadPoolExecutor implements Executor {
@@ -322,6 +381,13 @@ export class ThreadPoolExecutor implements Executor {
       const answer = (await inPool.finally(() => this.#inPool.delete(inPool))) as TaskOutcome | TaskOutcome[];
       outcomes = Array.isArray(answer) ? answer : [answer];
     } catch (e) {
+      // The thread died (or the pool is being destroyed). A death while it ran one of these tasks
+      // fails that task; otherwise it died outside any task, which the run reports as a fault.
+      const running = dispatches.some((d, i) => d.claims.claimedBy(d.index, requests[i]!.copy) && this.table.isRunningOnThread(d.index));
+      if (running && typeof e === 'object' && e !== null) this.#deathsOfTasks.add(e);
+      else setImmediate(() => {
+        if (typeof e !== 'object' || e === null || !this.#deathsOfTasks.has(e)) deaths.get(this.pool)?.(e);
+      });
       outcomes = await Promise.all(
         dispatches.map((dispatch, i) =>
           this.#workerDied(dispatch, requests[i]!.copy, e).catch(
@@ -416,6 +482,12 @@ export class ThreadPoolExecutor implements Executor {
       else await lock.release();
     }
     const info = errorInfo(e, true);
+    const exit = /^worker exited with code: (-?\d+)/.exec(info.message);
+    if (exit !== null) {
+      // Piscina's own stack says nothing about the task.
+      const message = `the worker thread running it died: exit code ${exit[1]} (the task, or code it started, called process.exit())`;
+      return { kind: 'failed', keptFailed, error: { ...info, message, stack: `Error: ${message}` } };
+    }
     const message = /could not load the jugfile/.test(info.message)
       ? info.message
       : `the worker thread running it died (${info.message})`;
@@ -430,21 +502,38 @@ export class ThreadPoolExecutor implements Executor {
   stop(): void {
     this.#stopping = true;
     Atomics.store(this.#stopFlag, 0, 1);
+    // Tasks no thread has started (waiting for a free slot, queued in a thread behind another, or
+    // sent to a thread still loading the jugfile) will not start now: settle them at once rather
+    // than wait for their threads to answer (a thread stuck loading would never answer).
+    for (const d of this.#dispatches.values()) {
+      if (!d.settled && d.claims.withdraw(d.index, d.token)) {
+        d.settled = true;
+        d.resolve({ kind: 'cancelled' });
+      }
+    }
   }
 
   /** Ends the pool once the run is over. */
   async close(): Promise<void> {
     // Every task has its outcome, but the second copy of a task that moved to an idle thread may
-    // still be queued in its first thread: with the stop flag set it answers `cancelled` at once,
-    // and Piscina must still be there to take that answer (destroying the pool first made it
-    // report an unexpected message, as an 'error' event that ended the process).
+    // still be queued in its first thread: with the stop flag set it answers `cancelled` at once.
+    // Let Piscina take that answer (a late one, after the pool is destroyed, is ignored: `closed`),
+    // but don't wait for requests stuck in a thread that never finished loading the jugfile.
     this.stop();
     let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()));
+    // Not unref'd: with requests stuck in a thread that never loaded, nothing else may keep the
+    // event loop alive until the pool is destroyed.
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
     await Promise.race([Promise.allSettled([...this.#inPool]), bound]);
     clearTimeout(timer);
-    await this.pool.destroy();
+    await destroyThreadPool(this.pool);
+    // Every result this process prepared is committed by now; what is left in tempfiles/ under its
+    // name was written by a thread that died with it (results of a batch that never got answered).
+    await this.store.abandonWrites();
   }
+
+  /** Errors of thread deaths reported as the failure of the task the thread was running. */
+  readonly #deathsOfTasks = new WeakSet<object>();
 
   /** Requests handed to the pool and not answered yet. */
   readonly #inPool = new Set<Promise<unknown>>();
@@ -452,7 +541,7 @@ export class ThreadPoolExecutor implements Executor {
   /** Kills the running tasks at once; their locks are released and no partial result remains. */
   async abort(running: readonly Task[]): Promise<void> {
     this.#stopping = true;
-    await this.pool.destroy();
+    await destroyThreadPool(this.pool);
     await releaseAbandoned(this.store, running);
   }
 }

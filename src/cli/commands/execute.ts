@@ -24,6 +24,7 @@ import { renderTable } from '../table.js';
 import { threadCpuMs, trace, tracing } from '../../trace.js';
 import { ExitChecks } from '../../exit-checks.js';
 import { MainThreadHooks } from '../execute-hooks.js';
+import { RunFaults } from '../faults.js';
 
 /** Options of `jug execute`. */
 export interface ExecuteOptions extends CommonOptions {
@@ -54,15 +55,35 @@ export interface ExecuteOptions extends CommonOptions {
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+/** After this long (or 10× the main thread's load, if longer) with no thread started, warn. */
+const LOAD_WATCH_MS = Number(process.env['JUG_TEST_LOAD_WATCH_MS'] ?? 30_000);
 
 export async function execute(jugfile: string | undefined, options: ExecuteOptions): Promise<number> {
   trace('cli ready');
-  const threads = options.threads;
-  const keepFailed = options.keepFailed ?? false;
-  const debug = options.debug ?? false;
   // Exit checks from the environment are read (and validated) now; the jugfile's are read live.
   const checks = new ExitChecks({ env: options.checkEnvironment === false ? undefined : process.env });
   const hooks = new MainThreadHooks();
+  // Exceptions and rejections escaping outside any task, threads dying outside any task: reported,
+  // and the run stops (exit 1) instead of the process ending with locks held (faults.ts).
+  const faults = new RunFaults();
+  const unwatch = faults.watchProcess();
+  try {
+    return await executeWatched(jugfile, options, checks, hooks, faults);
+  } finally {
+    unwatch();
+  }
+}
+
+async function executeWatched(
+  jugfile: string | undefined,
+  options: ExecuteOptions,
+  checks: ExitChecks,
+  hooks: MainThreadHooks,
+  faults: RunFaults,
+): Promise<number> {
+  const threads = options.threads;
+  const keepFailed = options.keepFailed ?? false;
+  const debug = options.debug ?? false;
   let bundle: Promise<JugfileBundle> | undefined;
   let pool: Piscina | undefined;
   if (threads !== undefined && options.jugdir === ':memory:') {
@@ -85,14 +106,34 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
       debug,
       maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
       leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
+      onFault: (message) => faults.report(message),
     });
     trace('thread pool started');
   }
+  const loadStart = performance.now();
   let project = await repairingLoad(() => openProject(jugfile, options, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS }));
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
+  const loadMs = performance.now() - loadStart;
+  // Threads load the same jugfile: say so if none has after much longer than this thread took.
+  const watchdog =
+    pool === undefined
+      ? undefined
+      : setTimeout(
+          async (p: Piscina) => {
+            if ((await import('../../executors/thread-pool.js')).threadsStarted(p) > 0) return;
+            process.stderr.write(
+              `jug: warning: no worker thread has finished loading the jugfile after ${Math.round(LOAD_WATCH_MS / 1000)} s ` +
+                `(this thread loaded it in ${(loadMs / 1000).toFixed(1)} s). Does the jugfile wait at its top level for ` +
+                'something that never happens in a worker thread (check isMainThread from node:worker_threads)? ' +
+                'Ctrl-C stops the run.\n',
+            );
+          },
+          Math.max(LOAD_WATCH_MS, 10 * loadMs),
+          pool,
+        ).unref();
   const { store } = project;
   if (threads !== undefined && store.location === ':memory:') {
-    if (pool !== undefined) await pool.destroy();
+    if (pool !== undefined) await (await import('../../executors/thread-pool.js')).destroyThreadPool(pool);
     throw new UsageError('--threads needs a store the threads share (a jugdir on disk); the jugfile selects :memory: with setJugdir().');
   }
   // With threads, this thread's event loop never runs task code: it beats the locks itself.
@@ -132,6 +173,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  faults.onStop(() => controller.abort());
 
   // One pass per load of the jugfile: a jugfile stopping at a barrier is loaded again once the
   // tasks before the barrier are computed, until it loads to the end.
@@ -203,6 +245,7 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    clearTimeout(watchdog);
     await store.close();
     trace('store closed');
   }
@@ -213,7 +256,13 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   } finally {
     hooks.finished('execute.finished-post-status');
   }
-  return hooks.failed || checks.error !== undefined ? Math.max(code, 1) : code;
+  if (faults.messages.length > 0) {
+    process.stderr.write(
+      `jug: the run stopped after ${faults.messages.length === 1 ? 'an error' : `${faults.messages.length} errors`} ` +
+        'outside any task (above); run `jug execute` again to resume.\n',
+    );
+  }
+  return hooks.failed || checks.error !== undefined || faults.messages.length > 0 ? Math.max(code, 1) : code;
 }
 
 /**
