@@ -10,7 +10,7 @@
  */
 import { hashValue } from './hash.js';
 import { hasHooks, runHooks } from './hooks.js';
-import { CorruptResultError, JugError, NotComputedError } from './errors.js';
+import { CorruptResultError, JugError, NotComputedError, describeThrown } from './errors.js';
 import { registry } from './registry.js';
 import type { PreparedResult, Store } from './store/store.js';
 import type { Task } from './task.js';
@@ -123,7 +123,8 @@ export function errorInfo(e: unknown, internal = false): ErrorInfo {
   if (e instanceof Error) {
     return { name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}`, internal };
   }
-  return { name: 'Error', message: String(e), stack: `thrown value: ${String(e)}`, internal };
+  const shown = describeThrown(e); // `thrown value: …`, inspected (an object's fields, not [object Object])
+  return { name: 'Error', message: shown, stack: shown, internal };
 }
 
 /**

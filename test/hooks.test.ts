@@ -343,3 +343,14 @@ describe('exit checks', () => {
     assert.equal(checks.taskBudget(), 1);
   });
 });
+
+describe('errorInfo: any thrown value becomes a readable message', () => {
+  test('objects are inspected (not [object Object]); a null-prototype object does not throw', async () => {
+    const { errorInfo } = await import('../src/execute-task.js');
+    assert.equal(errorInfo({ code: 42, why: 'custom' }).message, "thrown value: { code: 42, why: 'custom' }");
+    assert.equal(errorInfo(Object.create(null)).message, 'thrown value: [Object: null prototype] {}');
+    assert.equal(errorInfo('oops').message, "thrown value: 'oops'");
+    const e = new TypeError('bad');
+    assert.deepEqual([errorInfo(e).name, errorInfo(e).message], ['TypeError', 'bad']);
+  });
+});

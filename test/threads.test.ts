@@ -528,7 +528,7 @@ describe('jug execute --threads', () => {
     const dir = freshDir('invalid');
     const jugdir = join(dir, 'never.jugdata');
     const runs = await Promise.all(
-      ['0', '-2', 'abc', '1.5'].map(async (v) => [v, await jug(['execute', fixture('async.ts'), '--threads', v, '--jugdir', jugdir])] as const),
+      ['0', '-2', 'abc', '1.5', '1e1', '0x2', '1025', '2147483647'].map(async (v) => [v, await jug(['execute', fixture('async.ts'), '--threads', v, '--jugdir', jugdir])] as const),
     );
     for (const [v, r] of runs) {
       assert.equal(r.code, 2, `--threads ${v}: ${show(r)}`);

@@ -11,15 +11,22 @@ import { registry } from '../registry.js';
 
 const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
-function number(min: number, integer: boolean): (v: string) => number {
+/** A parser of decimal numbers (integers: digits only, so no `1e1` or `0x2`) from `min` to `max`. */
+function number(min: number, integer: boolean, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(`expected ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${v}'.`);
+    const text = v.trim();
+    const n = Number(text);
+    const decimal = integer ? /^\d+$/.test(text) : /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text);
+    if (!decimal || !Number.isFinite(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`expected ${integer ? 'an integer' : 'a number'} ${range}, got '${v}'.`);
     }
     return n;
   };
 }
+
+/** Most worker threads one process may run (`--threads`). */
+const MAX_THREADS = 1024;
 
 const CONFIG_HELP = `
 Configuration files give defaults to any option (the command line wins): .jugrc or jugrc in the
@@ -97,7 +104,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
       )
       .addOption(
         new Option('-j, --threads <n>', 'run tasks in N worker threads of this process (mixes safely with other jug processes)')
-          .argParser(number(1, true)),
+          .argParser(number(1, true, MAX_THREADS)),
       )
       .addOption(
         new Option('--max-old-generation-size-mb <mib>', 'heap limit per worker thread (with --threads); a task exceeding it fails')

@@ -86,6 +86,12 @@ async function executeWatched(
   const debug = options.debug ?? false;
   let bundle: Promise<JugfileBundle> | undefined;
   let pool: Piscina | undefined;
+  if (options.maxOldGenerationSizeMb !== undefined && threads === undefined) {
+    process.stderr.write(
+      'jug: warning: --max-old-generation-size-mb sets the heap of worker threads; without --threads it is ignored ' +
+        '(for a serial run: node --max-old-space-size=MiB node_modules/.bin/jug execute …).\n',
+    );
+  }
   if (threads !== undefined && options.jugdir === ':memory:') {
     throw new UsageError('--threads needs a store the threads share (a jugdir on disk); :memory: lives in one thread.');
   }
@@ -343,7 +349,8 @@ function report(
   if (project.barrier !== undefined && (signalName !== undefined || failed || result.gaveUpOn.length > 0)) {
     let missing = 0;
     for (let i = 0; i < graph.tasks.length; i++) if (!isFinished(table.get(i))) missing++;
-    process.stderr.write(barrierNote(project.barrier, missing));
+    // None missing: the run stopped just as the barrier was passed (the next run goes past it).
+    if (missing > 0) process.stderr.write(barrierNote(project.barrier, missing));
   }
   if (signalName !== undefined) {
     process.stderr.write(`jug: stopped by ${signalName}; run \`jug execute\` again to resume.\n`);
