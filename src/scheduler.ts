@@ -316,7 +316,7 @@ export async function runGraph(
   /** Task i's lock is a failure mark from an earlier run (--keep-failed): report it as failed. */
   const failPreviously = (i: number): void => {
     const message =
-      `task ${tasks[i]!.name} failed in an earlier run and its lock is kept marked failed (--keep-failed); ` +
+      `task ${tasks[i]!.name} failed earlier (in another process, or an earlier run) and its lock is kept marked failed (--keep-failed); ` +
       `to retry it, remove the failure marks with \`jug cleanup --failed-only\` (or \`jug invalidate --target ${tasks[i]!.name}\`) and run again.`;
     recordFailure(i, {
       kind: 'failed',
