@@ -88,10 +88,34 @@ function checkTuple(base: unknown, n: number, t: Tasklet): void {
   }
 }
 
+/**
+ * `base[key]` for a Tasklet, strictly (Python Jug raises IndexError / KeyError): an index out of range
+ * or a missing key is an error naming the task, not a silent `undefined`. Negative indices count
+ * from the end, as in Python and `Array.prototype.at`.
+ */
 function index(base: unknown, key: unknown, t: Tasklet): unknown {
-  if (base instanceof Map) return base.get(key);
+  const what = `${t.toString()}: the result of '${t.base.name}'`;
+  if (base instanceof Map) {
+    if (!base.has(key)) throw new JugError(`${what} (a Map of ${base.size} entries) has no key ${show(key)}.`);
+    return base.get(key);
+  }
   if (base === null || base === undefined) {
-    throw new JugError(`${t.toString()}: cannot index ${String(base)} (the result of '${t.base.name}') with ${String(key)}.`);
+    throw new JugError(`${t.toString()}: cannot index ${String(base)} (the result of '${t.base.name}') with ${show(key)}.`);
+  }
+  if ((Array.isArray(base) || ArrayBuffer.isView(base) || typeof base === 'string') && typeof key === 'number') {
+    const seq = base as ArrayLike<unknown>;
+    if (!Number.isInteger(key) || key >= seq.length || key < -seq.length) {
+      throw new JugError(`${what} has ${seq.length} element(s): index ${show(key)} is out of range.`);
+    }
+    return seq[key < 0 ? seq.length + key : key];
+  }
+  if (typeof base === 'object' && !((key as PropertyKey) in base)) {
+    const keys = Object.keys(base).slice(0, 10).map(show).join(', ');
+    throw new JugError(`${what} has no key ${show(key)} (its keys: ${keys || 'none'}).`);
   }
   return (base as Record<PropertyKey, unknown>)[key as PropertyKey];
+}
+
+function show(key: unknown): string {
+  return typeof key === 'string' ? `'${key}'` : String(key);
 }
