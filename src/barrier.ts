@@ -62,6 +62,8 @@ function countMissing(tasks: readonly RegisteredTask[]): number {
  * Stops loading the jugfile here until every task declared so far is computed. `jug execute`
  * runs those tasks, then loads the jugfile again, past the barrier.
  *
+ * Outside a jugfile load (a plain script that declares tasks itself) it does nothing.
+ *
  * @example
  * const counts = files.map((f) => countWords(f));
  * barrier();
@@ -70,6 +72,7 @@ function countMissing(tasks: readonly RegisteredTask[]): number {
  */
 export function barrier(): void {
   const r = registry();
+  if (r.stored === undefined) return; // not loading a jugfile (a plain script): nothing to stop
   if (r.barrier !== undefined) stopAt(countMissing(r.tasks));
   const missing = countMissing(r.tasks);
   if (missing > 0) stopAt(missing);
@@ -78,7 +81,8 @@ export function barrier(): void {
 /**
  * `value(x)` behind a barrier: if every task in `x` is computed, resolves to its value; otherwise
  * stops loading the jugfile here, like {@link barrier} but waiting only for the tasks in `x`.
- * Errors reading a stored result are raised as they are (never taken for a barrier).
+ * Errors reading a stored result are raised as they are (never taken for a barrier). Outside a
+ * jugfile load (a plain script) it is `value(x)`.
  *
  * @example
  * const n = await bvalue(countPrimes(primes));   // a number, once computed
@@ -86,6 +90,7 @@ export function barrier(): void {
  */
 export function bvalue<T>(x: T): Promise<Resolved<T>> {
   const r = registry();
+  if (r.stored === undefined) return value(x); // not loading a jugfile: just value()
   if (r.barrier !== undefined) stopAt(countMissing(r.tasks));
   const missing = countMissing(dependenciesOf(x));
   if (missing > 0) stopAt(missing);

@@ -101,6 +101,9 @@ async function metaOf(store: Store, hash: string): Promise<ResultMeta> {
  * @example
  * console.log(JSON.stringify(await describe(exports.total), null, 2));
  */
+export function describe(x: Task, options?: DescribeOptions): Promise<TaskDescription>;
+export function describe(x: Tasklet, options?: DescribeOptions): Promise<TaskletDescription>;
+export function describe(x: unknown, options?: DescribeOptions): Promise<Description>;
 export async function describe(x: unknown, options: DescribeOptions = {}): Promise<Description> {
   const store = options.store ?? registry().store;
   const seen = new Map<string, Promise<Description>>();

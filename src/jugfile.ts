@@ -186,7 +186,11 @@ export async function loadJugfile(jugfile: string, options: LoadOptions = {}): P
     clearHooksForReload();
     reg.stored = stored;
     setJugfileArgv(path);
-    exports = (await import(url)) as Record<string, unknown>;
+    try {
+      exports = (await import(url)) as Record<string, unknown>;
+    } finally {
+      reg.stored = undefined; // the load is over: barrier() / bvalue() called later read the store
+    }
   } catch (e) {
     disposeOwn();
     if (!(e instanceof BarrierError)) {

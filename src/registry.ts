@@ -49,7 +49,7 @@ interface Registry {
   /**
    * Hashes known to be stored when the current jugfile load began (one listing of the store,
    * taken by the CLI, `init()` and worker threads before each load). `barrier()`, `bvalue()` and
-   * `CompoundTask` consult it synchronously while the jugfile loads. Undefined: not taken.
+   * `CompoundTask` consult it synchronously while the jugfile loads. Undefined: no load is under way.
    */
   stored: ReadonlySet<string> | undefined;
   /** Set when the current load stopped at a `barrier()` / `bvalue()` (see barrier.ts). */

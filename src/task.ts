@@ -18,7 +18,7 @@ declare const resultType: unique symbol;
  */
 export interface LazyValue<T = unknown> {
   /** Phantom field carrying the resolved type; never present at run time. */
-  readonly [resultType]?: T;
+  readonly [resultType]: T;
   /** The identity this lazy value contributes to the hash of a task using it. */
   hash(): string;
 }
@@ -78,11 +78,11 @@ export type KeyOf<T> = T extends Map<infer K, unknown> ? K : T extends readonly 
 /** Type of `.get(key)` on a value of type `T`. */
 export type ValueAt<T, K> =
   T extends Map<unknown, infer V>
-    ? V | undefined
+    ? V // a missing key is an error, never undefined (see value.ts)
     : T extends readonly unknown[]
       ? K extends keyof T
         ? T[K]
-        : T[number] | undefined
+        : T[number] // an index out of range is an error
       : K extends keyof T
         ? T[K]
         : unknown;
@@ -95,7 +95,7 @@ const kTasklet = Symbol.for('jug.Tasklet');
  * and task generators type them as standing for a `T`.
  */
 export abstract class LazyObject<T> implements LazyValue<T> {
-  declare readonly [resultType]?: T;
+  declare readonly [resultType]: T;
   abstract hash(): string;
 }
 

@@ -73,6 +73,8 @@ async function load(gen: number, stored?: ReadonlySet<string>, followed = false)
     await import(loads === 1 ? url : `${url}?jug-load=${loads}`);
   } catch (e) {
     if (!(e instanceof BarrierError)) loadError = e;
+  } finally {
+    reg.stored = undefined;
   }
   // The jugfile chose its own jugdir with setJugdir(), as the parent saw: use that store (with
   // this thread's options), and load again against its listing if the parent's was not given.

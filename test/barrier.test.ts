@@ -212,6 +212,23 @@ export const t = boom(1);
     assert.match(w.stderr, /task j\d+\.boom \([0-9a-f]{10}\) failed and its lock is marked failed/);
   });
 
+  it('outside a jugfile load (a plain script), bvalue() is value() and barrier() does nothing', async () => {
+    const script = join(dir, 'plain-script.mjs');
+    writeFileSync(
+      script,
+      "import { TaskGenerator, barrier, bvalue, setJugdir, value } from 'jug';\n" +
+        "const store = setJugdir(':memory:');\n" +
+        'const t = TaskGenerator(function plainSquare(x) { return x * x; })(6);\n' +
+        'await store.dump(t.hash(), 36);\n' +
+        'barrier();\n' +
+        'console.log(JSON.stringify([await bvalue(t), await value(t)]));\n',
+    );
+    const { runNode } = await import('./helpers.js');
+    const r = await runNode([script]);
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(JSON.parse(r.stdout), [36, 36]);
+  });
+
   it('init() reports where the jugfile stopped', async () => {
     const jf = jugfile(STAGES);
     const script = join(dir, 'init-barrier.mjs');

@@ -91,6 +91,25 @@ export async function typeChecks(): Promise<void> {
   // @ts-expect-error keys of a tuple task are numbers
   pair.get('x');
 
+  // A task that may give undefined does not stand for a number; nor does any object with a hash().
+  const maybe = TaskGenerator(function maybe(): number | undefined {
+    return undefined;
+  })();
+  // @ts-expect-error Task<number | undefined> is not a number
+  isPrime(maybe);
+  // @ts-expect-error an object with a hash() method is not a task
+  isPrime({ hash: () => 'abc' });
+  // A Map's or an array's element: indexing is strict (a missing key is an error), so no undefined.
+  const counts = TaskGenerator(function counts(): Map<string, number> {
+    return new Map([['a', 1]]);
+  })();
+  expectTrue<Equals<ReturnType<typeof counts.get<string>>, Tasklet<number>>>();
+  isPrime(counts.get('a'));
+  const list = TaskGenerator(function list(): number[] {
+    return [1];
+  })();
+  isPrime(list.get(0));
+
   // .get() on an object result: keys are checked, values typed.
   const stats = TaskGenerator(function stats(): { mean: number; label: string } {
     return { mean: 1, label: 'l' };

@@ -116,15 +116,19 @@ describe('returnTuple', () => {
 
   it('a tasklet past the end of an array, or of a missing key, is an error naming the task (not undefined)', async () => {
     const r = nums([10, 20, 30]);
-    const m = echo(new Map([['a', 1]]));
-    const o = echo({ x: 1, y: undefined as number | undefined });
+    const m = TaskGenerator(function aMap(): Map<string, number> {
+      return new Map([['a', 1]]);
+    })();
+    const o = TaskGenerator(function anObject(): { x: number; y: number | undefined } {
+      return { x: 1, y: undefined };
+    })();
     await runAll(store);
     assert.equal(await value(r.get(-1)), 30, 'negative indices count from the end, as in Python');
     assert.equal(await value(o.get('y')), undefined, 'a key that is there with the value undefined');
     await assert.rejects(value(r.get(3)), /the result of 'utils\.test\.nums' has 3 element\(s\): index 3 is out of range/);
     await assert.rejects(value(r.get(-4)), /index -4 is out of range/);
-    await assert.rejects(value(m.get('b' as never)), /a Map of 1 entries\) has no key 'b'/);
-    await assert.rejects(value((o as unknown as { get(k: string): unknown }).get('z') as never), /has no key 'z' \(its keys: 'x', 'y'\)/);
+    await assert.rejects(value(m.get('b')), /a Map of 1 entries\) has no key 'b'/);
+    await assert.rejects(value(o.get('z' as 'x')), /has no key 'z' \(its keys: 'x', 'y'\)/);
   });
 
   it('destructuring or spreading a task (a JavaScript jugfile) says to use iterateTask / bvalue', () => {
