@@ -3,8 +3,9 @@
  * (`src/cli/main.ts`); library users can catch them by class.
  */
 
-/** Base class of every error jug raises on purpose. `exitCode` is what the CLI exits with. */
 import { inspect } from 'node:util';
+
+/** Base class of every error jug raises on purpose. `exitCode` is what the CLI exits with. */
 export class JugError extends Error {
   override name = 'JugError';
   /** Exit status the `jug` command uses when this error ends it. */
@@ -71,7 +72,10 @@ export class NotComputedError extends JugError {
   }
 }
 
-/** A task function threw. `cause` is the original error. */
+/**
+ * A task's failure as an exception (`taskName`, `hash`, `cause`: the original error), for API users
+ * who want to raise one; jug itself reports task failures as outcomes and does not throw it.
+ */
 export class TaskFailedError extends JugError {
   override name = 'TaskFailedError';
   constructor(

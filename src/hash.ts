@@ -218,6 +218,13 @@ class Encoder {
         return;
       }
       const ctor = (x as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+      if (x instanceof Promise) {
+        throw unhashable(
+          'a Promise',
+          path,
+          'Await it before declaring the task, or make the work that produces it a task and pass that task.',
+        );
+      }
       throw unhashable(
         `an instance of ${ctor}`,
         path,

@@ -12,7 +12,8 @@ import type { BarrierStop } from './barrier.js';
 /** Options of {@link init}. */
 export interface InitOptions {
   /**
-   * The store: a directory path for the file store, or a Store object.
+   * The store: a directory path for the file store, `':memory:'`, or a Store object. A jugfile that
+   * calls `setJugdir()` itself overrides it.
    * @default `<jugfile path without extension>.jugdata`, as the CLI
    */
   jugdir?: string | Store;
@@ -24,7 +25,10 @@ export interface InitResult<E = Record<string, unknown>> {
   readonly store: Store;
   /** The tasks the jugfile declared, in declaration order. */
   readonly tasks: Task[];
-  /** The jugfile module's exports (up to the barrier, if it stopped at one). */
+  /**
+   * The jugfile module's exports; `{}` when the load stopped at a barrier (an ES module that did not
+   * finish loading has no exports to give: use `tasks`).
+   */
   readonly exports: E;
   /**
    * Set when the jugfile stopped at a `barrier()` / `bvalue()` because tasks before it are not
@@ -50,7 +54,7 @@ export async function init<E = Record<string, unknown>>(jugfile: string, options
 }
 
 /**
- * Selects the store used by `value()` (a jugdir path or a Store) and returns it. Called in a
+ * Selects the store used by `value()` (a jugdir path, `':memory:'` or a Store) and returns it. Called in a
  * jugfile, it selects the jugfile's own store, which `jug` commands then use, unless `--jugdir` is
  * given (which wins: the call then changes nothing and returns the `--jugdir` store).
  */

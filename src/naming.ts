@@ -87,8 +87,8 @@ export function deriveTaskName(
     const shown = fname ? `'${fname}'` : 'an anonymous function';
     throw new TaskDefinitionError(
       `${what} needs a named function, got ${shown}${at}. Task names come from function names: ` +
-        `write ${what}(function double(x) { ... }), declare 'const double = (x) => ...' first, ` +
-        `or pass { name: 'module.double' }.`,
+        `write ${what}(function double(x) { ... }) or declare 'const double = (x) => ...' first` +
+        (/Generator$/.test(what) ? `, or pass { name: 'module.double' }.` : '.'),
     );
   }
   const mod = site === undefined ? 'jugfile' : moduleName(site.file);

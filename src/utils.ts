@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { TaskDefinitionError } from './errors.js';
+import { JugError, TaskDefinitionError } from './errors.js';
 import { internalTask } from './task-function.js';
 import {
   Task,
@@ -122,7 +122,7 @@ export interface JugExecuteOptions {
 
 async function runCommand(argv: readonly string[], options: { cwd?: string; env?: Record<string, string>; checkExit: boolean }): Promise<number> {
   if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
-    throw new TypeError(`jugExecute(argv): argv must be a non-empty array of strings, got ${JSON.stringify(argv)}.`);
+    throw new JugError(`jugExecute(argv): argv must be a non-empty array of strings, got ${JSON.stringify(argv)}.`);
   }
   const [command, ...args] = argv as [string, ...string[]];
   const shown = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
@@ -133,14 +133,14 @@ async function runCommand(argv: readonly string[], options: { cwd?: string; env?
       stdio: ['ignore', 'inherit', 'inherit'],
       shell: false,
     });
-    child.on('error', (e) => reject(new Error(`jugExecute: could not run \`${shown}\`: ${e.message}`, { cause: e })));
+    child.on('error', (e) => reject(new JugError(`jugExecute: could not run \`${shown}\`: ${e.message}`, { cause: e })));
     child.on('close', (c, s) => resolve({ code: c, signal: s }));
   });
   if (signal !== null) {
-    if (options.checkExit) throw new Error(`jugExecute: \`${shown}\` was killed by ${signal}.`);
+    if (options.checkExit) throw new JugError(`jugExecute: \`${shown}\` was killed by ${signal}.`);
     return 128 + (constants.signals[signal] ?? 0);
   }
-  if (code !== 0 && options.checkExit) throw new Error(`jugExecute: \`${shown}\` exited with code ${code}.`);
+  if (code !== 0 && options.checkExit) throw new JugError(`jugExecute: \`${shown}\` exited with code ${code}.`);
   return code ?? 0;
 }
 
@@ -158,6 +158,10 @@ function jugExecuteFn(argv: readonly string[], options: { cwd?: string; env?: Re
  * const plot = jugExecute(['gnuplot', 'plot.gp'], { after: results });
  */
 export function jugExecute(argv: Lazy<readonly string[]>, options: JugExecuteOptions = {}): Task<number> {
+  // A literal argv is checked now; one computed by a task (or holding tasks) when the task runs.
+  if (!isTaskLike(argv) && (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string' || isTaskLike(a)))) {
+    throw new TaskDefinitionError(`jugExecute(argv): argv must be a non-empty array of strings (or a task giving one), got ${JSON.stringify(argv)}.`);
+  }
   const { after, checkExit = true, ...rest } = options;
   const args: unknown[] = [argv, { ...rest, checkExit }];
   if (after !== undefined) args.push(after);

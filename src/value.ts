@@ -44,7 +44,7 @@ export function activeStore(): Store {
  *
  * @example
  * const { exports } = await init('primes.ts');
- * const flags = await value(exports.primes);   // boolean[]
+ * const flags = await value(exports.primes100);   // boolean[]
  */
 export async function value<T>(x: T): Promise<Resolved<T>> {
   return (await resolveWith(x, activeStore())) as Resolved<T>;

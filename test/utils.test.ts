@@ -296,6 +296,12 @@ describe('jugExecute', () => {
     assert.equal(await value(tolerated), 4);
   });
 
+  it('a literal argv is checked when declared (empty, not strings): TaskDefinitionError', () => {
+    assert.throws(() => jugExecute([]), { name: 'TaskDefinitionError', message: /non-empty array of strings/ });
+    assert.throws(() => jugExecute([1 as unknown as string]), { name: 'TaskDefinitionError' });
+    jugExecute([echo('ls') as unknown as string]); // a task inside: checked when it runs
+  });
+
   it('after: orders it behind other tasks, which count in its identity', () => {
     const before1 = echo(1);
     const t = jugExecute(['true'], { after: [before1] });
