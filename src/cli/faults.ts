@@ -47,4 +47,4 @@ export class RunFaults {
 
 const LEFTOVER_HINT =
   'Task code probably started work it did not await (a promise, a timer, an event handler): await it ' +
-  'in the task. The run stops; finished results are kept.';
+  'in the task. (Hooks are synchronous: an async hook is not awaited either.) The run stops; finished results are kept.';
