@@ -345,7 +345,7 @@ describe('configuration files', { concurrency: 2 }, () => {
     // Only the user file: short output, jugdir from [main].
     let r = await jug(p.dir, ['execute', p.jugfile], { XDG_CONFIG_HOME: xdg });
     expectCode(r, 0);
-    assert.match(r.stdout, /^Executed:\s+13 tasks\nLoaded:\s+0 tasks\n$/);
+    assert.match(r.stdout, /^Executed:\s+13 tasks\nLoaded:\s+0 tasks\n\*\* Total: 13 tasks\.\n$/);
     assert.ok(existsSync(join(p.dir, 'user.jugdata')));
     // A project file says short = no: the table again; status reads the jugdir from [main] too.
     writeFileSync(join(p.dir, '.jugrc'), '# project\n[execute]\nshort = no\n');

@@ -72,7 +72,7 @@ describe('jug invalidate (CLI)', { concurrency: 2 }, () => {
     const r = await runJug(['invalidate', jugfile, '--target', 'chain.double', '--short']);
     expectCode(r, 0);
     // Both chain.double tasks and addOne (which depends on one of them).
-    assert.equal(r.stdout, 'Invalidated:  3 tasks\n');
+    assert.equal(r.stdout, 'Invalidated:  3 tasks\n** Total: 3 tasks.\n');
     assert.equal(storedHashes(jugdir).length, 2);
     const again = await runJug(['invalidate', jugfile, '--target', '/^chain\\.(double|addOne)$/']);
     expectCode(again, 0);
@@ -211,7 +211,7 @@ describe('invalidation core', () => {
       () => {},
     );
     assert.equal(forced, 0);
-    assert.equal(out, 'Invalidated:  5 tasks\n');
+    assert.equal(out, 'Invalidated:  5 tasks\n** Total: 5 tasks.\n');
     assert.equal((await store.list()).size, 1);
     // A target matching no task before the barrier may name tasks after it: refused, not "no match".
     err = '';
@@ -229,7 +229,7 @@ describe('jug invalidate at a barrier (CLI)', () => {
     // Barrier passed: the whole graph is visible, and `late` goes with `early` across the barrier.
     const all = await runJug(['invalidate', jugfile, '--target', 'first', '--short']);
     expectCode(all, 0);
-    assert.equal(all.stdout, 'Invalidated:  2 tasks\n');
+    assert.equal(all.stdout, 'Invalidated:  2 tasks\n** Total: 2 tasks.\n');
     expectCode(await runJug(['execute', '-q', jugfile]), 0);
 
     // Now make the load stop at the barrier: `side` (before it) has no result.
@@ -244,7 +244,7 @@ describe('jug invalidate at a barrier (CLI)', () => {
 
     const forced = await runJug(['invalidate', jugfile, '--target', 'first', '--ignore-barrier', '--short']);
     expectCode(forced, 0);
-    assert.equal(forced.stdout, 'Invalidated:  1 tasks\n');
+    assert.equal(forced.stdout, 'Invalidated:  1 tasks\n** Total: 1 tasks.\n');
     assert.equal(storedHashes(jugdir).length, 1, '`late` (after the barrier) is not visible, so it stays');
   });
 });

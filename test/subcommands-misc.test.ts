@@ -34,7 +34,7 @@ describe('jug count', { concurrency: 2 }, () => {
     });
     const short = await runJug(['count', '--short', jugfile]);
     expectCode(short, 0);
-    assert.equal(short.stdout, 'Count:  5 tasks\n');
+    assert.equal(short.stdout, 'Count:  5 tasks\n** Total: 5 tasks.\n');
     assert.equal(existsSync(join(dir, 'chain.jugdata')), false);
   });
 });

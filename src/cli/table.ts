@@ -32,10 +32,13 @@ export function renderTable(columns: readonly string[], rows: ReadonlyMap<string
 }
 
 /**
- * The `--short` form of a table: one line per column with its total, `Executed:  12 tasks`.
+ * The `--short` form of a table: one line per column with its total, `Executed:  12 tasks`, then
+ * `** Total: N tasks.` (their sum), as Python Jug prints.
  * Ends with a newline.
  */
 export function renderShort(columns: readonly string[], rows: ReadonlyMap<string, readonly number[]>): string {
   const total = (k: number): number => [...rows.values()].reduce((sum, r) => sum + (r[k] ?? 0), 0);
-  return columns.map((c, k) => `${c}:  ${total(k)} tasks\n`).join('');
+  const totals = columns.map((_, k) => total(k));
+  // Python Jug's --short: one line per column, then the sum of them.
+  return columns.map((c, k) => `${c}:  ${totals[k]} tasks\n`).join('') + `** Total: ${totals.reduce((a, b) => a + b, 0)} tasks.\n`;
 }

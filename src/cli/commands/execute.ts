@@ -20,7 +20,7 @@ import {
 } from '../common.js';
 import type { Piscina } from 'piscina';
 import { startProgress } from '../progress.js';
-import { renderTable } from '../table.js';
+import { renderShort, renderTable } from '../table.js';
 import { threadCpuMs, trace, tracing } from '../../trace.js';
 import { ExitChecks } from '../../exit-checks.js';
 import { MainThreadHooks } from '../execute-hooks.js';
@@ -333,12 +333,7 @@ function report(
     return undefined;
   };
   const rows = countByName(graph, col, columns.length);
-  if (options.short) {
-    const total = (k: number): number => [...rows.values()].reduce((a, r) => a + r[k]!, 0);
-    process.stdout.write(columns.map((c, k) => `${c}:  ${total(k)} tasks`).join('\n') + '\n');
-  } else {
-    process.stdout.write(renderTable(columns, rows));
-  }
+  process.stdout.write(options.short ? renderShort(columns, rows) : renderTable(columns, rows));
 
   if (result.stoppedBy !== undefined) {
     process.stderr.write(
