@@ -144,6 +144,11 @@ const isDone = (s: TaskState): boolean => isFinished(s) || s === TaskState.Faile
 
 /** How often one run recomputes a dependency whose stored result turned out corrupt. */
 const MAX_RECOMPUTES = 2;
+/**
+ * How often one run recomputes a dependency whose result vanished: another process removed it
+ * (`jug invalidate` or `jug cleanup` while this run goes on), which is no fault of the result.
+ */
+const MAX_VANISHED = 20;
 
 /** Runs every selected task of `graph` whose result is not in `store`. */
 export async function runGraph(
@@ -287,13 +292,19 @@ export async function runGraph(
   /**
    * Task i found the stored result of a dependency corrupt (moved aside) or gone: compute that
    * dependency again, and task i after it. A dependency recomputed MAX_RECOMPUTES times in one run
-   * (its results keep coming back corrupt) fails task i instead.
+   * (its results keep coming back corrupt), or MAX_VANISHED times (removed by others), fails task i.
    */
   const lostDependency = (i: number, outcome: Extract<TaskOutcome, { kind: 'lostDependency' }>): void => {
     if (outcome.warning !== undefined) emit({ type: 'warning', message: outcome.warning });
     const d = graph.index.get(outcome.hash);
-    if (d === undefined || !deps[i]!.includes(d) || (isFinished(table.get(d)) && ++recomputed[d]! > MAX_RECOMPUTES)) {
-      const message = `task ${tasks[i]!.name} cannot read its argument: ${outcome.warning ?? `the result of hash ${outcome.hash} vanished from the store`}`;
+    const corrupt = outcome.warning !== undefined;
+    const limit = corrupt ? MAX_RECOMPUTES : MAX_VANISHED;
+    if (d === undefined || !deps[i]!.includes(d) || (isFinished(table.get(d)) && ++recomputed[d]! > limit)) {
+      const message =
+        `task ${tasks[i]!.name} cannot read its argument: ` +
+        (outcome.warning ??
+          `the result of hash ${outcome.hash} vanished from the store ${limit} times in this run (removed by another ` +
+            'process: `jug invalidate` or `jug cleanup` while it runs?)');
       recordFailure(i, { kind: 'failed', keptFailed: false, error: { name: 'StoreError', message, stack: message, internal: true } });
       return;
     }

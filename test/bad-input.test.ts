@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { decodeResult } from '../src/store/encode.js';
 import {
@@ -260,6 +261,42 @@ export const last = sq(await bvalue(total));
       const fresh = await runJug(['execute', jugfile, '--jugdir', join(mnt, 'new.jugdata')]);
       expectCode(fresh, 1);
       assert.match(fresh.stderr, /read-only filesystem: use --jugdir/);
+    } finally {
+      unmount(mnt);
+    }
+  });
+
+  test('--lock-lease must be 0 or at least 10 s (a shorter one would take over live locks of other hosts)', async () => {
+    const jugfile = jugfileIn(join(tmp, 'lease'), 'chain.ts', CHAIN);
+    for (const bad of ['0.5', '5']) {
+      const r = await runJug(['status', jugfile, '--lock-lease', bad]);
+      expectCode(r, 2);
+      assert.match(r.stderr, new RegExp(`expected 0 \\(never\\) or at least 10 seconds, got '${bad.replace('.', '\\.')}'`), show(r));
+    }
+    for (const ok of ['0', '10', '3600']) expectCode(await runJug(['status', jugfile, '--lock-lease', ok]), 0);
+  });
+
+  test('a stale lock that cannot be reclaimed on a full disk is an error (exit 1), not an endless wait', async (t) => {
+    const mnt = join(tmp, 'full-reclaim');
+    const mounted = mountTmpfs(mnt, 'size=256k');
+    if (mounted !== true) return t.skip(mounted);
+    try {
+      const jugfile = jugfileIn(join(tmp, 'full-reclaim-src'), 'chain.ts', CHAIN);
+      const jugdir = join(mnt, 'chain.jugdata');
+      const { xs } = await hashesOf(jugfile, jugdir, ['xs']);
+      mkdirSync(join(jugdir, 'locks'), { recursive: true });
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!; // a process that has exited
+      writeFileSync(join(jugdir, 'locks', `${(xs as string[])[0]}.lock`), `PID ${dead} on HOSTNAME ${hostname()}\nLock created on 2026-01-01 (10h00.00)\n`);
+      assert.throws(() => writeFileSync(join(mnt, 'filler'), Buffer.alloc(1 << 20)), /ENOSPC/); // the disk is now full
+      const r = await runJug(['execute', jugfile, '--jugdir', jugdir, '--keep-going', '--nr-wait-cycles', '5', '--wait-cycle-time', '1'], { timeoutMs: 60_000 });
+      expectCode(r, 1);
+      assert.match(r.stderr, /Could not reclaim the stale lock .*\.lock \(its holder is gone\).*The disk is full/s, show(r));
+      const c = await runJug(['cleanup', jugfile, '--jugdir', jugdir, '--stale']);
+      expectCode(c, 1);
+      assert.match(c.stderr, /The disk is full/, show(c));
+      rmSync(join(mnt, 'filler'), { force: true });
+      expectCode(await runJug(['execute', jugfile, '--jugdir', jugdir]), 0);
+      assert.deepEqual(entries(join(jugdir, 'locks')), []);
     } finally {
       unmount(mnt);
     }

@@ -52,7 +52,30 @@ async function run(store: MemoryStore, graph: ReturnType<typeof buildGraph>): Pr
   return { events, result };
 }
 
+/** A MemoryStore from which another "process" removes `hash`'s result just after it is stored, `times` times. */
+class VanishingStore extends MemoryStore {
+  constructor(
+    readonly victim: string,
+    public times: number,
+  ) {
+    super();
+  }
+  override async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
+    await super.dump(hash, value, taskName);
+    if (hash === this.victim && this.times-- > 0) this.results.delete(hash); // a concurrent `jug invalidate`
+  }
+}
+
 describe('corrupt dependency results', () => {
+  it('a dependency whose result others remove (a concurrent invalidate) is recomputed more than twice', async () => {
+    const { graph, xs, total, runs } = declare();
+    const store = new VanishingStore(xs[1]!.hash(), 5);
+    const { result } = await run(store, graph);
+    assert.deepEqual(result.failures, []);
+    assert.equal(runs.get(2), 6, 'computed once, then once per removal');
+    assert.equal(await store.load(total.hash()), 14);
+  });
+
   it('a dependency corrupt once is recomputed, with one warning, and the dependant then runs', async () => {
     const { graph, xs, total, runs } = declare();
     const store = new DamagingStore(new Set([xs[1]!.hash()]), 1);

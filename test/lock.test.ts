@@ -283,13 +283,68 @@ describe('FileStore: stale locks', () => {
     }
   });
 
-  it("a lock of this very process (another thread's) is not reclaimed", async () => {
+  it("a lock of this very process (another thread's: a link to its owner file) is not reclaimed", async () => {
     const s = new FileStore(freshDir());
+    assert.equal(await s.lock(h('first')).get(), true); // makes the owner file
     const k = h('self');
-    const text = lockText(process.pid);
-    plantLock(s, k, text);
+    fs.linkSync(join(s.location, 'tempfiles', `owner-${process.pid}-${HOST.replace(/[^A-Za-z0-9._-]/g, '_')}`), s.lockPath(k));
     assert.equal(await s.lock(k).get(), false);
-    assert.equal(fs.readFileSync(s.lockPath(k), 'utf8'), text);
+    assert.equal((await s.listLocks()).get(k)?.stale, false);
+  });
+
+  it('a lock of a killed process not reaped yet (a zombie) is stale, on Linux', async (t) => {
+    if (process.platform !== 'linux') return t.skip('zombie detection reads /proc (Linux only)');
+    // `sleep 0.05` is the child of a process that never waits for it: a zombie once it exits.
+    const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 10']);
+    try {
+      const pid = Number(await new Promise<string>((resolve) => createInterface({ input: parent.stdout }).once('line', resolve)));
+      await new Promise((r) => setTimeout(r, 400));
+      assert.doesNotThrow(() => process.kill(pid, 0), 'the zombie answers kill(0)');
+      const s = new FileStore(freshDir());
+      const k = h('zombie');
+      plantLock(s, k, lockText(pid));
+      assert.equal((await s.listLocks()).get(k)?.stale, true);
+      assert.equal(await s.lock(k).get(), true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
+  it('an empty lock older than a minute is stale for status and cleanup too (listLocks)', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('empty-old');
+    const path = plantLock(s, k, '');
+    assert.equal((await s.listLocks()).get(k)?.stale, false, 'a fresh empty lock is being written');
+    fs.utimesSync(path, (Date.now() - 120_000) / 1000, (Date.now() - 120_000) / 1000);
+    assert.equal((await s.listLocks()).get(k)?.stale, true);
+    assert.equal(await s.clearStaleLocks(), 1);
+  });
+
+  it('clearStaleLocks removes reclaim markers and owner-file drafts left by killed processes', async () => {
+    const s = new FileStore(freshDir());
+    const k = h('marker');
+    plantLock(s, k, lockText(deadPid()));
+    const marker = `${s.lockPath(k)}.reclaim`;
+    fs.writeFileSync(marker, lockText(deadPid())); // its reclaimer died after removing nothing
+    const orphan = `${s.lockPath(h('gone'))}.reclaim`; // lock already removed, marker left behind
+    fs.writeFileSync(orphan, lockText(deadPid()));
+    assert.equal(await s.clearStaleLocks(), 1);
+    assert.deepEqual(fs.readdirSync(join(s.location, 'locks')), []);
+    fs.mkdirSync(join(s.location, 'tempfiles'), { recursive: true });
+    const draft = join(s.location, 'tempfiles', `.owner-tmp-${deadPid()}-${HOST.replace(/[^A-Za-z0-9._-]/g, '_')}.1f2e3d`);
+    fs.writeFileSync(draft, lockText(1));
+    await s.clearDeadWrites();
+    assert.equal(fs.existsSync(draft), false);
+  });
+
+  it('a lock naming this pid but not linked to its owner file was left by an earlier namesake: reclaimed', async () => {
+    // A restarted container keeps its hostname and often its pid (1): the old process's locks name us.
+    const s = new FileStore(freshDir());
+    assert.equal(await s.lock(h('first2')).get(), true);
+    const k = h('namesake');
+    plantLock(s, k, lockText(process.pid));
+    assert.equal((await s.listLocks()).get(k)?.stale, true);
+    assert.equal(await s.lock(k).get(), true);
   });
 
   it('a lock naming another host is not reclaimed, even if that pid is dead here', async () => {
@@ -552,8 +607,8 @@ describe('FileStore: leases and the heartbeat', () => {
     fs.mkdirSync(dir, { recursive: true });
     const k1 = h('beat-1');
     const k2 = h('beat-2');
-    // A child takes two locks, starts the heartbeat (lease 5 s: a beat every second), then blocks
-    // its main thread for 4 s. The locks' mtime must keep advancing meanwhile.
+    // A child takes two locks, starts the heartbeat (a beat every HEARTBEAT_MS, 2 s), then blocks
+    // its main thread for 6 s. The locks' mtime must keep advancing meanwhile.
     const script = `
       import { FileStore } from ${JSON.stringify(new URL('../src/store/file-store.ts', import.meta.url).href)};
       const s = new FileStore(${JSON.stringify(dir)}, { leaseMs: 5000 });
@@ -563,7 +618,7 @@ describe('FileStore: leases and the heartbeat', () => {
       (await import('node:fs')).utimesSync(s.lockPath(${JSON.stringify(k1)}), old, old);
       s.keepAlive();
       console.log('ready');
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4000);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 6000);
       await s.close();
     `;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT });
@@ -574,8 +629,8 @@ describe('FileStore: leases and the heartbeat', () => {
     const mtime = (k: string): number => fs.statSync(s.lockPath(k)).mtimeMs;
     await new Promise((r) => setTimeout(r, 1500));
     const a = mtime(k1);
-    assert.ok(Date.now() - a < 1500, `heartbeat refreshed the lock (age ${Date.now() - a} ms)`);
-    await new Promise((r) => setTimeout(r, 1200));
+    assert.ok(Date.now() - a < 2500, `heartbeat refreshed the lock (age ${Date.now() - a} ms)`);
+    await new Promise((r) => setTimeout(r, 2600));
     assert.ok(mtime(k1) > a, 'still beating while the main thread is blocked');
     assert.equal(mtime(k2), mtime(k1), 'one beat refreshes every lock');
     child.kill('SIGKILL');

@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { JugError, JugfileError, describeError } from '../errors.js';
 import { registry } from '../registry.js';
+import { MIN_LEASE_MS } from '../store/lock-owner.js';
 
 const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -23,6 +24,17 @@ function number(min: number, integer: boolean, max = Number.MAX_SAFE_INTEGER): (
     }
     return n;
   };
+}
+
+/** `--lock-lease`: 0 (never) or at least MIN_LEASE_MS, so that several heartbeats fit in it. */
+function lease(v: string): number {
+  const n = number(0, false)(v);
+  if (n > 0 && n * 1000 < MIN_LEASE_MS) {
+    throw new InvalidArgumentError(
+      `expected 0 (never) or at least ${MIN_LEASE_MS / 1000} seconds, got '${v}': a shorter lease would take over locks of live processes on other hosts.`,
+    );
+  }
+  return n;
 }
 
 /** Most worker threads one process may run (`--threads`). */
@@ -56,9 +68,9 @@ function common(cmd: Command): Command {
     .addOption(
       new Option(
         '--lock-lease <seconds>',
-        'a lock held on another host whose heartbeat is older than this is stale and taken over (0: never)',
+        'a lock held on another host whose heartbeat is older than this is stale and taken over (0: never; else at least 10; running processes beat every 2 s)',
       )
-        .argParser(number(0, false))
+        .argParser(lease)
         .default(300),
     );
 }

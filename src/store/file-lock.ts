@@ -13,14 +13,12 @@
  */
 import fs from 'node:fs';
 import type { StoreError } from '../errors.js';
-import { FAILED_MTIME, ensureOwnerFile, isFailedMtime, isStale, lockContent, parseLockOwner, HOST } from './lock-owner.js';
+import { FAILED_MTIME, ensureOwnerFile, isFailedMtime, isStale, linkedToOwner, lockContent, parseLockOwner, HOST } from './lock-owner.js';
 import type { Lock } from './store.js';
 
-/** How long an empty lock file may exist before it is considered abandoned. */
-const EMPTY_LOCK_TTL_MS = 60_000;
 
 /** How long a `.reclaim` marker may exist before it is itself considered abandoned. */
-const RECLAIM_MARKER_TTL_MS = 10_000;
+export const RECLAIM_MARKER_TTL_MS = 10_000;
 
 function isCode(e: unknown, ...codes: string[]): boolean {
   return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
@@ -135,10 +133,8 @@ export class FileLock implements Lock {
   #removeUnderMarker(removable: () => boolean): boolean {
     if (!removable()) return false;
     const marker = `${this.path}.reclaim`;
-    if (!this.#takeMarker(marker)) {
-      this.#removeDeadMarker(marker);
-      return false; // another remover is at work (or was, and a later attempt retries)
-    }
+    // Another remover is at work (false), unless its marker is a dead one's: then take it over.
+    if (!this.#takeMarker(marker) && !(this.#removeDeadMarker(marker) && this.#takeMarker(marker))) return false;
     try {
       if (!removable()) return false;
       fs.unlinkSync(this.path);
@@ -164,8 +160,10 @@ export class FileLock implements Lock {
       fs.writeFileSync(marker, lockContent(), { flag: 'wx', mode: 0o644 });
       return true;
     } catch (e) {
-      if (!isCode(e, 'EEXIST')) fs.rmSync(marker, { force: true }); // e.g. a full disk: nothing half-written
-      return false;
+      if (isCode(e, 'EEXIST')) return false;
+      fs.rmSync(marker, { force: true }); // e.g. a full disk: nothing half-written
+      // Not "held by someone": a stale lock nobody can reclaim would be waited on forever.
+      throw this.ctx.fsError(e, `reclaim the stale lock ${this.path} (its holder is gone)`);
     }
   }
 
@@ -175,7 +173,13 @@ export class FileLock implements Lock {
    * both remove one — check it really is the dead one, and delete it. A live reclaimer's marker
    * taken by mistake (it replaced the dead one in between) is put back.
    */
-  #removeDeadMarker(marker: string): void {
+  /** Removes this lock's reclaim marker if its reclaimer is gone (see #removeDeadMarker). */
+  clearDeadMarker(): void {
+    this.#removeDeadMarker(`${this.path}.reclaim`);
+  }
+
+
+  #removeDeadMarker(marker: string): boolean {
     const dead = (path: string): boolean => {
       try {
         const { mtimeMs } = fs.statSync(path);
@@ -186,16 +190,16 @@ export class FileLock implements Lock {
         return false;
       }
     };
-    if (!dead(marker)) return;
+    if (!dead(marker)) return false;
     const mine = `${marker}.${process.pid}-${Math.random().toString(16).slice(2)}`;
     try {
       fs.renameSync(marker, mine);
     } catch {
-      return; // removed by someone else meanwhile
+      return false; // removed by someone else meanwhile
     }
     if (dead(mine)) {
       fs.rmSync(mine, { force: true });
-      return;
+      return true;
     }
     try {
       fs.linkSync(mine, marker); // a live reclaimer's: give it back
@@ -203,6 +207,7 @@ export class FileLock implements Lock {
       // a newer marker is there already
     }
     fs.rmSync(mine, { force: true });
+    return false;
   }
 
   /** Whether the lock exists and its holder is gone (see lock-owner.ts), or it is an abandoned empty file. */
@@ -216,8 +221,10 @@ export class FileLock implements Lock {
       return false;
     }
     if (isFailedMtime(mtimeMs)) return false; // failure marks stay until cleaned up
-    if (text === '') return Date.now() - mtimeMs > EMPTY_LOCK_TTL_MS;
-    return isStale(text, mtimeMs, this.ctx.leaseMs);
+    // Named after this process: ours if linked to our owner file (or held), else an earlier namesake's.
+    // (Without hard links, another thread's lock of this process is a file of its own: can't tell.)
+    const ours = this.#held || (this.ctx.linkWorks ? linkedToOwner(this.path, this.ctx.ownerFile) : undefined);
+    return isStale(text, mtimeMs, this.ctx.leaseMs, Date.now(), ours);
   }
 
   async release(): Promise<void> {

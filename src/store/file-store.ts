@@ -18,14 +18,17 @@ import { decodeResult, encodeResult } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace, tracing } from '../trace.js';
 import type { Lock, LockInfo, PreparedResult, Store } from './store.js';
-import { FileLock, type LockContext } from './file-lock.js';
+import { FileLock, RECLAIM_MARKER_TTL_MS, type LockContext } from './file-lock.js';
 import {
   DEFAULT_LEASE_MS,
+  HEARTBEAT_MS,
   HOST_SAFE,
   isFailedMtime,
   isStale,
   isThisHost,
+  linkedToOwner,
   ownerFilePath,
+  parseLockOwner,
   parseOwnerFileName,
   processAlive,
 } from './lock-owner.js';
@@ -404,7 +407,9 @@ export class FileStore implements Store {
         const path = join(dir, name);
         const { mtimeMs } = fs.statSync(path);
         const failed = isFailedMtime(mtimeMs);
-        out.set(hash, { failed, stale: !failed && isStale(fs.readFileSync(path, 'utf8'), mtimeMs, this.#leaseMs) });
+        const text = fs.readFileSync(path, 'utf8');
+        const ours = parseLockOwner(text)?.pid === process.pid ? linkedToOwner(path, this.#lockContext.ownerFile) : undefined;
+        out.set(hash, { failed, stale: !failed && isStale(text, mtimeMs, this.#leaseMs, Date.now(), ours) });
       } catch (e) {
         if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
       }
@@ -422,7 +427,36 @@ export class FileStore implements Store {
     for (const [hash, info] of await this.listLocks()) {
       if (info.stale && (this.lock(hash) as FileLock).reclaimIfStale()) n++;
     }
+    this.#clearDeadMarkers();
     return n;
+  }
+
+  /**
+   * Reclaim markers (`<hash>.lock.reclaim`) whose reclaimer died between removing the stale lock
+   * and removing its marker, and private copies (`….reclaim.<pid>-<random>`) of a remover killed
+   * mid-way: nothing else would ever remove them (the lock listing ignores them).
+   */
+  #clearDeadMarkers(): void {
+    const dir = join(this.location, 'locks');
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = /^([0-9a-f]{40})\.lock\.reclaim(\..+)?$/.exec(name);
+      if (m === null) continue;
+      if (m[2] === undefined) {
+        (this.lock(m[1]!) as FileLock).clearDeadMarker();
+        continue;
+      }
+      try {
+        if (Date.now() - fs.statSync(join(dir, name)).mtimeMs > RECLAIM_MARKER_TTL_MS) fs.rmSync(join(dir, name), { force: true });
+      } catch {
+        // removed meanwhile
+      }
+    }
   }
 
   /** See {@link clearDeadWrites}. */
@@ -454,7 +488,8 @@ export class FileStore implements Store {
           }
           continue;
         }
-        const m = /^(\d+)-(.+)-[0-9a-f]{16}$/.exec(name);
+        // A result being written (`<pid>-<host>-<16 hex>`), or an owner file being made.
+        const m = /^(\d+)-(.+)-[0-9a-f]{16}$/.exec(name) ?? /^\.owner-tmp-(\d+)-(.+)\.[0-9a-f]+$/.exec(name);
         if (m !== null && isThisHost(m[2]!) && isDead(Number(m[1]))) {
           fs.unlinkSync(path);
           removed++;
@@ -468,13 +503,14 @@ export class FileStore implements Store {
 
   /**
    * Keeps this process's locks alive while it runs: a heartbeat thread refreshes their shared
-   * owner file every lease / 5, so other hosts never take them for stale (see lock-owner.ts).
+   * owner file every HEARTBEAT_MS, so other hosts never take them for stale (see lock-owner.ts).
    * `close()` stops it. Called by `jug execute`.
    */
   keepAlive(options: { readonly mainThread?: boolean } = {}): void {
-    if (this.#heartbeat !== undefined || this.#leaseMs <= 0) return;
+    if (this.#heartbeat !== undefined) return;
     this.#lockContext.ensureDir();
-    this.#heartbeat = startHeartbeat(this.#lockContext.ownerFile, Math.max(1000, Math.floor(this.#leaseMs / 5)), {
+    // Every HEARTBEAT_MS whatever this process's own lease: others judge its locks with theirs.
+    this.#heartbeat = startHeartbeat(this.#lockContext.ownerFile, HEARTBEAT_MS, {
       thread: options.mainThread !== true,
     });
   }

@@ -19,13 +19,27 @@
  */
 import fs from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** mtime (seconds) that marks a lock as failed, as in Python Jug. */
 export const FAILED_MTIME = 1;
 
 /** Default lease: a lock from another host not refreshed for this long is stale. */
 export const DEFAULT_LEASE_MS = 5 * 60_000;
+
+/** Shortest lease other than 0 (never): several heartbeats must fit in it, whatever the holder's own lease. */
+export const MIN_LEASE_MS = 10_000;
+
+/**
+ * How often a running `jug execute` refreshes its owner file (and so all its locks). Fixed, not
+ * derived from the process's own lease: other hosts judge its locks with *their* lease, which may
+ * be shorter (down to MIN_LEASE_MS), and a process that itself never expires others' locks
+ * (lease 0) must still beat for theirs.
+ */
+export const HEARTBEAT_MS = 2000;
+
+/** An empty lock older than this is abandoned (a holder died between creating and writing it). */
+export const EMPTY_LOCK_TTL_MS = 60_000;
 
 export const HOST = hostname();
 
@@ -42,13 +56,22 @@ export function parseLockOwner(text: string): { pid: number; host: string } | un
   return m === null ? undefined : { pid: Number(m[1]), host: m[2]! };
 }
 
-/** Whether a process with this pid exists on this host. */
+/**
+ * Whether a process with this pid exists on this host and has not exited: a zombie (killed, not yet
+ * reaped by its parent) answers `kill(pid, 0)` but holds nothing any more (Linux: its state in
+ * /proc/<pid>/stat is `Z`).
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux), or gone this instant: trust kill()
   }
 }
 
@@ -59,15 +82,32 @@ export function isFailedMtime(mtimeMs: number): boolean {
 
 /**
  * Whether a lock (its text and mtime) is held by nobody alive: a process of this host that no
- * longer exists (never this process), or another host's holder whose heartbeat is older than
- * `leaseMs` (0: never, for holders that do not beat). Failure marks are never stale.
+ * longer exists, or another host's holder whose heartbeat is older than `leaseMs` (0: never), or
+ * an empty lock older than EMPTY_LOCK_TTL_MS. A lock naming this very process is stale only when
+ * `ours` is false: it was left by an earlier process with the same pid (a restarted container).
+ * Failure marks are never stale.
  */
-export function isStale(text: string, mtimeMs: number, leaseMs: number, now = Date.now()): boolean {
+export function isStale(text: string, mtimeMs: number, leaseMs: number, now = Date.now(), ours?: boolean): boolean {
   if (isFailedMtime(mtimeMs)) return false;
+  if (text === '') return now - mtimeMs > EMPTY_LOCK_TTL_MS;
   const owner = parseLockOwner(text);
   if (owner === undefined) return false;
-  if (owner.host === HOST) return owner.pid !== process.pid && !processAlive(owner.pid);
+  if (owner.host === HOST) return owner.pid === process.pid ? ours === false : !processAlive(owner.pid);
   return leaseMs > 0 && now - mtimeMs > leaseMs;
+}
+
+/**
+ * Whether the lock file at `lockPath` is a hard link to this process's owner file (so, one of its
+ * locks); undefined when that cannot be told (no owner file: this process holds no lock yet).
+ */
+export function linkedToOwner(lockPath: string, ownerFile: string): boolean | undefined {
+  try {
+    const owner = fs.statSync(ownerFile);
+    const lock = fs.statSync(lockPath);
+    return owner.ino === lock.ino && owner.dev === lock.dev;
+  } catch {
+    return undefined;
+  }
 }
 
 /** File-name-safe form of the host name. */
@@ -75,6 +115,9 @@ export const HOST_SAFE = HOST.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** Prefix of owner files in `tempfiles/`. */
 export const OWNER_PREFIX = 'owner-';
+
+/** Prefix of the temporary file an owner file is made from: `.owner-tmp-<pid>-<host>.<random>`. */
+export const OWNER_TMP_PREFIX = '.owner-tmp-';
 
 /** Path of this process's owner file in a jugdir (the same for every thread of the process). */
 export function ownerFilePath(jugdir: string, pid = process.pid): string {
@@ -101,7 +144,9 @@ export function isThisHost(safeHost: string): boolean {
  */
 export function ensureOwnerFile(path: string): void {
   if (fs.existsSync(path)) return;
-  const tmp = `${path}.${process.pid}-${Math.random().toString(16).slice(2)}`;
+  // Not named like an owner file (owner-<pid>-<host>), so a copy left by a process killed right
+  // here is never taken for one of another host; leftovers of dead processes are removed by name.
+  const tmp = join(dirname(path), `${OWNER_TMP_PREFIX}${process.pid}-${HOST_SAFE}.${Math.random().toString(16).slice(2)}`);
   try {
     fs.writeFileSync(tmp, lockContent(), { mode: 0o644 });
     fs.linkSync(tmp, path);
