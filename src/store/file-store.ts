@@ -408,7 +408,9 @@ export class FileStore implements Store {
         const { mtimeMs } = fs.statSync(path);
         const failed = isFailedMtime(mtimeMs);
         const text = fs.readFileSync(path, 'utf8');
-        const ours = parseLockOwner(text)?.pid === process.pid ? linkedToOwner(path, this.#lockContext.ownerFile) : undefined;
+        // Naming this process: ours if linked to our owner file (unknowable without hard links).
+        const named = parseLockOwner(text)?.pid === process.pid && this.#lockContext.linkWorks;
+        const ours = named ? linkedToOwner(path, this.#lockContext.ownerFile) : undefined;
         out.set(hash, { failed, stale: !failed && isStale(text, mtimeMs, this.#leaseMs, Date.now(), ours) });
       } catch (e) {
         if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
