@@ -110,6 +110,11 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
+/** What to say when an exception escapes outside any task (a task's leftover work, most likely). */
+export const UNAWAITED_WORK_HINT =
+  'Task code probably started work it did not await (a promise, a timer, an event handler): await it ' +
+  'in the task. (Hooks are synchronous: an async hook is not awaited either.) The run stops; finished results are kept.';
+
 /** A thrown value for a message: an Error's stack, anything else inspected (never throws). */
 export function describeThrown(e: unknown): string {
   if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;

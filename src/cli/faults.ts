@@ -6,7 +6,7 @@
  * after a first Ctrl-C (running tasks finish, locks are released, the summary is printed) and
  * `jug execute` exits with 1.
  */
-import { describeThrown } from '../errors.js';
+import { UNAWAITED_WORK_HINT, describeThrown } from '../errors.js';
 
 export class RunFaults {
   /** The faults reported so far (the run exits with 1 if there is any). */
@@ -33,9 +33,9 @@ export class RunFaults {
    */
   watchProcess(): () => void {
     const onException = (e: unknown): void =>
-      this.report(`an exception escaped outside any task (${describeThrown(e)}). ${LEFTOVER_HINT}`);
+      this.report(`an exception escaped outside any task (${describeThrown(e)}). ${UNAWAITED_WORK_HINT}`);
     const onRejection = (e: unknown): void =>
-      this.report(`a promise was rejected and nothing handled it (${describeThrown(e)}). ${LEFTOVER_HINT}`);
+      this.report(`a promise was rejected and nothing handled it (${describeThrown(e)}). ${UNAWAITED_WORK_HINT}`);
     process.on('uncaughtException', onException);
     process.on('unhandledRejection', onRejection);
     return () => {
@@ -44,7 +44,3 @@ export class RunFaults {
     };
   }
 }
-
-const LEFTOVER_HINT =
-  'Task code probably started work it did not await (a promise, a timer, an event handler): await it ' +
-  'in the task. (Hooks are synchronous: an async hook is not awaited either.) The run stops; finished results are kept.';

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
-import { describeThrown } from '../errors.js';
+import { UNAWAITED_WORK_HINT, describeThrown } from '../errors.js';
 import { commitHandedOver, errorInfo, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
@@ -159,7 +159,11 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   let exitsSeen = 0;
   const seen = new WeakSet<object>();
   const death = (e: unknown): void => {
-    if (size.closed || (typeof e === 'object' && e !== null && (seen.has(e) || (seen.add(e), false)))) return;
+    if (size.closed) return;
+    if (typeof e === 'object' && e !== null) {
+      if (seen.has(e)) return; // one death, seen by several requests
+      seen.add(e);
+    }
     options.onFault?.(threadDeath(e, options.maxOldGenerationSizeMb));
   };
   deaths.set(pool, death);
@@ -187,10 +191,7 @@ function threadDeath(e: unknown, heapMb: number | undefined): string {
       'or load less data at the jugfile\'s top level.'
     );
   }
-  return (
-    `a worker thread died outside any task (${describeThrown(e)}). Task code probably started work it ` +
-    'did not await (a promise, a timer, an event handler): await it in the task. The run stops; finished results are kept.'
-  );
+  return `a worker thread died outside any task (${describeThrown(e)}). ${UNAWAITED_WORK_HINT}`;
 }
 
 /** How many threads of the pool have finished loading the jugfile (ever: replaced ones count). */
