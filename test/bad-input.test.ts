@@ -274,6 +274,10 @@ export const last = sq(await bvalue(total));
       assert.match(r.stderr, new RegExp(`expected 0 \\(never\\) or at least 10 seconds, got '${bad.replace('.', '\\.')}'`), show(r));
     }
     for (const ok of ['0', '10', '3600']) expectCode(await runJug(['status', jugfile, '--lock-lease', ok]), 0);
+    // sleep-until --poll beyond a day (a timer overflowed to 1 ms: a busy loop) is a usage error too.
+    const poll = await runJug(['sleep-until', jugfile, '--poll', '1e7']);
+    expectCode(poll, 2);
+    assert.match(poll.stderr, /expected a number from 0\.01 to 86400, got '1e7'/, show(poll));
   });
 
   test('a stale lock that cannot be reclaimed on a full disk is an error (exit 1), not an endless wait', async (t) => {

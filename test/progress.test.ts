@@ -39,6 +39,11 @@ describe('progress through the CLI (not a terminal)', () => {
       const quiet = await runJug([...args, '--jugdir', join(dir, 'b.jugdata'), '--quiet'], { env });
       assert.equal(quiet.code, 0, quiet.stderr);
       assert.doesNotMatch(quiet.stderr, /\[jug\]/);
+      // A bad interval: a warning and the 10 s default (it used to print a line every millisecond).
+      const bad = await runJug([...args, '--jugdir', join(dir, 'c.jugdata')], { env: { ...env, JUG_PROGRESS_INTERVAL: 'abc' } });
+      assert.equal(bad.code, 0, bad.stderr);
+      assert.match(bad.stderr, /warning: JUG_PROGRESS_INTERVAL='abc' is not a positive number of seconds; using 10/);
+      assert.ok(bad.stderr.split('\n').filter((l) => l.startsWith('[jug]')).length <= 1, bad.stderr);
     } finally {
       removeTempDir(dir);
     }

@@ -74,6 +74,10 @@ describe('setJugdir() in the jugfile', { concurrency: 2 }, () => {
     const ex = await runJug(['execute', '-q', 'sweep.ts', '--will-cite', '--jugdir', '%(jugfile)s.x'], { cwd: dir });
     expectCode(ex, 0);
     assert.equal(storedHashes(join(dir, 'sweep.x')).length, 5);
+    // With threads too, and with text before the placeholder (the workers fill it in the same way).
+    const th = await runJug(['execute', '-q', 'sweep.ts', '--threads', '2', '--jugdir', 'out/%(jugfile)s.d'], { cwd: dir });
+    expectCode(th, 0);
+    assert.equal(storedHashes(join(dir, 'out', 'sweep.d')).length, 5);
     const d = new Date();
     const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
     writeFileSync(join(dir, '.jugrc'), '[main]\njugdir = runs/%(date)s/%(jugfile)s\n');

@@ -112,6 +112,10 @@ describe('jug graph', { concurrency: 2 }, () => {
     assert.match(readFileSync(`${out}.mmd`, 'utf8'), /^ {2}n2\["chain\.double"\]$/m);
     assert.doesNotMatch(readFileSync(`${out}.mmd`, 'utf8'), /classDef/);
 
+    const missing = await runJug(['graph', jugfile, '--format', 'dot', '-o', join(tmp, 'no', 'such', 'dir', 'g')], NO_DOT());
+    expectCode(missing, 1);
+    assert.match(missing.stderr, /^jug: Could not write .*no\/such\/dir\/g\.dot: .*ENOENT.*Check that its directory exists/m, show(missing));
+
     const bad = await runJug(['graph', jugfile, '--format', 'gif']);
     expectCode(bad, 2);
     assert.match(bad.stderr, /unknown format 'gif'; expected dot, mermaid, svg, png/);

@@ -69,6 +69,7 @@ describe('jug shell', { concurrency: 2 }, () => {
         '  return a + x',
         '}',
         'f(1)',
+        'Promise.all([value(pair), (async () => 7)()])', // Promises made in the REPL are awaited too
         '.exit',
         '999',
       ].join('\n') + '\n',
@@ -94,8 +95,9 @@ describe('jug shell', { concurrency: 2 }, () => {
     assert.equal(a[10], '', show(r));
     assert.equal(a[11], '... ...');
     assert.equal(a[12], '21');
-    assert.equal(a.length, 14, `nothing after .exit runs: ${show(r)}`);
-    assert.equal(a[13], '');
+    assert.equal(a[13], '[ [ 1, 2 ], 7 ]', show(r));
+    assert.equal(a.length, 15, `nothing after .exit runs: ${show(r)}`);
+    assert.equal(a[14], '');
     assert.ok(!r.stdout.includes('999'));
     assert.equal(storedHashes(jugdir).length, 3);
   });

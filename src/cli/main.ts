@@ -149,7 +149,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     program
       .command('sleep-until')
       .description('wait until every task is finished (by other processes), past every barrier; exit 1 if one is marked failed')
-      .addOption(new Option('--poll <seconds>', 'seconds between two checks').argParser(number(0.01, false)).default(5))
+      .addOption(new Option('--poll <seconds>', 'seconds between two checks').argParser(number(0.01, false, 86_400)).default(5))
       .option('-q, --quiet', 'print nothing while waiting'),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
     setCode(await (await import('./commands/sleep-until.js')).sleepUntil(jugfile, opts)),

@@ -76,8 +76,18 @@ export async function startProgress(table: StatusTable, _graph: TaskGraph, optio
       },
     };
   }
-  const every = Math.max(0.1, options.lineInterval ?? Number(process.env['JUG_PROGRESS_INTERVAL'] ?? 10)) * 1000;
+  const every = Math.max(0.1, options.lineInterval ?? envInterval()) * 1000;
   const timer = setInterval(() => stream.write(`[jug] ${progressLine(table, startedAt, startDone)}\n`), every);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+/** JUG_PROGRESS_INTERVAL (seconds between plain lines): 10 when unset, empty or not a positive number (with a warning). */
+function envInterval(): number {
+  const raw = process.env['JUG_PROGRESS_INTERVAL'];
+  if (raw === undefined || raw.trim() === '') return 10;
+  const n = Number(raw);
+  if (Number.isFinite(n) && n > 0) return n;
+  process.stderr.write(`jug: warning: JUG_PROGRESS_INTERVAL='${raw}' is not a positive number of seconds; using 10.\n`);
+  return 10;
 }

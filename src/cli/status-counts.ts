@@ -27,8 +27,11 @@ export const STALE = 5;
  * dependencies all stored → Failed / Running (locked) or Ready; otherwise Waiting.
  */
 export async function classify(graph: TaskGraph, store: Store, listing?: ReadonlySet<string>): Promise<StatusColumn[]> {
-  // `listing`: the one taken to load the jugfile, when the caller has it (no second listing).
-  const [stored, locks] = await Promise.all([listing ?? store.list(), store.listLocks()]);
+  // Locks first, then results: a task committed between the two listings then shows as finished
+  // (its lock gone, its result there), never as ready. `listing`: the one taken to load the
+  // jugfile, when the caller has it (taken before this, so a task finished since shows as ready).
+  const locks = await store.listLocks();
+  const stored = listing ?? (await store.list());
   return graph.tasks.map((t, i): StatusColumn => {
     const h = t.hash();
     if (stored.has(h)) return FINISHED;

@@ -106,7 +106,8 @@ async function executeWatched(
       bundle,
       jugfile: resolveJugfile(jugfile),
       jugfileArgs: registry().jugfileArgs,
-      jugdir: jugdirFor(options.jugdir, resolveJugfile(jugfile)),
+      // As openProject computes it (the jugfile as named: %(jugfile)s keeps a relative path relative).
+      jugdir: jugdirFor(options.jugdir, jugfile ?? resolveJugfile(undefined)),
       jugdirFixed: options.jugdir !== undefined,
       keepFailed,
       debug,

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { extname, relative } from 'node:path';
 import type { TaskGraph } from '../../graph.js';
 import { openProject, type CommonOptions } from '../common.js';
+import { JugError, describeError } from '../../errors.js';
 import { FAILED, FINISHED, READY, RUNNING, STATUS_COLUMNS, classify, statusByName } from '../status-counts.js';
 
 /** Output formats of `jug graph` (validated by `--format`'s parser in main.ts). */
@@ -150,7 +151,11 @@ export async function graph(jugfile: string | undefined, options: GraphOptions):
   const base = options.output ?? stripExtension(project.jugfile);
   const shown = (f: GraphFormat): string => relative(process.cwd(), base + EXTENSION[f]) || base + EXTENSION[f];
   const write = (f: GraphFormat, text: string): void => {
-    writeFileSync(base + EXTENSION[f], text);
+    try {
+      writeFileSync(base + EXTENSION[f], text);
+    } catch (e) {
+      throw new JugError(`Could not write ${base + EXTENSION[f]}: ${describeError(e)}. Check that its directory exists and is writable, or choose another with -o.`);
+    }
     process.stdout.write(`Wrote ${shown(f)}\n`);
   };
 

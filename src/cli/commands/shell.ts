@@ -98,8 +98,10 @@ export async function shell(jugfile: string | undefined, options: CommonOptions)
   const evaluate: REPLEval = server.eval;
   const awaiting: REPLEval = function (this: repl.REPLServer, cmd, context, file, cb) {
     evaluate.call(this, cmd, context, file, (err, result) => {
-      if (err === null && result instanceof Promise) {
-        result.then(
+      // Any thenable: a Promise made by code typed in the REPL comes from another realm, so
+      // `instanceof Promise` would miss it.
+      if (err === null && typeof (result as { then?: unknown } | null)?.then === 'function') {
+        (result as PromiseLike<unknown>).then(
           (v: unknown) => cb(null, v),
           (e: unknown) => cb(e instanceof Error ? e : new Error(describeError(e)), undefined),
         );
