@@ -139,13 +139,15 @@ describe('jug CLI', { concurrency: 3 }, () => {
   test('--jugdir overrides the default jugdir', async () => {
     const jugdir = join(tmp, 'override.jugdata');
     const output = join(tmp, 'override-output.txt');
-    const jugfile = join(ROOT, 'examples', 'primes.ts');
+    // A copy of the example, so that a primes.jugdata left in examples/ by the Quick start doesn't matter.
+    const jugfile = join(tmp, 'override-primes.ts');
+    copyFileSync(join(ROOT, 'examples', 'primes.ts'), jugfile);
     const opts = { env: { PRIMES_SLEEP_MS: '0', PRIMES_OUTPUT: output } };
     const r = await runJug(['execute', '--jugdir', jugdir, jugfile], opts);
     expectCode(r, 0);
     assert.deepEqual(row(r.stdout, 'Total:'), [101, 0]);
     assert.equal(storedHashes(jugdir).length, 101);
-    assert.equal(existsSync(join(ROOT, 'examples', 'primes.jugdata')), false, 'default jugdir must not be used');
+    assert.equal(existsSync(join(tmp, 'override-primes.jugdata')), false, 'default jugdir must not be used');
     const short = await runJug(['status', '--short', jugfile, '--jugdir', jugdir], opts);
     assert.equal(short.stdout, 'All tasks complete (101 tasks).\n');
     expectCode(await runJug(['check', jugfile, `--jugdir=${jugdir}`], opts), 0);

@@ -187,7 +187,9 @@ export const all = Array.from({ length: 30 }, (_, i) => step(i));
       const r = await jug(p.dir, ['execute', p.jugfile, '-q', ...t]);
       expectCode(r, 0);
       const executed = total(r.stdout, 'Executed');
-      assert.ok(executed >= 3 && executed < 30, show(r));
+      // Serial: tasks 0, 1 and 2 (which wrote the file). With threads, task 2 may run beside task 0
+      // (a thread holds two tasks), so only 2 may have run when the file is seen.
+      assert.ok(executed >= (threads ? 2 : 3) && executed < 30, show(r));
       assert.match(r.stderr, /exit check fired: stop file/);
       assert.deepEqual(entries(join(p.jugdir, 'locks')), []);
     });
@@ -337,6 +339,18 @@ export const s = spawner(1);
 });
 
 describe('configuration files', { concurrency: 2 }, () => {
+  test('a flag a file turns on is turned off for one run with its --no- form', async () => {
+    const p = project('config-negate', TWELVE);
+    writeFileSync(join(p.dir, '.jugrc'), '[status]\nshort = on\n[execute]\nshort = yes\nkeep-going = yes\n');
+    const short = await jug(p.dir, ['status', p.jugfile]);
+    assert.match(short.stdout, /^13 tasks waiting to be run/, show(short));
+    const table = await jug(p.dir, ['status', p.jugfile, '--no-short']);
+    assert.match(table.stdout, /^Task name +Waiting/, show(table));
+    const ex = await jug(p.dir, ['execute', p.jugfile, '-q', '--no-short', '--no-keep-going']);
+    expectCode(ex, 0);
+    assert.match(ex.stdout, /^Task name +Executed/, show(ex));
+  });
+
   test('.jugrc options apply; the command line wins; a closer file beats the user file ("no" is false)', async () => {
     const p = project('config', TWELVE);
     const xdg = join(p.dir, 'xdg');

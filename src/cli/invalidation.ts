@@ -73,7 +73,7 @@ export function runningWarning(graph: TaskGraph, result: InvalidationResult): st
   if (result.running.length === 0) return '';
   const names = [...countNames(graph, result.running)].map(([n, k]) => `${n} ×${k}`).join(', ');
   return (
-    `warning: ${result.running.length} invalidated task(s) are running in another process now (${names}); ` +
+    `jug: warning: ${result.running.length} invalidated task(s) are running in another process now (${names}); ` +
     `they will store results computed from the old inputs. Invalidate again once they finish.\n`
   );
 }

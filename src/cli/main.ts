@@ -48,7 +48,8 @@ INI format, keys as on the command line:
   jugdir = results.jugdata
   [execute]
   wait-cycle-time = 5
-  keep-going = yes`;
+  keep-going = yes
+A flag a file turns on is turned off for one run with its --no- form: jug execute --no-keep-going.`;
 
 const JUGFILE_HELP = 'the jugfile (.ts, .mts, .js, .mjs); default: jugfile.ts / .mts / .js / .mjs in the current directory';
 
@@ -253,7 +254,24 @@ export function buildProgram(setCode: (code: number) => void): Command {
       ),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/graph.js')).graph(jugfile, opts)));
 
+  addNegations(program);
   return program;
+}
+
+/**
+ * Gives every flag of every command a hidden `--no-<flag>`, so that a flag a configuration file
+ * turns on (`keep-going = yes`) can be turned off for one run: the command line wins over files.
+ */
+function addNegations(program: Command): void {
+  for (const cmd of program.commands) {
+    for (const o of [...cmd.options]) {
+      const long = o.long;
+      if (long === undefined || o.required || o.optional || o.negate || long === '--help' || long === '--version') continue;
+      const negation = `--no-${long.slice(2)}`;
+      if (cmd.options.some((x) => x.long === negation)) continue;
+      cmd.addOption(new Option(negation, `turn ${long} off (set in a configuration file)`).hideHelp());
+    }
+  }
 }
 
 const GRAPH_FORMATS = ['dot', 'mermaid', 'svg', 'png'];
