@@ -20,7 +20,7 @@ describe('progress display', () => {
     t.set(6, TaskState.LockedElsewhere);
     const now = Date.now();
     const line = progressLine(t, now - 2000, 1, now);
-    assert.match(line, /^3\/10 finished, 1 running, 1 ready, 4 waiting, 1 failed · 1\.0 tasks\/s · ETA 6s$/);
+    assert.match(line, /^3\/10 finished, 1 running \(\+1 in other processes\), 1 ready, 3 waiting, 1 failed · 1\.0 tasks\/s · ETA 6s$/);
   });
 });
 

@@ -39,9 +39,11 @@ export function progressLine(table: StatusTable, startedAt: number, startDone: n
   const rate = elapsed > 0 ? (done - startDone) / elapsed : 0;
   const left = total - done - c[TaskState.Failed]!;
   const eta = rate > 0 ? fmtDuration(left / rate) : '?';
+  const elsewhere = c[TaskState.LockedElsewhere]!;
   return (
-    `${done}/${total} finished, ${c[TaskState.Running]} running, ${c[TaskState.Ready]} ready, ` +
-    `${c[TaskState.Waiting]! + c[TaskState.LockedElsewhere]!} waiting, ${c[TaskState.Failed]} failed` +
+    `${done}/${total} finished, ${c[TaskState.Running]} running` +
+    (elsewhere > 0 ? ` (+${elsewhere} in other processes)` : '') +
+    `, ${c[TaskState.Ready]} ready, ${c[TaskState.Waiting]} waiting, ${c[TaskState.Failed]} failed` +
     ` · ${rate.toFixed(rate < 10 ? 1 : 0)} tasks/s · ETA ${eta}`
   );
 }
