@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FIXTURES, makeTempDir, removeTempDir, runJug, show, type RunResult } from './helpers.js';
@@ -93,6 +93,22 @@ describe('jug graph', { concurrency: 2 }, () => {
     assert.match(r.stderr, /no PNG was rendered.*apt-get install graphviz/s);
   });
 
+  test('a jugfile stopped at a barrier: the graph of the tasks before it, and a note saying so', async () => {
+    mkdirSync(join(tmp, 'barrier'));
+    const jugfile = join(tmp, 'barrier', 'stages.ts');
+    writeFileSync(
+      jugfile,
+      "import { TaskGenerator, barrier } from 'jug';\n" +
+        'export const one = TaskGenerator(function one(): number { return 1; })();\n' +
+        'barrier();\n' +
+        'export const two = TaskGenerator(function two(): number { return 2; })();\n',
+    );
+    const r = await runJug(['graph', jugfile, '--format', 'dot'], NO_DOT());
+    expectCode(r, 0);
+    assert.match(r.stderr, /stops at a barrier \(stages\.ts:3\): 1 task\(s\) before it are not computed yet/, show(r));
+    assert.doesNotMatch(readFileSync(join(tmp, 'barrier', 'stages.dot'), 'utf8'), /stages\.two/);
+  });
+
   test('after execute, --no-status, --format, -o; unknown formats are a usage error', async () => {
     const jugfile = chain('status');
     expectCode(await runJug(['execute', '-q', jugfile]), 0);
@@ -111,6 +127,9 @@ describe('jug graph', { concurrency: 2 }, () => {
     assert.doesNotMatch(dot, /label=|task/);
     assert.match(readFileSync(`${out}.mmd`, 'utf8'), /^ {2}n2\["chain\.double"\]$/m);
     assert.doesNotMatch(readFileSync(`${out}.mmd`, 'utf8'), /classDef/);
+
+    const abs = await runJug(['graph', jugfile, '--format', 'dot', '-o', out], NO_DOT());
+    assert.equal(abs.stdout, `Wrote ${out}.dot\n`, 'an absolute -o is shown as given');
 
     const missing = await runJug(['graph', jugfile, '--format', 'dot', '-o', join(tmp, 'no', 'such', 'dir', 'g')], NO_DOT());
     expectCode(missing, 1);

@@ -5,9 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { extname, relative } from 'node:path';
+import { extname, isAbsolute, relative } from 'node:path';
 import type { TaskGraph } from '../../graph.js';
-import { openProject, type CommonOptions } from '../common.js';
+import { barrierNote, openProject, type CommonOptions } from '../common.js';
 import { JugError, describeError } from '../../errors.js';
 import { FAILED, FINISHED, READY, RUNNING, STATUS_COLUMNS, classify, statusByName } from '../status-counts.js';
 
@@ -144,12 +144,16 @@ export async function graph(jugfile: string | undefined, options: GraphOptions):
   if (options.status !== false) counts = statusByName(project.graph, await classify(project.graph, store, project.stored));
   await store.close();
   const g = nameGraph(project.graph, counts);
+  // Tasks after an unpassed barrier are not known: say that the graph stops there, as status does.
+  if (project.barrier !== undefined) process.stderr.write(barrierNote(project.barrier));
 
   const explicit = options.format !== undefined && options.format.length > 0;
   const formats = new Set<GraphFormat>(explicit ? options.format : ['dot', 'mermaid', 'svg']);
   const renders = (['svg', 'png'] as const).filter((f) => formats.has(f));
   const base = options.output ?? stripExtension(project.jugfile);
-  const shown = (f: GraphFormat): string => relative(process.cwd(), base + EXTENSION[f]) || base + EXTENSION[f];
+  // As given when -o is absolute; else relative to the current directory.
+  const shown = (f: GraphFormat): string =>
+    isAbsolute(base) && options.output !== undefined ? base + EXTENSION[f] : relative(process.cwd(), base + EXTENSION[f]) || base + EXTENSION[f];
   const write = (f: GraphFormat, text: string): void => {
     try {
       writeFileSync(base + EXTENSION[f], text);
