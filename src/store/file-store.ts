@@ -36,6 +36,15 @@ import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 
 export { FAILED_MTIME } from './lock-owner.js';
 
+/** The names in `dir`, or none if it cannot be read (best-effort cleanups: nothing there to clean). */
+function namesIn(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 const HASH_RE = /^[0-9a-f]{40}$/;
 const SHARD_RE = /^[0-9a-f]{2}$/;
 const REST_RE = /^[0-9a-f]{38}$/;
@@ -440,13 +449,7 @@ export class FileStore implements Store {
    */
   #clearDeadMarkers(): void {
     const dir = join(this.location, 'locks');
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
+    for (const name of namesIn(dir)) {
       const m = /^([0-9a-f]{40})\.lock\.reclaim(\..+)?$/.exec(name);
       if (m === null) continue;
       if (m[2] === undefined) {
@@ -464,12 +467,7 @@ export class FileStore implements Store {
   /** See {@link clearDeadWrites}. */
   #removeLeftovers(): number {
     const dir = join(this.location, 'tempfiles');
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return 0;
-    }
+    const names = namesIn(dir);
     let removed = 0;
     const dead = new Map<number, boolean>();
     const isDead = (pid: number): boolean => {
@@ -545,13 +543,7 @@ export class FileStore implements Store {
 
   async abandonWrites(): Promise<void> {
     const dir = join(this.location, 'tempfiles');
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
+    for (const name of namesIn(dir)) {
       if (!name.startsWith(`${PID}-${HOST_SAFE}-`)) continue;
       try {
         fs.unlinkSync(join(dir, name));
