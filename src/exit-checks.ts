@@ -230,6 +230,8 @@ export class ExitChecks implements StopChecks {
         }
       }
     }
-    return this.beforeTask();
+    // The file and time checks: every caller consults beforeTask() next (the gate before the next
+    // task starts, the scheduler's loop), so they are not checked twice per task here.
+    return undefined;
   }
 }

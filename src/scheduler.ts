@@ -50,7 +50,7 @@ export interface StopChecks {
   taskBudget(): number | undefined;
   /** Checked before dispatching tasks and whenever tasks finish: why to stop now, or undefined. */
   beforeTask(): string | undefined;
-  /** Called for each task this process executed: why to stop now, or undefined. */
+  /** Called for each task this process executed: why to stop now (task counts, predicates), or undefined. */
   taskExecuted(task: Task): string | undefined;
 }
 
