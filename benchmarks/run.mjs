@@ -668,16 +668,42 @@ function machineInfo() {
   } catch {
     uname = `${os.type()} ${os.release()} ${os.arch()}`;
   }
+  const extraCerts = process.env['NODE_EXTRA_CA_CERTS'];
   return {
     cpu: `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`,
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     node: process.version,
     uname,
+    nodeStartMs: nodeStartMs(process.env),
+    // Set on some machines (a proxy's certificate bundle): Node then parses it at every start.
+    extraCerts,
+    nodeStartNoCertsMs: extraCerts ? nodeStartMs({ ...process.env, NODE_EXTRA_CA_CERTS: '' }) : undefined,
   };
 }
 
+/** Median wall time of a bare `node -e 0` with `env` (ms): the part of every timed run that is Node's own start. */
+function nodeStartMs(env) {
+  const walls = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ['-e', '0'], { env, stdio: 'ignore' });
+    walls.push(performance.now() - t0);
+  }
+  return median(walls);
+}
+
 function machineLines(m) {
-  return [`- CPU: ${m.cpu}`, `- Memory: ${m.memory}`, `- Node: ${m.node}`, `- uname -a: \`${m.uname}\``];
+  const lines = [`- CPU: ${m.cpu}`, `- Memory: ${m.memory}`, `- Node: ${m.node}`, `- uname -a: \`${m.uname}\``];
+  if (m.nodeStartMs !== undefined) {
+    lines.push(
+      `- Node's own start (\`node -e 0\`, median of 7): ${m.nodeStartMs.toFixed(0)} ms, part of every wall time below` +
+        (m.extraCerts
+          ? `. NODE_EXTRA_CA_CERTS is set in this environment (${m.extraCerts}) and kept for the timed runs; Node parses ` +
+            `that bundle at every start: ${m.nodeStartNoCertsMs.toFixed(0)} ms without it`
+          : ''),
+    );
+  }
+  return lines;
 }
 
 /** Which code was measured: git HEAD and whether src/ had uncommitted changes. */
