@@ -16,7 +16,6 @@ import type { StoreError } from '../errors.js';
 import { FAILED_MTIME, ensureOwnerFile, isFailedMtime, isStale, linkedToOwner, lockContent, parseLockOwner, HOST } from './lock-owner.js';
 import type { Lock } from './store.js';
 
-
 /** How long a `.reclaim` marker may exist before it is itself considered abandoned. */
 export const RECLAIM_MARKER_TTL_MS = 10_000;
 
@@ -167,18 +166,17 @@ export class FileLock implements Lock {
     }
   }
 
-  /**
-   * A marker left by a reclaimer that died (its owner is gone, as for locks) or that is older
-   * than a reclaim can take: take it away under a private name — atomically, so two removers never
-   * both remove one — check it really is the dead one, and delete it. A live reclaimer's marker
-   * taken by mistake (it replaced the dead one in between) is put back.
-   */
   /** Removes this lock's reclaim marker if its reclaimer is gone (see #removeDeadMarker). */
   clearDeadMarker(): void {
     this.#removeDeadMarker(`${this.path}.reclaim`);
   }
 
-
+  /**
+   * A marker left by a reclaimer that died (its owner is gone, as for locks) or that is older
+   * than a reclaim can take: take it away under a private name — atomically, so two removers never
+   * both remove one — check it really is the dead one, and delete it (true). A live reclaimer's
+   * marker taken by mistake (it replaced the dead one in between) is put back.
+   */
   #removeDeadMarker(marker: string): boolean {
     const dead = (path: string): boolean => {
       try {

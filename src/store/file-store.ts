@@ -570,7 +570,6 @@ export class FileStore implements Store {
     return (this.lock(hash) as FileLock).removeIfFailed();
   }
 
-
   /**
    * Removes what dead processes of this host left in tempfiles/ (unfinished writes, owner files
    * no lock links to any more), and owner files of other hosts' processes whose lease expired
