@@ -18,39 +18,74 @@ export interface TaskGraph {
 
 /** Builds the graph from tasks in declaration order (dependencies found on the way are included). */
 export function buildGraph(declared: readonly Task[]): TaskGraph {
+  // Hash → index once placed, VISITING while on the stack below. Large graphs are built at every
+  // start-up in cold code, so this stays with plain arrays and one map.
   const index = new Map<string, number>();
   const tasks: Task[] = [];
   const deps: number[][] = [];
-  const visiting = new Set<string>();
-
-  // Iterative DFS so that long chains don't overflow the stack.
-  const visit = (root: Task): void => {
-    if (index.has(root.hash())) return;
-    const stack: { task: Task; deps: Task[]; next: number }[] = [{ task: root, deps: root.dependencies(), next: 0 }];
-    visiting.add(root.hash());
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      if (top.next < top.deps.length) {
-        const d = top.deps[top.next++]!;
+  // Iterative DFS so that long chains don't overflow the stack: parallel arrays of the tasks on
+  // the stack, their dependencies, and which dependency each looks at next.
+  const onStack: Task[] = [];
+  const stackDeps: Task[][] = [];
+  const stackNext: number[] = [];
+  const push = (task: Task, hash: string): void => {
+    index.set(hash, VISITING);
+    onStack.push(task);
+    stackDeps.push(task.dependencies());
+    stackNext.push(0);
+  };
+  for (const root of declared) {
+    const rootHash = root.hash();
+    if (index.has(rootHash)) continue;
+    push(root, rootHash);
+    while (onStack.length > 0) {
+      const top = onStack.length - 1;
+      const ds = stackDeps[top]!;
+      const next = stackNext[top]!;
+      if (next < ds.length) {
+        stackNext[top] = next + 1;
+        const d = ds[next]!;
         const h = d.hash();
-        if (index.has(h) || visiting.has(h)) continue; // a cycle is impossible: tasks are immutable
-        visiting.add(h);
-        stack.push({ task: d, deps: d.dependencies(), next: 0 });
+        // Placed, or on the stack: a dependency of itself is impossible (tasks are immutable), so
+        // that is another Task object with the same hash, placed once its twin is.
+        if (!index.has(h)) push(d, h);
         continue;
       }
-      stack.pop();
-      const h = top.task.hash();
-      visiting.delete(h);
-      index.set(h, tasks.length);
-      tasks.push(top.task);
-      deps.push([...new Set(top.deps.map((d) => index.get(d.hash())!))]);
+      const task = onStack.pop()!;
+      stackDeps.pop();
+      stackNext.pop();
+      index.set(task.hash(), tasks.length);
+      tasks.push(task);
+      deps.push(indicesOf(ds, index));
     }
-  };
-  for (const t of declared) visit(t);
-
-  const dependants: number[][] = tasks.map(() => []);
-  deps.forEach((ds, i) => ds.forEach((d) => dependants[d]!.push(i)));
+  }
+  const dependants: number[][] = new Array<number[]>(tasks.length);
+  for (let i = 0; i < tasks.length; i++) dependants[i] = [];
+  for (let i = 0; i < deps.length; i++) for (const d of deps[i]!) dependants[d]!.push(i);
   return { tasks, deps, dependants, index };
+}
+
+const VISITING = -1;
+
+/** Indices of `ds` (all placed), each once: two Task objects may share a hash. */
+function indicesOf(ds: readonly Task[], index: ReadonlyMap<string, number>): number[] {
+  const out: number[] = [];
+  if (ds.length <= 16) {
+    for (const d of ds) {
+      const j = index.get(d.hash())!;
+      if (!out.includes(j)) out.push(j);
+    }
+    return out;
+  }
+  const seen = new Set<number>();
+  for (const d of ds) {
+    const j = index.get(d.hash())!;
+    if (!seen.has(j)) {
+      seen.add(j);
+      out.push(j);
+    }
+  }
+  return out;
 }
 
 /** Indices of `roots` and everything they depend on, transitively. */

@@ -40,10 +40,19 @@ export interface CustomHashable {
 const TASK_DOMAIN = 'jug/task/v1\0';
 const VALUE_DOMAIN = 'jug/value/v1\0';
 
-/** Growable byte buffer. */
+/**
+ * Growable byte buffer. Written for cold code: every process hashes its whole graph once at
+ * start-up, mostly before V8 optimizes anything, so it writes bytes directly (no temporary
+ * Buffers, no `Buffer#write*` argument checks) and is reused from one hash to the next.
+ */
 class Writer {
-  buf = Buffer.allocUnsafe(256);
+  buf: Buffer;
   len = 0;
+  #dv: DataView;
+  constructor(size = 256) {
+    this.buf = Buffer.allocUnsafe(size);
+    this.#dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -51,6 +60,7 @@ class Writer {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
+    this.#dv = new DataView(next.buffer, next.byteOffset, next.length);
   }
   tag(t: string): void {
     this.ensure(1);
@@ -58,17 +68,17 @@ class Writer {
   }
   u32(n: number): void {
     this.ensure(4);
-    this.buf.writeUInt32BE(n, this.len);
+    this.#dv.setUint32(this.len, n);
     this.len += 4;
   }
   f64(n: number): void {
     this.ensure(8);
     if (Number.isNaN(n)) {
       // One canonical NaN whatever its payload bits.
-      this.buf.writeUInt32BE(0x7ff80000, this.len);
-      this.buf.writeUInt32BE(0, this.len + 4);
+      this.#dv.setUint32(this.len, 0x7ff80000);
+      this.#dv.setUint32(this.len + 4, 0);
     } else {
-      this.buf.writeDoubleBE(n, this.len);
+      this.#dv.setFloat64(this.len, n);
     }
     this.len += 8;
   }
@@ -77,22 +87,81 @@ class Writer {
     this.buf.set(b, this.len);
     this.len += b.length;
   }
+  /** A string as its UTF-8 byte length (u32) then its UTF-8 bytes (lone surrogates as U+FFFD). */
   str(s: string): void {
-    const b = Buffer.from(s, 'utf8');
-    this.u32(b.length);
-    this.bytes(b);
+    this.ensure(4 + 3 * s.length); // at most 3 bytes of UTF-8 per UTF-16 code unit
+    const start = this.len + 4;
+    let end = start;
+    if (s.length <= SHORT_STRING) {
+      const b = this.buf;
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          end = -1;
+          break;
+        }
+        b[end++] = c;
+      }
+    } else {
+      end = -1;
+    }
+    if (end < 0) end = start + this.buf.write(s, start, 'utf8');
+    this.#dv.setUint32(this.len, end - start);
+    this.len = end;
   }
+  /** A string of code units below 256 (hex digests), one byte each. */
   ascii(s: string): void {
     this.ensure(s.length);
-    this.len += this.buf.write(s, this.len, 'latin1');
+    const b = this.buf;
+    for (let i = 0; i < s.length; i++) b[this.len++] = s.charCodeAt(i);
   }
-  view(): Buffer {
-    return this.buf.subarray(0, this.len);
+  view(): Uint8Array {
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.len);
+  }
+  /** Ready for the next hash; a buffer grown past MAX_KEPT is not kept. */
+  reset(): this {
+    this.len = 0;
+    if (this.buf.length > MAX_KEPT) {
+      this.buf = Buffer.allocUnsafe(256);
+      this.#dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    }
+    return this;
   }
 }
 
-/** Where in an argument the encoder is, for error messages: `[2].data.get("k")`. */
-type Path = string[];
+/** Strings up to this length are encoded by a loop when they are ASCII (most names and keys). */
+const SHORT_STRING = 64;
+/** Largest buffer the shared writer keeps between hashes (bytes). */
+const MAX_KEPT = 1 << 20;
+
+/** The writer top-level hashes use; a hash computed while it is busy (from a [jugHash]() method) gets its own. */
+const shared = new Writer();
+let sharedBusy = false;
+
+/** Runs `f` with a writer holding nothing (the shared one when free). */
+function withWriter<T>(f: (w: Writer) => T): T {
+  if (sharedBusy) return f(new Writer());
+  sharedBusy = true;
+  try {
+    return f(shared.reset());
+  } finally {
+    sharedBusy = false;
+  }
+}
+
+/**
+ * Where in an argument the encoder is, for error messages (`[2].data.get("k")`): a list from the
+ * innermost step outwards, built as the encoder descends and only spelled out on an error. A
+ * number is an index, any other step is text as shown.
+ */
+type Path = { readonly up: Path; readonly step: number | string } | undefined;
+
+/** Spells out a path: `[2].data.get("k")`. */
+function showPath(path: Path): string {
+  let out = '';
+  for (let p = path; p !== undefined; p = p.up) out = (typeof p.step === 'number' ? `[${p.step}]` : p.step) + out;
+  return out;
+}
 
 class Encoder {
   private readonly seen = new Set<object>();
@@ -179,7 +248,7 @@ class Encoder {
       if (Array.isArray(x)) {
         w.tag('a');
         w.u32(x.length);
-        for (let i = 0; i < x.length; i++) this.encode(x[i], [...path, `[${i}]`]);
+        for (let i = 0; i < x.length; i++) this.encode(x[i], { up: path, step: i });
         return;
       }
       if (x instanceof Map) {
@@ -188,8 +257,8 @@ class Encoder {
           const sub = new Encoder(new Writer());
           sub.seen.clear();
           for (const s of this.seen) sub.seen.add(s);
-          sub.encode(k, [...path, '.keys()']);
-          sub.encode(v, [...path, `.get(${short(k)})`]);
+          sub.encode(k, { up: path, step: '.keys()' });
+          sub.encode(v, { up: path, step: `.get(${short(k)})` });
           digests.push(sha1Bytes(sub.w.view()));
         }
         w.tag('M');
@@ -200,7 +269,7 @@ class Encoder {
         for (const v of x) {
           const sub = new Encoder(new Writer());
           for (const s of this.seen) sub.seen.add(s);
-          sub.encode(v, [...path, '<set element>']);
+          sub.encode(v, { up: path, step: '<set element>' });
           digests.push(sha1Bytes(sub.w.view()));
         }
         w.tag('S');
@@ -213,7 +282,7 @@ class Encoder {
         w.u32(keys.length);
         for (const k of keys) {
           w.str(k);
-          this.encode((x as Record<string, unknown>)[k], [...path, `.${k}`]);
+          this.encode((x as Record<string, unknown>)[k], { up: path, step: `.${k}` });
         }
         return;
       }
@@ -264,17 +333,23 @@ class UnhashableValue extends Error {
   ) {
     super(what);
   }
+
+  /** The user's error: `Cannot hash ${subject} at [2].data: it is a symbol. ${hint}` */
+  toHashError(subject: string): HashError {
+    const where = this.path === undefined ? '' : ` at ${showPath(this.path)}`;
+    return new HashError(`Cannot hash ${subject}${where}: it is ${this.what}.` + (this.hint ? ` ${this.hint}` : ''));
+  }
 }
 
 function unhashable(what: string, path: Path, hint = ''): UnhashableValue {
   return new UnhashableValue(what, path, hint);
 }
 
-function sha1Bytes(b: Buffer): Buffer {
+function sha1Bytes(b: Uint8Array): Buffer {
   return cryptoHash('sha1', b, 'buffer') as unknown as Buffer;
 }
 
-function sha1Hex(b: Buffer): string {
+function sha1Hex(b: Uint8Array): string {
   return cryptoHash('sha1', b, 'hex');
 }
 
@@ -283,27 +358,23 @@ function sha1Hex(b: Buffer): string {
  * position when an argument cannot be hashed.
  */
 export function hashTask(name: string, args: readonly unknown[]): string {
-  const w = new Writer();
-  w.ascii(TASK_DOMAIN);
-  w.tag('s');
-  w.str(name);
-  const enc = new Encoder(w);
-  w.tag('a');
-  w.u32(args.length);
-  for (let i = 0; i < args.length; i++) {
-    try {
-      enc.encode(args[i], []);
-    } catch (e) {
-      if (e instanceof UnhashableValue) {
-        const inner = e.path.length > 0 ? ` at ${e.path.join('')}` : '';
-        throw new HashError(
-          `Cannot hash argument ${i + 1} of task '${name}'${inner}: it is ${e.what}.` + (e.hint ? ` ${e.hint}` : ''),
-        );
+  return withWriter((w) => {
+    w.ascii(TASK_DOMAIN);
+    w.tag('s');
+    w.str(name);
+    const enc = new Encoder(w);
+    w.tag('a');
+    w.u32(args.length);
+    for (let i = 0; i < args.length; i++) {
+      try {
+        enc.encode(args[i], undefined);
+      } catch (e) {
+        if (e instanceof UnhashableValue) throw e.toHashError(`argument ${i + 1} of task '${name}'`);
+        throw e;
       }
-      throw e;
     }
-  }
-  return sha1Hex(w.view());
+    return sha1Hex(w.view());
+  });
 }
 
 /**
@@ -311,18 +382,16 @@ export function hashTask(name: string, args: readonly unknown[]): string {
  * arguments. Useful inside `[jugHash]()` implementations.
  */
 export function hashValue(value: unknown): string {
-  const w = new Writer();
-  w.ascii(VALUE_DOMAIN);
-  try {
-    new Encoder(w).encode(value, []);
-  } catch (e) {
-    if (e instanceof UnhashableValue) {
-      const inner = e.path.length > 0 ? ` at ${e.path.join('')}` : '';
-      throw new HashError(`Cannot hash value${inner}: it is ${e.what}.` + (e.hint ? ` ${e.hint}` : ''));
+  return withWriter((w) => {
+    w.ascii(VALUE_DOMAIN);
+    try {
+      new Encoder(w).encode(value, undefined);
+    } catch (e) {
+      if (e instanceof UnhashableValue) throw e.toHashError('value');
+      throw e;
     }
-    throw e;
-  }
-  return sha1Hex(w.view());
+    return sha1Hex(w.view());
+  });
 }
 
 /** Hash of a derived value (Tasklet): its operation applied to a base hash. */

@@ -150,6 +150,38 @@ const VECTORS: ReadonlyArray<readonly [string, () => unknown, string, string]> =
     '353219206472d64432fd3de4af638b5870790a8c',
     '55f3a1c34deb7ddbea88f6f60c50cdf30158eec9',
   ],
+  // The encoder writes short ASCII strings byte by byte and others through Buffer#write, into a
+  // writer reused between hashes (grown for large inputs, fresh for a hash taken inside a
+  // [jugHash]() method). These rows were computed by the previous encoder, which used
+  // Buffer.from(s, 'utf8') for every string and a new buffer for every hash.
+  ['ASCII string of 64', () => 'x'.repeat(64), 'f40ded686a9e9ae67c44117a254611ae57979fee', '3ded86f80bbf4687de7b141ac785af046b18bbd2'],
+  ['ASCII string of 65', () => 'y'.repeat(65), '9c025f183ebbf1e4929171ac4703f9d9fcc66835', 'e0a2ecc7591a8cdb9bb4b3812ccbd45f448dac1e'],
+  [
+    'long non-ASCII string',
+    () => 'é☃😀'.repeat(40),
+    'd17acb829f69ff515b8abaa38665003957b49fee',
+    '28b11f23c30ebec974112c119fdcedf9408d3371',
+  ],
+  ['lone surrogates', () => '\ud800a\udfff', '1c5fe7ed1b1d6e623be6d40ce75d62203588100f', '4d089ed33cf5f70f559fd799eceb8770b91e2c22'],
+  ['latin-1 and astral', () => 'ÿ\u0080😀', '6b9ea55229ff41e496981ebba05dc167cd559000', 'e99b205a9e68944383eeb5f0bd2b854149f207d1'],
+  [
+    'object with non-ASCII and long keys',
+    () => ({ clé: 1, ['k'.repeat(80)]: 'v', '😀': [1] }),
+    'b424961db6db8a806dd1e0bf4fe79989774465a4',
+    '7ce6f8a0eec869f3f19d9faf336b755d4dcd64b8',
+  ],
+  [
+    'array of 1000 strings',
+    () => Array.from({ length: 1000 }, (_, i) => `item-${i}`),
+    'cfac85da1d9525ff69c3c633c6b02592d37b6c56',
+    '393a6ea62b7da3b4a3373630c3b3a43e7b5a4104',
+  ],
+  [
+    '[jugHash]() that hashes a value',
+    () => ({ [jugHash]: () => hashValue({ inner: [1, 'two'] }) }),
+    'ab44ea0372ca3cbbe82f38181840c4fa2fa685ae',
+    '4b8072b327210e9fa482fc984bc70597af0000e2',
+  ],
 ];
 
 describe('hash golden vectors (changing any of these invalidates every stored result)', () => {
