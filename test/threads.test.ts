@@ -212,6 +212,31 @@ describe('jug execute --threads', () => {
     assert.deepEqual(lockFiles(threadedDir), []);
   });
 
+  it('a run with every task stored stops its threads at once; one missing result keeps them', async () => {
+    const dir = freshDir('all-stored');
+    const jugdir = join(dir, 'primes.jugdata');
+    const env = { PRIMES_SLEEP_MS: '0', PRIMES_OUTPUT: join(dir, 'primes-output.txt') };
+    const first = await jug(['execute', PRIMES, '--threads', '2', '--jugdir', jugdir], env);
+    assert.equal(first.code, 0, show(first));
+
+    // JUG_TRACE shows when the pool closes: right after the load, before the scheduler runs.
+    const again = await jug(['execute', PRIMES, '--threads', '2', '--jugdir', jugdir], { ...env, JUG_TRACE: '1' });
+    assert.equal(again.code, 0, show(again));
+    assert.deepEqual(row(again.stdout, 'Total:'), [0, 101], show(again));
+    assert.match(again.stderr, /pool closed: every task is stored/, show(again));
+    assert.ok(!/\[thread \d+\] run /.test(again.stderr), 'no thread ran a task');
+
+    // One result gone: the threads are needed and run it.
+    const victim = [...(await results(jugdir)).entries()].find(([, v]) => v === 25)![0];
+    fs.rmSync(join(jugdir, victim.slice(0, 2), victim.slice(2)));
+    const partial = await jug(['execute', PRIMES, '--threads', '2', '--jugdir', jugdir], { ...env, JUG_TRACE: '1' });
+    assert.equal(partial.code, 0, show(partial));
+    assert.deepEqual(row(partial.stdout, 'primes.countPrimes'), [1, 0], show(partial));
+    assert.doesNotMatch(partial.stderr, /every task is stored/, show(partial));
+    assert.match(partial.stderr, /\[thread \d+\] run primes\.countPrimes/, show(partial));
+    assert.deepEqual(lockFiles(jugdir), []);
+  });
+
   it('shares one jugdir between two thread pools and two plain processes: every task runs once', async () => {
     const dir = freshDir('mix');
     const jugdir = join(dir, 'mix.jugdata');

@@ -8,10 +8,10 @@
 /** Packs 40-hex hashes into a SharedArrayBuffer, 20 bytes each. */
 export function encodeHashes(hashes: ReadonlySet<string>): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(Math.max(1, hashes.size * 20));
-  const bytes = new Uint8Array(sab);
+  const bytes = Buffer.from(sab); // a view: each hash is decoded straight into the shared memory
   let i = 0;
   for (const h of hashes) {
-    bytes.set(Buffer.from(h, 'hex'), i);
+    bytes.write(h, i, 20, 'hex');
     i += 20;
   }
   return sab;

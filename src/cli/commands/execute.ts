@@ -155,10 +155,18 @@ async function executeWatched(
     );
   }
 
+  if (pool !== undefined && project.barrier === undefined && project.graph.tasks.every((t) => project.stored.has(t.hash()))) {
+    // Every task is stored already and no barrier hides more: the scheduler, which trusts this
+    // listing, will dispatch nothing. The threads, still booting or loading the jugfile, would
+    // only take CPU from this thread until the end: stop them now.
+    await (await import('../../executors/thread-pool.js')).destroyThreadPool(pool);
+    pool = undefined;
+    trace('pool closed: every task is stored');
+  }
   let threaded: ThreadPoolExecutor | undefined;
-  if (threads !== undefined) {
+  if (threads !== undefined && pool !== undefined) {
     const { ThreadPoolExecutor } = await import('../../executors/thread-pool.js');
-    threaded = new ThreadPoolExecutor(pool!, threads, store, StatusTable.create(0, threads), keepFailed);
+    threaded = new ThreadPoolExecutor(pool, threads, store, StatusTable.create(0, threads), keepFailed);
   }
   if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
 
@@ -189,7 +197,7 @@ async function executeWatched(
   try {
     for (let pass = 0; ; pass++) {
       const { graph } = project;
-      const table = StatusTable.create(graph.tasks.length, threads ?? 0);
+      const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : threads);
       threaded?.nextPass(table, pass, project.stored);
       const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed, debug);
       const progress = await startProgress(table, graph, { quiet: options.quiet || options.verbose });
