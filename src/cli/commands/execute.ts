@@ -159,6 +159,7 @@ async function executeWatched(
     // Every task is stored already and no barrier hides more: the scheduler, which trusts this
     // listing, will dispatch nothing. The threads, still booting or loading the jugfile, would
     // only take CPU from this thread until the end: stop them now.
+    clearTimeout(watchdog); // no thread will finish loading: that is no longer worth a warning
     await (await import('../../executors/thread-pool.js')).destroyThreadPool(pool);
     pool = undefined;
     trace('pool closed: every task is stored');
