@@ -193,6 +193,19 @@ export const end = inc(t);
   it('sleep-until waits past the barrier for another process, then exits 0', async () => {
     const jf = jugfile(STAGES);
     const waiter = startJug(['sleep-until', jf, '--poll', '0.1']);
+    // Execute once the waiter has seen the work unfinished: started together, a fast execute could
+    // finish before the waiter's first look, and then it would rightly never wait.
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      const onData = (s: string): void => {
+        seen += s;
+        if (!/waiting: \d+ of \d+ task\(s\) computed/.test(seen)) return;
+        waiter.child.stderr!.off('data', onData);
+        resolve();
+      };
+      waiter.child.stderr!.on('data', onData);
+      waiter.done.then((r) => reject(new Error(`sleep-until ended before it waited:\n${show(r)}`)), reject);
+    });
     const ex = await runJug(['execute', jf]);
     assert.equal(ex.code, 0, show(ex));
     const w = await waiter.done;
