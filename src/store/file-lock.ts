@@ -37,6 +37,15 @@ export interface LockContext {
   linkWorks: boolean;
 }
 
+/**
+ * Whether the lock file at `path`, which names this process, is one of its locks (a hard link to
+ * its owner file) rather than an earlier namesake's; undefined when that cannot be told (no hard
+ * links here, or no owner file yet).
+ */
+export function linkedHere(ctx: LockContext, path: string): boolean | undefined {
+  return ctx.linkWorks ? linkedToOwner(path, ctx.ownerFile) : undefined;
+}
+
 export class FileLock implements Lock {
   #held = false;
 
@@ -221,7 +230,7 @@ export class FileLock implements Lock {
     if (isFailedMtime(mtimeMs)) return false; // failure marks stay until cleaned up
     // Named after this process: ours if linked to our owner file (or held), else an earlier namesake's.
     // (Without hard links, another thread's lock of this process is a file of its own: can't tell.)
-    const ours = this.#held || (this.ctx.linkWorks ? linkedToOwner(this.path, this.ctx.ownerFile) : undefined);
+    const ours = this.#held || linkedHere(this.ctx, this.path);
     return isStale(text, mtimeMs, this.ctx.leaseMs, Date.now(), ours);
   }
 

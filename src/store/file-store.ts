@@ -18,7 +18,7 @@ import { decodeResult, encodeResult } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace, tracing } from '../trace.js';
 import type { Lock, LockInfo, PreparedResult, Store } from './store.js';
-import { FileLock, RECLAIM_MARKER_TTL_MS, type LockContext } from './file-lock.js';
+import { FileLock, RECLAIM_MARKER_TTL_MS, linkedHere, type LockContext } from './file-lock.js';
 import {
   DEFAULT_LEASE_MS,
   HEARTBEAT_MS,
@@ -26,10 +26,10 @@ import {
   isFailedMtime,
   isStale,
   isThisHost,
-  linkedToOwner,
   ownerFilePath,
   parseLockOwner,
   parseOwnerFileName,
+  parseOwnerTmpName,
   processAlive,
 } from './lock-owner.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
@@ -418,8 +418,7 @@ export class FileStore implements Store {
         const failed = isFailedMtime(mtimeMs);
         const text = fs.readFileSync(path, 'utf8');
         // Naming this process: ours if linked to our owner file (unknowable without hard links).
-        const named = parseLockOwner(text)?.pid === process.pid && this.#lockContext.linkWorks;
-        const ours = named ? linkedToOwner(path, this.#lockContext.ownerFile) : undefined;
+        const ours = parseLockOwner(text)?.pid === process.pid ? linkedHere(this.#lockContext, path) : undefined;
         out.set(hash, { failed, stale: !failed && isStale(text, mtimeMs, this.#leaseMs, Date.now(), ours) });
       } catch (e) {
         if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
@@ -489,8 +488,9 @@ export class FileStore implements Store {
           continue;
         }
         // A result being written (`<pid>-<host>-<16 hex>`), or an owner file being made.
-        const m = /^(\d+)-(.+)-[0-9a-f]{16}$/.exec(name) ?? /^\.owner-tmp-(\d+)-(.+)\.[0-9a-f]+$/.exec(name);
-        if (m !== null && isThisHost(m[2]!) && isDead(Number(m[1]))) {
+        const m = /^(\d+)-(.+)-[0-9a-f]{16}$/.exec(name);
+        const writer = m !== null ? { pid: Number(m[1]), host: m[2]! } : parseOwnerTmpName(name);
+        if (writer !== undefined && isThisHost(writer.host) && isDead(writer.pid)) {
           fs.unlinkSync(path);
           removed++;
         }

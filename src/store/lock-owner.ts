@@ -130,6 +130,13 @@ export function parseOwnerFileName(name: string): { pid: number; host: string } 
   return m === null ? undefined : { pid: Number(m[1]), host: m[2]! };
 }
 
+/** `{ pid, host }` of an owner file being made (`.owner-tmp-<pid>-<host>.<random>`, see ensureOwnerFile). */
+export function parseOwnerTmpName(name: string): { pid: number; host: string } | undefined {
+  if (!name.startsWith(OWNER_TMP_PREFIX)) return undefined;
+  const m = /^(\d+)-(.+)\.[0-9a-f]+$/.exec(name.slice(OWNER_TMP_PREFIX.length));
+  return m === null ? undefined : { pid: Number(m[1]), host: m[2]! };
+}
+
 /** Whether an owner file name is of this host (compared in file-safe form). */
 export function isThisHost(safeHost: string): boolean {
   return safeHost === HOST_SAFE;
