@@ -8,6 +8,9 @@ import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
 import type { ThreadPoolExecutor } from '../../executors/thread-pool.js';
 import { jugdirFor } from '../../jugfile.js';
 import { registry } from '../../registry.js';
+import { describeBrief } from '../../describe.js';
+import type { TaskOutcome } from '../../execute-task.js';
+import type { Task } from '../../task.js';
 import {
   barrierNote,
   countByName,
@@ -19,7 +22,8 @@ import {
   type Project,
 } from '../common.js';
 import type { Piscina } from 'piscina';
-import { startProgress } from '../progress.js';
+import { RunProgress, type ProgressChoice } from '../progress/index.js';
+import { SIGNAL_EXIT, SignalHandling } from '../signal-handling.js';
 import { renderShort, renderTable } from '../table.js';
 import { threadCpuMs, trace, tracing } from '../../trace.js';
 import { ExitChecks } from '../../exit-checks.js';
@@ -42,8 +46,10 @@ export interface ExecuteOptions extends CommonOptions {
   short?: boolean;
   /** Run tasks in this many worker threads (in this process). @default serial, in the main thread */
   threads?: number;
-  /** No progress display. @default false */
+  /** No progress display (as `progress: 'none'`). @default false */
   quiet?: boolean;
+  /** `--progress`: how progress is shown (see src/cli/progress/). @default 'auto' */
+  progress?: ProgressChoice;
   /** Heap limit per worker thread, MiB (with --threads). @default Node's default */
   maxOldGenerationSizeMb?: number;
   /** Fail tasks that change their arguments in place (and say so). @default false */
@@ -54,7 +60,6 @@ export interface ExecuteOptions extends CommonOptions {
   checkEnvironment?: boolean;
 }
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 /** After this long (or 10× the main thread's load, if longer) with no thread started, warn. */
 const LOAD_WATCH_MS = Number(process.env['JUG_TEST_LOAD_WATCH_MS'] ?? 30_000);
 
@@ -171,25 +176,10 @@ async function executeWatched(
   }
   if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
 
-  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish (their locks are released).
-  // Second: abort at once; running tasks' locks are released and no partial result remains.
-  const controller = new AbortController();
-  let signalName: string | undefined;
-  let abortNow: (() => void) | undefined;
-  const aborted = new Promise<'aborted'>((resolve) => (abortNow = () => resolve('aborted')));
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalName !== undefined) {
-      process.stderr.write(`jug: second ${sig}: aborting running tasks now.\n`);
-      abortNow?.();
-      return;
-    }
-    signalName = sig;
-    process.stderr.write(`\njug: ${sig} received: finishing running tasks, then stopping (again to abort now).\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  faults.onStop(() => controller.abort());
+  const progress = new RunProgress({ choice: options.progress, quiet: options.quiet, slots: threads ?? 1 });
+  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish; second: abort (signal-handling.ts).
+  const signals = new SignalHandling(() => progress.stopping());
+  faults.onStop(() => signals.controller.abort());
 
   // One pass per load of the jugfile: a jugfile stopping at a barrier is loaded again once the
   // tasks before the barrier are computed, until it loads to the end.
@@ -201,7 +191,7 @@ async function executeWatched(
       const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : threads);
       threaded?.nextPass(table, pass, project.stored);
       const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed, debug);
-      const progress = await startProgress(table, graph, { quiet: options.quiet || options.verbose });
+      progress.startPass(table, graph, project.stored, executedEarlier);
       let outcome: RunResult | 'aborted';
       try {
         outcome = await Promise.race([
@@ -212,21 +202,22 @@ async function executeWatched(
             target,
             waitCycleTime: options.waitCycleTime,
             nrWaitCycles: options.nrWaitCycles,
-            signal: controller.signal,
+            signal: signals.controller.signal,
             checks,
             onEvent: (ev) => {
               hooks.onEvent(ev);
+              progress.onEvent(ev);
               logEvent(ev, options.verbose ?? false);
             },
           }),
-          aborted,
+          signals.aborted,
         ]);
       } finally {
-        progress.stop();
+        progress.endPass();
       }
       if (outcome === 'aborted') {
         await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
-        throw new ExitError(SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 1, `aborted by ${signalName}; run \`jug execute\` again to resume.`);
+        throw new ExitError(signals.exitCode, `aborted by ${signals.signal}; run \`jug execute\` again to resume.`);
       }
       result = outcome;
       const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;
@@ -259,8 +250,8 @@ async function executeWatched(
     await threaded?.close();
     trace('pool closed');
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    progress.endPass();
+    signals.dispose();
     clearTimeout(watchdog);
     await store.close();
     trace('store closed');
@@ -268,7 +259,7 @@ async function executeWatched(
   hooks.finished('execute.finished-pre-status');
   let code: number;
   try {
-    code = report(project, result, executedEarlier, options, signalName);
+    code = report(project, result, executedEarlier, options, signals.signal);
   } finally {
     hooks.finished('execute.finished-post-status');
   }
@@ -304,14 +295,36 @@ async function repairingLoad(load: () => Promise<Project>): Promise<Project> {
   }
 }
 
-/** Warnings always; with --verbose also each task start and each wait. */
+/** Warnings always; with --verbose also each task's start and end, and each wait. */
 function logEvent(ev: SchedulerEvent, verbose: boolean): void {
   if (ev.type === 'warning') process.stderr.write(`jug: warning: ${ev.message}\n`);
   else if (!verbose) return;
   else if (ev.type === 'start') process.stderr.write(`Executing ${ev.task.name} (${ev.task.hash().slice(0, 10)})...\n`);
-  else if (ev.type === 'waiting') {
+  else if (ev.type === 'done') {
+    const line = finishedLine(ev.task, ev.outcome);
+    if (line !== undefined) process.stderr.write(`${line}\n`);
+  } else if (ev.type === 'waiting') {
     process.stderr.write(`Waiting ${(ev.ms / 1000).toFixed(2)} s for ${ev.blocked} task(s) held by other processes...\n`);
   }
+}
+
+/**
+ * The -v line of a task run here: `Executed primes.isPrime(97) in 1.02 s (thread 3)`: its name
+ * and arguments (describeBrief), how long its function ran, and where.
+ */
+export function finishedLine(task: Task, outcome: TaskOutcome): string | undefined {
+  if (outcome.kind !== 'executed' && outcome.kind !== 'failed') return undefined;
+  const where = outcome.thread === undefined || outcome.thread === 0 ? 'main thread' : `thread ${outcome.thread}`;
+  return outcome.kind === 'executed'
+    ? `Executed ${describeBrief(task)} in ${seconds(outcome.ms)} (${where})`
+    : `Failed ${describeBrief(task)} (${where})`;
+}
+
+/** `12 ms`, `1.02 s`, `42.1 s`, `312 s`. */
+function seconds(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  return `${s.toFixed(s < 10 ? 2 : s < 100 ? 1 : 0)} s`;
 }
 
 /** Prints failures, the summary table and why the run stopped; returns the exit code. */
