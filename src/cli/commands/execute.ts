@@ -312,7 +312,7 @@ function logEvent(ev: SchedulerEvent, verbose: boolean): void {
  * The -v line of a task run here: `Executed primes.isPrime(97) in 1.02 s (thread 3)`: its name
  * and arguments (describeBrief), how long its function ran, and where.
  */
-export function finishedLine(task: Task, outcome: TaskOutcome): string | undefined {
+export function finishedLine<T>(task: Task<T>, outcome: TaskOutcome): string | undefined {
   if (outcome.kind !== 'executed' && outcome.kind !== 'failed') return undefined;
   const where = outcome.thread === undefined || outcome.thread === 0 ? 'main thread' : `thread ${outcome.thread}`;
   return outcome.kind === 'executed'
