@@ -213,7 +213,7 @@ describe('the in-place renderer (LiveArea)', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(
       written(),
-      '\x1b[?25l' + 'first line\na line much longer…' + '\r\x1b[1A\x1b[J' + 'second' + '\r\x1b[J' + '\x1b[?25h',
+      '\x1b[?25l' + 'first line\na line much longer…' + '\r\x1b[K\x1b[1A\x1b[K' + 'second' + '\r\x1b[K' + '\x1b[?25h',
     );
   });
 
@@ -232,7 +232,7 @@ describe('the in-place renderer (LiveArea)', () => {
     area.close();
     assert.equal(stream.write, ownWrite);
     await new Promise((r) => setImmediate(r));
-    assert.equal(written(), 'progress\r\x1b[Ja warning\nprogress\r\x1b[Jhalf a line ended\nprogress 2\r\x1b[J');
+    assert.equal(written(), 'progress\r\x1b[Ka warning\nprogress\r\x1b[Khalf a line ended\nprogress 2\r\x1b[K');
   });
 
   it("shows the cursor from a process 'exit' listener while it is open, and removes that listener on close", () => {

@@ -74,10 +74,19 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   const unwatch = faults.watchProcess();
   try {
     return await executeWatched(jugfile, options, checks, hooks, faults);
+  } catch (e) {
+    // A second signal: the process ends once this is reported (main() prints it, bin/jug.js
+    // sets the exit code). A task function of the main thread cannot be interrupted: an async
+    // one would otherwise go on, and keep the process alive until it ends.
+    if (e instanceof RunAborted) setImmediate(() => process.exit());
+    throw e;
   } finally {
     unwatch();
   }
 }
+
+/** The run was aborted by a second signal: running tasks abandoned, their locks released. */
+class RunAborted extends ExitError {}
 
 async function executeWatched(
   jugfile: string | undefined,
@@ -217,7 +226,7 @@ async function executeWatched(
       }
       if (outcome === 'aborted') {
         await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
-        throw new ExitError(signals.exitCode, `aborted by ${signals.signal}; run \`jug execute\` again to resume.`);
+        throw new RunAborted(signals.exitCode, `aborted by ${signals.signal}; run \`jug execute\` again to resume.`);
       }
       result = outcome;
       const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;

@@ -1,6 +1,6 @@
 /**
  * A few lines at the bottom of a terminal, redrawn in place with ANSI codes (carriage return,
- * cursor up, erase down): the progress display of `jug execute`.
+ * cursor up, erase in line): the progress display of `jug execute`.
  *
  * It writes to its stream and nothing else. In particular it never reads stdin nor changes the
  * terminal's mode: a display that puts stdin in raw mode (ora's default `discardStdin`) turns
@@ -90,12 +90,17 @@ export class LiveArea {
     process.off('exit', this.#onExit);
   }
 
-  /** Codes that erase the shown lines, leaving the cursor at the start of the first. */
+  /**
+   * Codes that erase the shown lines, leaving the cursor at the start of the first: each line is
+   * erased on its own (erase in line), never the screen from the cursor down: tmux, for one,
+   * moves a screen erased from its top row into the scrollback (`scroll-on-clear`), which would
+   * leave a copy of the area there at every redraw.
+   */
   #eraseCodes(): string {
     if (this.#shown === 0) return '';
-    const up = this.#shown > 1 ? `${ESC}${this.#shown - 1}A` : '';
+    const out = `\r${ESC}K${`${ESC}1A${ESC}K`.repeat(this.#shown - 1)}`;
     this.#shown = 0;
-    return `\r${up}${ESC}J`;
+    return out;
   }
 
   /** Routes `s`'s writes above the area until {@link close}. */
