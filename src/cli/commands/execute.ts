@@ -8,6 +8,7 @@ import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
 import type { ThreadPoolExecutor } from '../../executors/thread-pool.js';
 import { jugdirFor } from '../../jugfile.js';
 import { registry } from '../../registry.js';
+import type { Store } from '../../store/store.js';
 import { describeBrief } from '../../describe.js';
 import type { TaskOutcome } from '../../execute-task.js';
 import type { Task } from '../../task.js';
@@ -193,42 +194,13 @@ async function executeWatched(
   // One pass per load of the jugfile: a jugfile stopping at a barrier is loaded again once the
   // tasks before the barrier are computed, until it loads to the end.
   const executedEarlier = new Set<string>();
+  const context: PassContext = { store, threaded, threads, options, target, checks, hooks, progress, signals, executedEarlier };
   let result: RunResult;
   try {
     for (let pass = 0; ; pass++) {
       const { graph } = project;
-      const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : threads);
-      threaded?.nextPass(table, pass, project.stored);
-      const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed, debug);
-      progress.startPass(table, graph, project.stored, executedEarlier);
-      let outcome: RunResult | 'aborted';
-      try {
-        outcome = await Promise.race([
-          runGraph(graph, store, executor, {
-            table,
-            stored: project.stored,
-            keepGoing: options.keepGoing,
-            target,
-            waitCycleTime: options.waitCycleTime,
-            nrWaitCycles: options.nrWaitCycles,
-            signal: signals.controller.signal,
-            checks,
-            onEvent: (ev) => {
-              hooks.onEvent(ev);
-              progress.onEvent(ev);
-              logEvent(ev, options.verbose ?? false);
-            },
-          }),
-          signals.aborted,
-        ]);
-      } finally {
-        progress.endPass();
-      }
-      if (outcome === 'aborted') {
-        await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
-        throw new RunAborted(signals.exitCode, `aborted by ${signals.signal}; run \`jug execute\` again to resume.`);
-      }
-      result = outcome;
+      result = await runPass(project, pass, context);
+      const { table } = result;
       const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;
       if (project.barrier === undefined || !passDone || result.aborted || result.stoppedBy !== undefined) break;
       // Every task before the barrier is computed now: load again, past it.
@@ -279,6 +251,63 @@ async function executeWatched(
     );
   }
   return hooks.failed || checks.error !== undefined || faults.messages.length > 0 ? Math.max(code, 1) : code;
+}
+
+/** What every pass of a run shares. */
+interface PassContext {
+  readonly store: Store;
+  /** The thread pool's executor (--threads), or undefined for the serial runner. */
+  readonly threaded: ThreadPoolExecutor | undefined;
+  readonly threads: number | undefined;
+  readonly options: ExecuteOptions;
+  readonly target: ((name: string) => boolean) | undefined;
+  readonly checks: ExitChecks;
+  readonly hooks: MainThreadHooks;
+  readonly progress: RunProgress;
+  readonly signals: SignalHandling;
+  /** Hashes this run executed in earlier passes (before a barrier). */
+  readonly executedEarlier: ReadonlySet<string>;
+}
+
+/**
+ * Runs the tasks of one load of the jugfile, with its progress display. A second signal
+ * abandons the running tasks (their locks released) and throws {@link RunAborted}.
+ */
+async function runPass(project: Project, pass: number, context: PassContext): Promise<RunResult> {
+  const { graph } = project;
+  const { store, threaded, options, checks, hooks, progress, signals } = context;
+  const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : context.threads);
+  threaded?.nextPass(table, pass, project.stored);
+  const executor: Executor = threaded ?? new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false);
+  progress.startPass(table, graph, project.stored, context.executedEarlier);
+  let outcome: RunResult | 'aborted';
+  try {
+    outcome = await Promise.race([
+      runGraph(graph, store, executor, {
+        table,
+        stored: project.stored,
+        keepGoing: options.keepGoing,
+        target: context.target,
+        waitCycleTime: options.waitCycleTime,
+        nrWaitCycles: options.nrWaitCycles,
+        signal: signals.controller.signal,
+        checks,
+        onEvent: (ev) => {
+          hooks.onEvent(ev);
+          progress.onEvent(ev);
+          logEvent(ev, options.verbose ?? false);
+        },
+      }),
+      signals.aborted,
+    ]);
+  } finally {
+    progress.endPass();
+  }
+  if (outcome === 'aborted') {
+    await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
+    throw new RunAborted(signals.exitCode, `aborted by ${signals.signal}; run \`jug execute\` again to resume.`);
+  }
+  return outcome;
 }
 
 /**
