@@ -95,8 +95,8 @@ describe('jug execute in a real terminal (tmux pty)', { skip: unavailable }, () 
   const sideLines = (s: Session, prefix: string): string[] =>
     existsSync(s.side) ? readFileSync(s.side, 'utf8').split('\n').filter((l) => l.startsWith(prefix)) : [];
 
-  it('the spinner redraws one line in place, cut to the width; at the end only the summary remains', async () => {
-    const s = await start('spinner', [], { NAP_N: '8', NAP_MS: '300' }, 60);
+  it('the spinner redraws one line in place, cut to the width, under what tasks print; at the end only the summary remains', async () => {
+    const s = await start('spinner', [], { NAP_N: '8', NAP_MS: '300', NAP_LOG: '1' }, 60);
     try {
       const frames = new Set<string>();
       const shown = new Set<string>();
@@ -115,13 +115,14 @@ describe('jug execute in a real terminal (tmux pty)', { skip: unavailable }, () 
       const text = await assertTerminalRestored(s);
       assert.match(text, /^Task name {2,}Executed {2,}Loaded$/m);
       assert.deepEqual(parseTable(text).rows.get('Total:'), [9, 0]);
+      assert.deepEqual((text.match(/^nap \d says hello$/gm) ?? []).sort(), [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `nap ${i} says hello`));
     } finally {
       await s.pane.kill();
     }
   });
 
-  it('--progress names: a line per task name under the main line, redrawn in place, erased at the end', async () => {
-    const s = await start('names', ['--progress', 'names'], { NAP_N: '6', NAP_MS: '300' });
+  it('--progress names (--threads 2): a line per task name under the main line, redrawn in place under what tasks print, erased at the end', async () => {
+    const s = await start('names', ['--progress', 'names', '--threads', '2'], { NAP_N: '6', NAP_MS: '300', NAP_LOG: '1' });
     try {
       let seen = false;
       await s.pane.waitFor(/^JUG_EXIT=\d+$/m, LONG, (text) => {
@@ -137,6 +138,7 @@ describe('jug execute in a real terminal (tmux pty)', { skip: unavailable }, () 
       assert.ok(seen, 'the per-name lines never showed');
       const text = await assertTerminalRestored(s);
       assert.doesNotMatch(text, /^ {2}pty-naps\.nap /m);
+      assert.equal((text.match(/^nap \d says hello$/gm) ?? []).length, 6, text);
     } finally {
       await s.pane.kill();
     }
