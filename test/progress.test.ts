@@ -253,6 +253,9 @@ describe('-v: one line per finished task', () => {
     const failed = { kind: 'failed', keptFailed: false, thread: 2, error: { name: 'Error', message: 'x', stack: 'x', internal: false } } as const;
     assert.equal(finishedLine(t, failed), 'Failed pipe.fit(pipe.load(3)) (thread 2)');
     assert.equal(finishedLine(t, { kind: 'loaded' }), undefined);
+    // A thread that died under its task: no thread id comes back.
+    const died = { kind: 'failed', keptFailed: false, error: { name: 'Error', message: 'x', stack: 'x', internal: true } } as const;
+    assert.equal(finishedLine(t, died, true), 'Failed pipe.fit(pipe.load(3)) (a worker thread)');
   });
 
   it('describes arguments in one line of at most 80 characters, without walking more than that', () => {

@@ -78,7 +78,7 @@ describe('jug execute in a real terminal (tmux pty)', { skip: unavailable }, () 
       jugdir,
       side,
       async exit(timeoutMs = LONG) {
-        return Number((await pane.waitFor(/^JUG_EXIT=(\d+)$/m, timeoutMs))[1]);
+        return Number((await pane.waitFor(/JUG_EXIT=(\d+)$/m, timeoutMs))[1]);
       },
     };
   }
@@ -100,7 +100,7 @@ describe('jug execute in a real terminal (tmux pty)', { skip: unavailable }, () 
     try {
       const frames = new Set<string>();
       const shown = new Set<string>();
-      await s.pane.waitFor(/^JUG_EXIT=\d+$/m, LONG, (text) => {
+      await s.pane.waitFor(/JUG_EXIT=\d+$/m, LONG, (text) => {
         const lines = text.match(SPINNER_LINE) ?? [];
         assert.ok(lines.length <= 1, `more than one progress line on the terminal (not redrawn in place):\n${text}`);
         for (const l of lines) {
@@ -125,7 +125,7 @@ describe('jug execute in a real terminal (tmux pty)', { skip: unavailable }, () 
     const s = await start('names', ['--progress', 'names', '--threads', '2'], { NAP_N: '6', NAP_MS: '300', NAP_LOG: '1' });
     try {
       let seen = false;
-      await s.pane.waitFor(/^JUG_EXIT=\d+$/m, LONG, (text) => {
+      await s.pane.waitFor(/JUG_EXIT=\d+$/m, LONG, (text) => {
         const naps = text.match(/^ {2}pty-naps\.nap {4}\d+\/6 · .*$/gm) ?? [];
         const totals = text.match(/^ {2}pty-naps\.total {2}\d\/1 · .*$/gm) ?? [];
         assert.ok(naps.length <= 1 && totals.length <= 1, `name lines not redrawn in place:\n${text}`);
@@ -228,6 +228,16 @@ describe('jug execute in a real terminal (tmux pty)', { skip: unavailable }, () 
       const text = await assertTerminalRestored(s);
       assert.match(text, /stray error of nap 1/);
       assert.deepEqual(entries(join(s.jugdir, 'locks')), []);
+    } finally {
+      await s.pane.kill();
+    }
+  });
+
+  it("a task calling process.exit() mid-run: the 'exit' listener erases the line and shows the cursor", async () => {
+    const s = await start('process-exit', [], { NAP_N: '6', NAP_MS: '300', NAP_EXIT: '2' });
+    try {
+      assert.equal(await s.exit(), 3, await s.pane.everything());
+      await assertTerminalRestored(s);
     } finally {
       await s.pane.kill();
     }

@@ -295,7 +295,7 @@ async function runPass(project: Project, pass: number, context: PassContext): Pr
         onEvent: (ev) => {
           hooks.onEvent(ev);
           progress.onEvent(ev);
-          logEvent(ev, options.verbose ?? false);
+          logEvent(ev, options.verbose ?? false, threaded !== undefined);
         },
       }),
       signals.aborted,
@@ -333,13 +333,13 @@ async function repairingLoad(load: () => Promise<Project>): Promise<Project> {
   }
 }
 
-/** Warnings always; with --verbose also each task's start and end, and each wait. */
-function logEvent(ev: SchedulerEvent, verbose: boolean): void {
+/** Warnings always; with --verbose also each task's start and end, and each wait. `threaded`: --threads. */
+function logEvent(ev: SchedulerEvent, verbose: boolean, threaded: boolean): void {
   if (ev.type === 'warning') process.stderr.write(`jug: warning: ${ev.message}\n`);
   else if (!verbose) return;
   else if (ev.type === 'start') process.stderr.write(`Executing ${ev.task.name} (${ev.task.hash().slice(0, 10)})...\n`);
   else if (ev.type === 'done') {
-    const line = finishedLine(ev.task, ev.outcome);
+    const line = finishedLine(ev.task, ev.outcome, threaded);
     if (line !== undefined) process.stderr.write(`${line}\n`);
   } else if (ev.type === 'waiting') {
     process.stderr.write(`Waiting ${(ev.ms / 1000).toFixed(2)} s for ${ev.blocked} task(s) held by other processes...\n`);
@@ -348,11 +348,13 @@ function logEvent(ev: SchedulerEvent, verbose: boolean): void {
 
 /**
  * The -v line of a task run here: `Executed primes.isPrime(97) in 1.02 s (thread 3)`: its name
- * and arguments (describeBrief), how long its function ran, and where.
+ * and arguments (describeBrief), how long its function ran, and where (`threaded`: with --threads,
+ * where an outcome without a thread, such as a thread's death, comes from).
  */
-export function finishedLine<T>(task: Task<T>, outcome: TaskOutcome): string | undefined {
+export function finishedLine<T>(task: Task<T>, outcome: TaskOutcome, threaded = false): string | undefined {
   if (outcome.kind !== 'executed' && outcome.kind !== 'failed') return undefined;
-  const where = outcome.thread === undefined || outcome.thread === 0 ? 'main thread' : `thread ${outcome.thread}`;
+  const where =
+    outcome.thread !== undefined && outcome.thread !== 0 ? `thread ${outcome.thread}` : threaded ? 'a worker thread' : 'main thread';
   return outcome.kind === 'executed'
     ? `Executed ${describeBrief(task)} in ${seconds(outcome.ms)} (${where})`
     : `Failed ${describeBrief(task)} (${where})`;
