@@ -76,10 +76,10 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   try {
     return await executeWatched(jugfile, options, checks, hooks, faults);
   } catch (e) {
-    // A second signal: the process ends once this is reported (main() prints it, bin/jug.js
-    // sets the exit code). A task function of the main thread cannot be interrupted: an async
-    // one would otherwise go on, and keep the process alive until it ends.
-    if (e instanceof RunAborted) setImmediate(() => process.exit());
+    // A second signal: the process ends once main() has reported this. A task function of the
+    // main thread cannot be interrupted: an async one would otherwise go on, keep the process
+    // alive until it ends, and store its result after the abort.
+    if (e instanceof RunAborted) setImmediate((code: number) => process.exit(code), e.exitCode);
     throw e;
   } finally {
     unwatch();
