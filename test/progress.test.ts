@@ -18,7 +18,8 @@ import { buildGraph, type TaskGraph } from '../src/graph.js';
 import { beginLoad } from '../src/registry.js';
 import { StatusTable, TaskState } from '../src/status-table.js';
 import { TaskGenerator, type Task } from '../src/task.js';
-import { FIXTURES, makeTempDir, removeTempDir, runJug, show } from './helpers.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { FIXTURES, makeTempDir, removeTempDir, runJug, show, startJug, waitFor } from './helpers.js';
 
 beginLoad();
 const load = TaskGenerator((i: number): number => i, { name: 'pipe.load' });
@@ -315,6 +316,30 @@ describe('progress through the CLI (not a terminal)', () => {
       const lines = r.stderr.split('\n').filter((l) => l.startsWith('[jug]'));
       assert.ok(lines.length > 0, show(r));
       for (const l of lines) assert.match(l, /^\[jug\] (\d+)\/41 finished \(30 stored, \d+ executed\)/, l);
+    } finally {
+      removeTempDir(dir);
+    }
+  });
+
+  it('another process working on the same jugdir: its results count as "+k by others", apart from stored ones', async () => {
+    const dir = makeTempDir('progress-others');
+    try {
+      const jugdir = join(dir, 'o.jugdata');
+      const side = join(dir, 'side.txt');
+      const args = ['execute', join(FIXTURES, 'many.ts'), '--jugdir', jugdir];
+      const env = { JUG_N: '40', JUG_DELAY_MS: '100', JUG_SIDE_FILE: side, JUG_PROGRESS_INTERVAL: '0.1' };
+      const first = startJug([...args, '--quiet'], { env });
+      const ran = (): number => (existsSync(side) ? readFileSync(side, 'utf8').split('\n').length - 1 : 0);
+      assert.ok(await waitFor(() => ran() >= 3, 30_000), 'the first process should start');
+      const second = await runJug([...args, '--progress', 'lines'], { env });
+      const r1 = await first.done;
+      assert.equal(r1.code, 0, show(r1));
+      assert.equal(second.code, 0, show(second));
+      const lines = second.stderr.split('\n').filter((l) => l.startsWith('[jug]'));
+      const stored = Number(/\((\d+) stored/.exec(lines[0] ?? '')?.[1]);
+      assert.ok(stored >= 3, `the first line should count the results stored before: ${lines[0]}`);
+      const others = new RegExp(`^\\[jug\\] \\d+/41 finished \\(${stored} stored, \\d+ executed, \\+[1-9]\\d* by others\\)`);
+      assert.ok(lines.some((l) => others.test(l)), `no line counts results of the other process apart:\n${second.stderr}`);
     } finally {
       removeTempDir(dir);
     }
