@@ -14,7 +14,7 @@ import type { SchedulerEvent } from '../../scheduler.js';
 import type { StatusTable } from '../../status-table.js';
 import { ProgressEstimator } from './estimator.js';
 import { mainLine, nameLines } from './format.js';
-import { PassTally } from './tally.js';
+import { PassTally, type PassTallies } from './tally.js';
 import { LiveArea } from './terminal.js';
 
 /** `--progress` choices. */
@@ -100,17 +100,9 @@ export class RunProgress {
     const tally = new PassTally(graph, stored, executedEarlier);
     const display = this.mode === 'spinner' ? this.#spinner() : this.#plainLines();
     let frame = 0;
-    const lines = (width: number): string[] => {
-      const tallies = tally.read(table);
-      const main = mainLine(tallies, this.#estimator, width - 2 - (this.#stopping ? STOPPING.length : 0));
-      return [
-        `${this.mode === 'spinner' ? FRAMES[frame++ % FRAMES.length] : '[jug]'} ${this.#stopping ? STOPPING : ''}${main}`,
-        ...(this.#names ? nameLines(tallies.byName, this.#estimator, width).map((l) => (this.mode === 'spinner' ? l : `[jug] ${l}`)) : []),
-      ];
-    };
-    const width = (): number => (this.mode === 'spinner' ? Math.max(1, (this.#stream.columns ?? 80) - 1) : Infinity);
-    if (this.mode === 'spinner') display.update(lines(width()));
-    const timer = setInterval(() => display.update(lines(width())), this.#lineMs);
+    const update = (): void => display.update(this.#lines(tally.read(table), frame++));
+    if (this.mode === 'spinner') update();
+    const timer = setInterval(update, this.#lineMs);
     timer.unref();
     this.#pass = { display, timer };
   }
@@ -126,6 +118,18 @@ export class RunProgress {
     clearInterval(this.#pass.timer);
     this.#pass.display.close();
     this.#pass = undefined;
+  }
+
+  /** The text of one frame: the main line (after the spinner or `[jug]`), then the per-name lines. */
+  #lines(tallies: PassTallies, frame: number): string[] {
+    const spinner = this.mode === 'spinner';
+    // On a terminal, lines are fitted to its width (LiveArea cuts them one column short).
+    const width = spinner ? Math.max(1, (this.#stream.columns ?? 80) - 1) : Infinity;
+    const prefix = `${spinner ? FRAMES[frame % FRAMES.length] : '[jug]'} ${this.#stopping ? STOPPING : ''}`;
+    const main = prefix + mainLine(tallies, this.#estimator, width - [...prefix].length);
+    if (!this.#names) return [main];
+    const names = nameLines(tallies.byName, this.#estimator, spinner ? width : Infinity);
+    return [main, ...(spinner ? names : names.map((l) => `[jug] ${l}`))];
   }
 
   #spinner(): PassDisplay {
