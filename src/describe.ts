@@ -177,3 +177,92 @@ export async function describe(x: unknown, options: DescribeOptions = {}): Promi
   };
   return walk(x);
 }
+
+/** Thrown inside {@link describeBrief} once its budget is spent. */
+const SPENT = Symbol('spent');
+
+/**
+ * A one-line description of `x` in {@link describe}'s terms, cut to `maxChars`: a task as
+ * `name(arg, …)`, a tasklet as `base[key]`, a `map()` list as `list(n)`, the hash wrappers as
+ * `custom-hash(…)`, `no-hash(…)`, `no-load(…)`, arrays, Maps and plain objects element by element,
+ * strings quoted. Unlike describe() it is synchronous, asks the store nothing, and stops walking
+ * once `maxChars` are written, so a task over a large graph costs no more than a small one.
+ */
+export function describeBrief(x: unknown, maxChars = 80): string {
+  let out = '';
+  const put = (s: string): void => {
+    out += s;
+    if (out.length > maxChars) throw SPENT;
+  };
+  const list = (items: Iterable<unknown>, each: (v: unknown) => void): void => {
+    let first = true;
+    for (const v of items) {
+      if (!first) put(', ');
+      first = false;
+      each(v);
+    }
+  };
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') return put(JSON.stringify(v));
+    if (typeof v === 'bigint') return put(`${v}n`);
+    if (typeof v === 'function') return put(`[function ${v.name || 'anonymous'}]`);
+    if (typeof v !== 'object' || v === null) return put(String(v));
+    if (v instanceof Task) {
+      put(`${v.name}(`);
+      list(v.args, walk);
+      return put(')');
+    }
+    if (v instanceof Tasklet) {
+      walk(v.parent);
+      put('[');
+      walk(v.key);
+      return put(']');
+    }
+    if (v instanceof LazyList) return put(`list(${v.length})`);
+    if (v instanceof CustomHashed || v instanceof NoHashed || v instanceof NoLoaded) {
+      put(v instanceof CustomHashed ? 'custom-hash(' : v instanceof NoHashed ? 'no-hash(' : 'no-load(');
+      walk(v instanceof NoLoaded ? v.base : v.value);
+      return put(')');
+    }
+    if (Array.isArray(v)) {
+      put('[');
+      list(v, walk);
+      return put(']');
+    }
+    if (ArrayBuffer.isView(v)) return put(`${v.constructor.name}(${(v as { length?: number }).length ?? v.byteLength})`);
+    if (v instanceof Date) return put(Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString());
+    if (v instanceof Map) {
+      put(`Map(${v.size}) {`);
+      list(v, (e) => {
+        const [k, val] = e as [unknown, unknown];
+        walk(k);
+        put(' => ');
+        walk(val);
+      });
+      return put('}');
+    }
+    if (v instanceof Set) {
+      put(`Set(${v.size}) {`);
+      list(v, walk);
+      return put('}');
+    }
+    if (isPlainObject(v)) {
+      put('{');
+      list(Object.keys(v), (k) => {
+        const key = k as string;
+        put(/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key));
+        put(': ');
+        walk((v as Record<string, unknown>)[key]);
+      });
+      return put('}');
+    }
+    return put(`${v.constructor?.name ?? 'Object'} {…}`);
+  };
+  try {
+    walk(x);
+    return out;
+  } catch (e) {
+    if (e !== SPENT) throw e;
+    return `${out.slice(0, Math.max(0, maxChars - 1))}…`;
+  }
+}

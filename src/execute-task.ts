@@ -37,7 +37,13 @@ export type TaskOutcome =
    * With `deferCommit`, `prepared` is the written, not yet committed result, and the task's lock
    * is still held: the caller commits it and releases the lock (see {@link commitHandedOver}).
    */
-  | { readonly kind: 'executed'; readonly ms: number; readonly prepared?: PreparedResult }
+  | {
+      readonly kind: 'executed';
+      readonly ms: number;
+      readonly prepared?: PreparedResult;
+      /** The worker thread that ran it (its threadId); absent: the main thread. */
+      readonly thread?: number;
+    }
   /** The result was already stored (another process finished it first). */
   | { readonly kind: 'loaded' }
   /** Another process or thread holds the lock; `failed`: it is a failure mark left by --keep-failed. */
@@ -48,6 +54,8 @@ export type TaskOutcome =
       readonly keptFailed: boolean;
       /** A result written before the failure (a throwing `task-executed` hook), handed over as for 'executed'. */
       readonly prepared?: PreparedResult;
+      /** The worker thread that ran it (its threadId); absent: the main thread. */
+      readonly thread?: number;
     }
   /** Never started: the run was stopping when its turn came, or its worker died under another task. */
   | { readonly kind: 'cancelled' }

@@ -176,5 +176,6 @@ async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
     },
   });
   window.observe(outcome);
-  return outcome;
+  // Where it ran, for `jug execute -v`.
+  return outcome.kind === 'executed' || outcome.kind === 'failed' ? { ...outcome, thread: threadId } : outcome;
 }

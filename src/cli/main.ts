@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { JugError, JugfileError, describeError } from '../errors.js';
 import { registry } from '../registry.js';
 import { MIN_LEASE_MS } from '../store/lock-owner.js';
+import type { ProgressChoice } from './progress/index.js';
 
 const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -65,7 +66,7 @@ function common(cmd: Command): Command {
       'where results and locks are stored (default: <jugfile without extension>.jugdata); %(jugfile)s and %(date)s are replaced as in Python Jug',
     )
     .option('--will-cite', 'accepted for Python Jug compatibility (jug prints no citation banner)')
-    .option('-v, --verbose', 'more detail on stderr (execute: log each task as it starts, and each wait for tasks other processes hold)')
+    .option('-v, --verbose', 'more detail on stderr (execute: log each task as it starts and as it ends, with its arguments, duration and thread, and each wait for tasks other processes hold)')
     .addOption(
       new Option(
         '--lock-lease <seconds>',
@@ -123,7 +124,16 @@ export function buildProgram(setCode: (code: number) => void): Command {
         new Option('--max-old-generation-size-mb <mib>', 'heap limit per worker thread (with --threads); a task exceeding it fails')
           .argParser(number(16, true)),
       )
-      .option('-q, --quiet', 'no progress display')
+      .option('-q, --quiet', 'no progress display (as --progress none)')
+      .addOption(
+        new Option(
+          '--progress <mode>',
+          'progress on stderr: auto (on a terminal one line redrawn in place, else a plain line every 10 s, JUG_PROGRESS_INTERVAL), ' +
+            'names (as auto, plus one line per task name: finished/total, running, rate, ETA), lines (plain lines even on a terminal), none',
+        )
+          .choices(['auto', 'names', 'lines', 'none'] satisfies ProgressChoice[])
+          .default('auto'),
+      )
       .option('--short', 'print one summary line per column instead of the table')
       .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
       .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')

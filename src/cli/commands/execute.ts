@@ -8,6 +8,10 @@ import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
 import type { ThreadPoolExecutor } from '../../executors/thread-pool.js';
 import { jugdirFor } from '../../jugfile.js';
 import { registry } from '../../registry.js';
+import type { Store } from '../../store/store.js';
+import { describeBrief } from '../../describe.js';
+import type { TaskOutcome } from '../../execute-task.js';
+import type { Task } from '../../task.js';
 import {
   barrierNote,
   countByName,
@@ -19,7 +23,8 @@ import {
   type Project,
 } from '../common.js';
 import type { Piscina } from 'piscina';
-import { startProgress } from '../progress.js';
+import { RunProgress, type ProgressChoice } from '../progress/index.js';
+import { SIGNAL_EXIT, SignalHandling } from '../signal-handling.js';
 import { renderShort, renderTable } from '../table.js';
 import { threadCpuMs, trace, tracing } from '../../trace.js';
 import { ExitChecks } from '../../exit-checks.js';
@@ -42,8 +47,10 @@ export interface ExecuteOptions extends CommonOptions {
   short?: boolean;
   /** Run tasks in this many worker threads (in this process). @default serial, in the main thread */
   threads?: number;
-  /** No progress display. @default false */
+  /** No progress display (as `progress: 'none'`). @default false */
   quiet?: boolean;
+  /** `--progress`: how progress is shown (see src/cli/progress/). @default 'auto' */
+  progress?: ProgressChoice;
   /** Heap limit per worker thread, MiB (with --threads). @default Node's default */
   maxOldGenerationSizeMb?: number;
   /** Fail tasks that change their arguments in place (and say so). @default false */
@@ -54,7 +61,6 @@ export interface ExecuteOptions extends CommonOptions {
   checkEnvironment?: boolean;
 }
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 /** After this long (or 10× the main thread's load, if longer) with no thread started, warn. */
 const LOAD_WATCH_MS = Number(process.env['JUG_TEST_LOAD_WATCH_MS'] ?? 30_000);
 
@@ -69,10 +75,19 @@ export async function execute(jugfile: string | undefined, options: ExecuteOptio
   const unwatch = faults.watchProcess();
   try {
     return await executeWatched(jugfile, options, checks, hooks, faults);
+  } catch (e) {
+    // A second signal: the process ends once main() has reported this. A task function of the
+    // main thread cannot be interrupted: an async one would otherwise go on, keep the process
+    // alive until it ends, and store its result after the abort.
+    if (e instanceof RunAborted) setImmediate((code: number) => process.exit(code), e.exitCode);
+    throw e;
   } finally {
     unwatch();
   }
 }
+
+/** The run was aborted by a second signal: running tasks abandoned, their locks released. */
+class RunAborted extends ExitError {}
 
 async function executeWatched(
   jugfile: string | undefined,
@@ -171,64 +186,21 @@ async function executeWatched(
   }
   if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
 
-  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish (their locks are released).
-  // Second: abort at once; running tasks' locks are released and no partial result remains.
-  const controller = new AbortController();
-  let signalName: string | undefined;
-  let abortNow: (() => void) | undefined;
-  const aborted = new Promise<'aborted'>((resolve) => (abortNow = () => resolve('aborted')));
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalName !== undefined) {
-      process.stderr.write(`jug: second ${sig}: aborting running tasks now.\n`);
-      abortNow?.();
-      return;
-    }
-    signalName = sig;
-    process.stderr.write(`\njug: ${sig} received: finishing running tasks, then stopping (again to abort now).\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  faults.onStop(() => controller.abort());
+  const progress = new RunProgress({ choice: options.progress, quiet: options.quiet, slots: threads ?? 1 });
+  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish; second: abort (signal-handling.ts).
+  const signals = new SignalHandling(() => progress.stopping());
+  faults.onStop(() => signals.controller.abort());
 
   // One pass per load of the jugfile: a jugfile stopping at a barrier is loaded again once the
   // tasks before the barrier are computed, until it loads to the end.
   const executedEarlier = new Set<string>();
+  const context: PassContext = { store, threaded, threads, options, target, checks, hooks, progress, signals, executedEarlier };
   let result: RunResult;
   try {
     for (let pass = 0; ; pass++) {
       const { graph } = project;
-      const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : threads);
-      threaded?.nextPass(table, pass, project.stored);
-      const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed, debug);
-      const progress = await startProgress(table, graph, { quiet: options.quiet || options.verbose });
-      let outcome: RunResult | 'aborted';
-      try {
-        outcome = await Promise.race([
-          runGraph(graph, store, executor, {
-            table,
-            stored: project.stored,
-            keepGoing: options.keepGoing,
-            target,
-            waitCycleTime: options.waitCycleTime,
-            nrWaitCycles: options.nrWaitCycles,
-            signal: controller.signal,
-            checks,
-            onEvent: (ev) => {
-              hooks.onEvent(ev);
-              logEvent(ev, options.verbose ?? false);
-            },
-          }),
-          aborted,
-        ]);
-      } finally {
-        progress.stop();
-      }
-      if (outcome === 'aborted') {
-        await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
-        throw new ExitError(SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 1, `aborted by ${signalName}; run \`jug execute\` again to resume.`);
-      }
-      result = outcome;
+      result = await runPass(project, pass, context);
+      const { table } = result;
       const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;
       if (project.barrier === undefined || !passDone || result.aborted || result.stoppedBy !== undefined) break;
       // Every task before the barrier is computed now: load again, past it.
@@ -259,8 +231,8 @@ async function executeWatched(
     await threaded?.close();
     trace('pool closed');
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    progress.endPass();
+    signals.dispose();
     clearTimeout(watchdog);
     await store.close();
     trace('store closed');
@@ -268,7 +240,7 @@ async function executeWatched(
   hooks.finished('execute.finished-pre-status');
   let code: number;
   try {
-    code = report(project, result, executedEarlier, options, signalName);
+    code = report(project, result, executedEarlier, options, signals.signal);
   } finally {
     hooks.finished('execute.finished-post-status');
   }
@@ -279,6 +251,63 @@ async function executeWatched(
     );
   }
   return hooks.failed || checks.error !== undefined || faults.messages.length > 0 ? Math.max(code, 1) : code;
+}
+
+/** What every pass of a run shares. */
+interface PassContext {
+  readonly store: Store;
+  /** The thread pool's executor (--threads), or undefined for the serial runner. */
+  readonly threaded: ThreadPoolExecutor | undefined;
+  readonly threads: number | undefined;
+  readonly options: ExecuteOptions;
+  readonly target: ((name: string) => boolean) | undefined;
+  readonly checks: ExitChecks;
+  readonly hooks: MainThreadHooks;
+  readonly progress: RunProgress;
+  readonly signals: SignalHandling;
+  /** Hashes this run executed in earlier passes (before a barrier). */
+  readonly executedEarlier: ReadonlySet<string>;
+}
+
+/**
+ * Runs the tasks of one load of the jugfile, with its progress display. A second signal
+ * abandons the running tasks (their locks released) and throws {@link RunAborted}.
+ */
+async function runPass(project: Project, pass: number, context: PassContext): Promise<RunResult> {
+  const { graph } = project;
+  const { store, threaded, options, checks, hooks, progress, signals } = context;
+  const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : context.threads);
+  threaded?.nextPass(table, pass, project.stored);
+  const executor: Executor = threaded ?? new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false);
+  progress.startPass(table, graph, project.stored, context.executedEarlier);
+  let outcome: RunResult | 'aborted';
+  try {
+    outcome = await Promise.race([
+      runGraph(graph, store, executor, {
+        table,
+        stored: project.stored,
+        keepGoing: options.keepGoing,
+        target: context.target,
+        waitCycleTime: options.waitCycleTime,
+        nrWaitCycles: options.nrWaitCycles,
+        signal: signals.controller.signal,
+        checks,
+        onEvent: (ev) => {
+          hooks.onEvent(ev);
+          progress.onEvent(ev);
+          logEvent(ev, options.verbose ?? false, threaded !== undefined);
+        },
+      }),
+      signals.aborted,
+    ]);
+  } finally {
+    progress.endPass();
+  }
+  if (outcome === 'aborted') {
+    await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
+    throw new RunAborted(signals.exitCode, `aborted by ${signals.signal}; run \`jug execute\` again to resume.`);
+  }
+  return outcome;
 }
 
 /**
@@ -304,14 +333,38 @@ async function repairingLoad(load: () => Promise<Project>): Promise<Project> {
   }
 }
 
-/** Warnings always; with --verbose also each task start and each wait. */
-function logEvent(ev: SchedulerEvent, verbose: boolean): void {
+/** Warnings always; with --verbose also each task's start and end, and each wait. `threaded`: --threads. */
+function logEvent(ev: SchedulerEvent, verbose: boolean, threaded: boolean): void {
   if (ev.type === 'warning') process.stderr.write(`jug: warning: ${ev.message}\n`);
   else if (!verbose) return;
   else if (ev.type === 'start') process.stderr.write(`Executing ${ev.task.name} (${ev.task.hash().slice(0, 10)})...\n`);
-  else if (ev.type === 'waiting') {
+  else if (ev.type === 'done') {
+    const line = finishedLine(ev.task, ev.outcome, threaded);
+    if (line !== undefined) process.stderr.write(`${line}\n`);
+  } else if (ev.type === 'waiting') {
     process.stderr.write(`Waiting ${(ev.ms / 1000).toFixed(2)} s for ${ev.blocked} task(s) held by other processes...\n`);
   }
+}
+
+/**
+ * The -v line of a task run here: `Executed primes.isPrime(97) in 1.02 s (thread 3)`: its name
+ * and arguments (describeBrief), how long its function ran, and where (`threaded`: with --threads,
+ * where an outcome without a thread, such as a thread's death, comes from).
+ */
+export function finishedLine<T>(task: Task<T>, outcome: TaskOutcome, threaded = false): string | undefined {
+  if (outcome.kind !== 'executed' && outcome.kind !== 'failed') return undefined;
+  const where =
+    outcome.thread !== undefined && outcome.thread !== 0 ? `thread ${outcome.thread}` : threaded ? 'a worker thread' : 'main thread';
+  return outcome.kind === 'executed'
+    ? `Executed ${describeBrief(task)} in ${seconds(outcome.ms)} (${where})`
+    : `Failed ${describeBrief(task)} (${where})`;
+}
+
+/** `12 ms`, `1.02 s`, `42.1 s`, `312 s`. */
+function seconds(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  return `${s.toFixed(s < 10 ? 2 : s < 100 ? 1 : 0)} s`;
 }
 
 /** Prints failures, the summary table and why the run stopped; returns the exit code. */
