@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { userStack, userStackOf } from '../src/stack.js';
@@ -55,6 +56,32 @@ describe('userStack (unit)', () => {
     e.stack = `Error: here\n    at f (/u/x.ts:1:2)\n    at g (${join(process.cwd(), 'dist', 'a.js')}:3:4)`;
     assert.equal(userStackOf(e), 'Error: here\n    at f (/u/x.ts:1:2)');
     assert.equal(userStackOf('thrown text'), 'thrown text');
+  });
+});
+
+describe('userStack maps frames still naming a bundle', () => {
+  let tmp: string;
+  before(() => {
+    tmp = makeTempDir('stack-map');
+  });
+  after(() => removeTempDir(tmp));
+
+  it('through the source map Node holds for it, to the original file and line', async () => {
+    const source = join(tmp, 'orig.ts');
+    writeFileSync(source, 'export function f(x: number): number {\n  const y: number = x * 2;\n  throw new Error(`at line 3: ${y}`);\n}\n');
+    const dir = join(tmp, 'jug-bundles-test');
+    mkdirSync(dir);
+    const bundle = join(dir, 'abc.mjs');
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [source], outfile: bundle, bundle: true, format: 'esm', platform: 'node', sourcemap: 'inline', logLevel: 'silent' });
+    process.setSourceMapsEnabled(true);
+    await import(pathToFileURL(bundle).href);
+    // The generated line of the throw, as a stack formatted without source maps would show it.
+    const generated = readFileSync(bundle, 'utf8').split('\n');
+    const line = generated.findIndex((l) => l.includes('throw new Error')) + 1;
+    const column = generated[line - 1]!.indexOf('throw') + 1;
+    const stack = `Error: at line 3: 2\n    at f (${pathToFileURL(bundle).href}?jug-load=2:${line}:${column})`;
+    assert.match(userStack(stack), new RegExp(`^Error: at line 3: 2\\n    at f \\(${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:\\d+\\)$`));
   });
 });
 
