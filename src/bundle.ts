@@ -25,10 +25,56 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Plugin } from 'esbuild';
+import type { BuildFailure, Message, Plugin } from 'esbuild';
+import { JugfileError } from './errors.js';
+import { PACKAGE_ROOT } from './package-root.js';
 import { processAlive } from './store/lock-owner.js';
+
+/** A jugfile that cannot be bundled, with a message that says why and what to do (no esbuild jargon). */
+export class BundleError extends JugfileError {
+  override readonly name = 'BundleError';
+}
+
+/** `csv-parser/lib/x` → `csv-parser`, `@scope/pkg/sub` → `@scope/pkg`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/** Whether `node_modules/<name>` exists in `dir` or a parent. */
+function installedFrom(dir: string, name: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules', name))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
+/**
+ * What to say about an import esbuild could not resolve (marked by externalPackages): which file
+ * and line imports which package, and the command that installs it. For `jug` itself: how to make
+ * this installation of jug resolvable from the jugfile's directory.
+ */
+function unresolvedPackage(m: Message, jugfile: string): string {
+  const { unresolved, resolveDir } = m.detail as { unresolved: string; resolveDir: string };
+  const name = packageName(unresolved);
+  const loc = m.location;
+  const file = loc === null ? jugfile : resolve(dirname(jugfile), loc.file);
+  const shown = relative(process.cwd(), file) || basename(file);
+  const who = `${file === jugfile ? 'jugfile' : 'module'} ${shown}${loc === null ? '' : `:${loc.line}`}`;
+  if (installedFrom(resolveDir, name)) {
+    return `${who} imports '${unresolved}': package '${name}' is installed but does not provide it (${m.text}).`;
+  }
+  if (name === 'jug') {
+    return (
+      `${who} imports 'jug', which is not installed where the jugfile is (${resolveDir}). The jugfile must import ` +
+      `the jug running it: in that directory (or a parent), \`npm install jug\`, or for this installation ` +
+      `\`npm install ${PACKAGE_ROOT}\` (or \`npm link\` in ${PACKAGE_ROOT}, then \`npm link jug\` there).`
+    );
+  }
+  return `${who} imports '${unresolved}', which is not installed (npm install ${name}).`;
+}
 
 /** A bundled jugfile: import `url` in a worker; `dispose()` removes the file. */
 export interface JugfileBundle {
@@ -60,7 +106,10 @@ function externalPackages(resolved: Set<string>): Plugin {
           importer: args.importer,
           pluginData: 'jug-resolving',
         });
-        if (r.errors.length > 0) return { errors: r.errors };
+        if (r.errors.length > 0) {
+          // Marked so that bundleJugfile reports it as a missing package (see unresolvedPackage).
+          return { errors: r.errors.map((e) => ({ ...e, detail: { unresolved: args.path, resolveDir: args.resolveDir } })) };
+        }
         if (r.external) return { path: r.path, external: true };
         resolved.add(r.path);
         return { path: pathToFileURL(r.path).href, external: true };
@@ -190,26 +239,35 @@ export async function bundleJugfile(jugfile: string): Promise<JugfileBundle> {
 
   const { build } = await import('esbuild');
   const resolved = new Set<string>();
-  const result = await build({
-    entryPoints: [jugfile],
-    outfile: join(dirname(jugfile), 'jugfile.bundle.mjs'), // not written: names the output only
-    write: false,
-    metafile: true,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: 'inline',
-    // Stack traces only need the mappings; without the sources the map each thread parses is small.
-    sourcesContent: false,
-    // Source paths are relative to the (unwritten) outfile's directory; the root makes them
-    // absolute, so stack traces name the user's files wherever the bundle is stored.
-    sourceRoot: pathToFileURL(dirname(jugfile)).href + '/',
-    keepNames: true, // function names make task names
-    logLevel: 'silent',
-    absWorkingDir: dirname(jugfile),
-    plugins: [externalPackages(resolved), moduleMeta],
-  });
+  let result: Awaited<ReturnType<typeof build<{ write: false; metafile: true }>>>;
+  try {
+    result = await build({
+      entryPoints: [jugfile],
+      outfile: join(dirname(jugfile), 'jugfile.bundle.mjs'), // not written: names the output only
+      write: false,
+      metafile: true,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'inline',
+      // Stack traces only need the mappings; without the sources the map each thread parses is small.
+      sourcesContent: false,
+      // Source paths are relative to the (unwritten) outfile's directory; the root makes them
+      // absolute, so stack traces name the user's files wherever the bundle is stored.
+      sourceRoot: pathToFileURL(dirname(jugfile)).href + '/',
+      keepNames: true, // function names make task names
+      logLevel: 'silent',
+      absWorkingDir: dirname(jugfile),
+      plugins: [externalPackages(resolved), moduleMeta],
+    });
+  } catch (e) {
+    const missing = ((e as Partial<BuildFailure>).errors ?? []).filter((m) => (m.detail as { unresolved?: unknown } | undefined)?.unresolved);
+    if (missing.length === 0) throw e;
+    // Every missing package at once (the jugfile's first), each with its file and line.
+    const lines = missing.map((m) => unresolvedPackage(m, jugfile)).sort((a, b) => Number(b.startsWith('jugfile ')) - Number(a.startsWith('jugfile ')));
+    throw new BundleError([...new Set(lines)].join('\n'));
+  }
   const code = result.outputFiles[0]!.contents;
   const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(dirname(jugfile), p));
   const cached = dir === undefined ? undefined : storeBundle(dir, jugfile, code, [...inputs, ...resolved]);

@@ -15,6 +15,7 @@ import { registry } from './registry.js';
 import type { PreparedResult, Store } from './store/store.js';
 import type { Task } from './task.js';
 import { resolveWith } from './value.js';
+import { userStack } from './stack.js';
 
 /**
  * Commit delay for the runners' stores: they call `store.flush()` after each batch of tasks, so
@@ -129,7 +130,8 @@ export function errorInfo(e: unknown, internal = false): ErrorInfo {
   // jug's own errors (store, encoding) say all there is to say: no stack of jug's internals.
   if (internal && e instanceof JugError) return { name: e.name, message: e.message, stack: `${e.name}: ${e.message}`, internal };
   if (e instanceof Error) {
-    return { name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}`, internal };
+    // The user's files and lines, without jug's frames (how jug called the task says nothing).
+    return { name: e.name, message: e.message, stack: userStack(e.stack ?? `${e.name}: ${e.message}`), internal };
   }
   const shown = describeThrown(e); // `thrown value: …`, inspected (an object's fields, not [object Object])
   return { name: 'Error', message: shown, stack: shown, internal };

@@ -64,3 +64,4 @@ export {
   NotComputedError,
   TaskFailedError,
 } from './errors.js';
+export { userStack, userStackOf, type UserStackOptions } from './stack.js';

@@ -8,11 +8,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JugError, JugfileError, describeError } from './errors.js';
 import { beginLoad, registry } from './registry.js';
 import { Task } from './task.js';
-import { bundleJugfile, type JugfileBundle } from './bundle.js';
+import { BundleError, bundleJugfile, type JugfileBundle } from './bundle.js';
 import { BarrierError, type BarrierStop } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
 import type { Store } from './store/store.js';
@@ -258,9 +258,26 @@ function syntaxErrorLocation(path: string): string | undefined {
   return `${relative(process.cwd(), m[1]!) || basename(m[1]!)}:${m[2]}`;
 }
 
+/**
+ * Node's "Cannot find package 'x' imported from /path/file.ts" (the JUG_LOADER=tsx path; bundles
+ * report it in bundle.ts) as the same advice: which file imports it, and `npm install x`.
+ */
+function missingPackage(e: Error): string | undefined {
+  if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  const m = /Cannot find package '([^']+)' imported from (.+)$/m.exec(e.message);
+  if (m === null) return undefined;
+  const file = m[2]!.startsWith('file://') ? fileURLToPath(m[2]!) : m[2]!;
+  const name = m[1]!.startsWith('@') ? m[1]!.split('/').slice(0, 2).join('/') : m[1]!.split('/')[0]!;
+  const fix = name === 'jug' ? 'npm install jug, or npm link jug' : `npm install ${name}`;
+  return `${relative(process.cwd(), file) || basename(file)} imports '${m[1]}', which is not installed (${fix}).`;
+}
+
 /** Message of an import failure with the file:line where it happened. */
 function formatLoadError(e: unknown, path: string): string {
   if (!(e instanceof Error)) return String(e);
+  if (e instanceof BundleError) return e.message; // says where and what to do already
+  const missing = missingPackage(e);
+  if (missing !== undefined) return missing;
   // esbuild (through tsx) reports syntax errors as "file:line:col: ERROR: message".
   const esbuild = /([^\s:]+\.[cm]?[jt]sx?):(\d+):(\d+): ERROR: (.*)/.exec(e.message);
   if (esbuild !== null) {

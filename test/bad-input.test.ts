@@ -128,13 +128,34 @@ export const fn = makeFn(two);
     const r = await runJug(['execute', jugfile]);
     expectCode(r, 1);
     assert.match(r.stderr, /task unser\.makeFn failed/);
-    assert.match(r.stderr, /The result of task 'unser\.makeFn' cannot be stored: .* could not be cloned\. Results must be structured-clonable data/);
+    assert.match(r.stderr, /The result of task 'unser\.makeFn' cannot be stored: it is a function\. Results must be structured-clonable data/);
     assert.doesNotMatch(r.stderr, /at encodeResult|file-store/, 'no stack of jug internals');
     assert.deepEqual(row(r.stdout, 'unser.makeFn'), [0, 0, 1]);
     assert.equal(storedHashes(jugdir).length, 1, 'the result of double(1) is kept');
     assert.deepEqual(entries(join(jugdir, 'locks')), []);
     assert.deepEqual(entries(join(jugdir, 'tempfiles')), []);
   });
+
+  for (const threads of [undefined, '2']) {
+    test(`unserializable part of a result: the error names where it is (.scale, [3].fn)${threads ? ', --threads ' + threads : ''}`, async () => {
+      const dir = join(tmp, `unserializable-path-${threads ?? 1}`);
+      const jugfile = jugfileIn(
+        dir,
+        'upath.ts',
+        `import { TaskGenerator } from 'jug';
+export const model = TaskGenerator(function model(n: number) { return { n, scale: (x: number) => x * n }; });
+export const rows = TaskGenerator(function rows(n: number) { return [1, 2, 3, { n, fn: () => n }]; });
+export const a = model(2);
+export const b = rows(1);
+`,
+      );
+      const r = await runJug(['execute', '--keep-going', jugfile, ...(threads ? ['--threads', threads] : [])]);
+      expectCode(r, 1);
+      assert.match(r.stderr, /The result of task 'upath\.model' cannot be stored at \.scale: it is a function/, show(r));
+      assert.match(r.stderr, /The result of task 'upath\.rows' cannot be stored at \[3\]\.fn: it is a function/, show(r));
+      assert.deepEqual(entries(join(dir, 'upath.jugdata', 'locks')), []);
+    });
+  }
 
   describe('corrupt results', { concurrency: 2 }, () => {
     const damages: [string, (b: Buffer) => Buffer, RegExp][] = [

@@ -252,6 +252,45 @@ export const sixteen = CompoundTask(twice, 4);
       assert.deepEqual([...parseTable(st.stdout).rows.keys()], ['wb.twice', 'Total:'], st.stdout);
     });
 
+    it(`the execute summary counts the compound's inner tasks run before a barrier (as Python Jug), ${how}`, async () => {
+      const dir = join(tmp, `counts-${threads ?? 1}`);
+      mkdirSync(dir);
+      const jugfile = join(dir, 'cj.ts');
+      writeFileSync(
+        jugfile,
+        `
+import { CompoundTask, TaskGenerator, barrier, value } from 'jug';
+export const double = TaskGenerator(function double(x: number): number { return 2 * x; });
+export const add = TaskGenerator(function add(a: number, b: number): number { return a + b; });
+function pipeline(n: number) {
+  return add(double(n), double(n + 1));
+}
+export const first = [0, 1, 2].map((i) => double(i));
+export const c = CompoundTask(pipeline, 10);
+barrier();
+export const final = add(await value(c), 1);
+`,
+      );
+      const threadArgs = threads === undefined ? [] : ['--threads', threads];
+      // Python Jug 2.5 on the same jugfile: Executed add 2, double 5, and the compound once.
+      const r = await runJug(['execute', ...threadArgs, jugfile]);
+      assert.equal(r.code, 0, show(r));
+      const rows = parseTable(r.stdout).rows;
+      assert.deepEqual(rows.get('cj.double'), [5, 0], show(r));
+      assert.deepEqual(rows.get('cj.add'), [2, 0], show(r));
+      assert.deepEqual(rows.get('cj.pipeline'), [1, 0], show(r));
+      assert.deepEqual(rows.get('Total:'), [8, 0], show(r));
+      // Inner tasks stored by an earlier run are loaded in the first pass only: Loaded, each once.
+      const st = await runJug(['invalidate', '--target', 'cj.pipeline', jugfile]);
+      assert.equal(st.code, 0, show(st));
+      const again = await runJug(['execute', ...threadArgs, jugfile]);
+      assert.equal(again.code, 0, show(again));
+      const rows2 = parseTable(again.stdout).rows;
+      assert.deepEqual(rows2.get('cj.double'), [0, 5], show(again));
+      assert.deepEqual(rows2.get('cj.pipeline'), [1, 0], show(again));
+      assert.deepEqual(rows2.get('cj.add'), [0, 2], show(again));
+    });
+
     it(`a compound returning several tasks, then bvalue, identity and barrier (upstream test_non_simple), ${how}`, async () => {
       const dir = join(tmp, `nonsimple-${threads ?? 1}`);
       mkdirSync(dir);

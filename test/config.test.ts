@@ -1,16 +1,17 @@
 /**
  * Configuration files (src/cli/config.ts): INI parsing, booleans, which files apply, and the
  * precedence command line > closest file > farther file > user file > defaults, on a commander
- * program shaped like jug's. The real CLI reading them is tested in exit-hooks-cli.test.ts.
+ * program shaped like jug's. The real CLI reading them is tested in exit-hooks-cli.test.ts, and
+ * here for `jugfile = …` (which jugfile a command loads when none is named).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../src/errors.js';
 import { applyConfig, findConfigFiles, loadConfig, parseBoolean, parseConfig } from '../src/cli/config.js';
-import { makeTempDir, removeTempDir } from './helpers.js';
+import { makeTempDir, removeTempDir, runJug, show } from './helpers.js';
 
 let tmp: string;
 before(() => {
@@ -172,5 +173,81 @@ describe('applying', () => {
     const files = loadConfig(dir, {});
     assert.equal(files.length, 1);
     assert.equal(files[0]!.entries[0]!.key, 'short');
+  });
+});
+
+describe('jugfile = … chooses the jugfile when the command line names none (CLI)', () => {
+  const JUGFILE = (n: number): string =>
+    `import { TaskGenerator } from 'jug';\nconst f = TaskGenerator(function f(x: number): number { return x; });\nexport const t = Array.from({ length: ${n} }, (_, i) => f(i));\n`;
+  let root: string;
+  let home: string;
+  before(() => {
+    root = join(tmp, 'cli-jugfile');
+    home = join(root, 'home');
+    mkdirSync(join(root, 'proj', 'sub', 'deeper'), { recursive: true });
+    mkdirSync(join(home, '.config', 'jug'), { recursive: true });
+    writeFileSync(join(root, 'proj', 'outer.ts'), JUGFILE(1));
+    writeFileSync(join(root, 'proj', 'sub', 'inner.ts'), JUGFILE(2));
+    writeFileSync(join(root, 'proj', 'sub', 'other.ts'), JUGFILE(3));
+    writeFileSync(join(root, 'proj', 'sub', 'counted.ts'), JUGFILE(4));
+    writeFileSync(join(root, 'proj', '.jugrc'), '[main]\njugfile = outer.ts\n');
+  });
+  /** `jug count` in `dir` (under proj/), with an isolated user file; the task names it counts. */
+  async function count(dir: string, args: string[] = []): Promise<{ names: string[]; stderr: string; code: number | null; shown: string }> {
+    const r = await runJug(['count', ...args], { cwd: join(root, 'proj', dir), env: { HOME: home, XDG_CONFIG_HOME: undefined } });
+    const names = [...r.stdout.matchAll(/^(\w+)\.f +(\d+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    return { names, stderr: r.stderr, code: r.code, shown: show(r) };
+  }
+
+  test('a file names the jugfile, relative to its own directory (also from a subdirectory)', async () => {
+    let r = await count('.');
+    assert.equal(r.code, 0, r.shown);
+    assert.deepEqual(r.names, ['outer 1'], r.shown);
+    assert.doesNotMatch(r.stderr, /unknown option/, r.shown);
+    writeFileSync(join(root, 'proj', 'sub', 'x.txt'), '');
+    r = await count('sub/deeper');
+    assert.deepEqual(r.names, ['outer 1'], r.shown);
+  });
+
+  test('the closer file wins; the command line wins over every file; [command] beats [main]', async () => {
+    writeFileSync(join(root, 'proj', 'sub', 'jugrc'), '[main]\njugfile = inner.ts\n');
+    try {
+      assert.deepEqual((await count('sub')).names, ['inner 2']);
+      assert.deepEqual((await count('sub/deeper')).names, ['inner 2']);
+      assert.deepEqual((await count('sub', ['other.ts'])).names, ['other 3']);
+      writeFileSync(join(root, 'proj', 'sub', 'jugrc'), '[count]\njugfile = counted.ts\n[main]\njugfile = inner.ts\n');
+      const r = await count('sub');
+      assert.deepEqual(r.names, ['counted 4'], r.shown);
+      assert.doesNotMatch(r.stderr, /unknown option/, r.shown);
+    } finally {
+      rmSync(join(root, 'proj', 'sub', 'jugrc'));
+    }
+  });
+
+  test('the user file names a jugfile relative to the current directory', async () => {
+    writeFileSync(join(home, '.config', 'jug', 'jugrc'), '[main]\njugfile = other.ts\n');
+    try {
+      // A project file still beats the user file; without one, the user file applies in the cwd.
+      assert.deepEqual((await count('sub')).names, ['outer 1']);
+      rmSync(join(root, 'proj', '.jugrc'));
+      assert.deepEqual((await count('sub')).names, ['other 3']);
+    } finally {
+      writeFileSync(join(root, 'proj', '.jugrc'), '[main]\njugfile = outer.ts\n');
+      rmSync(join(home, '.config', 'jug', 'jugrc'));
+    }
+  });
+
+  test('a jugfile that does not exist: exit 2, naming the configuration file and line', async () => {
+    writeFileSync(join(root, 'proj', 'sub', '.jugrc'), '# here\n[main]\njugfile = missing.ts\n');
+    try {
+      const r = await count('sub');
+      assert.equal(r.code, 2, r.shown);
+      const rc = join(root, 'proj', 'sub', '.jugrc').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      assert.match(r.stderr, new RegExp(`${rc}:3: \\[main\\] jugfile = missing\\.ts: no such file`), r.shown);
+      // Named on the command line, the configured one is not even looked at.
+      assert.deepEqual((await count('sub', ['inner.ts'])).names, ['inner 2']);
+    } finally {
+      rmSync(join(root, 'proj', 'sub', '.jugrc'));
+    }
   });
 });

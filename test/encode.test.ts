@@ -239,6 +239,35 @@ describe('unstorable values', () => {
   }
 });
 
+describe('unstorable values: where inside the value', () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic['self'] = cyclic;
+  cyclic['z'] = { s: Symbol('q') };
+  const cases: ReadonlyArray<readonly [unknown, string | undefined, RegExp]> = [
+    [() => 1, undefined, /a function/],
+    [{ n: 1, scale: (x: number) => x }, '.scale', /a function/],
+    [[1, 2, 3, { n: 1, fn: () => 1 }], '[3].fn', /a function/],
+    [new Map([['key', { w: new WeakMap() }]]), '.get("key").w', /a WeakMap/],
+    [cyclic, '.z.s', /a symbol/],
+    [new Set([1, Promise.resolve(1)]), '<set element>', /a Promise/],
+    [{ 'a b': [function named() {}] }, '["a b"][0]', /a function \(named\)/],
+  ];
+  for (const [v, path, kind] of cases) {
+    it(`${path ?? 'the value itself'} → named in the StoreError`, () => {
+      assert.throws(
+        () => encodeResult(v, 'mod.t'),
+        (e: unknown) => {
+          assert.ok(e instanceof StoreError, String(e));
+          const where = path === undefined ? '' : ` at ${path}`;
+          assert.ok(e.message.startsWith(`The result of task 'mod.t' cannot be stored${where}: it is `), e.message);
+          assert.match(e.message, kind);
+          return true;
+        },
+      );
+    });
+  }
+});
+
 describe('corruption is always detected', () => {
   const small = encodeResult({ a: [1, 2, 3], s: 'text' });
   const large = encodeResult(sample());

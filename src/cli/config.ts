@@ -16,6 +16,11 @@
  * quotes around a value are removed (a quoted value may contain ` #`). Values go through the
  * same parsers as the command line: a bad one is an error naming the file, line and key (exit 2);
  * an unknown key or section is a warning.
+ *
+ * `jugfile = pipeline.ts` (in `[main]` or a command's section) names the jugfile when the command
+ * line names none, as in Python Jug. A relative path is relative to the directory of the file that
+ * says it (so a `.jugrc` at the root of a project works from its subdirectories); in the user file,
+ * which belongs to no project, relative to the current directory.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +42,8 @@ export interface ConfigEntry {
 /** A parsed configuration file. */
 export interface ConfigFile {
   readonly path: string;
+  /** The user file (`~/.config/jug/jugrc`), not a project's `.jugrc` / `jugrc`. */
+  readonly user?: boolean;
   readonly entries: readonly ConfigEntry[];
   /** Section headers (lower-case name, 1-based line), in order. */
   readonly sections: readonly { readonly name: string; readonly line: number }[];
@@ -101,8 +108,8 @@ export function findConfigFiles(cwd: string, env: NodeJS.ProcessEnv): string[] {
   }
   const dirs = gitRoot === undefined ? [resolve(cwd)] : chain;
   const files = dirs.flatMap((d) => [join(d, '.jugrc'), join(d, 'jugrc')]);
-  const configHome = env['XDG_CONFIG_HOME'] || (env['HOME'] ? join(env['HOME'], '.config') : undefined);
-  if (configHome !== undefined) files.push(join(configHome, 'jug', 'jugrc'));
+  const user = userConfigFile(env);
+  if (user !== undefined) files.push(user);
   return files.filter((f) => {
     try {
       return statSync(f).isFile();
@@ -112,8 +119,15 @@ export function findConfigFiles(cwd: string, env: NodeJS.ProcessEnv): string[] {
   });
 }
 
+/** `$XDG_CONFIG_HOME/jug/jugrc` (default `$HOME/.config/jug/jugrc`), whether it exists or not. */
+function userConfigFile(env: NodeJS.ProcessEnv): string | undefined {
+  const configHome = env['XDG_CONFIG_HOME'] || (env['HOME'] ? join(env['HOME'], '.config') : undefined);
+  return configHome === undefined ? undefined : join(configHome, 'jug', 'jugrc');
+}
+
 /** Reads and parses the files from {@link findConfigFiles}. */
 export function loadConfig(cwd: string, env: NodeJS.ProcessEnv): ConfigFile[] {
+  const user = userConfigFile(env);
   return findConfigFiles(cwd, env).map((f) => {
     let text: string;
     try {
@@ -121,8 +135,41 @@ export function loadConfig(cwd: string, env: NodeJS.ProcessEnv): ConfigFile[] {
     } catch (e) {
       throw new UsageError(`cannot read the configuration file ${f}: ${describeError(e)}`);
     }
-    return parseConfig(text, f);
+    const parsed = parseConfig(text, f);
+    return f === user ? { ...parsed, user: true } : parsed;
   });
+}
+
+/** The key naming the jugfile (a command-line argument, not an option). */
+const JUGFILE_KEY = 'jugfile';
+
+/** Whether `cmd` takes a jugfile argument (every command but `demo`). */
+export function takesJugfile(cmd: Command): boolean {
+  return cmd.registeredArguments.some((a) => a.name() === JUGFILE_KEY);
+}
+
+/**
+ * The jugfile the configuration `files` (closest first) name for `command` (its own section beats
+ * `[main]`), as an absolute path; undefined if none names one. Throws a UsageError naming the
+ * configuration file and line if the named jugfile does not exist.
+ */
+export function configJugfile(files: readonly ConfigFile[], command: string, cwd: string): string | undefined {
+  for (const file of files) {
+    const entries = file.entries.filter((e) => e.key === JUGFILE_KEY);
+    const entry = entries.filter((e) => e.section === command).at(-1) ?? entries.filter((e) => e.section === 'main').at(-1);
+    if (entry === undefined) continue;
+    const base = file.user ? cwd : dirname(file.path);
+    const path = resolve(base, entry.value);
+    if (!existsSync(path)) {
+      throw new UsageError(
+        `${entry.file}:${entry.line}: [${entry.section}] jugfile = ${entry.value}: no such file (${path}; a relative path ` +
+          `is taken from ${file.user ? 'the current directory' : "this configuration file's directory"}). ` +
+          'Fix the path there, or name the jugfile on the command line.',
+      );
+    }
+    return path;
+  }
+  return undefined;
 }
 
 /** How a configuration key maps onto one option of a command. */
@@ -167,6 +214,8 @@ function convert(entry: ConfigEntry, target: KeyTarget): unknown {
 export function applyConfig(program: Command, cmd: Command, files: readonly ConfigFile[], warn: (message: string) => void): void {
   const commands = new Map(program.commands.map((c) => [c.name(), keysOf(c)]));
   const anyKey = new Set([...commands.values()].flatMap((m) => [...m.keys()]));
+  anyKey.add(JUGFILE_KEY); // read by configJugfile
+  const withJugfile = new Set(program.commands.filter(takesJugfile).map((c) => c.name()));
   for (const file of files) {
     const warnings: { line: number; message: string }[] = [];
     const warnAt = (line: number, message: string): void => void warnings.push({ line, message });
@@ -179,7 +228,7 @@ export function applyConfig(program: Command, cmd: Command, files: readonly Conf
       const where = `${e.file}:${e.line}`;
       if (e.section === 'main') {
         if (!anyKey.has(e.key)) warnAt(e.line, `${where}: unknown option '${e.key}' in [main] (ignored).`);
-      } else if (commands.has(e.section) && !commands.get(e.section)!.has(e.key)) {
+      } else if (commands.has(e.section) && !commands.get(e.section)!.has(e.key) && !(e.key === JUGFILE_KEY && withJugfile.has(e.section))) {
         warnAt(e.line, `${where}: unknown option '${e.key}' for jug ${e.section} (ignored).`);
       }
     }

@@ -3,7 +3,7 @@
  * to an exit code in this one place: usage errors 2, failures 1, signals 130 / 143.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { JugError, JugfileError, describeError } from '../errors.js';
@@ -46,6 +46,7 @@ Configuration files give defaults to any option (the command line wins): .jugrc 
 current directory and its parents up to the git root (closer wins), then ~/.config/jug/jugrc.
 INI format, keys as on the command line:
   [main]
+  jugfile = pipeline.ts      (used when none is named; relative to this file's directory)
   jugdir = results.jugdata
   [execute]
   wait-cycle-time = 5
@@ -95,8 +96,15 @@ export function buildProgram(setCode: (code: number) => void): Command {
       // The jugfile's own arguments (after the jugfile): it sees them in process.argv on every load.
       const [, args] = actionCommand.processedArgs as [unknown, string[] | undefined];
       if (Array.isArray(args)) registry().jugfileArgs = args;
-      const { applyConfig, loadConfig } = await import('./config.js');
-      applyConfig(program, actionCommand, loadConfig(process.cwd(), process.env), (m) => process.stderr.write(`jug: warning: ${m}\n`));
+      const { applyConfig, configJugfile, loadConfig, takesJugfile } = await import('./config.js');
+      const files = loadConfig(process.cwd(), process.env);
+      applyConfig(program, actionCommand, files, (m) => process.stderr.write(`jug: warning: ${m}\n`));
+      // No jugfile on the command line: `jugfile = …` of a configuration file names it.
+      if (takesJugfile(actionCommand) && actionCommand.processedArgs[0] === undefined) {
+        const path = configJugfile(files, actionCommand.name(), process.cwd());
+        // Relative to the current directory when it can be, as if typed (%(jugfile)s in --jugdir).
+        if (path !== undefined) actionCommand.processedArgs[0] = isAbsolute(relative(process.cwd(), path)) ? path : relative(process.cwd(), path);
+      }
     });
 
   common(

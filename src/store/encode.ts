@@ -69,15 +69,21 @@ function compressionPays(raw: Buffer): boolean {
 
 /**
  * Encodes a result into the framed bytes written to the store. Throws a StoreError naming the
- * task when the value cannot be stored (functions, symbols, WeakMaps, ...).
+ * task, and where inside the value the culprit is (`.scale`, `[3].fn`), when the value cannot be
+ * stored (functions, symbols, WeakMaps, ...).
  */
 export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer {
   let raw: Buffer;
   try {
     raw = v8.serialize(value);
   } catch (e) {
+    const culprit = locateUncloneable(value, new Set());
+    const why =
+      culprit === undefined
+        ? `: ${describeError(e)}`
+        : `${culprit.path === '' ? '' : ` at ${culprit.path}`}: it is ${culprit.kind}.`;
     throw new StoreError(
-      `The result of task '${taskName}' cannot be stored: ${describeError(e)} ` +
+      `The result of task '${taskName}' cannot be stored${why} ` +
         `Results must be structured-clonable data (objects, arrays, Map, Set, Date, BigInt, typed arrays, Buffers); ` +
         `functions, symbols and class-specific behaviour are not kept.`,
     );
@@ -93,6 +99,74 @@ export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer 
   header.writeBigUInt64LE(BigInt(payload.length), 1);
   header.writeUInt32LE(crc32(payload), 9);
   return Buffer.concat([header, payload]);
+}
+
+function serializes(x: unknown): boolean {
+  try {
+    v8.serialize(x);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The parts of `x` that v8.serialize copies, each with its step in a path (`[3]`, `.fn`, `.get("k")`). */
+function* clonedParts(x: unknown): Generator<readonly [string, unknown]> {
+  if (typeof x !== 'object' || x === null || ArrayBuffer.isView(x) || x instanceof ArrayBuffer) return;
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) yield [`[${i}]`, x[i]];
+  } else if (x instanceof Map) {
+    for (const [k, v] of x) {
+      yield ['.keys()', k];
+      yield [`.get(${keyText(k)})`, v];
+    }
+  } else if (x instanceof Set) {
+    for (const v of x) yield ['<set element>', v];
+  } else {
+    for (const k of Object.keys(x)) yield [/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`, (x as Record<string, unknown>)[k]];
+  }
+}
+
+/** A Map key as shown in a path (as in hash errors): `"name"`, `3`, or `…`. */
+function keyText(k: unknown): string {
+  if (typeof k === 'string') return JSON.stringify(k.length > 20 ? k.slice(0, 20) + '…' : k);
+  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
+  return '…';
+}
+
+/** What an uncloneable value is, for the message. */
+function kindOf(x: unknown): string {
+  if (typeof x === 'function') return `a function${x.name ? ` (${x.name})` : ''}`;
+  if (typeof x === 'symbol') return 'a symbol';
+  if (x instanceof Promise) return 'a Promise (await it inside the task)';
+  const ctor = (x as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return ctor ? `${/^[AEIOU]/.test(ctor) ? 'an' : 'a'} ${ctor}` : 'a value structured clone cannot copy';
+}
+
+/**
+ * Where inside `x` (which v8.serialize rejects) the first part it cannot copy is: the deepest
+ * failing part whose own parts all serialize. Called only on the error path; `seen` guards cycles
+ * (a part already visited is left to the visit under way).
+ */
+function locateUncloneable(x: unknown, seen: Set<object>): { path: string; kind: string } | undefined {
+  if (typeof x === 'object' && x !== null) {
+    if (seen.has(x)) return undefined;
+    seen.add(x);
+  }
+  let parts: (readonly [string, unknown])[];
+  try {
+    parts = [...clonedParts(x)];
+  } catch {
+    return { path: '', kind: kindOf(x) }; // a getter that throws: this object is the culprit
+  }
+  let failingSeen = false;
+  for (const [step, part] of parts) {
+    if (serializes(part)) continue;
+    const inner = locateUncloneable(part, seen);
+    if (inner !== undefined) return { path: step + inner.path, kind: inner.kind };
+    failingSeen = true;
+  }
+  return failingSeen ? undefined : { path: '', kind: kindOf(x) };
 }
 
 /**

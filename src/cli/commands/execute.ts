@@ -193,8 +193,10 @@ async function executeWatched(
 
   // One pass per load of the jugfile: a jugfile stopping at a barrier is loaded again once the
   // tasks before the barrier are computed, until it loads to the end.
-  const executedEarlier = new Set<string>();
-  const context: PassContext = { store, threaded, threads, options, target, checks, hooks, progress, signals, executedEarlier };
+  // The tasks finished in earlier passes: some (a CompoundTask's inner tasks) are no longer
+  // declared once the compound's result is stored, yet they count in the summary.
+  const earlier: EarlierPasses = new Map();
+  const context: PassContext = { store, threaded, threads, options, target, checks, hooks, progress, signals, earlier };
   let result: RunResult;
   try {
     for (let pass = 0; ; pass++) {
@@ -204,7 +206,7 @@ async function executeWatched(
       const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;
       if (project.barrier === undefined || !passDone || result.aborted || result.stoppedBy !== undefined) break;
       // Every task before the barrier is computed now: load again, past it.
-      graph.tasks.forEach((t, i) => table.get(i) === TaskState.Executed && executedEarlier.add(t.hash()));
+      rememberPass(earlier, graph, table);
       const stop = project.barrier;
       if (options.verbose) process.stderr.write(`Barrier at ${stop.where} passed: loading the jugfile again...\n`);
       const { jugfile: path } = project;
@@ -240,7 +242,7 @@ async function executeWatched(
   hooks.finished('execute.finished-pre-status');
   let code: number;
   try {
-    code = report(project, result, executedEarlier, options, signals.signal);
+    code = report(project, result, earlier, options, signals.signal);
   } finally {
     hooks.finished('execute.finished-post-status');
   }
@@ -265,8 +267,8 @@ interface PassContext {
   readonly hooks: MainThreadHooks;
   readonly progress: RunProgress;
   readonly signals: SignalHandling;
-  /** Hashes this run executed in earlier passes (before a barrier). */
-  readonly executedEarlier: ReadonlySet<string>;
+  /** The tasks this run finished in earlier passes (before a barrier). */
+  readonly earlier: EarlierPasses;
 }
 
 /**
@@ -279,7 +281,7 @@ async function runPass(project: Project, pass: number, context: PassContext): Pr
   const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : context.threads);
   threaded?.nextPass(table, pass, project.stored);
   const executor: Executor = threaded ?? new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false);
-  progress.startPass(table, graph, project.stored, context.executedEarlier);
+  progress.startPass(table, graph, project.stored, executedIn(context.earlier));
   let outcome: RunResult | 'aborted';
   try {
     outcome = await Promise.race([
@@ -367,11 +369,47 @@ function seconds(ms: number): string {
   return `${s.toFixed(s < 10 ? 2 : s < 100 ? 1 : 0)} s`;
 }
 
+/** Tasks finished in earlier passes of this run (before a barrier), by hash. */
+type EarlierPasses = Map<string, { readonly name: string; readonly executed: boolean }>;
+
+/** The hashes of the tasks executed (not loaded) in earlier passes. */
+function executedIn(earlier: EarlierPasses): Set<string> {
+  const executed = new Set<string>();
+  for (const [hash, { executed: ran }] of earlier) if (ran) executed.add(hash);
+  return executed;
+}
+
+/** Records the tasks a completed pass executed or loaded (executed wins over a later load). */
+function rememberPass(earlier: EarlierPasses, graph: Project['graph'], table: StatusTable): void {
+  graph.tasks.forEach((t, i) => {
+    const s = table.get(i);
+    if (s !== TaskState.Executed && s !== TaskState.Loaded) return;
+    if (earlier.get(t.hash())?.executed) return;
+    earlier.set(t.hash(), { name: t.name, executed: s === TaskState.Executed });
+  });
+}
+
+/**
+ * Counts the tasks of earlier passes that the last load no longer declares (a CompoundTask's
+ * inner tasks, once its result is stored): Executed (column 0) or Loaded (1), each task once.
+ * Python Jug counts them too (it also counts a task again as Loaded in every later pass: not here).
+ */
+function countUndeclared(rows: Map<string, number[]>, graph: Project['graph'], earlier: EarlierPasses, columns: number): void {
+  if (earlier.size === 0) return;
+  const declared = new Set(graph.tasks.map((t) => t.hash()));
+  for (const [hash, { name, executed }] of earlier) {
+    if (declared.has(hash)) continue;
+    let row = rows.get(name);
+    if (row === undefined) rows.set(name, (row = new Array<number>(columns).fill(0)));
+    row[executed ? 0 : 1]!++;
+  }
+}
+
 /** Prints failures, the summary table and why the run stopped; returns the exit code. */
 function report(
   project: Project,
   result: RunResult,
-  executedEarlier: ReadonlySet<string>,
+  earlier: EarlierPasses,
   options: ExecuteOptions,
   signalName?: string,
 ): number {
@@ -390,12 +428,13 @@ function report(
   const col = (i: number): number | undefined => {
     const s = table.get(i);
     // Tasks run in an earlier pass (before a barrier) count as executed, not loaded.
-    if (s === TaskState.Executed || (s === TaskState.Loaded && executedEarlier.has(graph.tasks[i]!.hash()))) return 0;
+    if (s === TaskState.Executed || (s === TaskState.Loaded && earlier.get(graph.tasks[i]!.hash())?.executed)) return 0;
     if (s === TaskState.Loaded) return 1;
     if (s === TaskState.Failed && failed) return 2;
     return undefined;
   };
   const rows = countByName(graph, col, columns.length);
+  countUndeclared(rows, graph, earlier, columns.length);
   process.stdout.write(options.short ? renderShort(columns, rows) : renderTable(columns, rows));
 
   if (result.stoppedBy !== undefined) {

@@ -6,9 +6,11 @@
 import { createInterface } from 'node:readline';
 import repl, { type REPLEval } from 'node:repl';
 import { PassThrough } from 'node:stream';
+import { types } from 'node:util';
 import { describeError } from '../../errors.js';
 import type { TaskGraph } from '../../graph.js';
 import { Task, Tasklet, isPlainObject } from '../../task.js';
+import { userStack } from '../../stack.js';
 import { value } from '../../value.js';
 import { openProject, taskMatcher, type CommonOptions } from '../common.js';
 import { countNames, invalidate as invalidateTasks, runningWarning } from '../invalidation.js';
@@ -111,12 +113,22 @@ export async function shell(jugfile: string | undefined, options: CommonOptions)
     });
   };
   (server as { eval: REPLEval }).eval = awaiting;
+  // The REPL prints errors through its writer: with the user's frames (the jugfile's lines, REPL
+  // lines), not jug's (stack.ts). Errors typed in the REPL come from its realm: isNativeError.
+  const write = server.writer;
+  (server as { writer: repl.REPLWriter }).writer = (x: unknown): string => write.call(server, types.isNativeError(x) ? withUserStack(x) : x);
 
   const exited = new Promise<void>((resolve) => server.on('exit', resolve));
   if (!tty) await feedLines(server, input as PassThrough, exited);
   await exited;
   await store.close();
   return 0;
+}
+
+/** `e` with its stack in the user's view (see stack.ts); a stack already read is kept as is. */
+function withUserStack(e: Error): Error {
+  if (typeof e.stack === 'string') e.stack = userStack(e.stack);
+  return e;
 }
 
 function banner(jugfile: string, graph: TaskGraph, location: string, names: string[], shadowed: string[]): string {
