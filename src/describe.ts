@@ -3,6 +3,7 @@
  * (recursively), and what the store knows about its result.
  */
 import { statSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { CustomHashed, NoHashed } from './hash-wrappers.js';
 import { LazyList } from './lazy-list.js';
 import { NoLoaded } from './no-load.js';
@@ -176,4 +177,85 @@ export async function describe(x: unknown, options: DescribeOptions = {}): Promi
     return Promise.resolve(v);
   };
   return walk(x);
+}
+
+/** Longest description {@link describeArguments} gives by default (about two lines). */
+export const ARGUMENTS_SUMMARY_LENGTH = 200;
+
+/** How many elements of an array (or entries of an object or Map) a summary shows. */
+const SUMMARY_ITEMS = 8;
+/** How deep into arrays and objects a summary looks. */
+const SUMMARY_DEPTH = 3;
+
+/** A value that `inspect()` prints as `text`, unquoted. */
+function shownAs(text: string): object {
+  return { [inspect.custom]: () => text };
+}
+
+/**
+ * `x` with the library's lazy objects replaced by short forms of their description — a task by
+ * `<task name 1a2b3c4d>`, a tasklet by its base and key, a map() list by its length — and long
+ * arrays, objects and Maps cut to their first elements, so that inspect() prints it compactly.
+ */
+function summaryValue(x: unknown, depth: number): unknown {
+  if (typeof x !== 'object' || x === null) return x;
+  if (x instanceof Task) return shownAs(`<task ${x.name} ${x.hash().slice(0, 8)}>`);
+  if (x instanceof Tasklet) {
+    const key = inspect(summaryValue(x.key, depth + 1), { breakLength: Infinity });
+    return shownAs(`${inspect(summaryValue(x.parent, depth + 1))}[${key}]`);
+  }
+  if (x instanceof LazyList) return shownAs(`<list of ${x.length} ${x.hash().slice(0, 8)}>`);
+  if (x instanceof CustomHashed) return shownAs(`CustomHash(${inspect(summaryValue(x.value, depth + 1), { breakLength: Infinity })})`);
+  if (x instanceof NoHashed) return shownAs(`NoHash(${inspect(summaryValue(x.value, depth + 1), { breakLength: Infinity })})`);
+  if (x instanceof NoLoaded) return shownAs(`NoLoad(${inspect(summaryValue(x.base, depth + 1))})`);
+  if (depth >= SUMMARY_DEPTH) return x; // inspect() shows [Array] / [Object] there
+  if (Array.isArray(x)) {
+    const shown = x.slice(0, SUMMARY_ITEMS).map((e) => summaryValue(e, depth + 1));
+    if (x.length > SUMMARY_ITEMS) shown.push(shownAs(`… ${x.length - SUMMARY_ITEMS} more`));
+    return shown;
+  }
+  if (x instanceof Map) {
+    const shown = new Map([...x].slice(0, SUMMARY_ITEMS).map(([k, v]) => [k, summaryValue(v, depth + 1)]));
+    if (x.size > SUMMARY_ITEMS) shown.set(shownAs('…'), shownAs(`${x.size - SUMMARY_ITEMS} more`));
+    return shown;
+  }
+  if (isPlainObject(x)) {
+    const keys = Object.keys(x);
+    const shown: Record<string, unknown> = {};
+    for (const k of keys.slice(0, SUMMARY_ITEMS)) shown[k] = summaryValue((x as Record<string, unknown>)[k], depth + 1);
+    if (keys.length > SUMMARY_ITEMS) shown['…'] = shownAs(`${keys.length - SUMMARY_ITEMS} more`);
+    return shown;
+  }
+  return x;
+}
+
+/**
+ * A task's arguments described in one line, for messages: plain values as `inspect()` shows them
+ * (long strings, arrays and objects shortened), tasks and the library's lazy objects in the short
+ * form of their {@link describe} description (`<task primes.isPrime 8768ac24>`, `<task …>[0]`,
+ * `<list of 99 …>`), at most `maxLength` characters (cut with `…`). Reads nothing from the store.
+ *
+ * @example
+ * describeArguments(task.args) // "3, 'item-3', <task errs.load 36a9c0f1>"
+ */
+export function describeArguments(args: readonly unknown[], maxLength = ARGUMENTS_SUMMARY_LENGTH): string {
+  let text: string;
+  try {
+    text = args
+      .map((a) =>
+        inspect(summaryValue(a, 0), {
+          depth: SUMMARY_DEPTH,
+          breakLength: Infinity,
+          compact: true,
+          maxArrayLength: SUMMARY_ITEMS,
+          maxStringLength: 80,
+          colors: false,
+        }),
+      )
+      .join(', ');
+  } catch (e) {
+    text = `(arguments cannot be shown: ${e instanceof Error ? e.message : String(e)})`;
+  }
+  text = text.replace(/\s*\n\s*/g, ' ');
+  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
 }

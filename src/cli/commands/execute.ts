@@ -14,10 +14,16 @@ import {
   loadProject,
   openProject,
   resolveJugfile,
-  taskMatcher,
+  taskTarget,
+  TARGET_HASH_NOTE,
   type CommonOptions,
   type Project,
+  type TaskSelector,
 } from '../common.js';
+import { FailureMarkClearer } from '../retry-failed.js';
+import { NO_RECORD, STORED_STACK_LINES, formatFailure, retryHint } from '../failure-report.js';
+import { makeFailureRecord } from '../../failure.js';
+import type { Failure } from '../../scheduler.js';
 import type { Piscina } from 'piscina';
 import { startProgress } from '../progress.js';
 import { renderShort, renderTable } from '../table.js';
@@ -32,8 +38,10 @@ export interface ExecuteOptions extends CommonOptions {
   keepGoing?: boolean;
   /** Leave failed tasks' locks marked failed so no process retries them. @default false */
   keepFailed?: boolean;
-  /** Only run tasks matching this pattern (and their dependencies). */
+  /** Only run tasks matching this pattern, hash or hash prefix (and their dependencies). */
   target?: string;
+  /** Remove the failure marks of the selected tasks first, so they run again (results are kept). @default false */
+  retryFailed?: boolean;
   /** Longest back-off (seconds) while waiting for tasks other processes hold. @default 12 */
   waitCycleTime?: number;
   /** Consecutive fruitless waits before giving up. @default 150 */
@@ -145,15 +153,14 @@ async function executeWatched(
   }
   // With threads, this thread's event loop never runs task code: it beats the locks itself.
   store.keepAlive?.({ mainThread: threads !== undefined });
-  const target = options.target === undefined ? undefined : taskMatcher(options.target);
-  // Behind a barrier, matching tasks may only be declared once earlier ones ran.
-  if (target !== undefined && project.barrier === undefined && !project.graph.tasks.some((t) => target(t.name))) {
-    const names = [...new Set(project.graph.tasks.map((t) => t.name))].sort();
+  let target: TaskSelector | undefined;
+  try {
+    target = targetOf(options.target, project);
+  } catch (e) {
     await pool?.destroy();
-    throw new UsageError(
-      `--target '${options.target}' matches no task. Task names are: ${names.join(', ') || '(none)'}.`,
-    );
+    throw e;
   }
+  const clearer = options.retryFailed ? new FailureMarkClearer(store, (m) => process.stderr.write(m)) : undefined;
 
   if (pool !== undefined && project.barrier === undefined && project.graph.tasks.every((t) => project.stored.has(t.hash()))) {
     // Every task is stored already and no barrier hides more: the scheduler, which trusts this
@@ -198,6 +205,8 @@ async function executeWatched(
   try {
     for (let pass = 0; ; pass++) {
       const { graph } = project;
+      if (pass > 0) target = targetOf(options.target, project);
+      await clearer?.clear(graph, target);
       const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : threads);
       threaded?.nextPass(table, pass, project.stored);
       const executor: Executor = threaded ?? new InProcessExecutor(store, table, keepFailed, debug);
@@ -282,6 +291,23 @@ async function executeWatched(
 }
 
 /**
+ * The tasks `--target` selects in the project's graph (by name, hash or hash prefix: taskTarget),
+ * or undefined without --target. A target matching no task is a usage error, unless the jugfile
+ * stops at a barrier (matching tasks may only be declared once earlier ones ran).
+ */
+function targetOf(pattern: string | undefined, project: Project): TaskSelector | undefined {
+  if (pattern === undefined) return undefined;
+  const target = taskTarget(pattern, project.graph.tasks);
+  if (project.barrier === undefined && !project.graph.tasks.some(target)) {
+    const names = [...new Set(project.graph.tasks.map((t) => t.name))].sort();
+    throw new UsageError(
+      `--target '${pattern}' matches no task. Task names are: ${names.join(', ') || '(none)'}. ${TARGET_HASH_NOTE}`,
+    );
+  }
+  return target;
+}
+
+/**
  * Loads the jugfile; a stored result it reads (`bvalue()`, a CompoundTask) that turns out corrupt
  * is moved aside, with a warning, and the load is repeated: it then stops at that barrier, and
  * the run computes the result again (as for a corrupt dependency of a task). Other commands only
@@ -323,14 +349,7 @@ function report(
   signalName?: string,
 ): number {
   const { graph, store } = project;
-  for (const f of result.failures) {
-    const { error, keptFailed } = f.outcome;
-    process.stderr.write(
-      `\njug: task ${f.task.name} failed (hash ${f.task.hash()}, jugdir ${store.location})` +
-        (keptFailed ? ', lock kept marked failed' : '') +
-        `:\n${error.stack}\n`,
-    );
-  }
+  for (const f of result.failures) process.stderr.write(`\n${failureText(f, store.location)}`);
   const { table } = result;
   const failed = result.failures.length > 0;
   const columns = failed ? ['Executed', 'Loaded', 'Failed'] : ['Executed', 'Loaded'];
@@ -378,7 +397,29 @@ function report(
         : 'all other tasks ran.'
       : 'stopped after the first failure (use --keep-going to continue with independent tasks).';
     process.stderr.write(`jug: ${result.failures.length} task(s) failed; ${why}\n`);
+    const kept = result.failures.some((f) => f.outcome.keptFailed);
+    process.stderr.write(retryHint(kept, result.failures.map((f) => f.task.hash()), options.target));
     return 1;
   }
   return 0;
+}
+
+/**
+ * One failure as `jug execute` prints it (failure-report.ts): a task that failed in this run, with
+ * its stack; or one whose failure mark an earlier run left, with the first lines of the stored
+ * record (or a note that it has none).
+ */
+function failureText(f: Failure, jugdir: string): string {
+  const { task, outcome } = f;
+  const where = `hash ${task.hash()}, jugdir ${jugdir}`;
+  if (f.earlier) {
+    const headline = `jug: task ${task.name} failed earlier (${where}); its lock is kept marked failed (--keep-failed), so it was not run:`;
+    if (outcome.record === undefined) {
+      return `${headline}\n  ${NO_RECORD}\n`;
+    }
+    return formatFailure(outcome.record, { headline, stackLines: STORED_STACK_LINES });
+  }
+  const record = outcome.record ?? makeFailureRecord(task, outcome.error);
+  const kept = outcome.keptFailed ? ', lock kept marked failed' : '';
+  return formatFailure(record, { headline: `jug: task ${task.name} failed (${where})${kept}:`, when: false });
 }
