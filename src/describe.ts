@@ -247,7 +247,7 @@ export function describeArguments(args: readonly unknown[], maxLength = ARGUMENT
           depth: SUMMARY_DEPTH,
           breakLength: Infinity,
           compact: true,
-          maxArrayLength: SUMMARY_ITEMS,
+          maxArrayLength: SUMMARY_ITEMS + 1, // + the `… n more` of a shortened array
           maxStringLength: 80,
           colors: false,
         }),

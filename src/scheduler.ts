@@ -147,6 +147,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 /** Finished one way or the other (counted out of `unfinished`). */
 const isDone = (s: TaskState): boolean => isFinished(s) || s === TaskState.Failed;
 
+/** Shortest interval between two polls of tasks held elsewhere while this run's own tasks run. */
+const MIN_BUSY_POLL_MS = 10;
+
 /** How often one run recomputes a dependency whose stored result turned out corrupt. */
 const MAX_RECOMPUTES = 2;
 /**
@@ -443,7 +446,9 @@ export async function runGraph(
         // While our own tasks run, still notice tasks finished elsewhere (not too often).
         if (heldElsewhere.size > 0 && Date.now() >= nextPollAt) {
           if (await poll()) waitMs = initialWaitMs;
-          nextPollAt = Date.now() + waitMs;
+          // At least MIN_BUSY_POLL_MS apart: with --wait-cycle-time 0, polling again at once would
+          // loop on microtasks only, starving the event loop the running tasks need (a hang).
+          nextPollAt = Date.now() + Math.max(waitMs, MIN_BUSY_POLL_MS);
           continue;
         }
         if (completed.length === 0) {

@@ -92,10 +92,9 @@ export function retryHint(kept: boolean, hashes: readonly string[], target?: str
   const unique = [...new Set(hashes)];
   const all = `jug execute --retry-failed${target === undefined ? '' : ` --target '${target}'`}`;
   if (unique.length === 1) {
-    return (
-      `jug: to run it again, keeping every stored result: \`jug execute --retry-failed --target ${unique[0]!.slice(0, 12)}\` ` +
-      `(or \`${all}\`: every failed task, and what depends on them).\n`
-    );
+    const one = `jug execute --retry-failed --target ${unique[0]!.slice(0, 12)}`;
+    const or = target === undefined ? ` (or \`${all}\`: every failed task, and what depends on them)` : '';
+    return `jug: to run it again, keeping every stored result: \`${one}\`${or}.\n`;
   }
   return `jug: to run the failed tasks again, keeping every stored result: \`${all}\`; \`jug status --failed\` lists them.\n`;
 }
