@@ -103,7 +103,11 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .command('execute')
       .description('run every task whose result is not stored yet, dependencies first')
       .option('--keep-going', 'after a task fails, continue with tasks that do not depend on it')
-      .option('--keep-failed', "leave a failed task's lock marked failed, so no process retries it until `jug cleanup`")
+      .option(
+        '--keep-failed',
+        "leave a failed task's lock marked failed, with a record of the failure (`jug status --failed`), so no process " +
+          'retries it until `jug execute --retry-failed` or `jug cleanup --failed-only`',
+      )
       .option(
         '--target <pattern>',
         "only run the tasks whose name matches (and what they need): 'primes.isPrime', 'isPrime', 'primes.*', '/regex/'; " +
