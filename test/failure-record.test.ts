@@ -24,6 +24,9 @@ import { taskTarget } from '../src/cli/common.js';
 import { formatDuration, formatFailure, retryHint } from '../src/cli/failure-report.js';
 import { UsageError } from '../src/errors.js';
 import { PACKAGE_ROOT } from '../src/package-root.js';
+import { buildGraph } from '../src/graph.js';
+import { failedList } from '../src/cli/failed-list.js';
+import { FailureMarkClearer } from '../src/cli/retry-failed.js';
 
 function h(label: string | number): string {
   return createHash('sha1').update(String(label)).digest('hex');
@@ -324,5 +327,54 @@ describe('formatFailure', () => {
     assert.ok(many.includes("`jug execute --retry-failed --target 'risky'`"), many);
     const released = retryHint(false, [h(40)]);
     for (const t of [one, many, released]) assert.ok(!t.includes('invalidate'), t);
+  });
+});
+
+describe('through the Store interface (MemoryStore): status --failed and --retry-failed', () => {
+  const setUp = async (): Promise<{ tasks: Task<unknown>[]; store: MemoryStore; graph: ReturnType<typeof buildGraph> }> => {
+    beginLoad();
+    const step = TaskGenerator(function step(n: number): number {
+      return n;
+    }, { name: 'mem.step' });
+    const tasks = [step(1), step(2), step(3), step(4)] as Task<unknown>[];
+    const store = new MemoryStore();
+    await store.dump(tasks[0]!.hash(), 1);
+    for (const i of [1, 2]) {
+      const lock = store.lock(tasks[i]!.hash());
+      await lock.get();
+      await lock.fail(i === 1 ? record(tasks[i]!.hash(), { task: 'mem.step', args: String(i + 1) }) : undefined);
+    }
+    await store.lock(tasks[3]!.hash()).get(); // running
+    return { tasks, store, graph: buildGraph(tasks) };
+  };
+
+  it('failedList: one block per mark in graph order, a mark without record said so; "No failed tasks."', async () => {
+    const { tasks, store, graph } = await setUp();
+    const text = await failedList(graph, store);
+    assert.ok(text.startsWith('2 failed tasks:\n\n'), text);
+    const at1 = text.indexOf(`mem.step, hash ${tasks[1]!.hash()}:\n  arguments: 2\n`);
+    const at2 = text.indexOf(`mem.step, hash ${tasks[2]!.hash()}:\n  (no failure record`);
+    assert.ok(at1 > 0 && at2 > at1, text);
+    assert.equal(await failedList(buildGraph([]), new MemoryStore()), 'No failed tasks.\n');
+  });
+
+  it('FailureMarkClearer: removes the selected marks once per run; never a result or a live lock', async () => {
+    const { tasks, store, graph } = await setUp();
+    const said: string[] = [];
+    const clearer = new FailureMarkClearer(store, (m) => said.push(m));
+    const only2 = taskTarget(tasks[2]!.hash(), tasks);
+    assert.equal(await clearer.clear(graph, only2), 1);
+    assert.deepEqual([...(await store.failures()).keys()], [tasks[1]!.hash()]);
+    assert.equal(await clearer.clear(graph, undefined), 1);
+    assert.equal((await store.failures()).size, 0);
+    assert.deepEqual([...(await store.list())], [tasks[0]!.hash()], 'the result stays');
+    assert.equal((await store.listLocks()).get(tasks[3]!.hash())?.failed, false, 'the running lock stays');
+    // Marked again during the run (the task failed again): not removed again by this run.
+    const lock = store.lock(tasks[2]!.hash());
+    await lock.get();
+    await lock.fail();
+    assert.equal(await clearer.clear(graph, undefined), 0);
+    assert.equal((await store.failures()).size, 1);
+    assert.deepEqual(said, ['jug: --retry-failed: removed 1 failure mark; running that task again.\n', 'jug: --retry-failed: removed 1 failure mark; running that task again.\n']);
   });
 });
