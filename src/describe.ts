@@ -189,6 +189,29 @@ const SPENT = Symbol('spent');
  * once `maxChars` are written, so a task over a large graph costs no more than a small one.
  */
 export function describeBrief(x: unknown, maxChars = 80): string {
+  return briefly((walk) => walk(x), maxChars);
+}
+
+/** Longest description {@link describeArguments} gives by default (about two lines). */
+export const ARGUMENTS_SUMMARY_LENGTH = 200;
+
+/**
+ * A task's arguments in one line, for messages (failures, `jug status --failed`): the arguments
+ * in {@link describeBrief}'s terms, separated by commas, at most `maxChars` (cut with `…`).
+ * Reads nothing from the store.
+ *
+ * @example
+ * describeArguments(task.args) // '3, "item-3", errs.load(3)'
+ */
+export function describeArguments(args: readonly unknown[], maxChars = ARGUMENTS_SUMMARY_LENGTH): string {
+  return briefly((walk, list) => list(args, walk), maxChars);
+}
+
+/** Runs `emit` with describeBrief's walker, stopping once `maxChars` are written. */
+function briefly(
+  emit: (walk: (v: unknown) => void, list: (items: Iterable<unknown>, each: (v: unknown) => void) => void) => void,
+  maxChars: number,
+): string {
   let out = '';
   const put = (s: string): void => {
     out += s;
@@ -259,7 +282,7 @@ export function describeBrief(x: unknown, maxChars = 80): string {
     return put(`${v.constructor?.name ?? 'Object'} {…}`);
   };
   try {
-    walk(x);
+    emit(walk, list);
     return out;
   } catch (e) {
     if (e !== SPENT) throw e;

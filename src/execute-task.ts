@@ -12,7 +12,8 @@ import { hashValue } from './hash.js';
 import { hasHooks, runHooks } from './hooks.js';
 import { CorruptResultError, JugError, NotComputedError, describeThrown } from './errors.js';
 import { registry } from './registry.js';
-import type { PreparedResult, Store } from './store/store.js';
+import { makeFailureRecord } from './failure.js';
+import type { FailureRecord, PreparedResult, Store } from './store/store.js';
 import type { Task } from './task.js';
 import { resolveWith } from './value.js';
 import { userStack } from './stack.js';
@@ -47,12 +48,17 @@ export type TaskOutcome =
     }
   /** The result was already stored (another process finished it first). */
   | { readonly kind: 'loaded' }
-  /** Another process or thread holds the lock; `failed`: it is a failure mark left by --keep-failed. */
-  | { readonly kind: 'locked'; readonly failed: boolean }
+  /**
+   * Another process or thread holds the lock; `failed`: it is a failure mark left by --keep-failed,
+   * `record` the failure record stored with it (if it has a readable one).
+   */
+  | { readonly kind: 'locked'; readonly failed: boolean; readonly record?: FailureRecord }
   | {
       readonly kind: 'failed';
       readonly error: ErrorInfo;
       readonly keptFailed: boolean;
+      /** What the failure report prints (and `--keep-failed` stores): task, arguments, where, when. */
+      readonly record?: FailureRecord;
       /** A result written before the failure (a throwing `task-executed` hook), handed over as for 'executed'. */
       readonly prepared?: PreparedResult;
       /** The worker thread that ran it (its threadId); absent: the main thread. */
@@ -172,6 +178,13 @@ async function lostDependency(e: unknown, store: Store): Promise<TaskOutcome | u
 
 type Ran = { readonly kind: 'ran'; readonly result: unknown; readonly ms: number };
 
+/** The outcome for a task whose lock is held elsewhere: with the failure record if it is a failure mark. */
+async function lockedOutcome(store: Store, hash: string): Promise<TaskOutcome> {
+  if (!(await store.lock(hash).isFailed())) return { kind: 'locked', failed: false };
+  const record = await store.failureRecord(hash);
+  return record === undefined ? { kind: 'locked', failed: true } : { kind: 'locked', failed: true, record };
+}
+
 /**
  * Runs `task` under its lock: lock, re-check the store, load the arguments, run the function,
  * store the result durably, release. Never throws for task failures: they come back as an outcome.
@@ -183,9 +196,14 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
   let held = false;
   let keptFailed = false;
   let handedOver = false;
+  let startedAt: number | undefined;
+  let ranMs: number | undefined;
   const failed = async (e: unknown, internal: boolean): Promise<TaskOutcome> => {
-    if (options.keepFailed) keptFailed = await lock.fail();
-    return { kind: 'failed', error: errorInfo(e, internal), keptFailed };
+    const error = errorInfo(e, internal);
+    const durationMs = ranMs ?? (startedAt === undefined ? undefined : performance.now() - startedAt);
+    const record = makeFailureRecord(task, error, { durationMs });
+    if (options.keepFailed) keptFailed = await lock.fail(record);
+    return { kind: 'failed', error, keptFailed, record };
   };
   try {
     const ran = await exclusive(async (): Promise<TaskOutcome | Ran> => {
@@ -194,7 +212,7 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (options.cancelled?.()) return { kind: 'cancelled' };
       options.onSectionStart?.();
-      if (!(await lock.get())) return { kind: 'locked', failed: await lock.isFailed() };
+      if (!(await lock.get())) return lockedOutcome(store, hash);
       held = true;
       if (await store.has(hash)) {
         try {
@@ -222,11 +240,11 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
       const before = options.debug ? argumentHashes(args) : undefined;
       const reg = registry();
       options.onRun?.();
-      const start = performance.now();
+      const start = (startedAt = performance.now());
       reg.runningTask = task.name;
       try {
         const result = await (task.fn as (...a: unknown[]) => unknown)(...args);
-        const ms = performance.now() - start;
+        const ms = (ranMs = performance.now() - start);
         if (before !== undefined) {
           const after = argumentHashes(args);
           const changed = before.flatMap((h, i) => (h !== undefined && h !== after[i] ? [i + 1] : []));
@@ -291,8 +309,10 @@ export async function commitHandedOver(
     await store.commitPrepared!(prepared, urgent);
   } catch (e) {
     let keptFailed = false;
-    if (await lock.adopt()) keptFailed = keepFailed ? await lock.fail() : (await lock.release(), false);
-    return { kind: 'failed', error: errorInfo(e, true), keptFailed };
+    const error = errorInfo(e, true);
+    const record = makeFailureRecord(task, error, { durationMs: outcome.kind === 'executed' ? outcome.ms : undefined });
+    if (await lock.adopt()) keptFailed = keepFailed ? await lock.fail(record) : (await lock.release(), false);
+    return { kind: 'failed', error, keptFailed, record };
   }
   if (await lock.adopt()) await lock.release();
   return rest;

@@ -29,7 +29,7 @@ export { identity, returnTuple, jugExecute } from './utils.js';
 export type { TupleOf, TaskletsOf, TupleGenerator, JugExecuteOptions } from './utils.js';
 export { CustomHash, NoHash, timedPath } from './hash-wrappers.js';
 export { NoLoad } from './no-load.js';
-export { describe } from './describe.js';
+export { describe, describeArguments } from './describe.js';
 export type {
   Description,
   DescribeOptions,
@@ -52,7 +52,7 @@ export { FileStore } from './store/file-store.js';
 export type { FileStoreOptions } from './store/file-store.js';
 export { MemoryStore } from './store/memory-store.js';
 export { openStore } from './store/open.js';
-export type { Store, Lock, LockInfo } from './store/store.js';
+export type { Store, Lock, LockInfo, FailureRecord } from './store/store.js';
 export {
   JugError,
   UsageError,

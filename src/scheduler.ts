@@ -17,7 +17,7 @@
 import { withDependencies, type TaskGraph } from './graph.js';
 import type { TaskOutcome } from './execute-task.js';
 import { StatusTable, TaskState, isFinished } from './status-table.js';
-import type { Store } from './store/store.js';
+import type { FailureRecord, Store } from './store/store.js';
 import type { Task } from './task.js';
 
 /** Runs single tasks for the scheduler: in this thread, or in a worker pool. */
@@ -72,6 +72,11 @@ export interface Failure {
   readonly index: number;
   readonly task: Task;
   readonly outcome: Extract<TaskOutcome, { kind: 'failed' }>;
+  /**
+   * The task was not run: its lock is a failure mark left earlier (`--keep-failed`, another process
+   * or an earlier run); `outcome.record` is the record stored with the mark, if it has one.
+   */
+  readonly earlier?: boolean;
 }
 
 /** Events the scheduler reports while it runs (for progress displays and logs). */
@@ -90,8 +95,8 @@ export interface SchedulerOptions {
   table?: StatusTable;
   /** Continue with independent tasks after a failure. @default false */
   keepGoing?: boolean;
-  /** Only run tasks whose name matches (and what they depend on). @default all tasks */
-  target?: (name: string) => boolean;
+  /** Only run the tasks it selects (by name or hash: see the CLI's --target) and what they depend on. @default all tasks */
+  target?: (task: Task) => boolean;
   /** Longest back-off between two polls for tasks held elsewhere, in seconds. @default 12 */
   waitCycleTime?: number;
   /** Give up after this many consecutive polls without progress. @default 150 */
@@ -142,6 +147,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 /** Finished one way or the other (counted out of `unfinished`). */
 const isDone = (s: TaskState): boolean => isFinished(s) || s === TaskState.Failed;
 
+/** Shortest interval between two polls of tasks held elsewhere while this run's own tasks run. */
+const MIN_BUSY_POLL_MS = 10;
+
 /** How often one run recomputes a dependency whose stored result turned out corrupt. */
 const MAX_RECOMPUTES = 2;
 /**
@@ -167,7 +175,7 @@ export async function runGraph(
 
   const table = options.table ?? StatusTable.create(tasks.length);
   const selected = options.target
-    ? withDependencies(graph, tasks.flatMap((t, i) => (options.target!(t.name) ? [i] : [])))
+    ? withDependencies(graph, tasks.flatMap((t, i) => (options.target!(t) ? [i] : [])))
     : undefined;
 
   // Locks and unfinished writes of dead processes go first (their tasks may even be stored
@@ -261,7 +269,7 @@ export async function runGraph(
         break;
       case 'locked':
         if (outcome.failed) {
-          failPreviously(i);
+          failPreviously(i, outcome.record);
           break;
         }
         table.set(i, TaskState.LockedElsewhere);
@@ -282,10 +290,10 @@ export async function runGraph(
     emit({ type: 'done', index: i, task, outcome });
   };
 
-  const recordFailure = (i: number, outcome: Failure['outcome']): void => {
+  const recordFailure = (i: number, outcome: Failure['outcome'], earlier = false): void => {
     if (!isDone(table.get(i))) unfinished--;
     table.set(i, TaskState.Failed);
-    failures.push({ index: i, task: tasks[i]!, outcome });
+    failures.push({ index: i, task: tasks[i]!, outcome, ...(earlier ? { earlier } : {}) });
     if (!keepGoing) stopping = true;
   };
 
@@ -324,16 +332,16 @@ export async function runGraph(
   };
   const recomputed = new Int32Array(tasks.length);
 
-  /** Task i's lock is a failure mark from an earlier run (--keep-failed): report it as failed. */
-  const failPreviously = (i: number): void => {
+  /**
+   * Task i's lock is a failure mark from an earlier run (--keep-failed): report it as failed, with
+   * the failure record stored with the mark (`record`, if it has one).
+   */
+  const failPreviously = (i: number, record?: FailureRecord): void => {
     const message =
-      `task ${tasks[i]!.name} failed earlier (in another process, or an earlier run) and its lock is kept marked failed (--keep-failed); ` +
-      `to retry it, remove the failure marks with \`jug cleanup --failed-only\` (or \`jug invalidate --target ${tasks[i]!.name}\`) and run again.`;
-    recordFailure(i, {
-      kind: 'failed',
-      keptFailed: true,
-      error: { name: 'PreviouslyFailed', message, stack: message, internal: true },
-    });
+      `task ${tasks[i]!.name} failed earlier (in another process, or an earlier run) and its lock is kept marked failed ` +
+      '(--keep-failed); `jug execute --retry-failed` runs it again (stored results are kept).';
+    const error = { name: 'PreviouslyFailed', message, stack: message, internal: true };
+    recordFailure(i, { kind: 'failed', keptFailed: true, error, ...(record === undefined ? {} : { record }) }, true);
   };
 
   /** Re-checks tasks held elsewhere; true if any of them changed state. */
@@ -349,7 +357,7 @@ export async function runGraph(
         progress = true;
       } else if (await lock.isFailed()) {
         heldElsewhere.delete(i);
-        failPreviously(i);
+        failPreviously(i, await store.failureRecord(hash));
         progress = true;
       } else if (!(await lock.isLocked())) {
         // Its holder gave up or failed without --keep-failed: try it ourselves.
@@ -438,7 +446,9 @@ export async function runGraph(
         // While our own tasks run, still notice tasks finished elsewhere (not too often).
         if (heldElsewhere.size > 0 && Date.now() >= nextPollAt) {
           if (await poll()) waitMs = initialWaitMs;
-          nextPollAt = Date.now() + waitMs;
+          // At least MIN_BUSY_POLL_MS apart: with --wait-cycle-time 0, polling again at once would
+          // loop on microtasks only, starving the event loop the running tasks need (a hang).
+          nextPollAt = Date.now() + Math.max(waitMs, MIN_BUSY_POLL_MS);
           continue;
         }
         if (completed.length === 0) {

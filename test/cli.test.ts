@@ -370,7 +370,9 @@ describe('jug CLI', { concurrency: 3 }, () => {
     await t.test('execute again: the kept failure is reported at once, not waited on', async () => {
       const r = await runJug(['execute', ...args], { timeoutMs: 20_000 });
       expectCode(r, 1);
-      assert.match(r.stderr, /failing\.boom failed earlier .*`jug cleanup --failed-only`/);
+      assert.match(r.stderr, /failing\.boom failed earlier \(hash [0-9a-f]{40}, [^)]*\); its lock is kept marked failed/);
+      assert.match(r.stderr, /`jug execute --retry-failed --target [0-9a-f]{12}`/, 'the hint retries exactly that task');
+      assert.doesNotMatch(r.stderr, /invalidate/, 'no hint that would remove good results');
       assert.deepEqual(entries(join(jugdir, 'locks')), [`${reportedHash}.lock`], 'the failure mark stays');
     });
   });

@@ -13,7 +13,7 @@ import { MemoryStore } from '../src/store/memory-store.js';
 import { TaskGenerator, type Task } from '../src/task.js';
 import { invalidate, withDependants } from '../src/cli/invalidation.js';
 import { invalidateProject } from '../src/cli/commands/invalidate.js';
-import { taskMatcher } from '../src/cli/common.js';
+import { taskTarget } from '../src/cli/common.js';
 import { FIXTURES, entries, makeTempDir, parseTable, removeTempDir, runJug, show, storedHashes, type RunResult } from './helpers.js';
 
 let tmp: string;
@@ -198,14 +198,14 @@ describe('invalidation core', () => {
     const project = { jugfile: 'x.ts', store, graph, exports: {}, stored: new Set<string>(), barrier: { where: 'x.ts:7', tasksBefore: 6, missing: 1 } };
     let out = '';
     let err = '';
-    const code = await invalidateProject(project, taskMatcher('inv.src'), { target: 'inv.src' }, (s) => (out += s), (s) => (err += s));
+    const code = await invalidateProject(project, taskTarget('inv.src', project.graph.tasks), { target: 'inv.src' }, (s) => (out += s), (s) => (err += s));
     assert.equal(code, 1);
     assert.match(err, /stops at barrier\(\) \(x\.ts:7\).*Nothing was removed/s);
     assert.equal(out, '');
     assert.equal((await store.list()).size, 6);
     const forced = await invalidateProject(
       project,
-      taskMatcher('inv.src'),
+      taskTarget('inv.src', project.graph.tasks),
       { target: 'inv.src', ignoreBarrier: true, short: true },
       (s) => (out += s),
       () => {},
@@ -215,7 +215,7 @@ describe('invalidation core', () => {
     assert.equal((await store.list()).size, 1);
     // A target matching no task before the barrier may name tasks after it: refused, not "no match".
     err = '';
-    const unknown = await invalidateProject(project, taskMatcher('later'), { target: 'later' }, () => {}, (s) => (err += s));
+    const unknown = await invalidateProject(project, taskTarget('later', project.graph.tasks), { target: 'later' }, () => {}, (s) => (err += s));
     assert.equal(unknown, 1);
     assert.match(err, /no task declared before barrier\(\) \(x\.ts:7\) matches --target 'later'.*Nothing was removed/s);
   });

@@ -9,6 +9,7 @@ import { openStore } from '../store/open.js';
 import type { FileStoreOptions } from '../store/file-store.js';
 import type { Store } from '../store/store.js';
 import { UsageError } from '../errors.js';
+import type { Task } from '../task.js';
 
 /** Options every subcommand accepts. */
 export interface CommonOptions {
@@ -116,6 +117,50 @@ export function taskMatcher(pattern: string): (name: string) => boolean {
     .join('.*');
   const re = new RegExp(pattern.includes('.') ? body : `\\.${body}`);
   return (name) => re.test(name);
+}
+
+/** Which tasks `--target` selects. */
+export type TaskSelector = (task: Task) => boolean;
+
+/** Fewest hex characters `--target` takes as a hash prefix (shorter ones are name patterns). */
+export const MIN_HASH_PREFIX = 6;
+
+/** Said when `--target` matches nothing. */
+export const TARGET_HASH_NOTE = `--target also takes a task hash, or a unique prefix of one (at least ${MIN_HASH_PREFIX} hex characters).`;
+
+/**
+ * `--target PATTERN` over `tasks`: a task hash, or a prefix of one of at least MIN_HASH_PREFIX
+ * lowercase hex characters, selects that task; anything else is a name pattern ({@link taskMatcher}).
+ * A hex string that is no task's hash prefix is a name pattern too. Throws a UsageError (listing
+ * the candidates) for a prefix of several tasks' hashes, and for one that also matches task names.
+ */
+export function taskTarget(pattern: string, tasks: readonly Task[]): TaskSelector {
+  const byName = taskMatcher(pattern);
+  const named: TaskSelector = (t) => byName(t.name);
+  if (!new RegExp(`^[0-9a-f]{${MIN_HASH_PREFIX},40}$`).test(pattern)) return named;
+  const hashes = new Map<string, string>();
+  for (const t of tasks) if (t.hash().startsWith(pattern)) hashes.set(t.hash(), t.name);
+  if (hashes.size === 0) return named;
+  const list = (entries: Iterable<[string, string]>): string =>
+    [...entries]
+      .slice(0, 10)
+      .map(([h, n]) => `${h.slice(0, 12)} (${n})`)
+      .join(', ');
+  if (hashes.size > 1) {
+    throw new UsageError(
+      `--target '${pattern}' is the start of ${hashes.size} task hashes: ${list(hashes)}${hashes.size > 10 ? ', …' : ''}. ` +
+        'Give more of the hash to choose one.',
+    );
+  }
+  const [hash, name] = [...hashes][0]!;
+  const alsoNamed = [...new Set(tasks.filter((t) => t.hash() !== hash && byName(t.name)).map((t) => t.name))];
+  if (alsoNamed.length > 0) {
+    throw new UsageError(
+      `--target '${pattern}' is both the start of the hash of ${name} (${hash.slice(0, 12)}) and a pattern matching ` +
+        `task names (${alsoNamed.slice(0, 5).join(', ')}). Give the whole hash (${hash}) for the one task, or /${pattern}/ for the names.`,
+    );
+  }
+  return (t) => t.hash() === hash;
 }
 
 /** Task counts per name, one column per state index given. */

@@ -112,8 +112,21 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .command('execute')
       .description('run every task whose result is not stored yet, dependencies first')
       .option('--keep-going', 'after a task fails, continue with tasks that do not depend on it')
-      .option('--keep-failed', "leave a failed task's lock marked failed, so no process retries it until `jug cleanup`")
-      .option('--target <pattern>', "only run tasks whose name matches (and what they need): 'primes.isPrime', 'isPrime', 'primes.*', '/regex/'")
+      .option(
+        '--keep-failed',
+        "leave a failed task's lock marked failed, with a record of the failure (`jug status --failed`), so no process " +
+          'retries it until `jug execute --retry-failed` or `jug cleanup --failed-only`',
+      )
+      .option(
+        '--target <pattern>',
+        "only run the tasks whose name matches (and what they need): 'primes.isPrime', 'isPrime', 'primes.*', '/regex/'; " +
+          'or one task by its hash or a unique hash prefix (at least 6 hex characters)',
+      )
+      .option(
+        '--retry-failed',
+        'first remove the failure marks (left by --keep-failed) of the selected tasks, so they run again; ' +
+          'no result is removed, no running task is touched',
+      )
       .addOption(
         new Option('--wait-cycle-time <seconds>', 'longest back-off while waiting for tasks other processes hold')
           .argParser(number(0, false))
@@ -157,7 +170,13 @@ export function buildProgram(setCode: (code: number) => void): Command {
     program
       .command('status')
       .description('show how many tasks are waiting, ready, finished, running and failed')
-      .option('--short', 'one line instead of the table'),
+      .option('--short', 'one line instead of the table')
+      .addOption(
+        new Option(
+          '--failed',
+          'list the failed tasks (failure marks left by --keep-failed), one block each: name, hash, arguments, where and when it failed, the first lines of the error',
+        ).conflicts('short'),
+      ),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/status.js')).status(jugfile, opts)));
 
   common(program.command('check').description('exit 0 if every task is finished, 1 otherwise (prints nothing)')).action(
@@ -182,7 +201,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
         'remove the results of the tasks matching --target and of every task that depends on them ' +
           '(transitively), so the next `jug execute` computes them again; also clears their failure marks',
       )
-      .requiredOption('--target <pattern>', "task names to invalidate: 'primes.isPrime', 'isPrime', 'primes.*', '/regex/'")
+      .requiredOption(
+        '--target <pattern>',
+        "task names to invalidate: 'primes.isPrime', 'isPrime', 'primes.*', '/regex/'; or one task by its hash or a unique hash prefix (at least 6 hex characters)",
+      )
       .option('--short', 'one line instead of the table')
       .option(
         '--ignore-barrier',
@@ -213,6 +235,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .addOption(only('failed-only', 'only failure marks (locks left by --keep-failed), so those tasks run again'))
       .addOption(only('stale', 'only locks whose holder is gone (a dead process on this host; on another host, no heartbeat within --lock-lease)'))
       .addOption(only('keep-locks', 'only results; keep every lock'))
+      .option(
+        '--target <pattern>',
+        'with --failed-only: only the failure marks of these tasks (a name pattern as for execute, a task hash, or a unique hash prefix)',
+      )
       .option('-n, --dry-run', 'list what would be removed; remove nothing')
       .addHelpText(
         'after',

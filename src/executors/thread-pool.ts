@@ -24,7 +24,8 @@ import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
 import { UNAWAITED_WORK_HINT, describeThrown } from '../errors.js';
-import { commitHandedOver, errorInfo, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
+import { commitHandedOver, errorInfo, releaseAbandoned, type ErrorInfo, type TaskOutcome } from '../execute-task.js';
+import { makeFailureRecord } from '../failure.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
@@ -477,22 +478,14 @@ export class ThreadPoolExecutor implements Executor {
       return { kind: 'cancelled' };
     }
     this.table.releaseThreadSlotOf(index);
+    const error = workerDeathError(errorInfo(e, true));
+    const record = makeFailureRecord(task, error);
     let keptFailed = false;
     if (await lock.adopt()) {
-      if (this.keepFailed) keptFailed = await lock.fail();
+      if (this.keepFailed) keptFailed = await lock.fail(record);
       else await lock.release();
     }
-    const info = errorInfo(e, true);
-    const exit = /^worker exited with code: (-?\d+)/.exec(info.message);
-    if (exit !== null) {
-      // Piscina's own stack says nothing about the task.
-      const message = `the worker thread running it died: exit code ${exit[1]} (the task, or code it started, called process.exit())`;
-      return { kind: 'failed', keptFailed, error: { ...info, message, stack: `Error: ${message}` } };
-    }
-    const message = /could not load the jugfile/.test(info.message)
-      ? info.message
-      : `the worker thread running it died (${info.message})`;
-    return { kind: 'failed', keptFailed, error: { ...info, message, stack: `Error: ${message}\n${info.stack}` } };
+    return { kind: 'failed', keptFailed, error, record };
   }
 
   /** Fewer tasks are left in this pass than threads: idle threads beyond that stop (pool-size.ts). */
@@ -545,4 +538,16 @@ export class ThreadPoolExecutor implements Executor {
     await destroyThreadPool(this.pool);
     await releaseAbandoned(this.store, running);
   }
+}
+
+/** What to report for a task whose worker thread died (or could not load the jugfile). */
+function workerDeathError(info: ErrorInfo): ErrorInfo {
+  const exit = /^worker exited with code: (-?\d+)/.exec(info.message);
+  if (exit !== null) {
+    // Piscina's own stack says nothing about the task.
+    const message = `the worker thread running it died: exit code ${exit[1]} (the task, or code it started, called process.exit())`;
+    return { ...info, message, stack: `Error: ${message}` };
+  }
+  const message = /could not load the jugfile/.test(info.message) ? info.message : `the worker thread running it died (${info.message})`;
+  return { ...info, message, stack: `Error: ${message}\n${info.stack}` };
 }

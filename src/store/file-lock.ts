@@ -14,7 +14,8 @@
 import fs from 'node:fs';
 import type { StoreError } from '../errors.js';
 import { FAILED_MTIME, ensureOwnerFile, isFailedMtime, isStale, linkedToOwner, lockContent, parseLockOwner, HOST } from './lock-owner.js';
-import type { Lock } from './store.js';
+import { ownerText, parseFailureRecord, recordLine } from './failure-record.js';
+import type { FailureRecord, Lock } from './store.js';
 
 /** How long a `.reclaim` marker may exist before it is itself considered abandoned. */
 export const RECLAIM_MARKER_TTL_MS = 10_000;
@@ -244,13 +245,18 @@ export class FileLock implements Lock {
     }
   }
 
-  /** Replaces the held lock by a failure mark: same text, its own inode, mtime 1 s. */
-  async fail(): Promise<boolean> {
+  /**
+   * Replaces the held lock by a failure mark: same owner text followed by the failure record
+   * (failure-record.ts), its own inode, mtime 1 s. Written under a temporary name, flushed and
+   * renamed, so readers see the old lock or the whole mark with its whole record.
+   */
+  async fail(record?: FailureRecord): Promise<boolean> {
     if (!this.#held) return false;
     const tmp = `${this.path}.${process.pid}-failed`;
     try {
       if (!fs.existsSync(this.path)) return false;
-      fs.writeFileSync(tmp, fs.readFileSync(this.path), { mode: 0o644 });
+      const text = ownerText(fs.readFileSync(this.path, 'utf8')) + (record === undefined ? '' : recordLine(record));
+      writeDurably(tmp, text);
       fs.utimesSync(tmp, FAILED_MTIME, FAILED_MTIME);
       fs.renameSync(tmp, this.path);
     } catch (e) {
@@ -284,11 +290,32 @@ export class FileLock implements Lock {
     return this.#markedFailed();
   }
 
+  /** The failure record of this lock if it is a failure mark that carries a readable one. */
+  failureRecord(): FailureRecord | undefined {
+    if (!this.#markedFailed()) return undefined;
+    try {
+      return parseFailureRecord(fs.readFileSync(this.path, 'utf8'));
+    } catch {
+      return undefined; // removed meanwhile
+    }
+  }
+
   #markedFailed(): boolean {
     try {
       return isFailedMtime(fs.statSync(this.path).mtimeMs);
     } catch {
       return false;
     }
+  }
+}
+
+/** Writes `text` to a new file at `path` (mode 0644) and flushes it to disk. */
+function writeDurably(path: string, text: string): void {
+  const fd = fs.openSync(path, 'w', 0o644);
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }

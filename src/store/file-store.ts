@@ -17,7 +17,8 @@ import { CorruptResultError, NotComputedError, StoreError, describeError } from 
 import { decodeResult, encodeResult } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace, tracing } from '../trace.js';
-import type { Lock, LockInfo, PreparedResult, Store } from './store.js';
+import type { FailureRecord, Lock, LockInfo, PreparedResult, Store } from './store.js';
+import { parseFailureRecord } from './failure-record.js';
 import { FileLock, RECLAIM_MARKER_TTL_MS, linkedHere, type LockContext } from './file-lock.js';
 import {
   DEFAULT_LEASE_MS,
@@ -563,6 +564,28 @@ export class FileStore implements Store {
     } catch {
       // never created, or removed already
     }
+  }
+
+  /** Every failure mark with its record (read from the mark's lock file: failure-record.ts). */
+  async failures(): Promise<Map<string, FailureRecord | undefined>> {
+    const out = new Map<string, FailureRecord | undefined>();
+    const dir = join(this.location, 'locks');
+    for (const name of namesIn(dir)) {
+      const hash = name.endsWith('.lock') ? name.slice(0, -5) : '';
+      if (!HASH_RE.test(hash)) continue;
+      const path = join(dir, name);
+      try {
+        if (!isFailedMtime(fs.statSync(path).mtimeMs)) continue;
+        out.set(hash, parseFailureRecord(fs.readFileSync(path, 'utf8')));
+      } catch (e) {
+        if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `read ${path}`);
+      }
+    }
+    return out;
+  }
+
+  async failureRecord(hash: string): Promise<FailureRecord | undefined> {
+    return (this.lock(hash) as FileLock).failureRecord();
   }
 
   /** Removes a failure mark, race-free (see FileLock.removeIfFailed); never a live lock. */

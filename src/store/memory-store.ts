@@ -5,13 +5,16 @@
 import { CorruptResultError, NotComputedError } from '../errors.js';
 import { decodeResult, encodeResult } from './encode.js';
 import { checkHash } from './file-store.js';
-import type { Lock, LockInfo, Store } from './store.js';
+import { boundRecord } from './failure-record.js';
+import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
 
 /** A store kept in memory; useful in tests. */
 export class MemoryStore implements Store {
   readonly location = ':memory:';
   readonly results = new Map<string, Buffer>();
   readonly locks = new Map<string, LockInfo>();
+  /** Failure records of failure marks (kept as the file store keeps them: bounded, copied). */
+  readonly #records = new Map<string, FailureRecord>();
 
   async has(hash: string): Promise<boolean> {
     return this.results.has(hash);
@@ -61,6 +64,7 @@ export class MemoryStore implements Store {
   lock(hash: string): Lock {
     checkHash(hash);
     const locks = this.locks;
+    const records = this.#records;
     let held = false;
     return {
       hash,
@@ -75,10 +79,13 @@ export class MemoryStore implements Store {
         if (!held) return;
         held = false;
         locks.delete(hash);
+        records.delete(hash);
       },
-      async fail() {
+      async fail(record?: FailureRecord) {
         if (!held) return false;
         locks.set(hash, { failed: true, stale: false });
+        if (record === undefined) records.delete(hash);
+        else records.set(hash, structuredClone(boundRecord(record)));
         return true;
       },
       async adopt() {
@@ -110,6 +117,19 @@ export class MemoryStore implements Store {
 
   async removeFailedLock(hash: string): Promise<boolean> {
     if (this.locks.get(hash)?.failed !== true) return false;
+    this.#records.delete(hash);
     return this.locks.delete(hash);
+  }
+
+  async failures(): Promise<Map<string, FailureRecord | undefined>> {
+    const out = new Map<string, FailureRecord | undefined>();
+    for (const [hash, info] of this.locks) if (info.failed) out.set(hash, await this.failureRecord(hash));
+    return out;
+  }
+
+  async failureRecord(hash: string): Promise<FailureRecord | undefined> {
+    if (this.locks.get(hash)?.failed !== true) return undefined;
+    const r = this.#records.get(hash);
+    return r === undefined ? undefined : structuredClone(r);
   }
 }

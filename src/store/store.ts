@@ -14,6 +14,34 @@ export interface LockInfo {
   readonly stale: boolean;
 }
 
+/**
+ * Why a task failed, stored with its failure mark (`jug execute --keep-failed`) so that every later
+ * command, in any process on any host, can show it (`jug status --failed`, `jug execute`). Plain
+ * data (JSON-safe).
+ */
+export interface FailureRecord {
+  /** Task name, e.g. `errs.risky`. */
+  readonly task: string;
+  /** Task hash (40 hex). */
+  readonly hash: string;
+  /** The task's arguments described in one line (describe() form, truncated). */
+  readonly args: string;
+  /** The error: name, message and stack (jug's own frames removed). */
+  readonly error: { readonly name: string; readonly message: string; readonly stack: string };
+  /** Host name of the process the task ran in. */
+  readonly host: string;
+  /** Process id of that process. */
+  readonly pid: number;
+  /** Worker thread id (`--threads`); absent when the task ran in the main thread or it is not known. */
+  readonly thread?: number;
+  /** When the task failed, ISO 8601 (UTC). */
+  readonly time: string;
+  /** How long the task function ran before it failed, ms; absent if it never started. */
+  readonly durationMs?: number;
+  /** How many times the task was tried in that run (retries); absent: once. */
+  readonly attempts?: number;
+}
+
 /** A lock on one task, shared by every process and thread using the store. */
 export interface Lock {
   /** Task hash this lock guards. */
@@ -25,8 +53,11 @@ export interface Lock {
   get(): Promise<boolean>;
   /** Releases the lock if held by this caller. */
   release(): Promise<void>;
-  /** Marks the held lock as failed (it then stays until cleaned up). False if not locked. */
-  fail(): Promise<boolean>;
+  /**
+   * Marks the held lock as failed (it then stays until cleaned up), storing `record` with the mark
+   * (atomically: a reader sees the mark with the whole record or without one). False if not locked.
+   */
+  fail(record?: FailureRecord): Promise<boolean>;
   /**
    * Takes over the lock if this process holds it through another thread (one that died while
    * running the task), so that `release()` / `fail()` work on it. True if taken over.
@@ -122,4 +153,12 @@ export interface Store {
    * a failure mark was removed. Used by `jug cleanup` and `jug invalidate`.
    */
   removeFailedLock(hash: string): Promise<boolean>;
+  /**
+   * Every failure mark, in one listing, with its failure record: undefined when the mark has none
+   * that can be read (left by Python Jug or an older jug, or damaged). Removing the mark
+   * (`removeFailedLock`) removes its record.
+   */
+  failures(): Promise<Map<string, FailureRecord | undefined>>;
+  /** The failure record of `hash`'s failure mark; undefined if it is not marked failed or has no readable record. */
+  failureRecord(hash: string): Promise<FailureRecord | undefined>;
 }

@@ -5,7 +5,8 @@
  * a lock a live process holds.
  */
 import type { TaskGraph } from '../../graph.js';
-import { openProject, type CommonOptions, type Project } from '../common.js';
+import { UsageError } from '../../errors.js';
+import { openProject, taskMatcher, taskTarget, type CommonOptions, type Project, type TaskSelector } from '../common.js';
 
 /** Options of `jug cleanup` (the first four are mutually exclusive). */
 export interface CleanupOptions extends CommonOptions {
@@ -17,11 +18,22 @@ export interface CleanupOptions extends CommonOptions {
   keepLocks?: boolean;
   /** Only stale locks (holder gone). @default false */
   stale?: boolean;
+  /** With `failedOnly`: only the failure marks of the tasks this selects (name pattern, hash or hash prefix, as `execute --target`). */
+  target?: string;
   /** List what would be removed; remove nothing. @default false */
   dryRun?: boolean;
 }
 
 export async function cleanup(jugfile: string | undefined, options: CleanupOptions): Promise<number> {
+  if (options.target !== undefined) {
+    if (!options.failedOnly) {
+      throw new UsageError(
+        'cleanup --target selects the failure marks to remove: use it with --failed-only ' +
+          '(results no task uses belong to no task, and stale locks are removed all at once with --stale).',
+      );
+    }
+    taskMatcher(options.target); // a bad regular expression is reported before the jugfile loads
+  }
   const project = await openProject(jugfile, options);
   try {
     return await cleanupProject(project, options);
@@ -41,6 +53,7 @@ export async function cleanupProject(
 ): Promise<number> {
   const { graph, store } = project;
   const dry = options.dryRun === true;
+  const selected = failedSelection(project, options.target);
   const lockOnly = options.locksOnly || options.failedOnly || options.stale;
   const doResults = !lockOnly;
   const doFailed = !options.keepLocks && !options.stale;
@@ -75,7 +88,7 @@ export async function cleanupProject(
       const i = graph.index.get(h);
       return i === undefined ? 'not a task of this jugfile' : graph.tasks[i]!.name;
     };
-    const failed = doFailed ? [...locks].filter(([, l]) => l.failed).map(([h]) => h) : [];
+    const failed = doFailed ? [...locks].filter(([h, l]) => l.failed && selected(h)).map(([h]) => h) : [];
     const stale = doStale ? [...locks].filter(([, l]) => l.stale).map(([h]) => h) : [];
     const live = [...locks.values()].filter((l) => !l.failed && !l.stale).length;
     let nFailed = failed.length;
@@ -97,6 +110,17 @@ export async function cleanupProject(
   }
   if (dry) out('Dry run: nothing was removed.\n');
   return code;
+}
+
+/** Which hashes' failure marks cleanup may remove: all, or (`--target`) those of the selected tasks. */
+function failedSelection(project: Project, target: string | undefined): (hash: string) => boolean {
+  if (target === undefined) return () => true;
+  const { graph } = project;
+  const select: TaskSelector = taskTarget(target, graph.tasks);
+  return (h) => {
+    const i = graph.index.get(h);
+    return i !== undefined && select(graph.tasks[i]!);
+  };
 }
 
 /** Stored results whose hash is not a task of the graph, sorted. */

@@ -18,10 +18,16 @@ import {
   loadProject,
   openProject,
   resolveJugfile,
-  taskMatcher,
+  taskTarget,
+  TARGET_HASH_NOTE,
   type CommonOptions,
   type Project,
+  type TaskSelector,
 } from '../common.js';
+import { FailureMarkClearer } from '../retry-failed.js';
+import { NO_RECORD, STORED_STACK_LINES, formatFailure, retryHint } from '../failure-report.js';
+import { makeFailureRecord } from '../../failure.js';
+import type { Failure } from '../../scheduler.js';
 import type { Piscina } from 'piscina';
 import { RunProgress, type ProgressChoice } from '../progress/index.js';
 import { SIGNAL_EXIT, SignalHandling } from '../signal-handling.js';
@@ -37,8 +43,10 @@ export interface ExecuteOptions extends CommonOptions {
   keepGoing?: boolean;
   /** Leave failed tasks' locks marked failed so no process retries them. @default false */
   keepFailed?: boolean;
-  /** Only run tasks matching this pattern (and their dependencies). */
+  /** Only run tasks matching this pattern, hash or hash prefix (and their dependencies). */
   target?: string;
+  /** Remove the failure marks of the selected tasks first, so they run again (results are kept). @default false */
+  retryFailed?: boolean;
   /** Longest back-off (seconds) while waiting for tasks other processes hold. @default 12 */
   waitCycleTime?: number;
   /** Consecutive fruitless waits before giving up. @default 150 */
@@ -160,15 +168,14 @@ async function executeWatched(
   }
   // With threads, this thread's event loop never runs task code: it beats the locks itself.
   store.keepAlive?.({ mainThread: threads !== undefined });
-  const target = options.target === undefined ? undefined : taskMatcher(options.target);
-  // Behind a barrier, matching tasks may only be declared once earlier ones ran.
-  if (target !== undefined && project.barrier === undefined && !project.graph.tasks.some((t) => target(t.name))) {
-    const names = [...new Set(project.graph.tasks.map((t) => t.name))].sort();
+  let target: TaskSelector | undefined;
+  try {
+    target = targetOf(options.target, project);
+  } catch (e) {
     await pool?.destroy();
-    throw new UsageError(
-      `--target '${options.target}' matches no task. Task names are: ${names.join(', ') || '(none)'}.`,
-    );
+    throw e;
   }
+  const clearer = options.retryFailed ? new FailureMarkClearer(store, (m) => process.stderr.write(m)) : undefined;
 
   if (pool !== undefined && project.barrier === undefined && project.graph.tasks.every((t) => project.stored.has(t.hash()))) {
     // Every task is stored already and no barrier hides more: the scheduler, which trusts this
@@ -196,12 +203,14 @@ async function executeWatched(
   // The tasks finished in earlier passes: some (a CompoundTask's inner tasks) are no longer
   // declared once the compound's result is stored, yet they count in the summary.
   const earlier: EarlierPasses = new Map();
-  const context: PassContext = { store, threaded, threads, options, target, checks, hooks, progress, signals, earlier };
+  const context: PassContext = { store, threaded, threads, options, checks, hooks, progress, signals, earlier };
   let result: RunResult;
   try {
     for (let pass = 0; ; pass++) {
       const { graph } = project;
-      result = await runPass(project, pass, context);
+      if (pass > 0) target = targetOf(options.target, project);
+      await clearer?.clear(graph, target);
+      result = await runPass(project, pass, target, context);
       const { table } = result;
       const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;
       if (project.barrier === undefined || !passDone || result.aborted || result.stoppedBy !== undefined) break;
@@ -262,7 +271,6 @@ interface PassContext {
   readonly threaded: ThreadPoolExecutor | undefined;
   readonly threads: number | undefined;
   readonly options: ExecuteOptions;
-  readonly target: ((name: string) => boolean) | undefined;
   readonly checks: ExitChecks;
   readonly hooks: MainThreadHooks;
   readonly progress: RunProgress;
@@ -272,10 +280,16 @@ interface PassContext {
 }
 
 /**
- * Runs the tasks of one load of the jugfile, with its progress display. A second signal
+ * Runs the tasks of one load of the jugfile (those `target` selects, and their dependencies),
+ * with its progress display. A second signal
  * abandons the running tasks (their locks released) and throws {@link RunAborted}.
  */
-async function runPass(project: Project, pass: number, context: PassContext): Promise<RunResult> {
+async function runPass(
+  project: Project,
+  pass: number,
+  target: TaskSelector | undefined,
+  context: PassContext,
+): Promise<RunResult> {
   const { graph } = project;
   const { store, threaded, options, checks, hooks, progress, signals } = context;
   const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : context.threads);
@@ -289,7 +303,7 @@ async function runPass(project: Project, pass: number, context: PassContext): Pr
         table,
         stored: project.stored,
         keepGoing: options.keepGoing,
-        target: context.target,
+        target,
         waitCycleTime: options.waitCycleTime,
         nrWaitCycles: options.nrWaitCycles,
         signal: signals.controller.signal,
@@ -310,6 +324,23 @@ async function runPass(project: Project, pass: number, context: PassContext): Pr
     throw new RunAborted(signals.exitCode, `aborted by ${signals.signal}; run \`jug execute\` again to resume.`);
   }
   return outcome;
+}
+
+/**
+ * The tasks `--target` selects in the project's graph (by name, hash or hash prefix: taskTarget),
+ * or undefined without --target. A target matching no task is a usage error, unless the jugfile
+ * stops at a barrier (matching tasks may only be declared once earlier ones ran).
+ */
+function targetOf(pattern: string | undefined, project: Project): TaskSelector | undefined {
+  if (pattern === undefined) return undefined;
+  const target = taskTarget(pattern, project.graph.tasks);
+  if (project.barrier === undefined && !project.graph.tasks.some(target)) {
+    const names = [...new Set(project.graph.tasks.map((t) => t.name))].sort();
+    throw new UsageError(
+      `--target '${pattern}' matches no task. Task names are: ${names.join(', ') || '(none)'}. ${TARGET_HASH_NOTE}`,
+    );
+  }
+  return target;
 }
 
 /**
@@ -414,14 +445,7 @@ function report(
   signalName?: string,
 ): number {
   const { graph, store } = project;
-  for (const f of result.failures) {
-    const { error, keptFailed } = f.outcome;
-    process.stderr.write(
-      `\njug: task ${f.task.name} failed (hash ${f.task.hash()}, jugdir ${store.location})` +
-        (keptFailed ? ', lock kept marked failed' : '') +
-        `:\n${error.stack}\n`,
-    );
-  }
+  for (const f of result.failures) process.stderr.write(`\n${failureText(f, store.location)}`);
   const { table } = result;
   const failed = result.failures.length > 0;
   const columns = failed ? ['Executed', 'Loaded', 'Failed'] : ['Executed', 'Loaded'];
@@ -470,7 +494,29 @@ function report(
         : 'all other tasks ran.'
       : 'stopped after the first failure (use --keep-going to continue with independent tasks).';
     process.stderr.write(`jug: ${result.failures.length} task(s) failed; ${why}\n`);
+    const kept = result.failures.some((f) => f.outcome.keptFailed);
+    process.stderr.write(retryHint(kept, result.failures.map((f) => f.task.hash()), options.target));
     return 1;
   }
   return 0;
+}
+
+/**
+ * One failure as `jug execute` prints it (failure-report.ts): a task that failed in this run, with
+ * its stack; or one whose failure mark an earlier run left, with the first lines of the stored
+ * record (or a note that it has none).
+ */
+function failureText(f: Failure, jugdir: string): string {
+  const { task, outcome } = f;
+  const where = `hash ${task.hash()}, jugdir ${jugdir}`;
+  if (f.earlier) {
+    const headline = `jug: task ${task.name} failed earlier (${where}); its lock is kept marked failed (--keep-failed), so it was not run:`;
+    if (outcome.record === undefined) {
+      return `${headline}\n  ${NO_RECORD}\n`;
+    }
+    return formatFailure(outcome.record, { headline, stackLines: STORED_STACK_LINES });
+  }
+  const record = outcome.record ?? makeFailureRecord(task, outcome.error);
+  const kept = outcome.keptFailed ? ', lock kept marked failed' : '';
+  return formatFailure(record, { headline: `jug: task ${task.name} failed (${where})${kept}:`, when: false });
 }

@@ -3,13 +3,13 @@
  * that depends on them (transitively, through Tasklets and any other argument), so the next
  * `jug execute` computes them again.
  */
-import { openProject, taskMatcher, type CommonOptions, type Project } from '../common.js';
+import { openProject, taskMatcher, taskTarget, TARGET_HASH_NOTE, type CommonOptions, type Project, type TaskSelector } from '../common.js';
 import { countNames, invalidate as invalidateTasks, runningWarning } from '../invalidation.js';
 import { renderShort, renderTable } from '../table.js';
 
 /** Options of `jug invalidate`. */
 export interface InvalidateOptions extends CommonOptions {
-  /** Pattern of the task names to invalidate (as `execute --target`). Required. */
+  /** Pattern of the task names to invalidate, or a task hash or unique hash prefix (as `execute --target`). Required. */
   target: string;
   /** One line instead of the table. @default false */
   short?: boolean;
@@ -18,10 +18,10 @@ export interface InvalidateOptions extends CommonOptions {
 }
 
 export async function invalidate(jugfile: string | undefined, options: InvalidateOptions): Promise<number> {
-  const matches = taskMatcher(options.target);
+  taskMatcher(options.target); // a bad regular expression is reported before the jugfile loads
   const project = await openProject(jugfile, options);
   try {
-    return await invalidateProject(project, matches, options);
+    return await invalidateProject(project, taskTarget(options.target, project.graph.tasks), options);
   } finally {
     await project.store.close();
   }
@@ -30,13 +30,13 @@ export async function invalidate(jugfile: string | undefined, options: Invalidat
 /** The command on an opened project (unit-testable with a MemoryStore). */
 export async function invalidateProject(
   project: Project,
-  matches: (name: string) => boolean,
+  matches: TaskSelector,
   options: Pick<InvalidateOptions, 'target' | 'short' | 'ignoreBarrier'>,
   out: (s: string) => void = (s) => process.stdout.write(s),
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
   const { graph, store } = project;
-  const roots = graph.tasks.flatMap((t, i) => (matches(t.name) ? [i] : []));
+  const roots = graph.tasks.flatMap((t, i) => (matches(t) ? [i] : []));
   if (roots.length === 0 && project.barrier !== undefined && !options.ignoreBarrier) {
     err(
       `jug: no task declared before barrier() (${project.barrier.where}) matches --target '${options.target}', and ` +
@@ -51,7 +51,7 @@ export async function invalidateProject(
     err(
       `jug: no task name matches --target '${options.target}'` +
         (names.length > 0 ? ` (task names: ${names.join(', ')})` : ' (the jugfile declares no tasks)') +
-        '.\n',
+        `. ${TARGET_HASH_NOTE}\n`,
     );
     out('No results invalidated.\n');
     return 0;

@@ -29,7 +29,7 @@ export async function sleepUntil(jugfile: string | undefined, options: SleepUnti
       if (failed !== undefined) {
         process.stderr.write(
           `jug: task ${failed.name} (${failed.hash().slice(0, 10)}) failed and its lock is marked failed: ` +
-            'the tasks cannot all finish. Fix it, then `jug cleanup --failed-only` and run `jug execute` again.\n',
+            'the tasks cannot all finish. `jug status --failed` shows why; fix it, then `jug execute --retry-failed` runs the failed tasks again.\n',
         );
         return 1;
       }

@@ -1,16 +1,27 @@
 /** `jug status`: how many tasks of each name are waiting, ready, finished, running or failed. */
 import { barrierNote, openProject, type CommonOptions } from '../common.js';
-import { STALE, STATUS_COLUMNS, classify, shortStatus, statusByName, statusTotals } from '../status-counts.js';
+import { FAILED, STALE, STATUS_COLUMNS, classify, shortStatus, statusByName, statusTotals } from '../status-counts.js';
 import { renderTable } from '../table.js';
+import { failedList } from '../failed-list.js';
 
 /** Options of `jug status`. */
 export interface StatusOptions extends CommonOptions {
   /** One line instead of the table. @default false */
   short?: boolean;
+  /** List the failed tasks (failure marks with their records) instead of the table. @default false */
+  failed?: boolean;
 }
 
 export async function status(jugfile: string | undefined, options: StatusOptions): Promise<number> {
   const { graph, store, barrier, stored } = await openProject(jugfile, options);
+  if (options.failed) {
+    try {
+      process.stdout.write(await failedList(graph, store));
+    } finally {
+      await store.close();
+    }
+    return 0;
+  }
   const cls = await classify(graph, store, stored);
   const totals = statusTotals(cls);
   const stale = totals[STALE]!;
@@ -27,6 +38,9 @@ export async function status(jugfile: string | undefined, options: StatusOptions
       `${stale} task(s) have a stale lock (its holder is gone: a dead process on this host, or another host ` +
         'past --lock-lease): the next `jug execute` takes them over; `jug cleanup --stale` removes them now.\n',
     );
+  }
+  if (totals[FAILED]! > 0 && !options.short) {
+    process.stdout.write('`jug status --failed` shows why tasks failed; `jug execute --retry-failed` runs them again (stored results are kept).\n');
   }
   if (barrier !== undefined) process.stdout.write(barrierNote(barrier));
   await store.close();
