@@ -1,7 +1,7 @@
 /**
  * Unit tests of failure records: the Store methods (FileStore and MemoryStore), how the file store
  * keeps a record in the failure mark's lock file (Jug's owner text first, damaged records ignored),
- * and the helpers that make and print records (removeJugFrames, describeArguments, taskTarget,
+ * and the helpers that make and print records (userStack, describeArguments, taskTarget,
  * formatFailure).
  */
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,7 @@ import { MemoryStore } from '../src/store/memory-store.js';
 import { RECORD_PREFIX, parseFailureRecord, recordLine } from '../src/store/failure-record.js';
 import { parseLockOwner, FAILED_MTIME } from '../src/store/lock-owner.js';
 import type { FailureRecord, Store } from '../src/store/store.js';
-import { removeJugFrames } from '../src/failure.js';
+import { userStack } from '../src/stack.js';
 import { describeArguments } from '../src/describe.js';
 import { TaskGenerator, type Task } from '../src/task.js';
 import { beginLoad } from '../src/registry.js';
@@ -176,7 +176,7 @@ describe('FileStore: the record in the lock file', () => {
   });
 });
 
-describe('removeJugFrames', () => {
+describe('userStack on failure stacks', () => {
   const user = '    at risky (/home/u/project/errs.ts:3:26)';
   it("removes frames of jug's dist/ and src/ files (paths and file: URLs), node:internal and piscina; keeps the rest", () => {
     const stack = [
@@ -192,7 +192,7 @@ describe('removeJugFrames', () => {
       '    at helper (/home/u/project/lib/helper.ts:9:1)',
     ].join('\n');
     assert.equal(
-      removeJugFrames(stack),
+      userStack(stack),
       [
         'Error: bad input 3',
         '  second line of the message',
@@ -206,7 +206,7 @@ describe('removeJugFrames', () => {
 
   it('a user file inside the package directory but outside dist/ and src/ stays', () => {
     const frame = `    at f (${PACKAGE_ROOT}/test/fixtures/failing.ts:8:9)`;
-    assert.equal(removeJugFrames(`Error: x\n${frame}`), `Error: x\n${frame}`);
+    assert.equal(userStack(`Error: x\n${frame}`), `Error: x\n${frame}`);
   });
 });
 
