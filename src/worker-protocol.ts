@@ -61,9 +61,9 @@ export interface WorkerRequest {
   /** This copy's id: what it writes in `claims` when it starts the task. */
   readonly copy: number;
   /**
-   * Tasks with a time limit: Int32 [attempt], where the worker writes the number of each attempt
-   * as it starts, so that the parent, terminating the thread at the timeout, knows which one it
-   * stopped. The request then continues at `firstAttempt` with `lockHeld`.
+   * Tasks with a time limit: where the worker records each attempt's start and end
+   * (executors/timeout-watch.ts), so that the parent terminates the thread of one past its time
+   * and knows which attempt it stopped. The task is then sent again, at `firstAttempt` with `lockHeld`.
    */
   readonly attempt?: SharedArrayBuffer;
   /** Number of this request's first attempt (after attempts stopped by terminating their thread). */

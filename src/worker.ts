@@ -27,6 +27,7 @@ import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
 import { claimTask } from './executors/claims.js';
+import { attemptEnded, attemptStarted } from './executors/timeout-watch.js';
 import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
 import { trace, tracing } from './trace.js';
 // The whole public API, loaded with this module (one set of chunks, before source maps are turned
@@ -157,7 +158,7 @@ async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
   }
   const mySlot = slot;
   const stop = new Int32Array(request.stop);
-  const attemptCell = request.attempt === undefined ? undefined : new Int32Array(request.attempt);
+  const clock = request.attempt;
   const outcome = await executeTask(task, store, {
     keepFailed: data.keepFailed,
     deferCommit: true,
@@ -177,12 +178,13 @@ async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
     exclusive: (section) => mutex.run(section),
     onSectionStart: () => window.commitEarly && store.flush(),
     onRun: (attempt) => {
-      if (attemptCell !== undefined) Atomics.store(attemptCell, 0, attempt);
+      if (clock !== undefined) attemptStarted(clock, attempt);
       if (tracing) trace(`run ${task.name}`);
       table.set(request.index, TaskState.Running);
       table.setThreadTask(mySlot, request.index);
     },
     onRunEnd: () => {
+      if (clock !== undefined) attemptEnded(clock);
       if (tracing) trace('run end');
       table.setThreadTask(mySlot, -1);
     },

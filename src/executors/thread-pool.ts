@@ -46,7 +46,7 @@ import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
 import { bootedThreads } from './booted-threads.js';
 import { TaskClaims } from './claims.js';
-import { TimeoutWatch, afterTimeoutKill } from './timeout-watch.js';
+import { TimeoutWatch, afterTimeoutKill, createAttemptClock, readAttemptClock } from './timeout-watch.js';
 
 /** Options of {@link startThreadPool}. */
 export interface ThreadPoolOptions extends RunDefaults {
@@ -245,7 +245,7 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   /** Watches tasks with a time limit while their threads run them (terminating those past it). */
-  readonly #timeouts = new TimeoutWatch(() => this.table);
+  readonly #timeouts = new TimeoutWatch();
 
   /** A worker reports a failed attempt that it will retry: the scheduler logs it. */
   #onWorkerMessage(message: unknown): void {
@@ -479,7 +479,7 @@ export class ThreadPoolExecutor implements Executor {
   /**
    * A task with a time limit: sent alone, to a thread running nothing else (the balancer sees it
    * is abortable), so that terminating the thread at the timeout stops only this task. The
-   * parent watches the attempt's start in the status table and terminates the thread once it
+   * parent watches the attempts' starts (AttemptClock) and terminates the thread once one
    * has run TIMEOUT_GRACE_MS past the limit; Piscina replaces the thread (which loads the
    * jugfile again). Then the task is sent again, lock kept, while attempts remain
    * (afterTimeoutKill decides, releases or marks the lock, and waits the back-off).
@@ -487,10 +487,10 @@ export class ThreadPoolExecutor implements Executor {
   async #sendTimed(dispatch: Dispatch, timeoutMs: number): Promise<void> {
     let timed: Pick<WorkerRequest, 'attempt' | 'firstAttempt' | 'lockHeld'> = {};
     for (;;) {
-      const attempt = new Int32Array(new SharedArrayBuffer(4));
+      const clock = createAttemptClock();
       const abort = new AbortController();
-      const unwatch = this.#timeouts.watch(dispatch.index, timeoutMs, () => abort.abort());
-      const sent = this.#request(dispatch, { ...timed, attempt: attempt.buffer as SharedArrayBuffer });
+      const unwatch = this.#timeouts.watch(clock, timeoutMs, () => abort.abort());
+      const sent = this.#request(dispatch, { ...timed, attempt: clock });
       const outcomes = await this.#call([sent], { signal: abort.signal, killed: () => abort.signal.aborted });
       unwatch();
       if (outcomes !== 'killed') {
@@ -506,7 +506,7 @@ export class ThreadPoolExecutor implements Executor {
         task: dispatch.task,
         store: this.store,
         policy: dispatch.policy,
-        attempt: Atomics.load(attempt, 0) || (timed.firstAttempt ?? 1),
+        attempt: readAttemptClock(clock).attempt || (timed.firstAttempt ?? 1),
         keepFailed: this.keepFailed,
         stopping: () => this.#stopping,
         onAttemptFailed: (failure) => dispatch.gate?.attemptFailed?.(failure),

@@ -1,38 +1,61 @@
 /**
  * The parent's watch over tasks with a time limit running in worker threads (`--threads` with
  * `--timeout` or a task's `timeoutMs`). A thread busy in a synchronous task cannot stop it
- * itself, so the parent does: it reads, in the shared status table, when each watched task's
- * current attempt started (a thread slot shows the task it runs and since when), and once one has
- * run TIMEOUT_GRACE_MS past its limit it calls that task's `expire` (which terminates the thread).
- * The grace lets an async task honour its aborted signal (taskSignal()) first.
+ * itself, so the parent does: each timed request carries an {@link AttemptClock} in which the
+ * worker records when each attempt starts and ends; once an attempt has run TIMEOUT_GRACE_MS past
+ * its limit the watch calls that task's `expire` (which terminates the thread). The grace lets an
+ * async task honour its aborted signal (taskSignal()) first.
  */
 import { TaskTimeoutError, formatSeconds } from '../errors.js';
 import { errorInfo, retryDelay, waitBackOff, type AttemptFailure, type RetryPolicy, type TaskOutcome } from '../execute-task.js';
-import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
 import { TIMEOUT_GRACE_MS } from '../task-options.js';
 
+/**
+ * Shared between the parent and the worker running a timed request: BigInt64 [0] when the running
+ * attempt started (ms since the epoch; 0 while none runs), Int32 [2] that attempt's number.
+ */
+export type AttemptClock = SharedArrayBuffer;
+
+export function createAttemptClock(): AttemptClock {
+  return new SharedArrayBuffer(16);
+}
+
+/** The worker's side: attempt `attempt` starts now. */
+export function attemptStarted(clock: AttemptClock, attempt: number): void {
+  Atomics.store(new Int32Array(clock, 8, 1), 0, attempt);
+  Atomics.store(new BigInt64Array(clock, 0, 1), 0, BigInt(Date.now()));
+}
+
+/** The worker's side: the running attempt has ended. */
+export function attemptEnded(clock: AttemptClock): void {
+  Atomics.store(new BigInt64Array(clock, 0, 1), 0, 0n);
+}
+
+/** The last attempt started (0: none yet), and when, if it is still running. */
+export function readAttemptClock(clock: AttemptClock): { readonly attempt: number; readonly since: number | undefined } {
+  const since = Number(Atomics.load(new BigInt64Array(clock, 0, 1), 0));
+  return { attempt: Atomics.load(new Int32Array(clock, 8, 1), 0), since: since === 0 ? undefined : since };
+}
+
 interface Watched {
+  readonly clock: AttemptClock;
   readonly timeoutMs: number;
   readonly expire: () => void;
 }
 
 export class TimeoutWatch {
-  /** Watched tasks, by task index in the current pass. */
-  readonly #watched = new Map<number, Watched>();
+  readonly #watched = new Set<Watched>();
   #timer: NodeJS.Timeout | undefined;
 
-  /** @param table the current pass's status table (read at each look) */
-  constructor(
-    private readonly table: () => StatusTable,
-    private readonly graceMs = TIMEOUT_GRACE_MS,
-  ) {}
+  constructor(private readonly graceMs = TIMEOUT_GRACE_MS) {}
 
-  /** Watches task `index` until the returned function is called; `expire` is called at most once. */
-  watch(index: number, timeoutMs: number, expire: () => void): () => void {
+  /** Watches the attempts recorded in `clock` until the returned function is called; `expire` is called at most once. */
+  watch(clock: AttemptClock, timeoutMs: number, expire: () => void): () => void {
     let fired = false;
     const entry: Watched = {
+      clock,
       timeoutMs,
       expire: () => {
         if (fired) return;
@@ -40,32 +63,29 @@ export class TimeoutWatch {
         expire();
       },
     };
-    this.#watched.set(index, entry);
+    this.#watched.add(entry);
     this.#schedule();
     return () => {
-      if (this.#watched.get(index) === entry) this.#watched.delete(index);
-      if (this.#watched.size === 0) this.#stop();
+      this.#watched.delete(entry);
+      this.#schedule();
     };
   }
 
   /** Looks often enough for the shortest limit watched: a tenth of it, from 10 ms to 250 ms. */
   #schedule(): void {
-    this.#stop();
-    let every = 250;
-    for (const w of this.#watched.values()) every = Math.min(every, Math.max(10, w.timeoutMs / 10));
-    this.#timer = setInterval(() => this.#look(), every);
-  }
-
-  #stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    if (this.#watched.size === 0) return;
+    let every = 250;
+    for (const w of this.#watched) every = Math.min(every, Math.max(10, w.timeoutMs / 10));
+    this.#timer = setInterval(() => this.#look(), every);
   }
 
   /** Expires every watched task whose running attempt has passed its limit and the grace. */
   #look(now = Date.now()): void {
-    for (const slot of this.table().threadSlots()) {
-      const w = slot.task < 0 ? undefined : this.#watched.get(slot.task);
-      if (w !== undefined && now - slot.since >= w.timeoutMs + this.graceMs) w.expire();
+    for (const w of this.#watched) {
+      const { since } = readAttemptClock(w.clock);
+      if (since !== undefined && now - since >= w.timeoutMs + this.graceMs) w.expire();
     }
   }
 }
