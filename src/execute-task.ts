@@ -416,7 +416,7 @@ async function callTimed(
     let grace: NodeJS.Timeout | undefined;
     const timer = setTimeout(
       () => {
-        signal.abort(new TaskTimeoutError(task.name, timeoutMs, 'its signal was aborted'));
+        signal.abort(new TaskTimeoutError(task.name, timeoutMs, 'taskSignal() was aborted at the limit'));
         if (abandon) {
           grace = setTimeout(
             () =>

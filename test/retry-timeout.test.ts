@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, entries, makeTempDir, parseTable, readResults, removeTempDir, runJug, show, type RunResult } from './helpers.js';
+import { ROOT, entries, makeTempDir, parseTable, readResults, removeTempDir, runJug, show, waitFor, type RunResult } from './helpers.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures-retry');
 const FLAKY = join(FIXTURES, 'flaky.ts');
@@ -69,6 +69,20 @@ function row(r: RunResult, name: string): number[] | undefined {
 /** Lock files and temporary files left in a jugdir. */
 function leftovers(jugdir: string): string[] {
   return [...entries(join(jugdir, 'locks')), ...entries(join(jugdir, 'tempfiles'))];
+}
+
+/** Whether process `pid` has ended (gone, or a zombie not reaped yet by its new parent). */
+function ended(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 const SERIAL_AND_THREADS: readonly (readonly string[])[] = [[], ['--threads', '2']];
@@ -232,6 +246,20 @@ describe('jug execute --timeout', () => {
     assert.ok(aborted - started >= 295, `aborted ${aborted - started} ms after it started`);
     assert.deepEqual(row(r, 'timeouts.quick'), [6, 0, 0], show(r));
     assert.deepEqual(leftovers(c.jugdir), []);
+  });
+
+  it('jugExecute() kills its command at the timeout (serial and threads): the task fails as timed out at once', async () => {
+    for (const mode of SERIAL_AND_THREADS) {
+      const c = freshCase('cmd');
+      const r = await execute(TIMEOUTS, c, ['--timeout', '2', ...mode]);
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /TaskTimeoutError: task jug\.execute timed out after 2 s: taskSignal\(\) was aborted at the limit/, show(r));
+      const started = notes(c, 'cmd pid');
+      assert.equal(started.length, 1, show(r));
+      const pid = Number(started[0]!.line.split(' ')[2]);
+      assert.ok(await waitFor(() => ended(pid), 5000, 50), `the command (pid ${pid}) still runs`);
+      assert.deepEqual(leftovers(c.jugdir), []);
+    }
   });
 
   it('serial: a synchronous task runs to its end (it cannot be pre-empted) and its result counts', async () => {

@@ -6,7 +6,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskGenerator, taskSignal } from 'jug';
+import { TaskGenerator, jugExecute, taskSignal } from 'jug';
 
 const log = process.env['ATTEMPTS_LOG'] ?? 'attempts.log';
 const chosen = new Set((process.env['TIMEOUT_TASKS'] ?? 'spin,quick').split(','));
@@ -50,3 +50,7 @@ export const s = chosen.has('spin') ? spin('s') : undefined;
 export const qs = chosen.has('quick') ? Array.from({ length: 6 }, (_, n) => quick(n)) : undefined;
 export const w = chosen.has('waitSignal') ? waitSignal(30_000) : undefined;
 export const ig = chosen.has('ignoreSignal') ? ignoreSignal(2_500) : undefined;
+/** jugExecute honours its signal: the command is killed at the timeout. */
+export const cmd = chosen.has('cmd')
+  ? jugExecute([process.execPath, '-e', "require('node:fs').appendFileSync(process.env.ATTEMPTS_LOG, 'cmd pid ' + process.pid + ' ' + Date.now() + '\\n'); setTimeout(() => {}, 30000)"])
+  : undefined;
