@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, entries, makeTempDir, parseTable, readResults, removeTempDir, runJug, show, waitFor, type RunResult } from './helpers.js';
+import { ROOT, entries, makeTempDir, parseTable, readResults, removeTempDir, runJug, show, startJug, waitFor, type RunResult } from './helpers.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures-retry');
 const FLAKY = join(FIXTURES, 'flaky.ts');
@@ -114,6 +114,26 @@ describe('jug execute --retries', () => {
       assert.match(r.stderr, /jug: task flaky\.flaky failed \(hash [0-9a-f]{40}, jugdir [^)]*\), after 3 attempts:\nError: always fails on attempt 3/, show(r));
       assert.match(r.stderr, /1 task\(s\) failed/);
       assert.deepEqual(row(r, 'flaky.flaky'), [0, 0, 1], show(r));
+      assert.deepEqual(leftovers(c.jugdir), []);
+    });
+  }
+
+  for (const mode of SERIAL_AND_THREADS) {
+    it(`Ctrl-C during a back-off ends the wait: the task fails with its last error, exit 130, no lock left (${mode.join(' ') || 'serial'})`, async () => {
+      const c = freshCase('always');
+      const started = startJug(['execute', FLAKY, '--jugdir', c.jugdir, '--retries', '5', '--retry-delay', '60', ...mode], {
+        cwd: dir,
+        env: c.env,
+        timeoutMs: 60_000,
+      });
+      let stderr = '';
+      started.child.stderr!.on('data', (d: Buffer | string) => (stderr += String(d)));
+      assert.ok(await waitFor(() => /attempt 1 of 6 failed.*retrying in 60 s/.test(stderr), 30_000, 20), stderr);
+      started.child.kill('SIGINT');
+      const r = await started.done;
+      assert.equal(r.code, 130, show(r));
+      assert.deepEqual(attempts(c, 'always').map((a) => a.n), [1], 'a retry ran after Ctrl-C');
+      assert.match(r.stderr, /jug: task flaky\.flaky failed \(hash [0-9a-f]{40}, jugdir [^)]*\), after 1 attempt:\nError: always fails on attempt 1/, show(r));
       assert.deepEqual(leftovers(c.jugdir), []);
     });
   }
