@@ -90,6 +90,31 @@ export class TaskFailedError extends JugError {
   }
 }
 
+/** Seconds for a message: `1.5 s`, `0.25 s`, `30 s`. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/**
+ * An attempt of a task ran past its time limit (`jug execute --timeout`, or the task's
+ * `timeoutMs`): the reason its signal (`taskSignal()`) is aborted with, and the error its failed
+ * attempt is reported with. Not a JugError: the task, not jug, failed.
+ */
+export class TaskTimeoutError extends Error {
+  override name = 'TaskTimeoutError';
+  constructor(
+    /** Name of the task, e.g. `crawl.fetchPage`. */
+    readonly taskName: string,
+    /** The time limit, in milliseconds. */
+    readonly timeoutMs: number,
+    /** What happened at the limit (e.g. its thread was terminated). */
+    detail: string,
+  ) {
+    super(`task ${taskName} timed out after ${formatSeconds(timeoutMs)}: ${detail}`);
+    this.stack = `${this.name}: ${this.message}`; // jug's timer frames would only distract
+  }
+}
+
 /** Ends the CLI with a given exit code after the message (if any) has been printed. */
 export class ExitError extends JugError {
   override name = 'ExitError';

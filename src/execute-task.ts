@@ -10,11 +10,12 @@
  */
 import { hashValue } from './hash.js';
 import { hasHooks, runHooks } from './hooks.js';
-import { CorruptResultError, JugError, NotComputedError, describeThrown } from './errors.js';
+import { CorruptResultError, JugError, NotComputedError, TaskTimeoutError, describeThrown } from './errors.js';
 import { registry } from './registry.js';
 import { makeFailureRecord } from './failure.js';
-import type { FailureRecord, PreparedResult, Store } from './store/store.js';
+import type { FailureRecord, Lock, PreparedResult, Store } from './store/store.js';
 import type { Task } from './task.js';
+import { DEFAULT_RETRY_DELAY_MS, MAX_RETRY_DELAY_MS, RunningTaskSignal, TIMEOUT_GRACE_MS } from './task-options.js';
 import { resolveWith } from './value.js';
 import { userStack } from './stack.js';
 
@@ -45,6 +46,8 @@ export type TaskOutcome =
       readonly prepared?: PreparedResult;
       /** The worker thread that ran it (its threadId); absent: the main thread. */
       readonly thread?: number;
+      /** Attempts it took (set when the task was allowed more than one: --retries, `retries`). */
+      readonly attempts?: number;
     }
   /** The result was already stored (another process finished it first). */
   | { readonly kind: 'loaded' }
@@ -63,6 +66,8 @@ export type TaskOutcome =
       readonly prepared?: PreparedResult;
       /** The worker thread that ran it (its threadId); absent: the main thread. */
       readonly thread?: number;
+      /** Attempts made (set when the task was allowed more than one: --retries, `retries`). */
+      readonly attempts?: number;
     }
   /** Never started: the run was stopping when its turn came, or its worker died under another task. */
   | { readonly kind: 'cancelled' }
@@ -72,8 +77,64 @@ export type TaskOutcome =
    */
   | { readonly kind: 'lostDependency'; readonly hash: string; readonly warning?: string };
 
+/**
+ * The run's defaults for tasks that do not set their own retries and time limit
+ * (`jug execute --retries`, `--retry-delay`, `--timeout`; see TaskRunOptions).
+ */
+export interface RunDefaults {
+  /** @default 0 */
+  readonly retries?: number | undefined;
+  /** @default DEFAULT_RETRY_DELAY_MS */
+  readonly retryDelayMs?: number | undefined;
+  /** @default none */
+  readonly timeoutMs?: number | undefined;
+}
+
+/**
+ * How often a task is tried and for how long. An attempt is retried when the task function threw
+ * or rejected (a timeout included) and attempts remain. Never retried: failures of jug itself
+ * (reading the arguments or writing the result: the store), a task found changing its arguments
+ * (--debug), a failing hook, a worker thread that died under the task (process.exit(), out of
+ * memory) — those would fail the same way again, or need the user first.
+ */
+export interface RetryPolicy {
+  /** Attempts allowed: retries + 1. */
+  readonly attempts: number;
+  /** Wait before the first retry (ms), doubled for each further one. */
+  readonly delayMs: number;
+  /** Time limit of one attempt (ms), if any. */
+  readonly timeoutMs: number | undefined;
+}
+
+/** `task`'s own run options over the run's defaults. */
+export function retryPolicy(task: Task, defaults: RunDefaults): RetryPolicy {
+  const own = task.runOptions;
+  return {
+    attempts: (own.retries ?? defaults.retries ?? 0) + 1,
+    delayMs: own.retryDelayMs ?? defaults.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+    timeoutMs: own.timeoutMs ?? defaults.timeoutMs,
+  };
+}
+
+/** The wait after failed attempt `attempt` (1-based): delayMs · 2^(attempt−1), at most MAX_RETRY_DELAY_MS (or delayMs if larger). */
+export function retryDelay(policy: RetryPolicy, attempt: number): number {
+  const cap = Math.max(policy.delayMs, MAX_RETRY_DELAY_MS);
+  return Math.min(cap, policy.delayMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** A failed attempt that will be followed by another (after `delayMs`). */
+export interface AttemptFailure {
+  /** Which attempt failed (1-based). */
+  readonly attempt: number;
+  /** Attempts allowed in all (retries + 1). */
+  readonly attempts: number;
+  readonly error: ErrorInfo;
+  /** The wait before the next attempt, ms. */
+  readonly delayMs: number;
+}
+
 /** Options of {@link executeTask}. */
-export interface ExecuteTaskOptions {
+export interface ExecuteTaskOptions extends RunDefaults {
   /** Leave a failed task's lock in place, marked failed (`--keep-failed`). */
   readonly keepFailed: boolean;
   /**
@@ -83,8 +144,8 @@ export interface ExecuteTaskOptions {
    * rather than waiting behind the next task, which blocks the worker's. @default false
    */
   readonly deferCommit?: boolean;
-  /** Called when the task function starts (lock held, result absent, arguments loaded). */
-  readonly onRun?: () => void;
+  /** Called when the task function starts (lock held, result absent, arguments loaded), with the attempt's number (1-based). */
+  readonly onRun?: (attempt: number) => void;
   /** Called when the task function has returned or thrown. */
   readonly onRunEnd?: () => void;
   /** Called when the task function has returned a result (before it is stored). */
@@ -97,6 +158,23 @@ export interface ExecuteTaskOptions {
   readonly exclusive?: <T>(section: () => Promise<T>) => Promise<T>;
   /** Checked when the exclusive section starts: true means the run is stopping, don't start. */
   readonly cancelled?: () => boolean;
+  /** Checked during a retry's back-off and before it runs: true means the run is stopping, don't retry. */
+  readonly stopping?: () => boolean;
+  /** Called for each failed attempt that another will follow (to log it). */
+  readonly onAttemptFailed?: (failure: AttemptFailure) => void;
+  /**
+   * This call continues a task whose earlier attempts ran elsewhere (a worker thread terminated
+   * at the timeout): count attempts from this one. @default 1
+   */
+  readonly firstAttempt?: number;
+  /** This process holds the task's lock already (taken by a thread that was terminated): adopt it. @default false */
+  readonly lockHeld?: boolean;
+  /**
+   * At a timeout, stop waiting for an async task TIMEOUT_GRACE_MS after its signal was aborted,
+   * abandoning its promise (the serial runner). Otherwise it is waited for: the thread pool
+   * terminates the thread. @default false
+   */
+  readonly abandonAfterTimeout?: boolean;
   /** Called when the exclusive section starts (the runners use it to commit earlier results). */
   readonly onSectionStart?: () => void;
   /**
@@ -177,6 +255,27 @@ async function lostDependency(e: unknown, store: Store): Promise<TaskOutcome | u
 }
 
 type Ran = { readonly kind: 'ran'; readonly result: unknown; readonly ms: number };
+/** An attempt failed and another is allowed: wait, then run the function again (lock kept). */
+type Retry = { readonly kind: 'retry'; readonly error: ErrorInfo };
+
+/** One task's run through {@link executeTask}: its lock, its attempts, and what is left to clean up. */
+interface TaskRun {
+  readonly task: Task;
+  readonly store: Store;
+  readonly options: ExecuteTaskOptions;
+  readonly lock: Lock;
+  readonly policy: RetryPolicy;
+  /** The lock is held by this call (release or mark it at the end). */
+  held: boolean;
+  keptFailed: boolean;
+  /** The lock went to the caller with the prepared result (deferCommit). */
+  handedOver: boolean;
+  /** Number of the attempt running or last run (1-based; 0 before the first). */
+  attempt: number;
+  /** When the last attempt's function started (performance.now()), and how long it ran once it returned. */
+  startedAt?: number;
+  ranMs?: number;
+}
 
 /** The outcome for a task whose lock is held elsewhere: with the failure record if it is a failure mark. */
 async function lockedOutcome(store: Store, hash: string): Promise<TaskOutcome> {
@@ -186,106 +285,244 @@ async function lockedOutcome(store: Store, hash: string): Promise<TaskOutcome> {
 }
 
 /**
- * Runs `task` under its lock: lock, re-check the store, load the arguments, run the function,
- * store the result durably, release. Never throws for task failures: they come back as an outcome.
+ * Runs `task` under its lock: lock, re-check the store, load the arguments, run the function
+ * (again, after a back-off, while attempts remain: see {@link RetryPolicy}), store the result
+ * durably, release. Never throws for task failures: they come back as an outcome.
  */
 export async function executeTask(task: Task, store: Store, options: ExecuteTaskOptions): Promise<TaskOutcome> {
-  const hash = task.hash();
-  const lock = store.lock(hash);
-  const exclusive = options.exclusive ?? (<T>(f: () => Promise<T>): Promise<T> => f());
-  let held = false;
-  let keptFailed = false;
-  let handedOver = false;
-  let startedAt: number | undefined;
-  let ranMs: number | undefined;
-  const failed = async (e: unknown, internal: boolean): Promise<TaskOutcome> => {
-    const error = errorInfo(e, internal);
-    const durationMs = ranMs ?? (startedAt === undefined ? undefined : performance.now() - startedAt);
-    const record = makeFailureRecord(task, error, { durationMs });
-    if (options.keepFailed) keptFailed = await lock.fail(record);
-    return { kind: 'failed', error, keptFailed, record };
+  const run: TaskRun = {
+    task,
+    store,
+    options,
+    lock: store.lock(task.hash()),
+    policy: retryPolicy(task, options),
+    held: false,
+    keptFailed: false,
+    handedOver: false,
+    attempt: (options.firstAttempt ?? 1) - 1,
   };
+  const exclusive = options.exclusive ?? (<T>(f: () => Promise<T>): Promise<T> => f());
   try {
-    const ran = await exclusive(async (): Promise<TaskOutcome | Ran> => {
-      // Give the event loop a turn between tasks: commits of earlier results (I/O callbacks)
-      // progress, and the scheduler sees an earlier failure or signal before this task starts.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (options.cancelled?.()) return { kind: 'cancelled' };
-      options.onSectionStart?.();
-      if (!(await lock.get())) return lockedOutcome(store, hash);
-      held = true;
-      if (await store.has(hash)) {
-        try {
-          runHooks('execute.task-loadable', task);
-        } catch (e) {
-          return { kind: 'failed', error: errorInfo(e), keptFailed: false }; // stored: never mark it failed
-        }
-        return { kind: 'loaded' };
-      }
-      if (hasHooks('execute.task-pre-execute')) {
-        try {
-          runHooks('execute.task-pre-execute', task);
-        } catch (e) {
-          return failed(e, false);
-        }
-      }
-      let args: unknown[];
-      try {
-        args = (await resolveWith(task.args, store)) as unknown[];
-      } catch (e) {
-        const lost = await lostDependency(e, store);
-        if (lost !== undefined) return lost;
-        throw e;
-      }
-      const before = options.debug ? argumentHashes(args) : undefined;
-      const reg = registry();
-      options.onRun?.();
-      const start = (startedAt = performance.now());
-      reg.runningTask = task.name;
-      try {
-        const result = await (task.fn as (...a: unknown[]) => unknown)(...args);
-        const ms = (ranMs = performance.now() - start);
-        if (before !== undefined) {
-          const after = argumentHashes(args);
-          const changed = before.flatMap((h, i) => (h !== undefined && h !== after[i] ? [i + 1] : []));
-          if (changed.length > 0) return failed(mutationError(task.name, changed), false);
-        }
-        options.onRan?.();
-        return { kind: 'ran', result, ms };
-      } catch (e) {
-        return failed(e, false);
-      } finally {
-        reg.runningTask = undefined;
-        options.onRunEnd?.();
-      }
-    });
+    let ran = await exclusive(() => firstSection(run));
+    while (ran.kind === 'retry') {
+      await backOff(run, ran.error);
+      ran = await exclusive(() => retrySection(run, ran as Retry));
+    }
     if (ran.kind !== 'ran') return ran;
-    let prepared: PreparedResult | undefined;
-    try {
-      if (options.deferCommit && store.prepare !== undefined) {
-        prepared = await store.prepare(hash, ran.result, task.name);
-        handedOver = true; // the lock goes with the prepared result to the caller
-      } else {
-        await store.dump(hash, ran.result, task.name);
-      }
-    } catch (e) {
-      return await failed(e, true);
-    }
-    if (hasHooks('execute.task-executed')) {
-      try {
-        runHooks('execute.task-executed', task);
-      } catch (e) {
-        // The result is stored (and stays, lock not marked failed): the run reports the hook's failure.
-        return { kind: 'failed', error: errorInfo(e), keptFailed: false, prepared };
-      }
-    }
-    return { kind: 'executed', ms: ran.ms, prepared };
+    return await storeResult(run, ran);
   } catch (e) {
     // Reading arguments or the store failed: report it against this task.
-    return held ? await failed(e, true) : { kind: 'failed', error: errorInfo(e, true), keptFailed: false };
+    return run.held ? await failed(run, e, true) : { kind: 'failed', error: errorInfo(e, true), keptFailed: false };
   } finally {
-    if (held && !keptFailed && !handedOver) await lock.release();
+    if (run.held && !run.keptFailed && !run.handedOver) await run.lock.release();
   }
+}
+
+/** Gives the event loop a turn between tasks: earlier commits progress, and the scheduler sees a stop first. */
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The exclusive section of the first attempt: take the lock, re-check the store, run the hooks, then the function. */
+async function firstSection(run: TaskRun): Promise<TaskOutcome | Ran | Retry> {
+  const { task, store, options, lock } = run;
+  await nextTurn();
+  if (options.cancelled?.()) return { kind: 'cancelled' };
+  options.onSectionStart?.();
+  // A retry after the thread of an earlier attempt was terminated: this process holds the lock.
+  const taken = (options.lockHeld === true && (await lock.adopt())) || (await lock.get());
+  if (!taken) return lockedOutcome(store, task.hash());
+  run.held = true;
+  if (await store.has(task.hash())) {
+    try {
+      runHooks('execute.task-loadable', task);
+    } catch (e) {
+      return { kind: 'failed', error: errorInfo(e), keptFailed: false }; // stored: never mark it failed
+    }
+    return { kind: 'loaded' };
+  }
+  if (hasHooks('execute.task-pre-execute') && options.lockHeld !== true) {
+    try {
+      runHooks('execute.task-pre-execute', task);
+    } catch (e) {
+      return failed(run, e, false);
+    }
+  }
+  return attempt(run);
+}
+
+/** The exclusive section of a retry (lock still held): the function again, unless the run is stopping. */
+async function retrySection(run: TaskRun, previous: Retry): Promise<TaskOutcome | Ran | Retry> {
+  await nextTurn();
+  // Stopping (Ctrl-C, an exit check, another task's failure without --keep-going): no more
+  // attempts; the task failed as its last attempt did.
+  if (run.options.stopping?.()) return failedWith(run, previous.error);
+  run.options.onSectionStart?.();
+  return attempt(run);
+}
+
+/** Tells the caller about the failed attempt, then waits the back-off (cut short when the run stops). */
+async function backOff(run: TaskRun, error: ErrorInfo): Promise<void> {
+  const delayMs = retryDelay(run.policy, run.attempt);
+  run.options.onAttemptFailed?.({ attempt: run.attempt, attempts: run.policy.attempts, error, delayMs });
+  await waitBackOff(delayMs, run.options.stopping);
+}
+
+/** Waits `ms` (a retry's back-off); with `stop`, looks every 100 ms at most whether to stop waiting. */
+export async function waitBackOff(ms: number, stop?: () => boolean): Promise<void> {
+  const until = performance.now() + ms;
+  for (let left = ms; left > 0 && !(stop?.() ?? false); left = until - performance.now()) {
+    await new Promise((resolve) => setTimeout(resolve, stop === undefined ? left : Math.min(left, 100)));
+  }
+}
+
+/** One attempt: load the arguments, run the function (with its time limit), judge what came of it. */
+async function attempt(run: TaskRun): Promise<TaskOutcome | Ran | Retry> {
+  const { task, store, options, policy } = run;
+  let args: unknown[];
+  try {
+    args = (await resolveWith(task.args, store)) as unknown[];
+  } catch (e) {
+    const lost = await lostDependency(e, store);
+    if (lost !== undefined) return lost;
+    throw e;
+  }
+  const before = options.debug ? argumentHashes(args) : undefined;
+  run.attempt++;
+  const reg = registry();
+  const signal = new RunningTaskSignal();
+  options.onRun?.(run.attempt);
+  const start = (run.startedAt = performance.now());
+  run.ranMs = undefined;
+  reg.runningTask = task.name;
+  reg.runningSignal = signal;
+  try {
+    const result = await callTimed(task, args, signal, policy.timeoutMs, options.abandonAfterTimeout ?? false);
+    const ms = (run.ranMs = performance.now() - start);
+    if (before !== undefined) {
+      const after = argumentHashes(args);
+      const changed = before.flatMap((h, i) => (h !== undefined && h !== after[i] ? [i + 1] : []));
+      if (changed.length > 0) return failed(run, mutationError(task.name, changed), false); // never retried: it would again
+    }
+    options.onRan?.();
+    return { kind: 'ran', result, ms };
+  } catch (e) {
+    const thrown = signal.aborted && !(e instanceof TaskTimeoutError) && policy.timeoutMs !== undefined
+      ? new TaskTimeoutError(task.name, policy.timeoutMs, `it threw once its signal was aborted: ${firstLine(errorInfo(e).stack)}`)
+      : e;
+    if (run.attempt < policy.attempts) return { kind: 'retry', error: errorInfo(thrown) };
+    return failed(run, thrown, false);
+  } finally {
+    if (reg.runningSignal === signal) {
+      reg.runningTask = undefined;
+      reg.runningSignal = undefined;
+    }
+    options.onRunEnd?.();
+  }
+}
+
+/**
+ * Calls the task function. With a time limit, `signal` is aborted at it; then, with `abandon`
+ * (the serial runner), a promise still pending TIMEOUT_GRACE_MS later is abandoned: the attempt
+ * fails as timed out and the promise runs on unobserved. A synchronous function cannot be
+ * interrupted in its own thread: its result counts, late or not.
+ */
+async function callTimed(
+  task: Task,
+  args: unknown[],
+  signal: RunningTaskSignal,
+  timeoutMs: number | undefined,
+  abandon: boolean,
+): Promise<unknown> {
+  const start = performance.now();
+  const value = (task.fn as (...a: unknown[]) => unknown)(...args);
+  if (timeoutMs === undefined || !isThenable(value)) return await value;
+  return await new Promise<unknown>((resolve, reject) => {
+    let grace: NodeJS.Timeout | undefined;
+    const timer = setTimeout(
+      () => {
+        signal.abort(new TaskTimeoutError(task.name, timeoutMs, 'taskSignal() was aborted at the limit'));
+        if (abandon) {
+          grace = setTimeout(
+            () =>
+              reject(
+                new TaskTimeoutError(
+                  task.name,
+                  timeoutMs,
+                  `it had not settled ${TIMEOUT_GRACE_MS / 1000} s after its signal (taskSignal()) was aborted, so it was ` +
+                    'abandoned: whatever it still does runs on in this process, unobserved (with --threads its thread is terminated)',
+                ),
+              ),
+            TIMEOUT_GRACE_MS,
+          );
+        }
+      },
+      Math.max(0, start + timeoutMs - performance.now()),
+    );
+    const settle = (): void => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+    };
+    value.then(
+      (v) => (settle(), resolve(v)),
+      (e: unknown) => (settle(), reject(e)),
+    );
+  });
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+/** Writes the result: committed here, or prepared and handed to the caller with the lock (deferCommit). */
+async function storeResult(run: TaskRun, ran: Ran): Promise<TaskOutcome> {
+  const { task, store, options } = run;
+  const hash = task.hash();
+  let prepared: PreparedResult | undefined;
+  try {
+    if (options.deferCommit && store.prepare !== undefined) {
+      prepared = await store.prepare(hash, ran.result, task.name);
+      run.handedOver = true; // the lock goes with the prepared result to the caller
+    } else {
+      await store.dump(hash, ran.result, task.name);
+    }
+  } catch (e) {
+    return await failed(run, e, true); // jug's own failure: never retried (see RetryPolicy)
+  }
+  const attempts = attemptsField(run);
+  if (hasHooks('execute.task-executed')) {
+    try {
+      runHooks('execute.task-executed', task);
+    } catch (e) {
+      // The result is stored (and stays, lock not marked failed): the run reports the hook's failure.
+      return { kind: 'failed', error: errorInfo(e), keptFailed: false, prepared, ...attempts };
+    }
+  }
+  return { kind: 'executed', ms: ran.ms, prepared, ...attempts };
+}
+
+/** `attempts` for an outcome, when the task could have had more than one. */
+function attemptsField(run: TaskRun): { attempts?: number } {
+  return run.policy.attempts > 1 && run.attempt > 0 ? { attempts: run.attempt } : {};
+}
+
+/** The task failed for good: mark its lock with --keep-failed. */
+async function failed(run: TaskRun, e: unknown, internal: boolean): Promise<TaskOutcome> {
+  return failedWith(run, errorInfo(e, internal));
+}
+
+/** As {@link failed}, for an error already reduced to data; the failure record goes with the outcome (and the mark). */
+async function failedWith(run: TaskRun, error: ErrorInfo): Promise<TaskOutcome> {
+  const attempts = attemptsField(run);
+  const { startedAt, ranMs } = run;
+  const durationMs = ranMs ?? (startedAt === undefined ? undefined : performance.now() - startedAt);
+  const record = makeFailureRecord(run.task, error, { durationMs, ...attempts });
+  if (run.options.keepFailed) run.keptFailed = await run.lock.fail(record);
+  return { kind: 'failed', error, keptFailed: run.keptFailed, record, ...attempts };
+}
+
+/** The first line of a stack or message. */
+export function firstLine(text: string): string {
+  const i = text.indexOf('\n');
+  return i < 0 ? text : text.slice(0, i);
 }
 
 /**

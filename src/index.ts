@@ -17,6 +17,8 @@ export type {
   TaskGeneratorFunction,
   TaskletTuple,
 } from './task.js';
+export { taskSignal, MAX_RETRY_DELAY_MS, TIMEOUT_GRACE_MS } from './task-options.js';
+export type { TaskRunOptions } from './task-options.js';
 export { value } from './value.js';
 export { barrier, bvalue, BarrierError } from './barrier.js';
 export type { BarrierStop } from './barrier.js';
@@ -63,5 +65,6 @@ export {
   CorruptResultError,
   NotComputedError,
   TaskFailedError,
+  TaskTimeoutError,
 } from './errors.js';
 export { userStack, userStackOf, type UserStackOptions } from './stack.js';

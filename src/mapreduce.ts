@@ -10,7 +10,7 @@
 import { JugError, TaskDefinitionError } from './errors.js';
 import { LazyList } from './lazy-list.js';
 import { declareTask, isTaskLike, type Lazy, type Task, type TaskGeneratorFunction } from './task.js';
-import { callable, internalTask, taskFunctionName } from './task-function.js';
+import { callable, chunkRunOptions, internalTask, taskFunctionName } from './task-function.js';
 import { identity } from './utils.js';
 
 /**
@@ -135,7 +135,9 @@ export function map<A, R>(
   const tasks =
     chunkSize === 1
       ? xs.map((x) => declareTask(name, callable(fn), [x]))
-      : chunks(xs, chunkSize).map((c) => internalTask('jug.mapreduce.map', mapChunk, [fn, c]));
+      : chunks(xs, chunkSize).map((c) =>
+          internalTask('jug.mapreduce.map', mapChunk, [fn, c]).setRunOptions(chunkRunOptions(fn, c.length)),
+        );
   return new LazyList<R>({ tasks, chunkSize, total: xs.length });
 }
 
@@ -166,7 +168,9 @@ export function currymap<A extends unknown[], R>(
       return declareTask(name, callable(fn), args);
     });
   } else {
-    tasks = chunks(xs, chunkSize).map((c) => internalTask('jug.mapreduce.currymap', curryChunk, [fn, c]));
+    tasks = chunks(xs, chunkSize).map((c) =>
+      internalTask('jug.mapreduce.currymap', curryChunk, [fn, c]).setRunOptions(chunkRunOptions(fn, c.length)),
+    );
   }
   return new LazyList<R>({ tasks, chunkSize, total: xs.length });
 }

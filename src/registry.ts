@@ -8,6 +8,7 @@
  */
 import { TaskDefinitionError } from './errors.js';
 import type { Store } from './store/store.js';
+import type { RunningTaskSignal, TaskRunOptions } from './task-options.js';
 
 /** Anything jug can run as a task function. */
 export type TaskFunction = (...args: never[]) => unknown;
@@ -46,6 +47,10 @@ interface Registry {
   jugdirFixed: boolean;
   /** Set while a task function runs in this thread: creating tasks then is an error. */
   runningTask: string | undefined;
+  /** The running task's signal (see `taskSignal()`), set with `runningTask`. */
+  runningSignal: RunningTaskSignal | undefined;
+  /** Run options (retries, timeout) a TaskGenerator gives the tasks of its function. */
+  runOptions: WeakMap<TaskFunction, TaskRunOptions>;
   /**
    * Hashes known to be stored when the current jugfile load began (one listing of the store,
    * taken by the CLI, `init()` and worker threads before each load). `barrier()`, `bvalue()` and
@@ -73,6 +78,8 @@ export function registry(): Registry {
       jugdirChoice: undefined,
       jugdirFixed: false,
       runningTask: undefined,
+      runningSignal: undefined,
+      runOptions: new WeakMap(),
       stored: undefined,
       barrier: undefined,
     };
@@ -87,6 +94,7 @@ export function beginLoad(): void {
   r.tasks = [];
   r.functions = new Map();
   r.names = new WeakMap();
+  r.runOptions = new WeakMap();
   r.barrier = undefined;
   r.jugdirChoice = undefined;
 }

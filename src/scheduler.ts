@@ -15,7 +15,7 @@
  *   (Ctrl-C) or one of its StopChecks (exit checks) says so; both go through one stop path.
  */
 import { withDependencies, type TaskGraph } from './graph.js';
-import type { TaskOutcome } from './execute-task.js';
+import type { AttemptFailure, TaskOutcome } from './execute-task.js';
 import { StatusTable, TaskState, isFinished } from './status-table.js';
 import type { FailureRecord, Store } from './store/store.js';
 import type { Task } from './task.js';
@@ -65,6 +65,8 @@ export interface StartGate {
   mayStart(): boolean;
   /** The task's function has returned (its result is being stored): counts it for the exit checks. */
   ran(): void;
+  /** An attempt of the task failed and it will be tried again (reported as a `retry` event). */
+  attemptFailed?(failure: AttemptFailure): void;
 }
 
 /** A failed task, as reported at the end of a run. */
@@ -86,6 +88,8 @@ export type SchedulerEvent =
   /** The scheduler found the task's result stored (its listing at the start, or a poll). */
   | { readonly type: 'loaded'; readonly index: number; readonly task: Task }
   | { readonly type: 'waiting'; readonly ms: number; readonly blocked: number }
+  /** An attempt of the task failed; it runs again after `failure.delayMs` (still holding its lock). */
+  | { readonly type: 'retry'; readonly index: number; readonly task: Task; readonly failure: AttemptFailure }
   /** Something the user should know that does not stop the run (e.g. a corrupt result recomputed). */
   | { readonly type: 'warning'; readonly message: string };
 
@@ -412,6 +416,7 @@ export async function runGraph(
         counted.add(i);
         countExecuted(tasks[i]!);
       },
+      attemptFailed: (failure) => emit({ type: 'retry', index: i, task: tasks[i]!, failure }),
     };
   }
   /** May another task be dispatched now? (Exit checks: budget of tasks, files, deadline.) */

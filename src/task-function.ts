@@ -8,6 +8,7 @@ import { taskRef, type TaskRef } from './hash.js';
 import { deriveTaskName, userCallSite } from './naming.js';
 import { functionByName, nameOfFunction, registerFunction, type TaskFunction } from './registry.js';
 import { declareTask, type Task } from './task.js';
+import { functionRunOptions, type TaskRunOptions } from './task-options.js';
 
 /** A TaskGenerator as seen at run time. */
 interface GeneratorLike extends TaskRef {
@@ -52,4 +53,13 @@ export function callable(fn: unknown): TaskFunction {
 export function internalTask<T>(name: `jug.${string}`, fn: TaskFunction, args: readonly unknown[]): Task<T> {
   if (functionByName(name) === undefined) registerFunction(name, fn, 'jug');
   return declareTask<T>(name, fn, args);
+}
+
+/**
+ * The run options of a task calling `fn` on `calls` inputs (a chunk of map() / currymap()): the
+ * TaskGenerator's retries and delay, and `calls` times its time limit.
+ */
+export function chunkRunOptions(fn: unknown, calls: number): TaskRunOptions {
+  const own = functionRunOptions(callable(fn));
+  return own.timeoutMs === undefined ? own : { ...own, timeoutMs: own.timeoutMs * calls };
 }

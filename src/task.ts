@@ -9,6 +9,7 @@ import { TaskDefinitionError } from './errors.js';
 import { hashDerived, hashTask, taskRef, type TaskRef } from './hash.js';
 import { deriveTaskName, userCallSite } from './naming.js';
 import { nameOfFunction, registerFunction, registry, type TaskFunction } from './registry.js';
+import { checkRunOptions, functionRunOptions, setFunctionRunOptions, type TaskRunOptions } from './task-options.js';
 
 declare const resultType: unique symbol;
 
@@ -145,6 +146,7 @@ export class Task<T = unknown> extends TaskNode<T> {
   /** The arguments as declared (may contain Tasks, Tasklets and containers of them). */
   readonly args: readonly unknown[];
   readonly #hash: string;
+  #runOptions: TaskRunOptions;
 
   /**
    * Declares the task `fn(...args)`. `fn` must be a named function (its name makes the task's
@@ -171,6 +173,7 @@ export class Task<T = unknown> extends TaskNode<T> {
       this.fn = f;
       this.args = args;
       this.#hash = internal.hash ?? hashTask(internal.name, args);
+      this.#runOptions = functionRunOptions(f);
       r.tasks.push(this);
       return;
     }
@@ -185,7 +188,29 @@ export class Task<T = unknown> extends TaskNode<T> {
     this.fn = typeof generatorName === 'function' ? (fn as unknown as { fn: TaskFunction }).fn : f;
     this.args = args;
     this.#hash = hashTask(name, args);
+    this.#runOptions = functionRunOptions(this.fn);
     r.tasks.push(this);
+  }
+
+  /**
+   * How this task is run: retries, back-off, time limit (see {@link TaskRunOptions}). A
+   * TaskGenerator's options, changed by {@link setRunOptions}; `jug execute`'s `--retries`,
+   * `--retry-delay` and `--timeout` apply to what is not set here.
+   */
+  get runOptions(): TaskRunOptions {
+    return this.#runOptions;
+  }
+
+  /**
+   * Sets how this task is run (merged over its current options; `undefined` leaves one as it is).
+   * Not part of the hash: the stored result, if any, still counts. Returns the task, so that
+   * `new Task(fn, x).setRunOptions({ timeoutMs: 60_000 })` reads as one declaration.
+   * Call it while the jugfile is declared (worker threads load the jugfile and see the same).
+   */
+  setRunOptions(options: TaskRunOptions): this {
+    const given = checkRunOptions(options, `${String(this)}.setRunOptions()`);
+    this.#runOptions = checkRunOptions({ ...this.#runOptions, ...given }, String(this));
+    return this;
   }
 
   override hash(): string {
@@ -350,8 +375,11 @@ export function isPlainObject(x: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** Options of {@link TaskGenerator}. */
-export interface TaskGeneratorOptions {
+/**
+ * Options of {@link TaskGenerator}: the task name, and how its tasks run (retries, back-off,
+ * time limit: {@link TaskRunOptions}, not part of the tasks' hashes).
+ */
+export interface TaskGeneratorOptions extends TaskRunOptions {
   /**
    * Task name, instead of `<module>.<function name>`.
    * @default `<basename of the file calling TaskGenerator>.<fn.name>`
@@ -385,7 +413,9 @@ export function TaskGenerator<A extends unknown[], R>(
   }
   const site = userCallSite();
   const name = deriveTaskName(fn, options.name, site, 'TaskGenerator');
+  const runOptions = checkRunOptions(options, `TaskGenerator(${name})`);
   registerFunction(name, fn as TaskFunction, site?.where ?? '?');
+  setFunctionRunOptions(fn as TaskFunction, runOptions);
   const generator = (...args: LazyArgs<A>): Task<Awaited<R>> =>
     new Task<Awaited<R>>(fn as never, ...(args as unknown[]));
   Object.defineProperties(generator, {

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { JugError, TaskDefinitionError } from './errors.js';
 import { internalTask } from './task-function.js';
+import { taskSignal } from './task-options.js';
 import {
   Task,
   Tasklet,
@@ -126,14 +127,20 @@ async function runCommand(argv: readonly string[], options: { cwd?: string; env?
   }
   const [command, ...args] = argv as [string, ...string[]];
   const shown = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+  // At the task's timeout (or an abort of the run) the command is killed (SIGTERM): a thread
+  // terminated at the timeout would otherwise leave it running.
+  const aborted = taskSignal();
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env === undefined ? process.env : { ...process.env, ...options.env },
       stdio: ['ignore', 'inherit', 'inherit'],
       shell: false,
+      signal: aborted,
     });
-    child.on('error', (e) => reject(new JugError(`jugExecute: could not run \`${shown}\`: ${e.message}`, { cause: e })));
+    child.on('error', (e) =>
+      reject(aborted.aborted ? aborted.reason : new JugError(`jugExecute: could not run \`${shown}\`: ${e.message}`, { cause: e })),
+    );
     child.on('close', (c, s) => resolve({ code: c, signal: s }));
   });
   if (signal !== null) {
@@ -151,6 +158,8 @@ function jugExecuteFn(argv: readonly string[], options: { cwd?: string; env?: Re
 /**
  * Declares a task that runs an external command, `argv[0]` with arguments `argv.slice(1)`,
  * without a shell (no quoting issues, no globbing). Its output goes to jug's stdout and stderr.
+ * At the task's timeout (`jug execute --timeout`; set one with `.setRunOptions({ timeoutMs })`)
+ * the command is killed with SIGTERM and the task fails as timed out.
  * A non-zero exit code (or death by a signal) fails the task with a message naming the command
  * and the code, unless `checkExit` is false. The task's result is the exit code.
  *

@@ -4,6 +4,7 @@
  */
 import type { BundleSlot } from './executors/bundle-slot.js';
 import type { BootedThreads } from './executors/booted-threads.js';
+import type { AttemptFailure } from './execute-task.js';
 
 /** What the parent passes to each worker at start-up. */
 export interface WorkerData {
@@ -32,6 +33,10 @@ export interface WorkerData {
   readonly leaseMs: number | undefined;
   /** `--debug`: fail tasks that change their arguments (see ExecuteTaskOptions.debug). */
   readonly debug: boolean;
+  /** `--retries`, `--retry-delay`, `--timeout` (ms), for tasks without their own (see RunDefaults). */
+  readonly retries: number | undefined;
+  readonly retryDelayMs: number | undefined;
+  readonly timeoutMs: number | undefined;
 }
 
 /** One request: run task `index` (identified by `hash`), with the shared status table. */
@@ -55,6 +60,25 @@ export interface WorkerRequest {
   readonly token: number;
   /** This copy's id: what it writes in `claims` when it starts the task. */
   readonly copy: number;
+  /**
+   * Tasks with a time limit: where the worker records each attempt's start and end
+   * (executors/timeout-watch.ts), so that the parent terminates the thread of one past its time
+   * and knows which attempt it stopped. The task is then sent again, at `firstAttempt` with `lockHeld`.
+   */
+  readonly attempt?: SharedArrayBuffer;
+  /** Number of this request's first attempt (after attempts stopped by terminating their thread). */
+  readonly firstAttempt?: number;
+  /** This process holds the task's lock already (its thread was terminated at the timeout): adopt it. */
+  readonly lockHeld?: boolean;
+}
+
+/** What a worker posts to the parent (outside the answers) when an attempt of a task failed and is retried. */
+export interface AttemptFailedMessage {
+  readonly jugAttemptFailed: {
+    readonly index: number;
+    readonly token: number;
+    readonly failure: AttemptFailure;
+  };
 }
 
 /**

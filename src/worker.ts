@@ -9,7 +9,7 @@
  */
 // Piscina hands its `workerData` option to each Worker unchanged: reading it from node:worker_threads
 // spares every thread loading Piscina's main-side modules.
-import { threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { JugfileError } from './errors.js';
 import { BarrierError } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
@@ -27,7 +27,8 @@ import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
 import { claimTask } from './executors/claims.js';
-import type { WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
+import { attemptEnded, attemptStarted } from './executors/timeout-watch.js';
+import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
 import { trace, tracing } from './trace.js';
 // The whole public API, loaded with this module (one set of chunks, before source maps are turned
 // on below): the jugfile's `import ... from 'jug'` then finds it all loaded, and has no source
@@ -157,20 +158,33 @@ async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
   }
   const mySlot = slot;
   const stop = new Int32Array(request.stop);
+  const clock = request.attempt;
   const outcome = await executeTask(task, store, {
     keepFailed: data.keepFailed,
     deferCommit: true,
     debug: data.debug,
+    retries: data.retries,
+    retryDelayMs: data.retryDelayMs,
+    timeoutMs: data.timeoutMs,
+    firstAttempt: request.firstAttempt,
+    lockHeld: request.lockHeld,
     // Stopping, or another thread took this task over (it was sent there too: claims.ts).
     cancelled: () => Atomics.load(stop, 0) !== 0 || !claimTask(request.claims, request.index, request.token, request.copy),
+    stopping: () => Atomics.load(stop, 0) !== 0,
+    onAttemptFailed: (failure) => {
+      const message: AttemptFailedMessage = { jugAttemptFailed: { index: request.index, token: request.token, failure } };
+      parentPort?.postMessage(message);
+    },
     exclusive: (section) => mutex.run(section),
     onSectionStart: () => window.commitEarly && store.flush(),
-    onRun: () => {
+    onRun: (attempt) => {
+      if (clock !== undefined) attemptStarted(clock, attempt);
       if (tracing) trace(`run ${task.name}`);
       table.set(request.index, TaskState.Running);
       table.setThreadTask(mySlot, request.index);
     },
     onRunEnd: () => {
+      if (clock !== undefined) attemptEnded(clock);
       if (tracing) trace('run end');
       table.setThreadTask(mySlot, -1);
     },

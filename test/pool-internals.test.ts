@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { bundleUrl, createBundleSlot, publishBundle } from '../src/executors/bundle-slot.js';
 import { bootedThreads, createBootedThreads, markBooted } from '../src/executors/booted-threads.js';
 import { TaskClaims, claimTask } from '../src/executors/claims.js';
+import { PoolSize } from '../src/executors/pool-size.js';
 
 describe('bundle slot', () => {
   it('a reader waiting before the URL is published gets it; one reading after gets it at once', { timeout: 10_000 }, async () => {
@@ -97,5 +98,28 @@ describe('task claims', () => {
     assert.equal(claimTask(claims.buffer, 0, first, stale), false);
     assert.equal(claims.unclaimed(0, second), true);
     assert.equal(claimTask(claims.buffer, 0, second, fresh), true);
+  });
+});
+
+describe('placement of tasks with a time limit (the balancer)', () => {
+  /** A thread as Piscina shows it to the balancer (the fields the balancer reads). */
+  const thread = (id: number, currentUsage: number, isRunningAbortableTask = false) =>
+    ({ id, currentUsage, isRunningAbortableTask, terminating: false, destroyed: false, histogram: null }) as never;
+  const task = (isAbortable: boolean) => ({ taskId: 1, filename: 'w', name: 'run', created: 0, isAbortable }) as never;
+
+  it('sends a task with a time limit only to a thread holding nothing, and nothing to a thread running one', () => {
+    const size = new PoolSize(3);
+    size.depth = 2;
+    for (const id of [1, 2, 3]) markBooted(size.booted, id);
+    const balance = size.poolOptions.loadBalancer;
+    const busy = thread(1, 1);
+    const idle = thread(2, 0);
+    const timed = thread(3, Number.POSITIVE_INFINITY, true); // Piscina's usage for a thread running an abortable task
+    assert.equal((balance(task(true), [busy, idle, timed]) as { id: number } | null)?.id, 2);
+    assert.equal(balance(task(true), [busy, timed]), null, 'a timed task waits for an idle thread');
+    assert.equal((balance(task(false), [timed, busy]) as { id: number } | null)?.id, 1, 'an ordinary task may join a busy thread');
+    assert.equal(balance(task(false), [timed]), null, 'no task joins a thread that may be terminated');
+    // A thread running a timed task is busy, with nothing waiting behind it.
+    assert.deepEqual(size.occupancy(), { idle: 1, waiting: 0 });
   });
 });

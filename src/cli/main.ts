@@ -155,6 +155,29 @@ export function buildProgram(setCode: (code: number) => void): Command {
           .choices(['auto', 'names', 'lines', 'none'] satisfies ProgressChoice[])
           .default('auto'),
       )
+      .addOption(
+        new Option(
+          '--retries <n>',
+          'run a task that throws up to N more times in this run (holding its lock), waiting --retry-delay, then twice as long each time; ' +
+            "a task's own { retries } wins; failures of jug itself (the store) are not retried",
+        )
+          .argParser(number(0, true, 1000))
+          .default(0),
+      )
+      .addOption(
+        new Option('--retry-delay <seconds>', 'wait before the first retry (doubled for each further one)')
+          .argParser(number(0, false))
+          .default(1),
+      )
+      .addOption(
+        new Option(
+          '--timeout <seconds>',
+          "time limit of each task attempt (a task's own { timeoutMs } wins): at the limit its taskSignal() is aborted; with --threads a task " +
+            'still running 1 s later is stopped by terminating its thread, and fails "timed out" (or is retried). Without --threads a ' +
+            'synchronous task cannot be stopped (it runs to its end) and an async one is abandoned',
+        ).argParser(number(0.001, false)),
+      )
+      .option('-q, --quiet', 'no progress display')
       .option('--short', 'print one summary line per column instead of the table')
       .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
       .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')

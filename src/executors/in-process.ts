@@ -3,7 +3,8 @@
  * For short tasks several are kept in flight (AdaptiveWindow) so that their results are committed
  * to disk together once the batch has run (the mutex going idle triggers the store's flush).
  */
-import { executeTask, releaseAbandoned, type TaskOutcome } from '../execute-task.js';
+import { executeTask, releaseAbandoned, type RunDefaults, type TaskOutcome } from '../execute-task.js';
+import { registry } from '../registry.js';
 import { Mutex } from '../mutex.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import { TaskState, type StatusTable } from '../status-table.js';
@@ -25,6 +26,8 @@ export class InProcessExecutor implements Executor {
     private readonly keepFailed: boolean,
     /** `--debug`: fail tasks that change their arguments. */
     private readonly debug = false,
+    /** `--retries`, `--retry-delay`, `--timeout`: for tasks without their own. */
+    private readonly defaults: RunDefaults = {},
   ) {
     this.#mutex = new Mutex(() => store.flush());
   }
@@ -40,8 +43,13 @@ export class InProcessExecutor implements Executor {
 
   async run(index: number, task: Task, gate: StartGate): Promise<TaskOutcome> {
     const outcome = await executeTask(task, this.store, {
+      ...this.defaults,
       keepFailed: this.keepFailed,
       debug: this.debug,
+      // A synchronous task cannot be interrupted here; an async one past its time is let go.
+      abandonAfterTimeout: true,
+      stopping: () => this.#stopping,
+      onAttemptFailed: (failure) => gate.attemptFailed?.(failure),
       exclusive: (section) => this.#mutex.run(section),
       // Exit checks apply between two tasks, even when short tasks' outcomes come in groups.
       cancelled: () => this.#stopping || !gate.mayStart(),
@@ -64,6 +72,7 @@ export class InProcessExecutor implements Executor {
    */
   async abort(running: readonly Task[]): Promise<void> {
     this.#stopping = true;
+    registry().runningSignal?.abort(new Error('the run was aborted (second Ctrl-C)'));
     await releaseAbandoned(this.store, running);
   }
 }

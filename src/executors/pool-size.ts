@@ -13,7 +13,8 @@
  *   `depth` tasks; to a thread still starting only if no started thread can take it (it then
  *   runs as soon as that thread is up); else it waits in Piscina's queue. Without the depth limit,
  *   a thread ready first would be handed every queued task, and long tasks would wait there
- *   behind each other while other threads idle.
+ *   behind each other while other threads idle. A task with a time limit goes only to a thread
+ *   holding nothing, and nothing joins it there (the thread may be terminated at the timeout).
  * - Retiring: once fewer tasks are left in a pass than threads run, idle threads beyond that number
  *   stop (they hold nothing: results are committed by the main thread), which frees their memory
  *   and leaves little to tear down at the end. The next pass (after a barrier) starts them again.
@@ -103,6 +104,7 @@ export class PoolSize {
     let waiting = 0;
     for (const w of this.#seen.values()) {
       if (w.terminating || w.destroyed || this.#retired.has(w.id)) continue;
+      if (w.isRunningAbortableTask) continue; // a task with a time limit, alone on its thread (busy)
       if (w.currentUsage > 1) waiting += w.currentUsage - 1;
       else if (w.currentUsage === 0 && (ids === undefined || ids.has(w.id))) idle++;
     }
@@ -154,8 +156,12 @@ export class PoolSize {
       const { ids } = this.#startedThreads();
       let best: PoolThread | null = null;
       let bestStarted = false;
+      // A task with a time limit (abortable) goes only to a thread holding nothing: terminating
+      // that thread at the timeout must stop no other task. (A thread running one shows an
+      // infinite usage to Piscina, so no other task is placed behind it.)
+      const limit = task.isAbortable ? 1 : this.depth;
       for (const w of workers) {
-        if (w.currentUsage >= this.depth || this.#retired.has(w.id)) continue;
+        if (w.currentUsage >= limit || this.#retired.has(w.id)) continue;
         const started = ids === undefined || ids.has(w.id);
         if (best === null || (started && !bestStarted) || (started === bestStarted && w.currentUsage < best.currentUsage)) {
           best = w;

@@ -24,13 +24,22 @@ import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
 import { UNAWAITED_WORK_HINT, describeThrown } from '../errors.js';
-import { commitHandedOver, errorInfo, releaseAbandoned, type ErrorInfo, type TaskOutcome } from '../execute-task.js';
+import {
+  commitHandedOver,
+  errorInfo,
+  releaseAbandoned,
+  retryPolicy,
+  type ErrorInfo,
+  type RetryPolicy,
+  type RunDefaults,
+  type TaskOutcome,
+} from '../execute-task.js';
 import { makeFailureRecord } from '../failure.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
-import type { WorkerCall, WorkerData, WorkerRequest } from '../worker-protocol.js';
+import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from '../worker-protocol.js';
 import { trace, tracing } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
@@ -39,9 +48,10 @@ import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
 import { bootedThreads } from './booted-threads.js';
 import { TaskClaims } from './claims.js';
+import { TimeoutWatch, afterTimeoutKill, createAttemptClock, readAttemptClock } from './timeout-watch.js';
 
 /** Options of {@link startThreadPool}. */
-export interface ThreadPoolOptions {
+export interface ThreadPoolOptions extends RunDefaults {
   /** Number of worker threads. */
   readonly threads: number;
   /** The bundled jugfile the workers import, once it is ready (a rejection fails their load). */
@@ -98,7 +108,12 @@ interface Dispatch {
   readonly index: number;
   readonly task: Task;
   readonly claims: TaskClaims;
-  readonly token: number;
+  /** The dispatch's token in `claims` (a new one for each retry after a thread was terminated). */
+  token: number;
+  /** Reports failed attempts that will be retried (the scheduler's gate). */
+  readonly gate: StartGate | undefined;
+  /** Retries and time limit of the task. */
+  readonly policy: RetryPolicy;
   /** Copies sent and not yet answered. */
   pending: number;
   /** Copies sent in all (at most 2). */
@@ -140,6 +155,9 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     keepFailed: options.keepFailed,
     leaseMs: options.leaseMs,
     debug: options.debug ?? false,
+    retries: options.retries,
+    retryDelayMs: options.retryDelayMs,
+    timeoutMs: options.timeoutMs,
   };
   const pool = new Piscina({
     ...size.poolOptions,
@@ -221,8 +239,22 @@ export class ThreadPoolExecutor implements Executor {
     private readonly store: Store,
     private table: StatusTable,
     private readonly keepFailed: boolean,
+    /** `--retries`, `--retry-delay`, `--timeout`: for tasks without their own (as the workers have them). */
+    private readonly defaults: RunDefaults = {},
   ) {
     this.#queue = new PQueue({ concurrency: threads });
+    pool.on('message', (m: unknown) => this.#onWorkerMessage(m));
+  }
+
+  /** Watches tasks with a time limit while their threads run them (terminating those past it). */
+  readonly #timeouts = new TimeoutWatch();
+
+  /** A worker reports a failed attempt that it will retry: the scheduler logs it. */
+  #onWorkerMessage(message: unknown): void {
+    const note = (message as Partial<AttemptFailedMessage> | null)?.jugAttemptFailed;
+    if (note === undefined) return;
+    const dispatch = this.#dispatches.get(note.index);
+    if (dispatch !== undefined && dispatch.token === note.token) dispatch.gate?.attemptFailed?.(note.failure);
   }
 
   /** Which load of the jugfile the graph comes from (0 = the first); see {@link nextPass}. */
@@ -276,7 +308,8 @@ export class ThreadPoolExecutor implements Executor {
     let resolve!: (outcome: TaskOutcome) => void;
     const answered = new Promise<TaskOutcome>((r) => (resolve = r));
     const claims = this.#claims;
-    const dispatch: Dispatch = { index, task, claims, token: claims.open(index), pending: 0, sent: 0, resolve, settled: false };
+    const policy = retryPolicy(task, this.defaults);
+    const dispatch: Dispatch = { index, task, claims, token: claims.open(index), gate, policy, pending: 0, sent: 0, resolve, settled: false };
     this.#dispatches.set(index, dispatch);
     void this.#queue.add(async (): Promise<void> => {
       // The queue starts this job as soon as the previous one settles, before the scheduler has
@@ -285,6 +318,7 @@ export class ThreadPoolExecutor implements Executor {
       // exit checks budget tasks at dispatch, signals stop the executor at once.)
       if (this.#afterFailure !== undefined) await this.#afterFailure;
       if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
+      else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
       else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
       else await this.#send([dispatch]);
     }).catch((e: unknown) => {
@@ -354,51 +388,81 @@ export class ThreadPoolExecutor implements Executor {
 
   /** Sends one copy of each of `dispatches` to a thread, in one request, and takes the answers. */
   async #send(dispatches: readonly Dispatch[]): Promise<void> {
-    const requests = dispatches.map((dispatch): WorkerRequest => {
-      const copy = dispatch.claims.copy();
-      dispatch.pending++;
-      dispatch.sent++;
-      if (tracing) trace(`send ${dispatch.index} copy ${copy}`);
-      return {
-        index: dispatch.index,
-        hash: dispatch.task.hash(),
-        table: this.table.buffer,
-        tasks: this.table.tasks,
-        threads: this.table.threads,
-        generation: this.#generation,
-        stored: this.#stored,
-        storedCount: this.#storedCount,
-        stop: this.#stopFlag.buffer as SharedArrayBuffer,
-        claims: dispatch.claims.buffer,
-        token: dispatch.token,
-        copy,
-      };
-    });
+    // Without an abort signal, a call is never 'killed'.
+    const outcomes = (await this.#call(dispatches.map((d) => this.#request(d)))) as TaskOutcome[];
+    this.#deliver(dispatches, outcomes);
+    // This thread may now be idle while another holds a task it has not started.
+    this.#stealSoon();
+  }
+
+  /** A request for one copy of `dispatch` (`timed`: the fields of a task with a time limit). */
+  #request(
+    dispatch: Dispatch,
+    timed?: Pick<WorkerRequest, 'attempt' | 'firstAttempt' | 'lockHeld'>,
+  ): { readonly dispatch: Dispatch; readonly request: WorkerRequest } {
+    const copy = dispatch.claims.copy();
+    dispatch.pending++;
+    dispatch.sent++;
+    if (tracing) trace(`send ${dispatch.index} copy ${copy}`);
+    const request: WorkerRequest = {
+      index: dispatch.index,
+      hash: dispatch.task.hash(),
+      table: this.table.buffer,
+      tasks: this.table.tasks,
+      threads: this.table.threads,
+      generation: this.#generation,
+      stored: this.#stored,
+      storedCount: this.#storedCount,
+      stop: this.#stopFlag.buffer as SharedArrayBuffer,
+      claims: dispatch.claims.buffer,
+      token: dispatch.token,
+      copy,
+      ...timed,
+    };
+    return { dispatch, request };
+  }
+
+  /**
+   * Hands `sent` to the pool in one call and returns each request's outcome. A thread that died
+   * under them is cleaned up after (see #workerDied); `killed` says the thread was terminated on
+   * purpose (a timeout): then nothing is cleaned up here and 'killed' is returned.
+   */
+  async #call(
+    sent: readonly { readonly dispatch: Dispatch; readonly request: WorkerRequest }[],
+    abort?: { readonly signal: AbortSignal; readonly killed: () => boolean },
+  ): Promise<TaskOutcome[] | 'killed'> {
+    const requests = sent.map((s) => s.request);
     const call: WorkerCall = requests.length === 1 ? requests[0]! : { batch: requests };
     if (tracing && requests.length > 1) trace(`batch of ${requests.length}`);
-    let outcomes: TaskOutcome[];
     try {
-      const inPool = this.pool.run(call);
+      const inPool = this.pool.run(call, abort === undefined ? undefined : { signal: abort.signal });
       this.#inPool.add(inPool);
       const answer = (await inPool.finally(() => this.#inPool.delete(inPool))) as TaskOutcome | TaskOutcome[];
-      outcomes = Array.isArray(answer) ? answer : [answer];
+      return Array.isArray(answer) ? answer : [answer];
     } catch (e) {
+      if (abort?.killed() === true) return 'killed';
       // The thread died (or the pool is being destroyed). A death while it ran one of these tasks
       // fails that task; otherwise it died outside any task, which the run reports as a fault.
-      const running = dispatches.some((d, i) => d.claims.claimedBy(d.index, requests[i]!.copy) && this.table.isRunningOnThread(d.index));
+      const running = sent.some(
+        ({ dispatch: d, request }) => d.claims.claimedBy(d.index, request.copy) && this.table.isRunningOnThread(d.index),
+      );
       if (running && typeof e === 'object' && e !== null) this.#deathsOfTasks.add(e);
       else setImmediate(() => {
         if (typeof e !== 'object' || e === null || !this.#deathsOfTasks.has(e)) deaths.get(this.pool)?.(e);
       });
-      outcomes = await Promise.all(
-        dispatches.map((dispatch, i) =>
-          this.#workerDied(dispatch, requests[i]!.copy, e).catch(
+      return await Promise.all(
+        sent.map(({ dispatch, request }) =>
+          this.#workerDied(dispatch, request.copy, e).catch(
             // Cleaning up after a dead thread failed (the store): a runner fault, reported on the task.
             (err: unknown): TaskOutcome => ({ kind: 'failed', keptFailed: false, error: errorInfo(err, true) }),
           ),
         ),
       );
     }
+  }
+
+  /** Takes the answers of one request: each dispatch settles (unless another copy is still out). */
+  #deliver(dispatches: readonly Dispatch[], outcomes: readonly TaskOutcome[]): void {
     dispatches.forEach((dispatch, i) => {
       const outcome = outcomes[i]!;
       dispatch.pending--;
@@ -412,8 +476,57 @@ export class ThreadPoolExecutor implements Executor {
       }
       this.#answer(dispatch, outcome);
     });
-    // This thread may now be idle while another holds a task it has not started.
-    this.#stealSoon();
+  }
+
+  /**
+   * A task with a time limit: sent alone, to a thread running nothing else (the balancer sees it
+   * is abortable), so that terminating the thread at the timeout stops only this task. The
+   * parent watches the attempts' starts (AttemptClock) and terminates the thread once one
+   * has run TIMEOUT_GRACE_MS past the limit; Piscina replaces the thread (which loads the
+   * jugfile again). Then the task is sent again, lock kept, while attempts remain
+   * (afterTimeoutKill decides, releases or marks the lock, and waits the back-off).
+   */
+  async #sendTimed(dispatch: Dispatch, timeoutMs: number): Promise<void> {
+    let timed: Pick<WorkerRequest, 'attempt' | 'firstAttempt' | 'lockHeld'> = {};
+    for (;;) {
+      const clock = createAttemptClock();
+      const abort = new AbortController();
+      const unwatch = this.#timeouts.watch(clock, timeoutMs, () => abort.abort());
+      const sent = this.#request(dispatch, { ...timed, attempt: clock });
+      const outcomes = await this.#call([sent], { signal: abort.signal, killed: () => abort.signal.aborted });
+      unwatch();
+      if (outcomes !== 'killed') {
+        const [outcome] = outcomes;
+        // Stopped before its retry started: the lock this process kept for it is released.
+        if (outcome!.kind === 'cancelled' && timed.lockHeld === true) await this.#releaseKept(dispatch);
+        this.#deliver([dispatch], [outcome!]);
+        return;
+      }
+      dispatch.pending--;
+      this.table.releaseThreadSlotOf(dispatch.index);
+      const next = await afterTimeoutKill({
+        task: dispatch.task,
+        store: this.store,
+        policy: dispatch.policy,
+        attempt: readAttemptClock(clock).attempt || (timed.firstAttempt ?? 1),
+        keepFailed: this.keepFailed,
+        stopping: () => this.#stopping,
+        onAttemptFailed: (failure) => dispatch.gate?.attemptFailed?.(failure),
+      });
+      if (next.kind !== 'retry') {
+        dispatch.pending++; // #deliver counts this answer
+        this.#deliver([dispatch], [next]);
+        return;
+      }
+      dispatch.token = dispatch.claims.open(dispatch.index);
+      timed = { firstAttempt: next.attempt, lockHeld: true };
+    }
+  }
+
+  /** Releases the lock this process kept for a task between two attempts. */
+  async #releaseKept(dispatch: Dispatch): Promise<void> {
+    const lock = this.store.lock(dispatch.task.hash());
+    if (await lock.adopt()) await lock.release();
   }
 
   /**
@@ -455,6 +568,7 @@ export class ThreadPoolExecutor implements Executor {
     for (const dispatch of this.#dispatches.values()) {
       if (moves === 0) break;
       if (dispatch.settled || dispatch.sent !== 1 || dispatch.pending !== 1) continue;
+      if (dispatch.policy.timeoutMs !== undefined) continue; // sent alone, to a thread it may terminate
       if (!dispatch.claims.unclaimed(dispatch.index, dispatch.token)) continue;
       trace(`thread idle: task ${dispatch.index} sent to it too`);
       void this.#send([dispatch]);

@@ -1,7 +1,8 @@
 /** `jug execute`: run every task whose result is not stored, sharing the work through locks. */
 import { CorruptResultError, ExitError, JugfileError, UsageError } from '../../errors.js';
 import { InProcessExecutor } from '../../executors/in-process.js';
-import { RUNNER_COMMIT_DELAY_MS } from '../../execute-task.js';
+import { RUNNER_COMMIT_DELAY_MS, firstLine, type RunDefaults } from '../../execute-task.js';
+import { formatSeconds } from '../../errors.js';
 import { runGraph, type Executor, type RunResult, type SchedulerEvent } from '../../scheduler.js';
 import { StatusTable, TaskState, isFinished } from '../../status-table.js';
 import { bundleJugfile, type JugfileBundle } from '../../bundle.js';
@@ -65,6 +66,12 @@ export interface ExecuteOptions extends CommonOptions {
   debug?: boolean;
   /** Accepted for Python Jug compatibility: results are never kept in memory between tasks. @default false */
   aggressiveUnload?: boolean;
+  /** Retries of a task that throws (its own `retries` wins). @default 0 */
+  retries?: number;
+  /** Seconds before the first retry, doubled for each further one (its own `retryDelayMs` wins). @default 1 */
+  retryDelay?: number;
+  /** Time limit of a task attempt, seconds (its own `timeoutMs` wins). @default none */
+  timeout?: number;
   /** Read the JUG_MAX_* / JUG_EXIT_IF_FILE_EXISTS exit checks from the environment (`--no-check-environment`: false). @default true */
   checkEnvironment?: boolean;
 }
@@ -107,6 +114,7 @@ async function executeWatched(
   const threads = options.threads;
   const keepFailed = options.keepFailed ?? false;
   const debug = options.debug ?? false;
+  const runDefaults = retryAndTimeout(options);
   let bundle: Promise<JugfileBundle> | undefined;
   let pool: Piscina | undefined;
   if (options.maxOldGenerationSizeMb !== undefined && threads === undefined) {
@@ -134,6 +142,7 @@ async function executeWatched(
       jugdirFixed: options.jugdir !== undefined,
       keepFailed,
       debug,
+      ...runDefaults,
       maxOldGenerationSizeMb: options.maxOldGenerationSizeMb,
       leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
       onFault: (message) => faults.report(message),
@@ -189,7 +198,7 @@ async function executeWatched(
   let threaded: ThreadPoolExecutor | undefined;
   if (threads !== undefined && pool !== undefined) {
     const { ThreadPoolExecutor } = await import('../../executors/thread-pool.js');
-    threaded = new ThreadPoolExecutor(pool, threads, store, StatusTable.create(0, threads), keepFailed);
+    threaded = new ThreadPoolExecutor(pool, threads, store, StatusTable.create(0, threads), keepFailed, runDefaults);
   }
   if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
 
@@ -203,7 +212,7 @@ async function executeWatched(
   // The tasks finished in earlier passes: some (a CompoundTask's inner tasks) are no longer
   // declared once the compound's result is stored, yet they count in the summary.
   const earlier: EarlierPasses = new Map();
-  const context: PassContext = { store, threaded, threads, options, checks, hooks, progress, signals, earlier };
+  const context: PassContext = { store, threaded, threads, options, runDefaults, checks, hooks, progress, signals, earlier };
   let result: RunResult;
   try {
     for (let pass = 0; ; pass++) {
@@ -271,6 +280,8 @@ interface PassContext {
   readonly threaded: ThreadPoolExecutor | undefined;
   readonly threads: number | undefined;
   readonly options: ExecuteOptions;
+  /** --retries, --retry-delay, --timeout as the runners take them. */
+  readonly runDefaults: RunDefaults;
   readonly checks: ExitChecks;
   readonly hooks: MainThreadHooks;
   readonly progress: RunProgress;
@@ -294,7 +305,7 @@ async function runPass(
   const { store, threaded, options, checks, hooks, progress, signals } = context;
   const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : context.threads);
   threaded?.nextPass(table, pass, project.stored);
-  const executor: Executor = threaded ?? new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false);
+  const executor: Executor = threaded ?? new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false, context.runDefaults);
   progress.startPass(table, graph, project.stored, executedIn(context.earlier));
   let outcome: RunResult | 'aborted';
   try {
@@ -366,10 +377,35 @@ async function repairingLoad(load: () => Promise<Project>): Promise<Project> {
   }
 }
 
-/** Warnings always; with --verbose also each task's start and end, and each wait. `threaded`: --threads. */
+/**
+ * `--retries`, `--retry-delay` and `--timeout` as the runners take them; warns that without
+ * --threads a timeout cannot stop a synchronous task.
+ */
+function retryAndTimeout(options: ExecuteOptions): RunDefaults {
+  if (options.timeout !== undefined && options.threads === undefined) {
+    process.stderr.write(
+      'jug: warning: --timeout without --threads: a synchronous task cannot be stopped in the serial runner (it runs to its end, ' +
+        'and its result counts); an async task sees taskSignal() aborted at the limit and is abandoned 1 s later if still ' +
+        'running. Use --threads N to stop any task at its timeout.\n',
+    );
+  }
+  return {
+    retries: options.retries,
+    retryDelayMs: options.retryDelay === undefined ? undefined : options.retryDelay * 1000,
+    timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+  };
+}
+
+/** Warnings and retries always; with --verbose also each task's start and end, and each wait. `threaded`: --threads. */
 function logEvent(ev: SchedulerEvent, verbose: boolean, threaded: boolean): void {
   if (ev.type === 'warning') process.stderr.write(`jug: warning: ${ev.message}\n`);
-  else if (!verbose) return;
+  else if (ev.type === 'retry') {
+    const { attempt, attempts, error, delayMs } = ev.failure;
+    process.stderr.write(
+      `jug: task ${ev.task.name} (${ev.task.hash().slice(0, 10)}) attempt ${attempt} of ${attempts} failed: ` +
+        `${firstLine(error.stack || `${error.name}: ${error.message}`)}; retrying in ${formatSeconds(delayMs)}.\n`,
+    );
+  } else if (!verbose) return;
   else if (ev.type === 'start') process.stderr.write(`Executing ${ev.task.name} (${ev.task.hash().slice(0, 10)})...\n`);
   else if (ev.type === 'done') {
     const line = finishedLine(ev.task, ev.outcome, threaded);
