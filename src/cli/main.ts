@@ -177,7 +177,6 @@ export function buildProgram(setCode: (code: number) => void): Command {
             'synchronous task cannot be stopped (it runs to its end) and an async one is abandoned',
         ).argParser(number(0.001, false)),
       )
-      .option('-q, --quiet', 'no progress display')
       .option('--short', 'print one summary line per column instead of the table')
       .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
       .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')
