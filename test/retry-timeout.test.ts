@@ -111,7 +111,7 @@ describe('jug execute --retries', () => {
       assert.equal(r.code, 1, show(r));
       assert.deepEqual(attempts(c, 'always').map((a) => a.n), [1, 2, 3]);
       assert.match(r.stderr, /attempt 2 of 3 failed: Error: always fails on attempt 2/);
-      assert.match(r.stderr, /jug: task flaky\.flaky failed \(hash [0-9a-f]{40}, jugdir [^)]*\), after 3 attempts:\nError: always fails on attempt 3/, show(r));
+      assert.match(r.stderr, /jug: task flaky\.flaky failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\n  arguments: [^\n]*\n  ran [^\n]*, 3 attempts\n  Error: always fails on attempt 3/, show(r));
       assert.match(r.stderr, /1 task\(s\) failed/);
       assert.deepEqual(row(r, 'flaky.flaky'), [0, 0, 1], show(r));
       assert.deepEqual(leftovers(c.jugdir), []);
@@ -133,7 +133,7 @@ describe('jug execute --retries', () => {
       const r = await started.done;
       assert.equal(r.code, 130, show(r));
       assert.deepEqual(attempts(c, 'always').map((a) => a.n), [1], 'a retry ran after Ctrl-C');
-      assert.match(r.stderr, /jug: task flaky\.flaky failed \(hash [0-9a-f]{40}, jugdir [^)]*\), after 1 attempt:\nError: always fails on attempt 1/, show(r));
+      assert.match(r.stderr, /jug: task flaky\.flaky failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\n  arguments: [^\n]*\n  ran [^\n]*, 1 attempt\n  Error: always fails on attempt 1/, show(r));
       assert.deepEqual(leftovers(c.jugdir), []);
     });
   }
@@ -143,7 +143,7 @@ describe('jug execute --retries', () => {
     const r = await execute(FLAKY, c, ['--retries', '1', '--retry-delay', '0', '--keep-failed']);
     assert.equal(r.code, 1, show(r));
     assert.deepEqual(attempts(c, 'always').map((a) => a.n), [1, 2]);
-    assert.match(r.stderr, /after 2 attempts, lock kept marked failed/, show(r));
+    assert.match(r.stderr, /, lock kept marked failed:\n  arguments: [^\n]*\n  ran [^\n]*, 2 attempts\n/, show(r));
     const locks = entries(join(c.jugdir, 'locks'));
     assert.equal(locks.length, 1, show(r));
     assert.equal(statSync(join(c.jugdir, 'locks', locks[0]!)).mtimeMs, 1000, 'the lock is not a failure mark');
@@ -160,7 +160,7 @@ describe('jug execute --retries', () => {
     assert.deepEqual(attempts(c, 'cli').map((a) => a.n), [1, 2]);
     // none: { retries: 0 } beats --retries 1: one attempt, failed.
     assert.deepEqual(attempts(c, 'none').map((a) => a.n), [1]);
-    assert.match(r.stderr, /jug: task flaky\.noRetries failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\nError: none fails on attempt 1/, show(r));
+    assert.match(r.stderr, /jug: task flaky\.noRetries failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\n  arguments: [^\n]*\n  ran [^\n]*\n  Error: none fails on attempt 1/, show(r));
     // new Task(...).setRunOptions({ retries: 2 }).
     assert.deepEqual(attempts(c, 'viaTask').map((a) => a.n), [1, 2, 3]);
     assert.deepEqual(row(r, 'flaky.ownRetries'), [1, 0, 0], show(r));
@@ -210,7 +210,7 @@ describe('jug execute --timeout', () => {
     assert.equal(r.code, 1, show(r));
     assert.match(
       r.stderr,
-      /jug: task timeouts\.spin failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\nTaskTimeoutError: task timeouts\.spin timed out after 0\.5 s: still running 1 s after its signal \(taskSignal\(\)\) was aborted, so its worker thread was terminated/,
+      /jug: task timeouts\.spin failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\n  arguments: [^\n]*\n  ran [^\n]*\n  TaskTimeoutError: task timeouts\.spin timed out after 0\.5 s: still running 1 s after its signal \(taskSignal\(\)\) was aborted, so its worker thread was terminated/,
       show(r),
     );
     assert.doesNotMatch(r.stderr, /warning: --timeout without --threads/);
@@ -231,7 +231,7 @@ describe('jug execute --timeout', () => {
     const r = await execute(TIMEOUTS, c, ['--threads', '2', '--timeout', '0.3', '--retries', '1', '--retry-delay', '0.2']);
     assert.equal(r.code, 1, show(r));
     assert.match(r.stderr, /jug: task timeouts\.spin \([0-9a-f]{10}\) attempt 1 of 2 failed: TaskTimeoutError: task timeouts\.spin timed out after 0\.3 s.*; retrying in 0\.2 s\./, show(r));
-    assert.match(r.stderr, /failed \(hash [0-9a-f]{40}, jugdir [^)]*\), after 2 attempts:\nTaskTimeoutError/, show(r));
+    assert.match(r.stderr, /failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\n  arguments: [^\n]*\n  ran [^\n]*, 2 attempts\n  TaskTimeoutError/, show(r));
     const starts = notes(c, 's start').map((n) => n.at);
     assert.equal(starts.length, 2, show(r));
     // Terminated 1 s after its 0.3 s limit, then 0.2 s of back-off.
@@ -255,7 +255,7 @@ describe('jug execute --timeout', () => {
     assert.equal(r.stderr.match(/warning: --timeout without --threads: a synchronous task cannot be stopped/g)?.length, 1, show(r));
     assert.match(
       r.stderr,
-      /jug: task timeouts\.waitSignal failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\nTaskTimeoutError: task timeouts\.waitSignal timed out after 0\.3 s: it threw once its signal was aborted: AbortError/,
+      /jug: task timeouts\.waitSignal failed \(hash [0-9a-f]{40}, jugdir [^)]*\):\n  arguments: [^\n]*\n  ran [^\n]*\n  TaskTimeoutError: task timeouts\.waitSignal timed out after 0\.3 s: it threw once its signal was aborted: AbortError/,
       show(r),
     );
     assert.match(r.stderr, /task timeouts\.ignoreSignal timed out after 0\.3 s: it had not settled 1 s after its signal \(taskSignal\(\)\) was aborted, so it was abandoned/, show(r));

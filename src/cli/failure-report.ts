@@ -58,7 +58,7 @@ export function formatFailure(record: FailureRecord, format: FailureFormat): str
   const out = [format.headline];
   out.push(`${INDENT}arguments: ${record.args === '' ? '(none)' : record.args}`);
   const ran = record.durationMs === undefined ? 'failed before it started, on' : `ran ${formatDuration(record.durationMs)} on`;
-  const tries = record.attempts !== undefined && record.attempts > 1 ? `, ${record.attempts} attempts` : '';
+  const tries = record.attempts === undefined ? '' : `, ${record.attempts} attempt${record.attempts === 1 ? '' : 's'}`;
   const when = format.when === false ? '' : `, at ${formatTime(record.time)}`;
   out.push(`${INDENT}${ran} ${formatPlace(record)}${when}${tries}`);
   let lines = errorLines(record);
