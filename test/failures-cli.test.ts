@@ -147,7 +147,7 @@ describe('--keep-failed: the failure record is stored with the mark', () => {
 });
 
 describe('records go with their marks', () => {
-  test('cleanup --failed-only --target <prefix> removes that mark and its record only; invalidate --target <hash> the other', async () => {
+  test('cleanup --failed-only --target <prefix> removes that mark and its record only; invalidate --target <prefix> the other', async () => {
     const jugdir = jugdirOf('remove');
     const { h3, h8 } = await withMarks(jugdir);
     const good = storedHashes(jugdir);
@@ -159,7 +159,7 @@ describe('records go with their marks', () => {
     const listed = await runJug(['status', FLAKY, '--jugdir', jugdir, '--failed']);
     assert.match(listed.stdout, /^1 failed task:\n/);
     assert.ok(!listed.stdout.includes(h3) && listed.stdout.includes(h8), listed.stdout);
-    const inv = await runJug(['invalidate', FLAKY, '--jugdir', jugdir, '--target', h8]);
+    const inv = await runJug(['invalidate', FLAKY, '--jugdir', jugdir, '--target', h8.slice(0, 10)]);
     expectCode(inv, 0);
     assert.match(inv.stderr, /removed 1 failure mark/);
     assert.deepEqual(entries(join(jugdir, 'locks')), []);

@@ -21,8 +21,9 @@ export async function failedList(graph: TaskGraph, store: Store): Promise<string
 
 function failedBlock(hash: string, record: FailureRecord | undefined, graph: TaskGraph): string {
   const i = graph.index.get(hash);
-  const name = i !== undefined ? graph.tasks[i]!.name : (record?.task ?? 'not a task of this jugfile');
-  const headline = `${name}, hash ${hash}${i === undefined && record !== undefined ? ' (not a task of this jugfile now)' : ''}:`;
+  // A hash the loaded jugfile does not declare (changed since, or behind a barrier): the record's name.
+  const name = i !== undefined ? graph.tasks[i]!.name : (record?.task ?? '(a task the jugfile does not declare now)');
+  const headline = `${name}, hash ${hash}:`;
   if (record === undefined) return `${headline}\n  ${NO_RECORD}\n`;
   return formatFailure(record, { headline, stackLines: STORED_STACK_LINES });
 }
