@@ -268,6 +268,30 @@ describe('jug execute --timeout', () => {
     assert.deepEqual(leftovers(c.jugdir), []);
   });
 
+  it('with --threads an async task honouring taskSignal() fails at the limit without its thread being terminated', async () => {
+    const c = freshCase('waitSignal');
+    const r = await execute(TIMEOUTS, c, ['--threads', '2', '--timeout', '0.3']);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, /TaskTimeoutError: task timeouts\.waitSignal timed out after 0\.3 s: it threw once its signal was aborted: AbortError/, show(r));
+    assert.deepEqual(notes(c, 'waitSignal aborted').map((n) => n.line), ['waitSignal aborted true TaskTimeoutError']);
+    assert.deepEqual(leftovers(c.jugdir), []);
+  });
+
+  it('serial: a second Ctrl-C aborts the running task\'s signal (no timeout needed) and exits 130', async () => {
+    const c = freshCase('waitSignal');
+    const started = startJug(['execute', TIMEOUTS, '--jugdir', c.jugdir], { cwd: dir, env: c.env, timeoutMs: 60_000 });
+    assert.ok(await waitFor(() => notes(c, 'waitSignal start').length === 1, 30_000, 20));
+    started.child.kill('SIGINT');
+    let stderr = '';
+    started.child.stderr!.on('data', (d: Buffer | string) => (stderr += String(d)));
+    assert.ok(await waitFor(() => /SIGINT received/.test(stderr), 10_000, 10), stderr);
+    started.child.kill('SIGINT');
+    const r = await started.done;
+    assert.equal(r.code, 130, show(r));
+    assert.deepEqual(notes(c, 'waitSignal aborted').map((n) => n.line), ['waitSignal aborted true Error']);
+    assert.deepEqual(leftovers(c.jugdir), []);
+  });
+
   it('jugExecute() kills its command at the timeout (serial and threads): the task fails as timed out at once', async () => {
     for (const mode of SERIAL_AND_THREADS) {
       const c = freshCase('cmd');

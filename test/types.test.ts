@@ -20,6 +20,8 @@ import {
   type Task,
   type TaskLike,
   type Tasklet,
+  type TaskRunOptions,
+  taskSignal,
 } from '../src/index.js';
 import { ROOT, makeTempDir, removeTempDir } from './helpers.js';
 
@@ -168,6 +170,19 @@ export async function typeChecks(): Promise<void> {
   const fn: (n: number) => boolean | Promise<boolean> = isPrime.fn;
   const taskName: string = isPrime.taskName;
   void [fn, taskName];
+
+  // Run options: typed with the generator's options, on a Task, and the running task's signal.
+  const fetchPage = TaskGenerator(async function fetchPage(url: string): Promise<string> {
+    const signal: AbortSignal = taskSignal();
+    return (await fetch(url, { signal })).text();
+  }, { retries: 2, retryDelayMs: 500, timeoutMs: 30_000 });
+  const page: Task<string> = fetchPage('https://example.org').setRunOptions({ timeoutMs: 5000 });
+  const options: TaskRunOptions = page.runOptions;
+  // @ts-expect-error retries is a number
+  TaskGenerator(function badOpts(): number { return 1; }, { retries: '2' });
+  // @ts-expect-error no such run option
+  page.setRunOptions({ timeout: 5 });
+  void [options];
 }
 
 test('types.test.ts type-checks on its own (every @ts-expect-error is needed)', { timeout: 120_000 }, () => {
