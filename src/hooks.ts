@@ -13,6 +13,7 @@
 import { JugError } from './errors.js';
 import { resetExitChecks } from './exit-checks.js';
 import type { Task } from './task.js';
+import { userStack } from './stack.js';
 
 /** The arguments each hook receives. */
 export interface HookArguments {
@@ -146,7 +147,7 @@ export function runHooks<N extends HookName>(name: N, ...args: HookArguments[N])
       (fn as HookFunction<N>)(...args);
     } catch (e) {
       const task = args[0] as Task | undefined;
-      const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      const detail = e instanceof Error ? userStack(e.stack ?? e.message) : String(e);
       throw new HookError(
         `the ${name} hook${fn.name ? ` '${fn.name}'` : ''} threw${task ? ` for task ${task.name}` : ''}: ${detail}`,
         { cause: e },

@@ -106,13 +106,39 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
     const results = storedHashes(jugdir);
     const r = await runJug(['cleanup', '--dry-run', jugfile]);
     expectCode(r, 0);
-    assert.equal(r.stdout.match(/^would remove result [0-9a-f]{40}$/gm)?.length, 4, show(r));
-    assert.match(r.stdout, new RegExp(`^would remove failure mark ${H('d')} \\(not a task of this jugfile\\)$`, 'm'));
-    assert.match(r.stdout, new RegExp(`^would remove stale lock ${H('c')} `, 'm'));
+    assert.equal(r.stdout.match(/^would remove result [0-9a-f]{10} \(not in the jugfile\)$/gm)?.length, 4, show(r));
+    assert.match(r.stdout, new RegExp(`^would remove failure mark ${H('d').slice(0, 10)} \\(not in the jugfile\\)$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^would remove stale lock ${H('c').slice(0, 10)} `, 'm'));
     assert.match(r.stdout, /^Would remove 4 results$/m);
     assert.match(r.stdout, /Dry run: nothing was removed\.\n$/);
     assert.deepEqual(storedHashes(jugdir), results);
     assert.deepEqual(entries(join(jugdir, 'locks')), locks);
+  });
+
+  test('--dry-run names the tasks of the jugfile (and the short hash); others are "(not in the jugfile)"', async () => {
+    mkdirSync(join(tmp, 'names'));
+    const jugfile = join(tmp, 'names', 'risk.ts');
+    writeFileSync(
+      jugfile,
+      `import { TaskGenerator } from 'jug';
+export const risky = TaskGenerator(function risky(x: number): number {
+  if (x === 2) throw new Error('two');
+  return x;
+});
+const base = Number(process.env['BASE'] ?? 0);
+export const all = [base + 1, 2].map((x) => risky(x));
+`,
+    );
+    expectCode(await runJug(['execute', '-q', '--keep-going', jugfile], { env: { BASE: '10' } }), 1);
+    expectCode(await runJug(['execute', '-q', '--keep-going', '--keep-failed', jugfile]), 1);
+    const marks = entries(join(tmp, 'names', 'risk.jugdata', 'locks'));
+    assert.equal(marks.length, 1, marks.join());
+    const r = await runJug(['cleanup', '-n', jugfile]);
+    expectCode(r, 0);
+    // risky(11) of the first run is no task of the jugfile now; risky(2) failed and is marked.
+    assert.match(r.stdout, /^would remove result [0-9a-f]{10} \(not in the jugfile\)$/m, show(r));
+    assert.match(r.stdout, new RegExp(`^would remove failure mark risk\\.risky \\(${marks[0]!.slice(0, 10)}\\)$`, 'm'), show(r));
+    assert.doesNotMatch(r.stdout, /[0-9a-f]{40}/, show(r));
   });
 
   test('--locks-only, --failed-only, --stale, --keep-locks each touch only their part', async () => {
@@ -179,7 +205,8 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
     }
     // The killed process's lock is stale now.
     const dry = await runJug(['cleanup', '--stale', '--dry-run', jugfile]);
-    assert.match(dry.stdout, /^would remove stale lock [0-9a-f]{40} \(many\.work\)$/m, show(dry));
+    const [held] = entries(locksDir);
+    assert.match(dry.stdout, new RegExp(`^would remove stale lock many\\.work \\(${held!.slice(0, 10)}\\)$`, 'm'), show(dry));
     const r = await runJug(['cleanup', '--stale', jugfile]);
     expectCode(r, 0);
     assert.equal(r.stdout, 'Removed 1 stale lock\n');

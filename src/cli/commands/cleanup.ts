@@ -72,7 +72,7 @@ export async function cleanupProject(
     } else {
       const unused = await unusedResults(graph, project.store);
       if (dry) {
-        for (const h of unused) out(`would remove result ${h}\n`);
+        for (const h of unused) out(`would remove result ${shownHash(graph, h)}\n`);
         out(`Would remove ${plural(unused.length, 'result')}\n`);
       } else {
         let n = 0;
@@ -84,18 +84,14 @@ export async function cleanupProject(
 
   if (doFailed || doStale) {
     const locks = await store.listLocks();
-    const nameOf = (h: string): string => {
-      const i = graph.index.get(h);
-      return i === undefined ? 'not a task of this jugfile' : graph.tasks[i]!.name;
-    };
     const failed = doFailed ? [...locks].filter(([h, l]) => l.failed && selected(h)).map(([h]) => h) : [];
     const stale = doStale ? [...locks].filter(([, l]) => l.stale).map(([h]) => h) : [];
     const live = [...locks.values()].filter((l) => !l.failed && !l.stale).length;
     let nFailed = failed.length;
     let nStale = stale.length;
     if (dry) {
-      for (const h of failed) out(`would remove failure mark ${h} (${nameOf(h)})\n`);
-      for (const h of stale) out(`would remove stale lock ${h} (${nameOf(h)})\n`);
+      for (const h of failed) out(`would remove failure mark ${shownHash(graph, h)}\n`);
+      for (const h of stale) out(`would remove stale lock ${shownHash(graph, h)}\n`);
     } else {
       nFailed = 0;
       for (const h of failed) if (await store.removeFailedLock(h)) nFailed++;
@@ -121,6 +117,16 @@ function failedSelection(project: Project, target: string | undefined): (hash: s
     const i = graph.index.get(h);
     return i !== undefined && select(graph.tasks[i]!);
   };
+}
+
+/**
+ * A hash as a dry run lists it: `primes.isPrime (1a2b3c4d5e)` for a task of the jugfile, else
+ * `1a2b3c4d5e (not in the jugfile)` (the short hash starts the file's name in the jugdir).
+ */
+function shownHash(graph: TaskGraph, hash: string): string {
+  const i = graph.index.get(hash);
+  const short = hash.slice(0, 10);
+  return i === undefined ? `${short} (not in the jugfile)` : `${graph.tasks[i]!.name} (${short})`;
 }
 
 /** Stored results whose hash is not a task of the graph, sorted. */
