@@ -169,336 +169,423 @@ export async function runGraph(
   executor: Executor,
   options: SchedulerOptions = {},
 ): Promise<RunResult> {
-  const { tasks, deps, dependants } = graph;
-  const keepGoing = options.keepGoing ?? false;
-  const maxWaitMs = Math.max(0, (options.waitCycleTime ?? 12) * 1000);
-  const nrWaitCycles = options.nrWaitCycles ?? 150;
-  const initialWaitMs = Math.min(options.initialWaitMs ?? 50, maxWaitMs);
-  const signal = options.signal;
-  const emit = options.onEvent ?? (() => {});
-
-  const table = options.table ?? StatusTable.create(tasks.length);
-  const selected = options.target
-    ? withDependencies(graph, tasks.flatMap((t, i) => (options.target!(t) ? [i] : [])))
-    : undefined;
-
   // Locks and unfinished writes of dead processes go first (their tasks may even be stored
   // already); then one listing of the store tells what is done.
   await store.clearStaleLocks();
   await store.clearDeadWrites();
   const stored = options.stored ?? (await store.list());
-  const missingDeps = new Int32Array(tasks.length);
-  for (let i = 0; i < tasks.length; i++) {
-    if (selected !== undefined && !selected.has(i)) table.set(i, TaskState.Excluded);
-    else if (stored.has(tasks[i]!.hash())) {
-      table.set(i, TaskState.Loaded);
-      emit({ type: 'loaded', index: i, task: tasks[i]! });
-    }
-  }
-  const ready: number[] = [];
-  for (let i = 0; i < tasks.length; i++) {
-    let missing = 0;
-    for (const d of deps[i]!) if (!isFinished(table.get(d))) missing++;
-    missingDeps[i] = missing;
-    if (missing === 0 && table.get(i) === TaskState.Waiting) {
-      table.set(i, TaskState.Ready);
-      ready.push(i);
-    }
-  }
-  let readyHead = 0;
+  return new GraphRun(graph, store, executor, options).run(stored);
+}
+
+/** An outcome as it comes back from the executor, waiting to be settled by the loop. */
+interface Completed {
+  readonly index: number;
+  readonly outcome: TaskOutcome;
+}
+
+/**
+ * One run of {@link runGraph}: the task states, the ready queue, the tasks held elsewhere, the
+ * stop state, and the steps of the loop (dispatch, settle, poll, wait), each a method.
+ */
+class GraphRun {
+  readonly #graph: TaskGraph;
+  readonly #tasks: readonly Task[];
+  readonly #store: Store;
+  readonly #executor: Executor;
+  readonly #keepGoing: boolean;
+  readonly #maxWaitMs: number;
+  readonly #nrWaitCycles: number;
+  readonly #initialWaitMs: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #checks: StopChecks | undefined;
+  readonly #emit: (event: SchedulerEvent) => void;
+  readonly #table: StatusTable;
+  readonly #target: ((task: Task) => boolean) | undefined;
+
+  /** Dependencies of each task not finished yet. */
+  readonly #missingDeps: Int32Array;
+  /** Tasks to dispatch, in order; `#readyHead` is the next one. */
+  readonly #ready: number[] = [];
+  #readyHead = 0;
   /** Selected tasks not finished (executed, loaded or failed) in this run: see Executor.remaining. */
-  let unfinished = 0;
-  for (let i = 0; i < tasks.length; i++) {
-    const s = table.get(i);
-    if (s === TaskState.Waiting || s === TaskState.Ready) unfinished++;
+  #unfinished = 0;
+  #reportedRemaining = Number.POSITIVE_INFINITY;
+  readonly #failures: Failure[] = [];
+  /** Tasks whose lock another process holds: re-checked by {@link GraphRun.poll}. */
+  readonly #heldElsewhere = new Set<number>();
+  /** How often each task was recomputed because a dependant found its result corrupt or gone. */
+  readonly #recomputed: Int32Array;
+  /** Tasks the exit checks have counted as executed through their gate (before their outcome). */
+  readonly #counted = new Set<number>();
+  #inFlight = 0;
+  readonly #completed: Completed[] = [];
+  #wake: (() => void) | undefined;
+
+  #stopping = false;
+  #executorStopped = false;
+  #stoppedBy: string | undefined;
+  #gaveUp = false;
+  /** Back-off state of the polls for tasks held elsewhere. */
+  #waitMs: number;
+  #fruitlessWaits = 0;
+  #nextPollAt: number;
+
+  constructor(graph: TaskGraph, store: Store, executor: Executor, options: SchedulerOptions) {
+    this.#graph = graph;
+    this.#tasks = graph.tasks;
+    this.#store = store;
+    this.#executor = executor;
+    this.#keepGoing = options.keepGoing ?? false;
+    this.#maxWaitMs = Math.max(0, (options.waitCycleTime ?? 12) * 1000);
+    this.#nrWaitCycles = options.nrWaitCycles ?? 150;
+    this.#initialWaitMs = Math.min(options.initialWaitMs ?? 50, this.#maxWaitMs);
+    this.#signal = options.signal;
+    this.#checks = options.checks;
+    this.#emit = options.onEvent ?? (() => {});
+    this.#table = options.table ?? StatusTable.create(graph.tasks.length);
+    this.#target = options.target;
+    this.#missingDeps = new Int32Array(graph.tasks.length);
+    this.#recomputed = new Int32Array(graph.tasks.length);
+    this.#waitMs = this.#initialWaitMs;
+    this.#nextPollAt = Date.now() + this.#waitMs;
   }
-  let reportedRemaining = Number.POSITIVE_INFINITY;
 
-  const failures: Failure[] = [];
-  const heldElsewhere = new Set<number>();
-  let stopping = false;
-  let inFlight = 0;
-  const completed: { index: number; outcome: TaskOutcome }[] = [];
-  let wake: (() => void) | undefined;
+  /** Classifies the tasks from the listing `stored`, then loops until nothing more can be done. */
+  async run(stored: ReadonlySet<string>): Promise<RunResult> {
+    this.#classify(stored);
+    const onAbort = (): void => this.#stop();
+    this.#signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.#loop();
+    } finally {
+      this.#signal?.removeEventListener('abort', onAbort);
+    }
+    return this.#result();
+  }
 
-  const finish = (i: number, state: TaskState): void => {
-    if (!isDone(table.get(i))) unfinished--;
-    table.set(i, state);
-    for (const j of dependants[i]!) {
-      if (--missingDeps[j]! === 0 && table.get(j) === TaskState.Waiting) {
-        table.set(j, TaskState.Ready);
-        ready.push(j);
+  /** Excluded (not selected), Loaded (stored), Ready (no missing dependency) or Waiting. */
+  #classify(stored: ReadonlySet<string>): void {
+    const tasks = this.#tasks;
+    const table = this.#table;
+    const target = this.#target;
+    const selected = target ? withDependencies(this.#graph, tasks.flatMap((t, i) => (target(t) ? [i] : []))) : undefined;
+    for (let i = 0; i < tasks.length; i++) {
+      if (selected !== undefined && !selected.has(i)) table.set(i, TaskState.Excluded);
+      else if (stored.has(tasks[i]!.hash())) {
+        table.set(i, TaskState.Loaded);
+        this.#emit({ type: 'loaded', index: i, task: tasks[i]! });
       }
     }
-  };
+    const { deps } = this.#graph;
+    for (let i = 0; i < tasks.length; i++) {
+      let missing = 0;
+      for (const d of deps[i]!) if (!isFinished(table.get(d))) missing++;
+      this.#missingDeps[i] = missing;
+      if (missing === 0 && table.get(i) === TaskState.Waiting) {
+        table.set(i, TaskState.Ready);
+        this.#ready.push(i);
+      }
+    }
+    for (let i = 0; i < tasks.length; i++) {
+      const s = table.get(i);
+      if (s === TaskState.Waiting || s === TaskState.Ready) this.#unfinished++;
+    }
+  }
 
-  // A dispatched task stays Ready until its executor holds the lock and sets it Running.
-  const dispatch = (i: number): void => {
-    const task = tasks[i]!;
-    inFlight++;
-    emit({ type: 'start', index: i, task });
-    executor.run(i, task, gateFor(i)).then(
-      (outcome) => {
-        completed.push({ index: i, outcome });
-        wake?.();
-      },
+  /** The loop: settle outcomes, dispatch ready tasks, then wait for our tasks or for others'. */
+  async #loop(): Promise<void> {
+    for (;;) {
+      if (this.#signal?.aborted) this.#stopping = true;
+      while (this.#completed.length > 0) this.#settle(this.#completed.shift()!);
+      this.#consultChecks();
+      if (this.#stopping) this.#stopExecutor();
+      this.#reportRemaining();
+      this.#dispatchReady();
+      if (this.#inFlight > 0) {
+        await this.#whileBusy();
+        continue;
+      }
+      if (this.#stopping || this.#heldElsewhere.size === 0) break;
+      if (this.#readyHead < this.#ready.length) continue;
+      // Idle: only tasks held by other processes (or waiting on them) remain.
+      if (this.#fruitlessWaits >= this.#nrWaitCycles) {
+        this.#gaveUp = true;
+        break;
+      }
+      await this.#whileIdle();
+    }
+  }
+
+  /** Exit checks consulted between dispatches (files, deadline): stop when one fires. */
+  #consultChecks(): void {
+    if (this.#stopping || this.#checks === undefined) return;
+    const reason = this.#checks.beforeTask();
+    if (reason !== undefined) this.#stop(reason);
+  }
+
+  #reportRemaining(): void {
+    if (this.#unfinished >= this.#reportedRemaining) return;
+    this.#reportedRemaining = this.#unfinished;
+    this.#executor.remaining?.(this.#unfinished);
+  }
+
+  /** Dispatches ready tasks while slots (and the exit checks' budget) allow. */
+  #dispatchReady(): void {
+    while (this.#mayDispatch() && this.#inFlight < this.#executor.slots && this.#readyHead < this.#ready.length) {
+      this.#dispatch(this.#ready[this.#readyHead++]!);
+    }
+    if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+      this.#ready.splice(0, this.#readyHead);
+      this.#readyHead = 0;
+    }
+  }
+
+  /** May another task be dispatched now? (Exit checks: budget of tasks, files, deadline.) */
+  #mayDispatch(): boolean {
+    if (this.#stopping) return false;
+    if (this.#checks === undefined) return true;
+    const budget = this.#checks.taskBudget();
+    return budget === undefined || this.#inFlight < budget;
+  }
+
+  /**
+   * Our tasks run: wait for one to finish, still noticing now and then (not too often) tasks
+   * finished elsewhere.
+   */
+  async #whileBusy(): Promise<void> {
+    if (this.#heldElsewhere.size > 0 && Date.now() >= this.#nextPollAt) {
+      if (await this.#poll()) this.#waitMs = this.#initialWaitMs;
+      // At least MIN_BUSY_POLL_MS apart: with --wait-cycle-time 0, polling again at once would
+      // loop on microtasks only, starving the event loop the running tasks need (a hang).
+      this.#nextPollAt = Date.now() + Math.max(this.#waitMs, MIN_BUSY_POLL_MS);
+      return;
+    }
+    if (this.#completed.length > 0) return;
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      if (this.#completed.length > 0) resolve();
+    });
+    this.#wake = undefined;
+  }
+
+  /** Nothing of ours runs: wait with back-off, then re-check the tasks held elsewhere. */
+  async #whileIdle(): Promise<void> {
+    this.#emit({ type: 'waiting', ms: this.#waitMs, blocked: this.#heldElsewhere.size });
+    await sleep(this.#waitMs, this.#signal);
+    if (this.#signal?.aborted) return;
+    if (await this.#poll()) {
+      this.#fruitlessWaits = 0;
+      this.#waitMs = this.#initialWaitMs;
+    } else {
+      this.#fruitlessWaits++;
+      this.#waitMs = Math.min(this.#maxWaitMs, Math.max(1, Math.round(this.#waitMs * 1.5)));
+    }
+    this.#nextPollAt = Date.now() + this.#waitMs;
+  }
+
+  /** A dispatched task stays Ready until its executor holds the lock and sets it Running. */
+  #dispatch(i: number): void {
+    const task = this.#tasks[i]!;
+    this.#inFlight++;
+    this.#emit({ type: 'start', index: i, task });
+    this.#executor.run(i, task, this.#gateFor(i)).then(
+      (outcome) => this.#complete({ index: i, outcome }),
       (err: unknown) => {
         // Executors report task errors as outcomes; a rejection is a runner fault.
         const e = err instanceof Error ? err : new Error(String(err));
-        completed.push({
-          index: i,
-          outcome: {
-            kind: 'failed',
-            keptFailed: false,
-            error: { name: e.name, message: e.message, stack: e.stack ?? e.message, internal: true },
-          },
-        });
-        wake?.();
+        const error = { name: e.name, message: e.message, stack: e.stack ?? e.message, internal: true };
+        this.#complete({ index: i, outcome: { kind: 'failed', keptFailed: false, error } });
       },
     );
-  };
+  }
 
-  const settle = ({ index: i, outcome }: { index: number; outcome: TaskOutcome }): void => {
-    inFlight--;
-    const task = tasks[i]!;
-    const wasCounted = counted.delete(i);
+  #complete(done: Completed): void {
+    this.#completed.push(done);
+    this.#wake?.();
+  }
+
+  /** The scheduler's say over task i as it starts and as it has run (executors in this thread). */
+  #gateFor(i: number): StartGate {
+    return {
+      mayStart: () => {
+        this.#consultChecks();
+        return !this.#stopping;
+      },
+      ran: () => {
+        this.#counted.add(i);
+        this.#countExecuted(this.#tasks[i]!);
+      },
+      attemptFailed: (failure) => this.#emit({ type: 'retry', index: i, task: this.#tasks[i]!, failure }),
+    };
+  }
+
+  #countExecuted(task: Task): void {
+    const reason = this.#checks?.taskExecuted(task);
+    if (reason !== undefined) this.#stop(reason);
+  }
+
+  /** Applies the outcome of a dispatched task to the table. */
+  #settle({ index: i, outcome }: Completed): void {
+    this.#inFlight--;
+    const task = this.#tasks[i]!;
+    const wasCounted = this.#counted.delete(i);
     switch (outcome.kind) {
-      case 'executed': {
-        finish(i, TaskState.Executed);
-        if (!wasCounted) countExecuted(task);
+      case 'executed':
+        this.#finish(i, TaskState.Executed);
+        if (!wasCounted) this.#countExecuted(task);
         break;
-      }
       case 'loaded':
-        finish(i, TaskState.Loaded);
+        this.#finish(i, TaskState.Loaded);
         break;
       case 'locked':
         if (outcome.failed) {
-          failPreviously(i, outcome.record);
+          this.#failPreviously(i, outcome.record);
           break;
         }
-        table.set(i, TaskState.LockedElsewhere);
-        heldElsewhere.add(i);
+        this.#table.set(i, TaskState.LockedElsewhere);
+        this.#heldElsewhere.add(i);
         break;
       case 'failed':
-        recordFailure(i, outcome);
+        this.#recordFailure(i, outcome);
         break;
       case 'cancelled':
         // Not started (the run is stopping), or handed back (its worker died under another task).
-        table.set(i, TaskState.Ready);
-        if (!stopping) ready.push(i);
+        this.#table.set(i, TaskState.Ready);
+        if (!this.#stopping) this.#ready.push(i);
         break;
       case 'lostDependency':
-        lostDependency(i, outcome);
+        this.#lostDependency(i, outcome);
         break;
     }
-    emit({ type: 'done', index: i, task, outcome });
-  };
+    this.#emit({ type: 'done', index: i, task, outcome });
+  }
 
-  const recordFailure = (i: number, outcome: Failure['outcome'], earlier = false): void => {
-    if (!isDone(table.get(i))) unfinished--;
-    table.set(i, TaskState.Failed);
-    failures.push({ index: i, task: tasks[i]!, outcome, ...(earlier ? { earlier } : {}) });
-    if (!keepGoing) stopping = true;
-  };
+  /** Task i is finished: its dependants with no other missing dependency become ready. */
+  #finish(i: number, state: TaskState): void {
+    const table = this.#table;
+    if (!isDone(table.get(i))) this.#unfinished--;
+    table.set(i, state);
+    for (const j of this.#graph.dependants[i]!) {
+      if (--this.#missingDeps[j]! === 0 && table.get(j) === TaskState.Waiting) {
+        table.set(j, TaskState.Ready);
+        this.#ready.push(j);
+      }
+    }
+  }
+
+  #recordFailure(i: number, outcome: Failure['outcome'], earlier = false): void {
+    if (!isDone(this.#table.get(i))) this.#unfinished--;
+    this.#table.set(i, TaskState.Failed);
+    this.#failures.push({ index: i, task: this.#tasks[i]!, outcome, ...(earlier ? { earlier } : {}) });
+    if (!this.#keepGoing) this.#stopping = true;
+  }
 
   /**
    * Task i found the stored result of a dependency corrupt (moved aside) or gone: compute that
    * dependency again, and task i after it. A dependency recomputed MAX_RECOMPUTES times in one run
    * (its results keep coming back corrupt), or MAX_VANISHED times (removed by others), fails task i.
    */
-  const lostDependency = (i: number, outcome: Extract<TaskOutcome, { kind: 'lostDependency' }>): void => {
-    if (outcome.warning !== undefined) emit({ type: 'warning', message: outcome.warning });
-    const d = graph.index.get(outcome.hash);
-    const corrupt = outcome.warning !== undefined;
-    const limit = corrupt ? MAX_RECOMPUTES : MAX_VANISHED;
-    if (d === undefined || !deps[i]!.includes(d) || (isFinished(table.get(d)) && ++recomputed[d]! > limit)) {
+  #lostDependency(i: number, outcome: Extract<TaskOutcome, { kind: 'lostDependency' }>): void {
+    const { deps, dependants } = this.#graph;
+    const table = this.#table;
+    if (outcome.warning !== undefined) this.#emit({ type: 'warning', message: outcome.warning });
+    const d = this.#graph.index.get(outcome.hash);
+    const limit = outcome.warning !== undefined ? MAX_RECOMPUTES : MAX_VANISHED;
+    if (d === undefined || !deps[i]!.includes(d) || (isFinished(table.get(d)) && ++this.#recomputed[d]! > limit)) {
       const message =
-        `task ${tasks[i]!.name} cannot read its argument: ` +
+        `task ${this.#tasks[i]!.name} cannot read its argument: ` +
         (outcome.warning ??
           `the result of hash ${outcome.hash} vanished from the store ${limit} times in this run (removed by another ` +
             'process: `jug invalidate` or `jug cleanup` while it runs?)');
-      recordFailure(i, { kind: 'failed', keptFailed: false, error: { name: 'StoreError', message, stack: message, internal: true } });
+      const error = { name: 'StoreError', message, stack: message, internal: true };
+      this.#recordFailure(i, { kind: 'failed', keptFailed: false, error });
       return;
     }
     if (isFinished(table.get(d))) {
       // Not finished after all: its dependants wait for it again. (Others already dispatched
       // will report the loss themselves.)
-      unfinished++;
+      this.#unfinished++;
       table.set(d, TaskState.Ready);
-      ready.push(d);
-      for (const j of dependants[d]!) if (table.get(j) === TaskState.Waiting) missingDeps[j]!++;
+      this.#ready.push(d);
+      for (const j of dependants[d]!) if (table.get(j) === TaskState.Waiting) this.#missingDeps[j]!++;
     }
     let missing = 0;
     for (const k of deps[i]!) if (!isFinished(table.get(k))) missing++;
-    missingDeps[i] = missing;
+    this.#missingDeps[i] = missing;
     table.set(i, missing === 0 ? TaskState.Ready : TaskState.Waiting);
-    if (missing === 0) ready.push(i);
-  };
-  const recomputed = new Int32Array(tasks.length);
+    if (missing === 0) this.#ready.push(i);
+  }
 
   /**
    * Task i's lock is a failure mark from an earlier run (--keep-failed): report it as failed, with
    * the failure record stored with the mark (`record`, if it has one).
    */
-  const failPreviously = (i: number, record?: FailureRecord): void => {
+  #failPreviously(i: number, record?: FailureRecord): void {
     const message =
-      `task ${tasks[i]!.name} failed earlier (in another process, or an earlier run) and its lock is kept marked failed ` +
+      `task ${this.#tasks[i]!.name} failed earlier (in another process, or an earlier run) and its lock is kept marked failed ` +
       '(--keep-failed); `jug execute --retry-failed` runs it again (stored results are kept).';
     const error = { name: 'PreviouslyFailed', message, stack: message, internal: true };
-    recordFailure(i, { kind: 'failed', keptFailed: true, error, ...(record === undefined ? {} : { record }) }, true);
-  };
+    this.#recordFailure(i, { kind: 'failed', keptFailed: true, error, ...(record === undefined ? {} : { record }) }, true);
+  }
 
   /** Re-checks tasks held elsewhere; true if any of them changed state. */
-  const poll = async (): Promise<boolean> => {
+  async #poll(): Promise<boolean> {
     let progress = false;
-    for (const i of [...heldElsewhere]) {
-      const hash = tasks[i]!.hash();
-      const lock = store.lock(hash);
-      if (await store.has(hash)) {
-        heldElsewhere.delete(i);
-        finish(i, TaskState.Loaded);
-        emit({ type: 'loaded', index: i, task: tasks[i]! });
+    for (const i of [...this.#heldElsewhere]) {
+      const task = this.#tasks[i]!;
+      const hash = task.hash();
+      const lock = this.#store.lock(hash);
+      if (await this.#store.has(hash)) {
+        this.#heldElsewhere.delete(i);
+        this.#finish(i, TaskState.Loaded);
+        this.#emit({ type: 'loaded', index: i, task });
         progress = true;
       } else if (await lock.isFailed()) {
-        heldElsewhere.delete(i);
-        failPreviously(i, await store.failureRecord(hash));
+        this.#heldElsewhere.delete(i);
+        this.#failPreviously(i, await this.#store.failureRecord(hash));
         progress = true;
       } else if (!(await lock.isLocked())) {
         // Its holder gave up or failed without --keep-failed: try it ourselves.
-        heldElsewhere.delete(i);
-        table.set(i, TaskState.Ready);
-        ready.push(i);
+        this.#heldElsewhere.delete(i);
+        this.#table.set(i, TaskState.Ready);
+        this.#ready.push(i);
         progress = true;
       }
     }
     return progress;
-  };
+  }
 
-  let waitMs = initialWaitMs;
-  let fruitlessWaits = 0;
-  let nextPollAt = Date.now() + waitMs;
-  let gaveUp = false;
+  /**
+   * The one stop path (signal or exit check): stop dispatching, let running tasks finish. Stop the
+   * executor at once, not when the loop next wakes: by then a worker pool's queue may already
+   * have started tasks that were waiting for a free thread.
+   */
+  #stop(reason?: string): void {
+    if (reason !== undefined && !this.#stopping) this.#stoppedBy = reason;
+    this.#stopping = true;
+    this.#stopExecutor();
+    this.#wake?.();
+  }
 
-  let stopped = false;
-  const stopExecutor = (): void => {
-    if (stopped) return;
-    stopped = true;
-    executor.stop?.();
-  };
-  // The one stop path (signal or exit check): stop dispatching, let running tasks finish. Stop the
-  // executor at once, not when the loop next wakes: by then a worker pool's queue may already
-  // have started tasks that were waiting for a free thread.
-  let stoppedBy: string | undefined;
-  const stop = (reason?: string): void => {
-    if (reason !== undefined && !stopping) stoppedBy = reason;
-    stopping = true;
-    stopExecutor();
-    wake?.();
-  };
-  const onAbort = (): void => stop();
-  const checks = options.checks;
-  /** Tasks the exit checks have counted as executed through their gate (before their outcome). */
-  const counted = new Set<number>();
-  const countExecuted = (task: Task): void => {
-    const reason = checks?.taskExecuted(task);
-    if (reason !== undefined) stop(reason);
-  };
-  function gateFor(i: number): StartGate {
+  #stopExecutor(): void {
+    if (this.#executorStopped) return;
+    this.#executorStopped = true;
+    this.#executor.stop?.();
+  }
+
+  #result(): RunResult {
+    const notRun: number[] = [];
+    for (let i = 0; i < this.#tasks.length; i++) {
+      const s = this.#table.get(i);
+      if (s === TaskState.Waiting || s === TaskState.Ready) notRun.push(i);
+    }
     return {
-      mayStart: () => {
-        if (!stopping && checks !== undefined) {
-          const reason = checks.beforeTask();
-          if (reason !== undefined) stop(reason);
-        }
-        return !stopping;
-      },
-      ran: () => {
-        counted.add(i);
-        countExecuted(tasks[i]!);
-      },
-      attemptFailed: (failure) => emit({ type: 'retry', index: i, task: tasks[i]!, failure }),
+      table: this.#table,
+      failures: this.#failures,
+      gaveUpOn: this.#gaveUp ? [...this.#heldElsewhere] : [],
+      notRun,
+      aborted: this.#signal?.aborted ?? false,
+      ...(this.#stoppedBy === undefined ? {} : { stoppedBy: this.#stoppedBy }),
     };
   }
-  /** May another task be dispatched now? (Exit checks: budget of tasks, files, deadline.) */
-  const mayDispatch = (): boolean => {
-    if (stopping) return false;
-    if (checks === undefined) return true;
-    const budget = checks.taskBudget();
-    return budget === undefined || inFlight < budget;
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      if (signal?.aborted) stopping = true;
-      while (completed.length > 0) settle(completed.shift()!);
-      if (!stopping && checks !== undefined) {
-        const reason = checks.beforeTask();
-        if (reason !== undefined) stop(reason);
-      }
-      if (stopping) stopExecutor();
-      if (unfinished < reportedRemaining) {
-        reportedRemaining = unfinished;
-        executor.remaining?.(unfinished);
-      }
-      while (mayDispatch() && inFlight < executor.slots && readyHead < ready.length) {
-        dispatch(ready[readyHead++]!);
-      }
-      if (readyHead > 1024 && readyHead * 2 > ready.length) {
-        ready.splice(0, readyHead);
-        readyHead = 0;
-      }
-      if (inFlight > 0) {
-        // While our own tasks run, still notice tasks finished elsewhere (not too often).
-        if (heldElsewhere.size > 0 && Date.now() >= nextPollAt) {
-          if (await poll()) waitMs = initialWaitMs;
-          // At least MIN_BUSY_POLL_MS apart: with --wait-cycle-time 0, polling again at once would
-          // loop on microtasks only, starving the event loop the running tasks need (a hang).
-          nextPollAt = Date.now() + Math.max(waitMs, MIN_BUSY_POLL_MS);
-          continue;
-        }
-        if (completed.length === 0) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            if (completed.length > 0) resolve();
-          });
-          wake = undefined;
-        }
-        continue;
-      }
-      if (stopping || heldElsewhere.size === 0) break;
-      if (readyHead < ready.length) continue;
-      // Idle: only tasks held by other processes (or waiting on them) remain.
-      if (fruitlessWaits >= nrWaitCycles) {
-        gaveUp = true;
-        break;
-      }
-      emit({ type: 'waiting', ms: waitMs, blocked: heldElsewhere.size });
-      await sleep(waitMs, signal);
-      if (signal?.aborted) continue;
-      if (await poll()) {
-        fruitlessWaits = 0;
-        waitMs = initialWaitMs;
-      } else {
-        fruitlessWaits++;
-        waitMs = Math.min(maxWaitMs, Math.max(1, Math.round(waitMs * 1.5)));
-      }
-      nextPollAt = Date.now() + waitMs;
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-
-  const notRun: number[] = [];
-  for (let i = 0; i < tasks.length; i++) {
-    const s = table.get(i);
-    if (s === TaskState.Waiting || s === TaskState.Ready) notRun.push(i);
-  }
-  return {
-    table,
-    failures,
-    gaveUpOn: gaveUp ? [...heldElsewhere] : [],
-    notRun,
-    aborted: signal?.aborted ?? false,
-    ...(stoppedBy === undefined ? {} : { stoppedBy }),
-  };
 }
