@@ -78,6 +78,12 @@ function common(cmd: Command): Command {
     );
 }
 
+/** `path` relative to the current directory when it can be, as if typed (for %(jugfile)s in --jugdir). */
+function asTyped(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || isAbsolute(rel) ? path : rel;
+}
+
 /** Builds the command-line program; `setCode` receives each subcommand's exit code. */
 export function buildProgram(setCode: (code: number) => void): Command {
   const program = new Command('jug')
@@ -102,8 +108,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
       // No jugfile on the command line: `jugfile = …` of a configuration file names it.
       if (takesJugfile(actionCommand) && actionCommand.processedArgs[0] === undefined) {
         const path = configJugfile(files, actionCommand.name(), process.cwd());
-        // Relative to the current directory when it can be, as if typed (%(jugfile)s in --jugdir).
-        if (path !== undefined) actionCommand.processedArgs[0] = isAbsolute(relative(process.cwd(), path)) ? path : relative(process.cwd(), path);
+        if (path !== undefined) actionCommand.processedArgs[0] = asTyped(path);
       }
     });
 
