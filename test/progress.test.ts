@@ -12,7 +12,7 @@ import { ProgressEstimator } from '../src/cli/progress/estimator.js';
 import { fmtDuration, fmtEta, fmtRate, mainLine, nameLines, truncate } from '../src/cli/progress/format.js';
 import { PassTally } from '../src/cli/progress/tally.js';
 import { LiveArea } from '../src/cli/progress/terminal.js';
-import { finishedLine } from '../src/cli/commands/execute.js';
+import { finishedLine } from '../src/cli/commands/execute/log.js';
 import { describeBrief } from '../src/describe.js';
 import { buildGraph, type TaskGraph } from '../src/graph.js';
 import { beginLoad } from '../src/registry.js';

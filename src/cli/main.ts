@@ -190,7 +190,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     // With threads, load the pool's modules (Piscina) alongside the command's: starting threads
     // comes first in execute.
     if (opts['threads'] !== undefined) import('../executors/thread-pool.js').catch(() => {});
-    setCode(await (await import('./commands/execute.js')).execute(jugfile, opts));
+    setCode(await (await import('./commands/execute/index.js')).execute(jugfile, opts));
   });
 
   common(

@@ -1,0 +1,139 @@
+/**
+ * `jug execute`: run every task whose result is not stored, sharing the work through locks.
+ *
+ * The steps, each in its own module of this folder: the options (options.ts); the thread pool
+ * with --threads (threads.ts); the passes, one per load of the jugfile (passes.ts); what is
+ * logged while they run (log.ts); the summary and exit code (report.ts).
+ */
+import { UsageError } from '../../../errors.js';
+import { RUNNER_COMMIT_DELAY_MS } from '../../../execute-task.js';
+import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
+import { ExitChecks } from '../../../exit-checks.js';
+import { threadCpuMs, trace, tracing } from '../../../trace.js';
+import { openProject, type Project } from '../../common.js';
+import { MainThreadHooks } from '../../execute-hooks.js';
+import { RunFaults } from '../../faults.js';
+import { RunProgress } from '../../progress/index.js';
+import { SignalHandling } from '../../signal-handling.js';
+import { runDefaultsOf, type ExecuteOptions } from './options.js';
+import { RunAborted, repairingLoad, runPasses, targetOf, type PassContext, type PassesDone } from './passes.js';
+import { report } from './report.js';
+import { startThreads, threadedExecutor, watchThreadLoad, type StartedThreads } from './threads.js';
+
+export type { ExecuteOptions } from './options.js';
+export { finishedLine } from './log.js';
+
+/** Runs `jug execute`; returns the exit code (throws ExitError / UsageError for the CLI to map). */
+export async function execute(jugfile: string | undefined, options: ExecuteOptions): Promise<number> {
+  trace('cli ready');
+  // Exit checks from the environment are read (and validated) now; the jugfile's are read live.
+  const checks = new ExitChecks({ env: options.checkEnvironment === false ? undefined : process.env });
+  const hooks = new MainThreadHooks();
+  // Exceptions and rejections escaping outside any task, threads dying outside any task: reported,
+  // and the run stops (exit 1) instead of the process ending with locks held (faults.ts).
+  const faults = new RunFaults();
+  const unwatch = faults.watchProcess();
+  try {
+    return await executeWatched(jugfile, options, checks, hooks, faults);
+  } catch (e) {
+    // A second signal: the process ends once main() has reported this. A task function of the
+    // main thread cannot be interrupted: an async one would otherwise go on, keep the process
+    // alive until it ends, and store its result after the abort.
+    if (e instanceof RunAborted) setImmediate((code: number) => process.exit(code), e.exitCode);
+    throw e;
+  } finally {
+    unwatch();
+  }
+}
+
+async function executeWatched(
+  jugfile: string | undefined,
+  options: ExecuteOptions,
+  checks: ExitChecks,
+  hooks: MainThreadHooks,
+  faults: RunFaults,
+): Promise<number> {
+  const { threads } = options;
+  checkOptions(options);
+  const runDefaults = runDefaultsOf(options);
+  const started = threads === undefined ? undefined : await startThreads(jugfile, threads, options, runDefaults, faults);
+  const loadStart = performance.now();
+  const project = await repairingLoad(() => openProject(jugfile, options, started?.bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS }));
+  trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
+  const watchdog = started === undefined ? undefined : watchThreadLoad(started.pool, performance.now() - loadStart);
+  const { store } = project;
+  // With threads, this thread's event loop never runs task code: it beats the locks itself.
+  store.keepAlive?.({ mainThread: threads !== undefined });
+  const target = await selectTarget(options, project, started);
+  const threaded =
+    started === undefined ? undefined : await threadedExecutor(started, project, threads!, options, runDefaults, watchdog!);
+  if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
+
+  const progress = new RunProgress({ choice: options.progress, quiet: options.quiet, slots: threads ?? 1 });
+  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish; second: abort (signal-handling.ts).
+  const signals = new SignalHandling(() => progress.stopping());
+  faults.onStop(() => signals.controller.abort());
+  const bundle = started?.bundle;
+  const context: PassContext = { store, threaded, threads, options, runDefaults, checks, hooks, progress, signals, earlier: new Map(), bundle };
+  let done: PassesDone;
+  try {
+    done = await runPasses(project, target, context);
+    if (tracing) trace(`run done (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
+    await closeThreads(threaded);
+  } finally {
+    progress.endPass();
+    signals.dispose();
+    clearTimeout(watchdog);
+    await store.close();
+    trace('store closed');
+  }
+  return finish(done, context, faults);
+}
+
+/** Options that cannot work together, or that do nothing here (said once, before any work). */
+function checkOptions(options: ExecuteOptions): void {
+  if (options.maxOldGenerationSizeMb !== undefined && options.threads === undefined) {
+    process.stderr.write(
+      'jug: warning: --max-old-generation-size-mb sets the heap of worker threads; without --threads it is ignored ' +
+        '(for a serial run: node --max-old-space-size=MiB node_modules/.bin/jug execute …).\n',
+    );
+  }
+  if (options.threads !== undefined && options.jugdir === ':memory:') {
+    throw new UsageError('--threads needs a store the threads share (a jugdir on disk); :memory: lives in one thread.');
+  }
+}
+
+/** `--target` in the first load's graph; a usage error stops the threads before it is thrown. */
+async function selectTarget(options: ExecuteOptions, project: Project, started: StartedThreads | undefined): Promise<ReturnType<typeof targetOf>> {
+  try {
+    return targetOf(options.target, project);
+  } catch (e) {
+    await started?.pool.destroy();
+    throw e;
+  }
+}
+
+async function closeThreads(threaded: ThreadPoolExecutor | undefined): Promise<void> {
+  if (threaded === undefined) return;
+  await threaded.close();
+  trace('pool closed');
+}
+
+/** The finished hooks around the report, then the exit code (1 at least after hook failures, exit checks' errors, faults). */
+function finish({ project, result }: PassesDone, context: PassContext, faults: RunFaults): number {
+  const { hooks, checks, options, signals, earlier } = context;
+  hooks.finished('execute.finished-pre-status');
+  let code: number;
+  try {
+    code = report(project, result, earlier, options, signals.signal);
+  } finally {
+    hooks.finished('execute.finished-post-status');
+  }
+  if (faults.messages.length > 0) {
+    process.stderr.write(
+      `jug: the run stopped after ${faults.messages.length === 1 ? 'an error' : `${faults.messages.length} errors`} ` +
+        'outside any task (above); run `jug execute` again to resume.\n',
+    );
+  }
+  return hooks.failed || checks.error !== undefined || faults.messages.length > 0 ? Math.max(code, 1) : code;
+}

@@ -1,0 +1,61 @@
+/** The options of `jug execute`, and the run defaults (retries, timeouts) they give the runners. */
+import type { RunDefaults } from '../../../execute-task.js';
+import type { CommonOptions } from '../../common.js';
+import type { ProgressChoice } from '../../progress/index.js';
+
+/** Options of `jug execute`. */
+export interface ExecuteOptions extends CommonOptions {
+  /** Continue with independent tasks after a failure. @default false */
+  keepGoing?: boolean;
+  /** Leave failed tasks' locks marked failed so no process retries them. @default false */
+  keepFailed?: boolean;
+  /** Only run tasks matching this pattern, hash or hash prefix (and their dependencies). */
+  target?: string;
+  /** Remove the failure marks of the selected tasks first, so they run again (results are kept). @default false */
+  retryFailed?: boolean;
+  /** Longest back-off (seconds) while waiting for tasks other processes hold. @default 12 */
+  waitCycleTime?: number;
+  /** Consecutive fruitless waits before giving up. @default 150 */
+  nrWaitCycles?: number;
+  /** Print one line of summary instead of the table. @default false */
+  short?: boolean;
+  /** Run tasks in this many worker threads (in this process). @default serial, in the main thread */
+  threads?: number;
+  /** No progress display (as `progress: 'none'`). @default false */
+  quiet?: boolean;
+  /** `--progress`: how progress is shown (see src/cli/progress/). @default 'auto' */
+  progress?: ProgressChoice;
+  /** Heap limit per worker thread, MiB (with --threads). @default Node's default */
+  maxOldGenerationSizeMb?: number;
+  /** Fail tasks that change their arguments in place (and say so). @default false */
+  debug?: boolean;
+  /** Accepted for Python Jug compatibility: results are never kept in memory between tasks. @default false */
+  aggressiveUnload?: boolean;
+  /** Retries of a task that throws (its own `retries` wins). @default 0 */
+  retries?: number;
+  /** Seconds before the first retry, doubled for each further one (its own `retryDelayMs` wins). @default 1 */
+  retryDelay?: number;
+  /** Time limit of a task attempt, seconds (its own `timeoutMs` wins). @default none */
+  timeout?: number;
+  /** Read the JUG_MAX_* / JUG_EXIT_IF_FILE_EXISTS exit checks from the environment (`--no-check-environment`: false). @default true */
+  checkEnvironment?: boolean;
+}
+
+/**
+ * `--retries`, `--retry-delay` and `--timeout` as the runners take them; warns that without
+ * --threads a timeout cannot stop a synchronous task.
+ */
+export function runDefaultsOf(options: ExecuteOptions): RunDefaults {
+  if (options.timeout !== undefined && options.threads === undefined) {
+    process.stderr.write(
+      'jug: warning: --timeout without --threads: a synchronous task cannot be stopped in the serial runner (it runs to its end, ' +
+        'and its result counts); an async task sees taskSignal() aborted at the limit and is abandoned 1 s later if still ' +
+        'running. Use --threads N to stop any task at its timeout.\n',
+    );
+  }
+  return {
+    retries: options.retries,
+    retryDelayMs: options.retryDelay === undefined ? undefined : options.retryDelay * 1000,
+    timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+  };
+}
