@@ -77,6 +77,9 @@ export type TaskOutcome =
    */
   | { readonly kind: 'lostDependency'; readonly hash: string; readonly warning?: string };
 
+/** No run defaults: one attempt, no time limit. */
+const NO_DEFAULTS: RunDefaults = Object.freeze({});
+
 /**
  * The run's defaults for tasks that do not set their own retries and time limit
  * (`jug execute --retries`, `--retry-delay`, `--timeout`; see TaskRunOptions).
@@ -134,7 +137,9 @@ export interface AttemptFailure {
 }
 
 /** Options of {@link executeTask}. */
-export interface ExecuteTaskOptions extends RunDefaults {
+export interface ExecuteTaskOptions {
+  /** The run's retries, back-off and time limit, for tasks without their own. @default none */
+  readonly defaults?: RunDefaults;
   /** Leave a failed task's lock in place, marked failed (`--keep-failed`). */
   readonly keepFailed: boolean;
   /**
@@ -295,7 +300,7 @@ export async function executeTask(task: Task, store: Store, options: ExecuteTask
     store,
     options,
     lock: store.lock(task.hash()),
-    policy: retryPolicy(task, options),
+    policy: retryPolicy(task, options.defaults ?? NO_DEFAULTS),
     held: false,
     keptFailed: false,
     handedOver: false,

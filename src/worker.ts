@@ -14,7 +14,7 @@ import { JugfileError } from './errors.js';
 import { BarrierError } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
 import { decodeHashes } from './executors/stored-snapshot.js';
-import { errorInfo, executeTask, type TaskOutcome } from './execute-task.js';
+import { errorInfo, executeTask, type RunDefaults, type TaskOutcome } from './execute-task.js';
 import { beginLoad, registry } from './registry.js';
 import { StatusTable, TaskState } from './status-table.js';
 import { openStore } from './store/open.js';
@@ -37,6 +37,8 @@ import './index.js';
 
 trace('worker modules loaded');
 const data = workerData as WorkerData;
+/** The run's retries, back-off and time limit, for tasks without their own (one object for every task). */
+const runDefaults: RunDefaults = { retries: data.retries, retryDelayMs: data.retryDelayMs, timeoutMs: data.timeoutMs };
 process.setSourceMapsEnabled(true); // stack frames (task names) point at the original files
 // Workers only prepare results (the main thread commits them: see executeTask's deferCommit), so
 // their store needs no commit delay — and so starts no syncfs helper process.
@@ -163,9 +165,7 @@ async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
     keepFailed: data.keepFailed,
     deferCommit: true,
     debug: data.debug,
-    retries: data.retries,
-    retryDelayMs: data.retryDelayMs,
-    timeoutMs: data.timeoutMs,
+    defaults: runDefaults,
     firstAttempt: request.firstAttempt,
     lockHeld: request.lockHeld,
     // Stopping, or another thread took this task over (it was sent there too: claims.ts).

@@ -94,7 +94,7 @@ describe('executeTask: retries and time limits', () => {
     }, { name: 'opts.flaky' });
     const t = g() as Task;
     const failures: AttemptFailure[] = [];
-    const outcome = await executeTask(t, store, { keepFailed: false, retries: 4, retryDelayMs: 1, onAttemptFailed: (f) => failures.push(f) });
+    const outcome = await executeTask(t, store, { keepFailed: false, defaults: { retries: 4, retryDelayMs: 1 }, onAttemptFailed: (f) => failures.push(f) });
     assert.equal(outcome.kind, 'executed');
     assert.equal(outcome.kind === 'executed' ? outcome.attempts : undefined, 3);
     assert.deepEqual(
@@ -120,7 +120,7 @@ describe('executeTask: retries and time limits', () => {
       calls++;
       return 1;
     }, { name: 'opts.stored' });
-    const outcome = await executeTask(g() as Task, store, { keepFailed: false, retries: 3, retryDelayMs: 0 });
+    const outcome = await executeTask(g() as Task, store, { keepFailed: false, defaults: { retries: 3, retryDelayMs: 0 } });
     assert.equal(outcome.kind, 'failed');
     assert.equal(calls, 1);
     assert.equal(outcome.kind === 'failed' && outcome.error.internal, true);
@@ -137,8 +137,7 @@ describe('executeTask: retries and time limits', () => {
     }, { name: 'opts.stop' });
     const outcome = await executeTask(g() as Task, store, {
       keepFailed: false,
-      retries: 5,
-      retryDelayMs: 60_000,
+      defaults: { retries: 5, retryDelayMs: 60_000 },
       stopping: () => stopping,
       onAttemptFailed: () => setTimeout(() => (stopping = true), 20),
     });

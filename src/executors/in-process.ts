@@ -43,7 +43,7 @@ export class InProcessExecutor implements Executor {
 
   async run(index: number, task: Task, gate: StartGate): Promise<TaskOutcome> {
     const outcome = await executeTask(task, this.store, {
-      ...this.defaults,
+      defaults: this.defaults,
       keepFailed: this.keepFailed,
       debug: this.debug,
       // A synchronous task cannot be interrupted here; an async one past its time is let go.
