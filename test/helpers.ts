@@ -167,3 +167,23 @@ export async function waitFor(check: () => boolean, timeoutMs: number, everyMs =
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Runs `jug shell <args>` with `input` on stdin. */
+export function runShell(args: string[], input: string, cwd: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    for (const k of ['NODE_TEST_CONTEXT', 'NODE_OPTIONS', 'JUG_DEBUG', 'FORCE_COLOR']) delete env[k];
+    const child = spawn(process.execPath, [JUG_BIN, 'shell', ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}

@@ -5,13 +5,12 @@
  * errors the same way.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { userStack, userStackOf } from '../src/stack.js';
-import { JUG_BIN, makeTempDir, removeTempDir, runJug, show, type RunResult } from './helpers.js';
+import { makeTempDir, removeTempDir, runJug, runShell, show, type RunResult } from './helpers.js';
 
 const ROOT = '/opt/app/node_modules/jug';
 
@@ -146,22 +145,7 @@ export const b = [1, 3].map((x) => viaHelper(x));
 
   it('jug shell prints errors with the jugfile and REPL lines, without jug frames', async () => {
     const dir = project('shell');
-    const r = await new Promise<RunResult>((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-      for (const k of ['NODE_TEST_CONTEXT', 'NODE_OPTIONS', 'JUG_DEBUG', 'FORCE_COLOR']) delete env[k];
-      const child = spawn(process.execPath, [JUG_BIN, 'shell', 'jugfile.ts'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
-      });
-      child.stdin.end('viaHelper.fn(5)\nawait value(a)\n');
-    });
+    const r = await runShell(['jugfile.ts'], 'viaHelper.fn(5)\nawait value(a)\n', dir);
     assert.equal(r.code, 0, show(r));
     const [thrown, notComputed] = r.stdout.split('jug> ').slice(1);
     assert.match(thrown!, /Error: too big: 5\n\s+at risky \(.*helper\.ts:3:\d+\)\n\s+at .*viaHelper \(.*jugfile\.ts:9:\d+\)\n/, show(r));

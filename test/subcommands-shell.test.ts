@@ -4,37 +4,16 @@
  * cascading to dependants, loadAll() with per-name errors.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FIXTURES, JUG_BIN, makeTempDir, removeTempDir, runJug, show, storedHashes, type RunResult } from './helpers.js';
+import { FIXTURES, makeTempDir, removeTempDir, runJug, runShell, show, storedHashes } from './helpers.js';
 
 let tmp: string;
 before(() => {
   tmp = makeTempDir('shell');
 });
 after(() => removeTempDir(tmp));
-
-/** Runs `jug shell <args>` with `input` on stdin. */
-function shell(args: string[], input: string, cwd: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    for (const k of ['NODE_TEST_CONTEXT', 'NODE_OPTIONS', 'JUG_DEBUG', 'FORCE_COLOR']) delete env[k];
-    const child = spawn(process.execPath, [JUG_BIN, 'shell', ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
 
 /** The shell's answers, one per input line: the text after each prompt. */
 function answers(stdout: string): string[] {
@@ -51,7 +30,7 @@ describe('jug shell', { concurrency: 2 }, () => {
     const ex = await runJug(['execute', '-q', jugfile]);
     assert.equal(ex.code, 0, show(ex));
 
-    const r = await shell(
+    const r = await runShell(
       ['chain.ts'],
       [
         'await value(deep)', // 1 → [1, 2] → 2*2 = 4 → 5
@@ -108,7 +87,7 @@ describe('jug shell', { concurrency: 2 }, () => {
     copyFileSync(join(FIXTURES, 'chain.ts'), join(dir, 'chain.ts'));
     const ex = await runJug(['execute', '-q', 'chain.ts'], { cwd: dir });
     assert.equal(ex.code, 0, show(ex));
-    const r = await shell(
+    const r = await runShell(
       ['chain.ts'],
       "invalidate('makeSeed')\ninvalidate('makeSeed')\ninvalidate('nosuch')\nawait value(independent)\n",
       dir,
@@ -126,7 +105,7 @@ describe('jug shell', { concurrency: 2 }, () => {
     const dir = join(tmp, 'eof');
     mkdirSync(dir);
     copyFileSync(join(FIXTURES, 'chain.ts'), join(dir, 'chain.ts'));
-    const r = await shell(['chain.ts'], 'await new Promise((r) => setTimeout(r, 200)); 7', dir);
+    const r = await runShell(['chain.ts'], 'await new Promise((r) => setTimeout(r, 200)); 7', dir);
     assert.equal(r.code, 0, show(r));
     assert.deepEqual(answers(r.stdout), ['7', '']);
   });
