@@ -349,23 +349,34 @@ class GraphRun {
   }
 
   /**
-   * Our tasks run: wait for one to finish, still noticing now and then (not too often) tasks
-   * finished elsewhere.
+   * Our tasks run: wait for one to finish or, while tasks are held elsewhere, for their next
+   * re-check (on its own back-off, as when idle), whichever comes first: a result or a lock
+   * released elsewhere is noticed while our tasks still run, and a free slot takes up what it
+   * unblocks.
    */
   async #whileBusy(): Promise<void> {
     if (this.#heldElsewhere.size > 0 && Date.now() >= this.#nextPollAt) {
       if (await this.#poll()) this.#waitMs = this.#initialWaitMs;
+      else this.#waitMs = this.#backedOff(this.#waitMs);
       // At least MIN_BUSY_POLL_MS apart: with --wait-cycle-time 0, polling again at once would
       // loop on microtasks only, starving the event loop the running tasks need (a hang).
       this.#nextPollAt = Date.now() + Math.max(this.#waitMs, MIN_BUSY_POLL_MS);
       return;
     }
     if (this.#completed.length > 0) return;
+    let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
+      if (this.#heldElsewhere.size > 0) timer = setTimeout(resolve, Math.max(0, this.#nextPollAt - Date.now()));
       if (this.#completed.length > 0) resolve();
     });
+    clearTimeout(timer);
     this.#wake = undefined;
+  }
+
+  /** The next back-off interval after a re-check that found nothing new. */
+  #backedOff(ms: number): number {
+    return Math.min(this.#maxWaitMs, Math.max(1, Math.round(ms * 1.5)));
   }
 
   /** Nothing of ours runs: wait with back-off, then re-check the tasks held elsewhere. */
@@ -378,7 +389,7 @@ class GraphRun {
       this.#waitMs = this.#initialWaitMs;
     } else {
       this.#fruitlessWaits++;
-      this.#waitMs = Math.min(this.#maxWaitMs, Math.max(1, Math.round(this.#waitMs * 1.5)));
+      this.#waitMs = this.#backedOff(this.#waitMs);
     }
     this.#nextPollAt = Date.now() + this.#waitMs;
   }
