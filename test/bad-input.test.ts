@@ -382,7 +382,7 @@ export const all = Array.from({ length: 10 }, (_, i) => noise(i));
       const r = await runJug(['execute', jugfile, '--jugdir', join(tmp, 'threads.jugdata'), '--threads', bad]);
       expectCode(r, 2);
       assert.ok(
-        r.stderr.includes(`option '-j, --threads <n>' argument '${bad}' is invalid. expected an integer from 1 to 1024, got '${bad}'.`),
+        r.stderr.includes(`option '-j, --threads <n>' argument '${bad}' is invalid. expected an integer from 1 to 1024, or auto, got '${bad}'.`),
         show(r),
       );
       assert.equal(existsSync(join(tmp, 'threads.jugdata')), false);

@@ -382,7 +382,7 @@ describe('configuration files', { concurrency: 2 }, () => {
     writeFileSync(rc, '[execute]\nkeep-going = yes\nthreads = 0\n');
     let r = await jug(p.dir, ['execute', p.jugfile]);
     expectCode(r, 2);
-    assert.match(r.stderr, new RegExp(`${rc.replace(/[.]/g, '\\.')}:3: \\[execute\\] threads = 0: expected an integer from 1 to 1024, got '0'\\.`));
+    assert.match(r.stderr, new RegExp(`${rc.replace(/[.]/g, '\\.')}:3: \\[execute\\] threads = 0: expected an integer from 1 to 1024, or auto, got '0'\\.`));
     writeFileSync(rc, '[execute]\nkeep-going = maybe\n');
     r = await jug(p.dir, ['execute', p.jugfile]);
     expectCode(r, 2);

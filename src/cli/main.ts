@@ -27,6 +27,16 @@ function number(min: number, integer: boolean, max = Number.MAX_SAFE_INTEGER): (
   };
 }
 
+/** `--threads`: a number of threads, or `auto` (resolved by `jug execute`: available-cpus.ts). */
+function threadCount(v: string): number | 'auto' {
+  if (v.trim() === 'auto') return 'auto';
+  try {
+    return number(1, true, MAX_THREADS)(v);
+  } catch {
+    throw new InvalidArgumentError(`expected an integer from 1 to ${MAX_THREADS}, or auto, got '${v}'.`);
+  }
+}
+
 /** `--lock-lease`: 0 (never) or at least MIN_LEASE_MS, so that several heartbeats fit in it. */
 function lease(v: string): number {
   const n = number(0, false)(v);
@@ -143,8 +153,11 @@ export function buildProgram(setCode: (code: number) => void): Command {
           .default(150),
       )
       .addOption(
-        new Option('-j, --threads <n>', 'run tasks in N worker threads of this process (mixes safely with other jug processes)')
-          .argParser(number(1, true, MAX_THREADS)),
+        new Option(
+          '-j, --threads <n>',
+          'run tasks in N worker threads of this process (mixes safely with other jug processes); auto: as many as the CPUs ' +
+            'this process may use (the smallest of SLURM_CPUS_PER_TASK, the cgroup CPU quota and the CPU affinity; -v says which)',
+        ).argParser(threadCount),
       )
       .addOption(
         new Option('--max-old-generation-size-mb <mib>', 'heap limit per worker thread (with --threads); a task exceeding it fails')

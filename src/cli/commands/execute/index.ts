@@ -15,17 +15,18 @@ import { MainThreadHooks } from '../../execute-hooks.js';
 import { RunFaults } from '../../faults.js';
 import { RunProgress } from '../../progress/index.js';
 import { SignalHandling } from '../../signal-handling.js';
-import { runDefaultsOf, type ExecuteOptions } from './options.js';
+import { resolveThreads, runDefaultsOf, type ExecuteCliOptions, type ExecuteOptions } from './options.js';
 import { RunAborted, repairingLoad, runPasses, targetOf, type PassContext, type PassesDone } from './passes.js';
 import { report } from './report.js';
 import { startThreads, threadedExecutor, watchThreadLoad, type StartedThreads } from './threads.js';
 
-export type { ExecuteOptions } from './options.js';
+export type { ExecuteCliOptions, ExecuteOptions } from './options.js';
 export { finishedLine } from './log.js';
 
 /** Runs `jug execute`; returns the exit code (throws ExitError / UsageError for the CLI to map). */
-export async function execute(jugfile: string | undefined, options: ExecuteOptions): Promise<number> {
+export async function execute(jugfile: string | undefined, cliOptions: ExecuteCliOptions): Promise<number> {
   trace('cli ready');
+  const options = resolveThreads(cliOptions);
   // Exit checks from the environment are read (and validated) now; the jugfile's are read live.
   const checks = new ExitChecks({ env: options.checkEnvironment === false ? undefined : process.env });
   const hooks = new MainThreadHooks();

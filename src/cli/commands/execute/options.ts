@@ -1,5 +1,6 @@
 /** The options of `jug execute`, and the run defaults (retries, timeouts) they give the runners. */
 import type { RunDefaults } from '../../../execute-task.js';
+import { availableCpus } from '../../../executors/available-cpus.js';
 import type { CommonOptions } from '../../common.js';
 import type { ProgressChoice } from '../../progress/index.js';
 
@@ -45,6 +46,21 @@ export interface ExecuteOptions extends CommonOptions {
  * `--retries`, `--retry-delay` and `--timeout` as the runners take them; warns that without
  * --threads a timeout cannot stop a synchronous task.
  */
+/** The options as the command line gives them: `--threads auto` not yet resolved to a number. */
+export interface ExecuteCliOptions extends Omit<ExecuteOptions, 'threads'> {
+  /** A number of threads, or `auto`: the CPUs this process may use (available-cpus.ts). */
+  threads?: number | 'auto';
+}
+
+/** `--threads auto` as a number of threads (said on stderr with --verbose); other values as they are. */
+export function resolveThreads(options: ExecuteCliOptions): ExecuteOptions {
+  const { threads } = options;
+  if (threads !== 'auto') return { ...options, threads };
+  const { cpus, limitedBy } = availableCpus();
+  if (options.verbose) process.stderr.write(`jug: --threads auto: ${cpus} thread${cpus === 1 ? '' : 's'} (limited by ${limitedBy}).\n`);
+  return { ...options, threads: cpus };
+}
+
 export function runDefaultsOf(options: ExecuteOptions): RunDefaults {
   if (options.timeout !== undefined && options.threads === undefined) {
     process.stderr.write(
