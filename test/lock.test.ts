@@ -551,6 +551,34 @@ describe('FileStore: leases and the heartbeat', () => {
     assert.ok(fs.readFileSync(s.lockPath(expired), 'utf8').startsWith(`PID ${process.pid} on HOSTNAME ${HOST}\n`));
   });
 
+  it('a lock taken over by another host while this process was frozen past its lease is neither removed nor marked by release() / fail()', async () => {
+    const s = new FileStore(freshDir(), { leaseMs: 60_000 });
+    for (const end of ['release', 'fail'] as const) {
+      const k = h(`taken-over-${end}`);
+      const lock = s.lock(k);
+      assert.equal(await lock.get(), true);
+      // Another host took it over (a new file in its place, naming that host): what a frozen
+      // process finds when it is resumed.
+      const path = s.lockPath(k);
+      const theirs = lockText(4242, otherHost);
+      fs.writeFileSync(`${path}.theirs`, theirs);
+      fs.renameSync(`${path}.theirs`, path);
+      if (end === 'release') await lock.release();
+      else assert.equal(await lock.fail(), false);
+      assert.equal(fs.readFileSync(path, 'utf8'), theirs, `${end}() left the other host's lock as it was`);
+    }
+    // Our own lock is still released and marked as before.
+    const mine = s.lock(h('taken-over-mine'));
+    assert.equal(await mine.get(), true);
+    await mine.release();
+    assert.equal(fs.existsSync(s.lockPath(h('taken-over-mine'))), false);
+    const marked = s.lock(h('taken-over-marked'));
+    assert.equal(await marked.get(), true);
+    assert.equal(await marked.fail(), true);
+    assert.equal(await s.lock(h('taken-over-marked')).isFailed(), true);
+    await s.close();
+  });
+
   it('lease 0 never expires another host\'s lock; a failure mark never expires', async () => {
     const s = new FileStore(freshDir(), { leaseMs: 0 });
     const k = h('lease-zero');

@@ -49,6 +49,8 @@ export function linkedHere(ctx: LockContext, path: string): boolean | undefined 
 
 export class FileLock implements Lock {
   #held = false;
+  /** The failure mark this lock wrote (fail()): its own file, no longer a link to the owner file. */
+  #mark: { readonly dev: number; readonly ino: number } | undefined;
 
   constructor(
     readonly hash: string,
@@ -238,6 +240,11 @@ export class FileLock implements Lock {
   async release(): Promise<void> {
     if (!this.#held) return;
     this.#held = false;
+    // A process frozen past its lease (SIGSTOP, a suspended VM) may find its lock taken over by
+    // another host meanwhile: that lock is not ours to remove.
+    const ours = this.#stillOurs();
+    this.#mark = undefined;
+    if (!ours) return;
     try {
       fs.unlinkSync(this.path);
     } catch (e) {
@@ -254,11 +261,13 @@ export class FileLock implements Lock {
     if (!this.#held) return false;
     const tmp = `${this.path}.${process.pid}-failed`;
     try {
-      if (!fs.existsSync(this.path)) return false;
+      if (!this.#stillOurs()) return false; // gone, or taken over by another (see release())
       const text = ownerText(fs.readFileSync(this.path, 'utf8')) + (record === undefined ? '' : recordLine(record));
       writeDurably(tmp, text);
       fs.utimesSync(tmp, FAILED_MTIME, FAILED_MTIME);
       fs.renameSync(tmp, this.path);
+      const mark = fs.statSync(this.path);
+      this.#mark = { dev: mark.dev, ino: mark.ino }; // the mark is its own file, still ours to release
     } catch (e) {
       try {
         fs.unlinkSync(tmp);
@@ -269,6 +278,31 @@ export class FileLock implements Lock {
       throw this.ctx.fsError(e, `mark lock ${this.path} failed`);
     }
     return true;
+  }
+
+  /**
+   * Whether the lock file is still this process's: a hard link to its owner file or, where the
+   * filesystem has no hard links, a file naming this process and host. False when it is gone or
+   * another process took it over. (Checked just before the removal: the window left is that
+   * of two system calls, not that of a process frozen past its lease.)
+   */
+  #stillOurs(): boolean {
+    if (this.#mark !== undefined) {
+      try {
+        const now = fs.statSync(this.path);
+        return now.ino === this.#mark.ino && now.dev === this.#mark.dev;
+      } catch {
+        return false;
+      }
+    }
+    const linked = linkedHere(this.ctx, this.path);
+    if (linked !== undefined) return linked;
+    try {
+      const owner = parseLockOwner(fs.readFileSync(this.path, 'utf8'));
+      return owner !== undefined && owner.pid === process.pid && owner.host === HOST;
+    } catch {
+      return false;
+    }
   }
 
   async adopt(): Promise<boolean> {
