@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { FileStore } from '../src/store/file-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { RECORD_PREFIX, parseFailureRecord, recordLine } from '../src/store/failure-record.js';
-import { parseLockOwner, FAILED_MTIME } from '../src/store/lock-owner.js';
+import { parseLockOwner, FAILED_MTIME, OWNER_TOKEN } from '../src/store/lock-owner.js';
 import type { FailureRecord, Store } from '../src/store/store.js';
 import { userStack } from '../src/stack.js';
 import { describeArguments } from '../src/describe.js';
@@ -124,7 +124,7 @@ for (const [kind, make] of kinds) {
 }
 
 describe('FileStore: the record in the lock file', () => {
-  it("keeps Jug's owner text first (Python Jug and jug read the owner as before), mtime 1 s, record on the next line", async () => {
+  it("keeps Jug's owner text first (Python Jug and jug read the owner as before), mtime 1 s, then this process start's token, record on the next line", async () => {
     const dir = freshDir();
     const store = new FileStore(dir, { fsync: false });
     const lock = store.lock(h(10));
@@ -135,8 +135,10 @@ describe('FileStore: the record in the lock file', () => {
     const lines = text.split('\n');
     assert.match(lines[0]!, /^PID \d+ on HOSTNAME \S+$/);
     assert.match(lines[1]!, /^Lock created on \d{4}-\d\d-\d\d \(\d\dh\d\d\.\d\d\)$/);
-    assert.ok(lines[2]!.startsWith(RECORD_PREFIX), text);
+    assert.match(lines[2]!, /^Owner [sr][0-9a-f]+$/);
+    assert.ok(lines[3]!.startsWith(RECORD_PREFIX), text);
     assert.equal(parseLockOwner(text)?.pid, process.pid);
+    assert.equal(parseLockOwner(text)?.token, OWNER_TOKEN);
     assert.equal(Math.floor(fs.statSync(path).mtimeMs / 1000), FAILED_MTIME);
     await store.close();
   });

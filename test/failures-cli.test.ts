@@ -87,7 +87,8 @@ describe('--keep-failed: the failure record is stored with the mark', () => {
     ({ h3, h8 } = marks);
     assert.deepEqual(entries(join(jugdir, 'locks')), [`${h3}.lock`, `${h8}.lock`].sort());
     const text = readFileSync(join(jugdir, 'locks', `${h3}.lock`), 'utf8');
-    const [owner, created, record] = text.split('\n');
+    const [owner, created, token, record] = text.split('\n');
+    assert.match(token!, /^Owner [sr][0-9a-f]+$/);
     firstPid = Number(/^PID (\d+) on HOSTNAME /.exec(owner!)?.[1]);
     assert.ok(firstPid > 0, text);
     assert.match(created!, /^Lock created on /);

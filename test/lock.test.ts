@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { FAILED_MTIME, FileStore } from '../src/store/file-store.js';
+import { OWNER_TOKEN, ownerFilePath, parseLockOwner as parseOwnerText, startToken } from '../src/store/lock-owner.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import type { Store } from '../src/store/store.js';
 
@@ -287,7 +288,7 @@ describe('FileStore: stale locks', () => {
     const s = new FileStore(freshDir());
     assert.equal(await s.lock(h('first')).get(), true); // makes the owner file
     const k = h('self');
-    fs.linkSync(join(s.location, 'tempfiles', `owner-${process.pid}-${HOST.replace(/[^A-Za-z0-9._-]/g, '_')}`), s.lockPath(k));
+    fs.linkSync(ownerFilePath(s.location), s.lockPath(k));
     assert.equal(await s.lock(k).get(), false);
     assert.equal((await s.listLocks()).get(k)?.stale, false);
   });
@@ -624,10 +625,75 @@ describe('FileStore: leases and the heartbeat', () => {
     const dead = deadPid();
     const safeHost = HOST.replace(/[^A-Za-z0-9._-]/g, '_');
     const leftovers = [`${dead}-${safeHost}-0123456789abcdef`, `owner-${dead}-${safeHost}`];
-    const kept = [`${dead}-other.example-0123456789abcdef`, `${process.pid}-${safeHost}-0123456789abcdef`, 'unrelated.txt'];
+    const kept = [`${dead}-other.example-0123456789abcdef`, `${process.pid}-${OWNER_TOKEN}-${safeHost}-0123456789abcdef`, 'unrelated.txt'];
     for (const n of [...leftovers, ...kept]) fs.writeFileSync(join(tmp, n), 'x');
     assert.equal(await s.clearDeadWrites(), 2);
     assert.deepEqual(fs.readdirSync(tmp).sort(), kept.sort());
+  });
+
+  it('a restart with the same pid and host (a container) takes its dead predecessor for another: locks, owner file, writes', async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir);
+    const safeHost = HOST.replace(/[^A-Za-z0-9._-]/g, '_');
+    const before = OWNER_TOKEN.startsWith('s') ? 's1' : 'r0123456789ab'; // another start of this pid
+    // The predecessor's owner file, a lock linked to it (its heartbeat kept fresh), an unfinished write.
+    const tmp = join(dir, 'tempfiles');
+    fs.mkdirSync(tmp, { recursive: true });
+    const oldOwner = join(tmp, `owner-${process.pid}-${before}-${safeHost}`);
+    fs.writeFileSync(oldOwner, `${lockText(process.pid)}Owner ${before}\n`);
+    const k = h('predecessor');
+    fs.mkdirSync(join(dir, 'locks'), { recursive: true });
+    fs.linkSync(oldOwner, s.lockPath(k));
+    const write = join(tmp, `${process.pid}-${before}-${safeHost}-0123456789abcdef`);
+    const olderJugOwner = join(tmp, `owner-${process.pid}-${safeHost}`); // an older jug's name, same pid
+    fs.writeFileSync(write, 'x');
+    fs.writeFileSync(olderJugOwner, lockText(process.pid));
+    assert.equal((await s.listLocks()).get(k)?.stale, true, 'named after this pid and host, but another start');
+    assert.equal(await s.lock(k).adopt(), false, 'not ours to release');
+    assert.equal(await s.lock(k).get(), true, 'reclaimed at once, no lease to wait for');
+    assert.equal(parseOwnerText(fs.readFileSync(s.lockPath(k), 'utf8'))?.token, OWNER_TOKEN);
+    assert.equal(await s.clearDeadWrites(), 3);
+    assert.deepEqual(fs.readdirSync(tmp), [ownerFilePath(dir).slice(tmp.length + 1)], 'only this process start\'s owner file');
+    await s.lock(k).release();
+    await s.close();
+  });
+
+  it('a lock of a live pid of this host started at another time (the pid was reused) is stale', async (t) => {
+    if (startToken('self') === undefined) return t.skip('process start times come from /proc (Linux only)');
+    const child = spawn('sleep', ['30']);
+    try {
+      const s = new FileStore(freshDir());
+      const reused = h('reused');
+      const live = h('live');
+      plantLock(s, reused, `${lockText(child.pid!)}Owner s1\n`);
+      plantLock(s, live, `${lockText(child.pid!)}Owner ${startToken(child.pid!)}\n`);
+      plantLock(s, h('no-token'), lockText(child.pid!)); // Python Jug's or an older jug's: alive
+      const locks = await s.listLocks();
+      assert.equal(locks.get(reused)?.stale, true);
+      assert.equal(locks.get(live)?.stale, false);
+      assert.equal(locks.get(h('no-token'))?.stale, false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it("clearDeadWrites removes another host's owner files and writes only past the lease, and never a beating writer's", async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir, { leaseMs: 10_000 });
+    const tmp = join(dir, 'tempfiles');
+    fs.mkdirSync(tmp, { recursive: true });
+    const old = (Date.now() - 60_000) / 1000;
+    const plant = (name: string, aged: boolean): void => {
+      fs.writeFileSync(join(tmp, name), 'x');
+      if (aged) fs.utimesSync(join(tmp, name), old, old);
+    };
+    plant('owner-7-s99-deadhost', true); // heartbeat stopped a minute ago
+    plant('7-s99-deadhost-0123456789abcdef', true); // its unfinished write
+    plant('owner-7-s42-livehost', false); // beating
+    plant('7-s42-livehost-0123456789abcdef', true); // a slow write of a beating writer: kept
+    plant('8-s5-quiethost-0123456789abcdef', false); // recent, no owner file seen yet: kept
+    assert.equal(await s.clearDeadWrites(), 2);
+    assert.deepEqual(fs.readdirSync(tmp).sort(), ['7-s42-livehost-0123456789abcdef', '8-s5-quiethost-0123456789abcdef', 'owner-7-s42-livehost']);
   });
 
   it('keepAlive() refreshes every held lock from a thread that beats while the main thread is blocked', async () => {

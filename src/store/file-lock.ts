@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import type { StoreError } from '../errors.js';
-import { FAILED_MTIME, ensureOwnerFile, isFailedMtime, isStale, linkedToOwner, lockContent, parseLockOwner, HOST } from './lock-owner.js';
+import { FAILED_MTIME, ensureOwnerFile, isFailedMtime, isStale, isThisProcess, linkedToOwner, lockContent, parseLockOwner } from './lock-owner.js';
 import { ownerText, parseFailureRecord, recordLine } from './failure-record.js';
 import type { FailureRecord, Lock } from './store.js';
 
@@ -282,7 +282,7 @@ export class FileLock implements Lock {
 
   /**
    * Whether the lock file is still this process's: a hard link to its owner file or, where the
-   * filesystem has no hard links, a file naming this process and host. False when it is gone or
+   * filesystem has no hard links, a file naming this process start (pid, host and token). False when it is gone or
    * another process took it over. (Checked just before the removal: the window left is that
    * of two system calls, not that of a process frozen past its lease.)
    */
@@ -298,8 +298,7 @@ export class FileLock implements Lock {
     const linked = linkedHere(this.ctx, this.path);
     if (linked !== undefined) return linked;
     try {
-      const owner = parseLockOwner(fs.readFileSync(this.path, 'utf8'));
-      return owner !== undefined && owner.pid === process.pid && owner.host === HOST;
+      return isThisProcess(parseLockOwner(fs.readFileSync(this.path, 'utf8')));
     } catch {
       return false;
     }
@@ -307,8 +306,7 @@ export class FileLock implements Lock {
 
   async adopt(): Promise<boolean> {
     try {
-      const owner = parseLockOwner(fs.readFileSync(this.path, 'utf8'));
-      this.#held = owner !== undefined && owner.pid === process.pid && owner.host === HOST;
+      this.#held = isThisProcess(parseLockOwner(fs.readFileSync(this.path, 'utf8')));
     } catch {
       this.#held = false;
     }

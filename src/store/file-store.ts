@@ -27,11 +27,12 @@ import {
   isFailedMtime,
   isStale,
   isThisHost,
+  localOwnerGone,
+  OWNER_TOKEN,
   ownerFilePath,
   parseLockOwner,
   parseOwnerFileName,
   parseOwnerTmpName,
-  processAlive,
 } from './lock-owner.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 
@@ -84,7 +85,29 @@ interface PendingCommit {
 }
 
 /** This process's pid (`process.pid` is a system call each time). */
-const PID = process.pid;
+/** Start of this process's temporary writes' names: `<pid>-<token>-<host>-` (then 16 hex). */
+const WRITE_PREFIX = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}-`;
+
+/** Writer of an unfinished write named `<pid>-<token>-<host>-<16 hex>` (an older jug's has no token). */
+function parseWriteName(name: string): { pid: number; host: string; token?: string } | undefined {
+  const m = /^(\d+)-(?:([sr][0-9a-f]+)-)?(.+)-[0-9a-f]{16}$/.exec(name);
+  if (m === null) return undefined;
+  return m[2] === undefined ? { pid: Number(m[1]), host: m[3]! } : { pid: Number(m[1]), host: m[3]!, token: m[2] };
+}
+
+/** Identifies one process start of one host in file names. */
+function writerKey(w: { pid: number; host: string; token?: string }): string {
+  return `${w.pid}-${w.token ?? ''}-${w.host}`;
+}
+
+/**
+ * Whether an owner file of this host belongs to a process that is gone: another start of this
+ * process's pid (any owner file of our pid but our own), or a process no longer there.
+ */
+function ownerFileGone(path: string, ownFile: string, owner: { pid: number; token?: string }): boolean {
+  if (owner.pid === process.pid) return path !== ownFile;
+  return localOwnerGone(owner);
+}
 
 function isCode(e: unknown, ...codes: string[]): boolean {
   return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
@@ -230,7 +253,7 @@ export class FileStore implements Store {
     const final = this.resultPath(hash);
     this.#ensureDir(tmpDir);
     this.#ensureDir(dirname(final));
-    const tmp = join(tmpDir, `${PID}-${HOST_SAFE}-${this.#tempName()}`);
+    const tmp = join(tmpDir, `${WRITE_PREFIX}${this.#tempName()}`);
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
@@ -468,33 +491,41 @@ export class FileStore implements Store {
   #removeLeftovers(): number {
     const dir = join(this.location, 'tempfiles');
     const names = namesIn(dir);
+    const now = Date.now();
+    const expired = (path: string): boolean => this.#leaseMs > 0 && now - fs.statSync(path).mtimeMs > this.#leaseMs;
+    // Writers of other hosts whose owner file still beats: their unfinished writes are kept.
+    const beating = new Set<string>();
     let removed = 0;
-    const dead = new Map<number, boolean>();
-    const isDead = (pid: number): boolean => {
-      let d = dead.get(pid);
-      if (d === undefined) dead.set(pid, (d = pid !== process.pid && !processAlive(pid)));
-      return d;
+    const remove = (path: string): void => {
+      fs.unlinkSync(path);
+      removed++;
     };
     for (const name of names) {
+      const owner = parseOwnerFileName(name);
+      if (owner === undefined) continue;
       const path = join(dir, name);
       try {
-        const owner = parseOwnerFileName(name);
-        if (owner !== undefined) {
-          const st = fs.statSync(path);
-          const gone = isThisHost(owner.host) ? isDead(owner.pid) : this.#leaseMs > 0 && Date.now() - st.mtimeMs > this.#leaseMs;
-          if (gone && st.nlink === 1) {
-            fs.unlinkSync(path);
-            removed++;
-          }
-          continue;
-        }
-        // A result being written (`<pid>-<host>-<16 hex>`), or an owner file being made.
-        const m = /^(\d+)-(.+)-[0-9a-f]{16}$/.exec(name);
-        const writer = m !== null ? { pid: Number(m[1]), host: m[2]! } : parseOwnerTmpName(name);
-        if (writer !== undefined && isThisHost(writer.host) && isDead(writer.pid)) {
-          fs.unlinkSync(path);
-          removed++;
-        }
+        // A dead owner's file goes even if locks still link to it: they keep its text and mtime.
+        if (isThisHost(owner.host) ? ownerFileGone(path, this.#lockContext.ownerFile, owner) : expired(path)) remove(path);
+        else beating.add(writerKey(owner));
+      } catch {
+        // removed meanwhile
+      }
+    }
+    for (const name of names) {
+      // A result being written (`<pid>-<token>-<host>-<16 hex>`), or an owner file being made
+      // (`.owner-tmp-<pid>-<host>.<random>`: this pid's may be one of our threads' at work).
+      const write = parseWriteName(name);
+      const writer = write ?? parseOwnerTmpName(name);
+      if (writer === undefined) continue;
+      const path = join(dir, name);
+      try {
+        const gone = isThisHost(writer.host)
+          ? writer.pid === process.pid
+            ? write !== undefined && write.token !== OWNER_TOKEN // an earlier start of this pid
+            : localOwnerGone(writer)
+          : !beating.has(writerKey(writer)) && expired(path);
+        if (gone) remove(path);
       } catch {
         // removed meanwhile
       }
@@ -545,7 +576,7 @@ export class FileStore implements Store {
   async abandonWrites(): Promise<void> {
     const dir = join(this.location, 'tempfiles');
     for (const name of namesIn(dir)) {
-      if (!name.startsWith(`${PID}-${HOST_SAFE}-`)) continue;
+      if (!name.startsWith(WRITE_PREFIX)) continue;
       try {
         fs.unlinkSync(join(dir, name));
       } catch {
@@ -557,13 +588,30 @@ export class FileStore implements Store {
   async close(): Promise<void> {
     await this.#heartbeat?.stop();
     this.#heartbeat = undefined;
-    // This process's owner file goes when no lock links to it any more.
+    // This process's owner file goes when no lock links to it any more. Not judged by its link
+    // count: FUSE and NFS clients cache it, and it stays high after the locks are removed.
     try {
       const path = this.#lockContext.ownerFile;
-      if (fs.statSync(path).nlink === 1) fs.unlinkSync(path);
+      const owner = fs.statSync(path);
+      if (!this.#anyLockIs(owner)) fs.unlinkSync(path);
     } catch {
       // never created, or removed already
     }
+  }
+
+  /** Whether some file in locks/ is the file `of` (a hard link to it): one listing, a stat per lock. */
+  #anyLockIs(of: fs.Stats): boolean {
+    const dir = join(this.location, 'locks');
+    for (const name of namesIn(dir)) {
+      if (!name.endsWith('.lock')) continue;
+      try {
+        const st = fs.statSync(join(dir, name));
+        if (st.ino === of.ino && st.dev === of.dev) return true;
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return false;
   }
 
   /** Every failure mark with its record (read from the mark's lock file: failure-record.ts). */
@@ -594,10 +642,12 @@ export class FileStore implements Store {
   }
 
   /**
-   * Removes what dead processes of this host left in tempfiles/ (unfinished writes, owner files
-   * no lock links to any more), and owner files of other hosts' processes whose lease expired
-   * with no lock left; returns how many files. Writes of other hosts are never touched: their
-   * pids mean nothing here.
+   * Removes what dead processes left in tempfiles/, and returns how many files: of this host,
+   * owner files and unfinished writes of processes that are gone (or were an earlier start of
+   * this pid); of other hosts, owner files whose heartbeat is older than the lease, and unfinished
+   * writes older than the lease whose writer has no beating owner file (their pids mean nothing
+   * here). Locks still linked to a removed owner file keep its text and mtime, so they are
+   * judged as before.
    */
   async clearDeadWrites(): Promise<number> {
     return this.#removeLeftovers();
