@@ -14,7 +14,17 @@ import { fileURLToPath } from 'node:url';
 import { FAILED_MTIME, FileStore } from '../src/store/file-store.js';
 import { OWNER_TOKEN, ownerFilePath, parseLockOwner as parseOwnerText, startToken } from '../src/store/lock-owner.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import type { Store } from '../src/store/store.js';
+import type { LockInfo, Store } from '../src/store/store.js';
+
+/** `{ failed, stale }` of a listed lock (the holder and heartbeat fields are checked apart). */
+function state(info: LockInfo | undefined): { failed: boolean; stale: boolean } | undefined {
+  return info === undefined ? undefined : { failed: info.failed, stale: info.stale };
+}
+
+/** {@link state} of every lock of a listing. */
+function states(locks: Map<string, LockInfo>): Map<string, { failed: boolean; stale: boolean }> {
+  return new Map([...locks].map(([k, v]) => [k, state(v)!]));
+}
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = os.hostname();
@@ -91,7 +101,7 @@ for (const [kind, make] of kinds) {
       assert.equal(await b.get(), false);
       assert.equal(await s1.lock(k).get(), false, 'a third object on the same store');
       assert.equal(await a.get(), true, 'already held');
-      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: false, stale: false }]]));
+      assert.deepStrictEqual(states(await s2.listLocks()), new Map([[k, { failed: false, stale: false }]]));
     });
 
     it('release → another object can get it', async () => {
@@ -131,7 +141,7 @@ for (const [kind, make] of kinds) {
       assert.equal(await s1.lock(k).get(), true);
       assert.equal(await s2.lock(k).fail(), false);
       assert.equal(await s2.lock(k).isFailed(), false);
-      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: false, stale: false }]]));
+      assert.deepStrictEqual(states(await s2.listLocks()), new Map([[k, { failed: false, stale: false }]]));
     });
 
     it('get then fail() → failed and locked; others cannot get it; release clears both', async () => {
@@ -144,7 +154,7 @@ for (const [kind, make] of kinds) {
         assert.equal(await l.isFailed(), true);
         assert.equal(await l.isLocked(), true);
       }
-      assert.deepStrictEqual(await s2.listLocks(), new Map([[k, { failed: true, stale: false }]]));
+      assert.deepStrictEqual(states(await s2.listLocks()), new Map([[k, { failed: true, stale: false }]]));
       const b = s2.lock(k);
       assert.equal(await b.get(), false);
       assert.equal(await b.get(), false);
@@ -153,7 +163,7 @@ for (const [kind, make] of kinds) {
       await a.release();
       assert.equal(await a.isFailed(), false);
       assert.equal(await a.isLocked(), false);
-      assert.deepStrictEqual(await s2.listLocks(), new Map());
+      assert.deepStrictEqual(states(await s2.listLocks()), new Map());
       assert.equal(await b.get(), true);
       assert.equal(await b.isFailed(), false);
     });
@@ -171,8 +181,8 @@ for (const [kind, make] of kinds) {
       const expected = new Map<string, { failed: boolean; stale: boolean }>();
       for (const k of running) expected.set(k, { failed: false, stale: false });
       for (const k of failed) expected.set(k, { failed: true, stale: false });
-      assert.deepStrictEqual(await s1.listLocks(), expected);
-      assert.deepStrictEqual(await s2.listLocks(), expected);
+      assert.deepStrictEqual(states(await s1.listLocks()), expected);
+      assert.deepStrictEqual(states(await s2.listLocks()), expected);
     });
 
     it('independent hashes lock independently', async () => {
@@ -238,7 +248,7 @@ describe('FileStore: lock files', () => {
     const path = plantLock(s, k, lockText(12345, 'some-other-host'));
     fs.utimesSync(path, 1, 1);
     assert.equal(await s.lock(k).isFailed(), true);
-    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: true, stale: false }]]));
+    assert.deepStrictEqual(states(await s.listLocks()), new Map([[k, { failed: true, stale: false }]]));
   });
 
   it('listLocks() ignores files that are not locks', async () => {
@@ -249,7 +259,7 @@ describe('FileStore: lock files', () => {
     fs.writeFileSync(join(dir, 'locks', `${k}.lock.reclaim`), '');
     fs.writeFileSync(join(dir, 'locks', 'nothex.lock'), '');
     fs.writeFileSync(join(dir, 'locks', `${h('z')}.tmp`), '');
-    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: false, stale: false }]]));
+    assert.deepStrictEqual(states(await s.listLocks()), new Map([[k, { failed: false, stale: false }]]));
   });
 });
 
@@ -375,7 +385,7 @@ describe('FileStore: stale locks', () => {
     plantLock(s, dead, lockText(deadPid()));
     plantLock(s, live, lockText(process.pid));
     assert.deepStrictEqual(
-      await s.listLocks(),
+      states(await s.listLocks()),
       new Map([
         [dead, { failed: false, stale: true }],
         [live, { failed: false, stale: false }],
@@ -410,7 +420,7 @@ describe('FileStore: stale locks', () => {
     assert.equal(await s.lock(k).isFailed(), true);
     assert.equal(await s.lock(k).isLocked(), true);
     assert.equal(fs.statSync(path).mtimeMs, 1000);
-    assert.deepStrictEqual(await s.listLocks(), new Map([[k, { failed: true, stale: false }]]));
+    assert.deepStrictEqual(states(await s.listLocks()), new Map([[k, { failed: true, stale: false }]]));
   });
 
   it('a fresh reclaim marker (another reclaimer at work) blocks reclaim; an abandoned one does not', async () => {
@@ -544,12 +554,30 @@ describe('FileStore: leases and the heartbeat', () => {
     fs.utimesSync(plantLock(s, fresh, lockText(1, otherHost)), ago(30_000), ago(30_000));
     fs.utimesSync(plantLock(s, expired, lockText(1, otherHost)), ago(90_000), ago(90_000));
     const locks = await s.listLocks();
-    assert.deepEqual(locks.get(fresh), { failed: false, stale: false });
-    assert.deepEqual(locks.get(expired), { failed: false, stale: true });
+    assert.deepEqual(state(locks.get(fresh)), { failed: false, stale: false });
+    assert.deepEqual(state(locks.get(expired)), { failed: false, stale: true });
     assert.equal(await s.lock(fresh).get(), false);
     assert.equal(await s.lock(expired).isLocked(), false);
     assert.equal(await s.lock(expired).get(), true);
     assert.ok(fs.readFileSync(s.lockPath(expired), 'utf8').startsWith(`PID ${process.pid} on HOSTNAME ${HOST}\n`));
+  });
+
+  it('listLocks() names each holder, its last heartbeat and (another host under a lease) when it becomes stale', async () => {
+    const s = new FileStore(freshDir(), { leaseMs: 60_000 });
+    const theirs = h('holder-theirs');
+    const mine = h('holder-mine');
+    const mtime = fs.statSync(plantLock(s, theirs, lockText(7, otherHost))).mtimeMs;
+    fs.utimesSync(s.lockPath(theirs), ago(30_000), ago(30_000));
+    const beat = fs.statSync(s.lockPath(theirs)).mtimeMs;
+    assert.ok(beat < mtime - 20_000);
+    assert.equal(await s.lock(mine).get(), true);
+    const locks = await s.listLocks();
+    assert.deepEqual(locks.get(theirs), { failed: false, stale: false, holder: { host: otherHost, pid: 7 }, heartbeatAt: beat, staleAt: beat + 60_000 });
+    const own = locks.get(mine)!;
+    assert.deepEqual(own.holder, { host: HOST, pid: process.pid });
+    assert.equal(own.staleAt, undefined, 'a holder of this host is judged by its process, not a lease');
+    assert.equal(typeof own.heartbeatAt, 'number');
+    await s.lock(mine).release();
   });
 
   it('a lock taken over by another host while this process was frozen past its lease is neither removed nor marked by release() / fail()', async () => {
@@ -588,7 +616,7 @@ describe('FileStore: leases and the heartbeat', () => {
     const s2 = new FileStore(freshDir(), { leaseMs: 1 });
     const f = h('lease-failed');
     fs.utimesSync(plantLock(s2, f, lockText(1, otherHost)), FAILED_MTIME, FAILED_MTIME);
-    assert.deepEqual((await s2.listLocks()).get(f), { failed: true, stale: false });
+    assert.deepEqual(state((await s2.listLocks()).get(f)), { failed: true, stale: false });
     assert.equal(await s2.lock(f).get(), false);
   });
 

@@ -209,8 +209,10 @@ export const all = [base + 1, 2].map((x) => risky(x));
     assert.match(dry.stdout, new RegExp(`^would remove stale lock many\\.work \\(${held!.slice(0, 10)}\\)$`, 'm'), show(dry));
     const r = await runJug(['cleanup', '--stale', jugfile]);
     expectCode(r, 0);
-    assert.equal(r.stdout, 'Removed 1 stale lock\n');
+    // Its owner file (every lock of a process is a hard link to it) goes too.
+    assert.equal(r.stdout, 'Removed 1 stale lock\nRemoved 1 file left in tempfiles/ by processes that are gone\n');
     assert.deepEqual(entries(locksDir), []);
+    assert.deepEqual(entries(join(jugdir, 'tempfiles')), []);
   });
 });
 

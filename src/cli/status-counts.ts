@@ -3,7 +3,7 @@
  * classified from one listing of results and one of locks.
  */
 import type { TaskGraph } from '../graph.js';
-import type { Store } from '../store/store.js';
+import type { LockInfo, Store } from '../store/store.js';
 import { countByName } from './common.js';
 
 /**
@@ -26,11 +26,16 @@ export const STALE = 5;
  * Classifies every task from one listing of results and one of locks: stored → Finished;
  * dependencies all stored → Failed / Running (locked) or Ready; otherwise Waiting.
  */
-export async function classify(graph: TaskGraph, store: Store, listing?: ReadonlySet<string>): Promise<StatusColumn[]> {
+export async function classify(
+  graph: TaskGraph,
+  store: Store,
+  listing?: ReadonlySet<string>,
+  lockListing?: ReadonlyMap<string, LockInfo>,
+): Promise<StatusColumn[]> {
   // Locks first, then results: a task committed between the two listings then shows as finished
   // (its lock gone, its result there), never as ready. `listing`: the one taken to load the
   // jugfile, when the caller has it (taken before this, so a task finished since shows as ready).
-  const locks = await store.listLocks();
+  const locks = lockListing ?? (await store.listLocks());
   const stored = listing ?? (await store.list());
   return graph.tasks.map((t, i): StatusColumn => {
     const h = t.hash();
@@ -41,6 +46,16 @@ export async function classify(graph: TaskGraph, store: Store, listing?: Readonl
     if (lock.stale) return STALE; // the next run (or `jug cleanup --stale`) takes it over
     return lock.failed ? FAILED : RUNNING;
   });
+}
+
+/** The locks of the tasks classified as `column` (e.g. RUNNING: who runs what). */
+export function locksOf(graph: TaskGraph, classes: readonly StatusColumn[], locks: ReadonlyMap<string, LockInfo>, column: StatusColumn): LockInfo[] {
+  const out: LockInfo[] = [];
+  graph.tasks.forEach((t, i) => {
+    const l = classes[i] === column ? locks.get(t.hash()) : undefined;
+    if (l !== undefined) out.push(l);
+  });
+  return out;
 }
 
 /** Counts per task name, one entry per {@link STATUS_COLUMNS} column. */

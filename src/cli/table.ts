@@ -42,3 +42,8 @@ export function renderShort(columns: readonly string[], rows: ReadonlyMap<string
   // Python Jug's --short: one line per column, then the sum of them.
   return columns.map((c, k) => `${c}:  ${totals[k]} tasks\n`).join('') + `** Total: ${totals.reduce((a, b) => a + b, 0)} tasks.\n`;
 }
+
+/** `1 lock`, `3 locks` (`many` for irregular plurals). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

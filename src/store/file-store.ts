@@ -23,6 +23,7 @@ import { FileLock, RECLAIM_MARKER_TTL_MS, linkedHere, type LockContext } from '.
 import {
   DEFAULT_LEASE_MS,
   HEARTBEAT_MS,
+  HOST,
   HOST_SAFE,
   isFailedMtime,
   isStale,
@@ -441,14 +442,25 @@ export class FileStore implements Store {
         const { mtimeMs } = fs.statSync(path);
         const failed = isFailedMtime(mtimeMs);
         const text = fs.readFileSync(path, 'utf8');
-        // Naming this process: ours if linked to our owner file (unknowable without hard links).
-        const ours = parseLockOwner(text)?.pid === process.pid ? linkedHere(this.#lockContext, path) : undefined;
-        out.set(hash, { failed, stale: !failed && isStale(text, mtimeMs, this.#leaseMs, Date.now(), ours) });
+        out.set(hash, this.#lockInfo(path, text, mtimeMs, failed));
       } catch (e) {
         if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
       }
     }
     return out;
+  }
+
+  /** What listLocks() says of one lock file (its text and mtime). */
+  #lockInfo(path: string, text: string, mtimeMs: number, failed: boolean): LockInfo {
+    const owner = parseLockOwner(text);
+    // Naming this process: ours if linked to our owner file (unknowable without hard links).
+    const ours = owner?.pid === process.pid ? linkedHere(this.#lockContext, path) : undefined;
+    const stale = !failed && isStale(text, mtimeMs, this.#leaseMs, Date.now(), ours);
+    if (owner === undefined) return { failed, stale };
+    const holder = { host: owner.host, pid: owner.pid };
+    if (failed) return { failed, stale, holder };
+    const leased = owner.host !== HOST && this.#leaseMs > 0;
+    return leased ? { failed, stale, holder, heartbeatAt: mtimeMs, staleAt: mtimeMs + this.#leaseMs } : { failed, stale, holder, heartbeatAt: mtimeMs };
   }
 
   lock(hash: string): Lock {

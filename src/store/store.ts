@@ -10,8 +10,24 @@
 export interface LockInfo {
   /** Marked failed (`--keep-failed`): the task failed and is kept out of runs until cleaned up. */
   readonly failed: boolean;
-  /** Left by a process that no longer runs (on this host): the next `get()` reclaims it. */
+  /**
+   * Its holder is gone (a process of this host that no longer runs, or another host's that
+   * stopped beating longer than the lease ago): the next `get()` reclaims it.
+   */
   readonly stale: boolean;
+  /** Who holds it, when the lock names a holder (Jug's `PID <pid> on HOSTNAME <host>`). */
+  readonly holder?: { readonly host: string; readonly pid: number };
+  /**
+   * When its holder last showed it is alive (epoch ms; the file store: the lock's mtime, which the
+   * holder's heartbeat refreshes). Absent for failure marks and stores that cannot tell.
+   */
+  readonly heartbeatAt?: number;
+  /**
+   * When this lock becomes stale for the reading process if its holder's heartbeat stays stopped
+   * (epoch ms): the heartbeat plus the lease. Absent when the lease does not apply (a holder of
+   * this host is judged at once; lease 0: never).
+   */
+  readonly staleAt?: number;
 }
 
 /**

@@ -7,6 +7,8 @@
 import type { TaskGraph } from '../../graph.js';
 import { UsageError } from '../../errors.js';
 import { openProject, taskMatcher, taskTarget, type CommonOptions, type Project, type TaskSelector } from '../common.js';
+import { silentHolderLines, silentHolders } from '../lock-holders.js';
+import { plural } from '../table.js';
 
 /** Options of `jug cleanup` (the first four are mutually exclusive). */
 export interface CleanupOptions extends CommonOptions {
@@ -42,7 +44,6 @@ export async function cleanup(jugfile: string | undefined, options: CleanupOptio
   }
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** The command on an opened project (unit-testable with a MemoryStore). */
 export async function cleanupProject(
@@ -86,7 +87,9 @@ export async function cleanupProject(
     const locks = await store.listLocks();
     const failed = doFailed ? [...locks].filter(([h, l]) => l.failed && selected(h)).map(([h]) => h) : [];
     const stale = doStale ? [...locks].filter(([, l]) => l.stale).map(([h]) => h) : [];
-    const live = [...locks.values()].filter((l) => !l.failed && !l.stale).length;
+    const held = [...locks.values()].filter((l) => !l.failed && !l.stale);
+    const silent = silentHolders(held);
+    const live = held.length - silent.reduce((n, h) => n + h.count, 0);
     let nFailed = failed.length;
     let nStale = stale.length;
     if (dry) {
@@ -103,6 +106,11 @@ export async function cleanupProject(
     ];
     out(`${dry ? 'Would remove' : 'Removed'} ${parts.join(' and ')}\n`);
     if (live > 0) out(`Kept ${plural(live, 'lock')} held by running processes\n`);
+    if (silent.length > 0) out(`Kept, not stale yet:\n${silentHolderLines(silent)}`);
+  }
+  if (doStale && !dry) {
+    const n = await store.clearDeadWrites();
+    if (n > 0) out(`Removed ${plural(n, 'file')} left in tempfiles/ by processes that are gone\n`);
   }
   if (dry) out('Dry run: nothing was removed.\n');
   return code;

@@ -1,8 +1,9 @@
 /** `jug status`: how many tasks of each name are waiting, ready, finished, running or failed. */
 import { barrierNote, openProject, type CommonOptions } from '../common.js';
-import { FAILED, STALE, STATUS_COLUMNS, classify, shortStatus, statusByName, statusTotals } from '../status-counts.js';
+import { FAILED, RUNNING, STALE, STATUS_COLUMNS, classify, locksOf, shortStatus, statusByName, statusTotals } from '../status-counts.js';
 import { renderTable } from '../table.js';
 import { failedList } from '../failed-list.js';
+import { runningHostsLine, silentHolderLines, silentHolders } from '../lock-holders.js';
 
 /** Options of `jug status`. */
 export interface StatusOptions extends CommonOptions {
@@ -22,7 +23,8 @@ export async function status(jugfile: string | undefined, options: StatusOptions
     }
     return 0;
   }
-  const cls = await classify(graph, store, stored);
+  const locks = await store.listLocks();
+  const cls = await classify(graph, store, stored, locks);
   const totals = statusTotals(cls);
   const stale = totals[STALE]!;
   if (options.short) {
@@ -33,6 +35,8 @@ export async function status(jugfile: string | undefined, options: StatusOptions
     if (stale === 0) for (const [k, r] of rows) rows.set(k, r.slice(0, STALE));
     process.stdout.write(renderTable(stale === 0 ? STATUS_COLUMNS.slice(0, STALE) : STATUS_COLUMNS, rows));
   }
+  if (!options.short) process.stdout.write(runningHostsLine(locksOf(graph, cls, locks, RUNNING)));
+  process.stdout.write(silentHolderLines(silentHolders(locksOf(graph, cls, locks, RUNNING))));
   if (stale > 0) {
     process.stdout.write(
       `${stale} task(s) have a stale lock (its holder is gone: a dead process on this host, or another host ` +

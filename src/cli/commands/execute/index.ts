@@ -81,6 +81,9 @@ async function executeWatched(
     done = await runPasses(project, target, context);
     if (tracing) trace(`run done (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
     await closeThreads(threaded);
+    // Locks that went stale during the run: a dead process's, even of tasks whose result it had
+    // stored before it died (the run started by clearing those stale then).
+    if (!done.result.aborted) await store.clearStaleLocks();
   } finally {
     progress.endPass();
     signals.dispose();
