@@ -44,7 +44,18 @@ before(() => {
 });
 after(async () => {
   await Promise.all(hosts.map((h) => h.stop()));
+  // Anything still running that names our directory is ours (a host's shell, jug or bindfs):
+  // end it by pid, and fail.
+  const left = tmp === '' ? [] : processesMentioning(tmp);
+  for (const line of left) {
+    try {
+      process.kill(Number(line.split(':')[0]), 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
   if (tmp !== '' && process.env['JUG_MULTIHOST_KEEP'] === undefined) removeTempDir(tmp);
+  assert.deepEqual(left, [], 'processes left behind by the multi-host tests');
 });
 
 /** Starts a host and remembers it for cleanup; each host gets a TMPDIR of its own, as a machine has. */
@@ -56,9 +67,13 @@ function startHost(options: Parameters<typeof Host.start>[0]): Host {
   return h;
 }
 
-/** Stops every host still running (by its init's pid) and checks that no process of this file is left. */
+/** Stops every host still running (by its init's pid, which ends its whole namespace, mounts included). */
 async function stopAll(): Promise<void> {
   await Promise.all(hosts.map((h) => h.stop()));
+}
+
+/** Checks that no process of this file is left (a host's shell, jug or bindfs: they all name `tmp`). */
+function assertNoProcessLeft(): void {
   const left = processesMentioning(tmp);
   assert.deepEqual(left, [], `processes left behind:\n${left.join('\n')}`);
 }
@@ -193,6 +208,7 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
     } finally {
       await stopAll();
     }
+    assertNoProcessLeft();
   });
 
   it(`kill -9 of a whole host holding locks of long tasks (lease ${LEASE_S} s): taken over after the lease and not before, each orphan run once, nothing left`, { timeout: 150_000 }, async (t) => {
@@ -326,6 +342,7 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
     } finally {
       await stopAll();
     }
+    assertNoProcessLeft();
   });
 
   it(`PID collision: two hosts whose jug processes are both PID 1, tasks longer than the lease: no lock taken for the other's, each task once`, { timeout: 150_000 }, async (t) => {
@@ -356,6 +373,7 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
     } finally {
       await stopAll();
     }
+    assertNoProcessLeft();
   });
 
   it('restart with the same hostname and PID 1 after kill -9 (the container case): the dead locks are not taken for its own; everything finishes, each task once', { timeout: 150_000 }, async (t) => {
@@ -396,6 +414,7 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
     } finally {
       await stopAll();
     }
+    assertNoProcessLeft();
   });
 
   describe('a FUSE mount (bindfs) as the shared filesystem', () => {
@@ -437,6 +456,7 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
       } finally {
         await stopAll();
       }
+      assertNoProcessLeft();
     });
   });
 });
