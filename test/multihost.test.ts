@@ -199,11 +199,10 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
       assert.deepEqual(countProblems(keys, starts(events), () => 1), []);
       await assertResults(jugdir, env, WORKS, 0, keys.length);
       assert.deepEqual(leftovers(jugdir), { locks: [], tempfiles: [] }, 'left in the jugdir');
-      // Spread: each host ran a real share (not just a straggler's one task).
-      const perHost = starts(events);
+      // Spread: each host ran a real share (5 %, not just a straggler's few tasks).
       for (const name of ['alpha', 'beta', 'gamma']) {
         const n = events.filter((e) => e.kind === 'START' && e.host === name).length;
-        assert.ok(n >= keys.length / 20, `host ${name} ran only ${n} of ${perHost.size} tasks: ${spread(events)}`);
+        assert.ok(n >= keys.length / 20, `host ${name} ran only ${n} of ${keys.length} tasks: ${spread(events)}`);
       }
     } finally {
       await stopAll();
@@ -323,7 +322,12 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
       await t.test('nothing is left behind: no lock (not even the one of a result the dead host stored), no file of the survivors', () => {
         const left = leftovers(jugdir);
         const ofSurvivors = left.tempfiles.filter((n) => !/^(owner-\d+-victim|\.owner-tmp-\d+-victim\..*|\d+-victim-[0-9a-f]{16})$/.test(n));
-        assert.deepEqual({ locks: left.locks, tempfilesOfSurvivors: ofSurvivors }, { locks: [], tempfilesOfSurvivors: [] }, 'left in the jugdir');
+        // Named by task, the one made on purpose above marked as such.
+        const locks = left.locks.map((n) => {
+          const h = n.replace(/\.lock$/, '');
+          return `${n} (${keyOf.get(h) ?? '?'}${h === storedWork.hash ? ': stored by the victim, its lock left as a kill after the store leaves it' : ''})`;
+        });
+        assert.deepEqual({ locks, tempfilesOfSurvivors: ofSurvivors }, { locks: [], tempfilesOfSurvivors: [] }, 'left in the jugdir');
       });
 
       // The dead host's own files (its owner files, unfinished writes) are no survivor's: `jug
