@@ -254,7 +254,7 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
       // The state a kill between storing a result and removing its lock leaves (seen in 1 of 12
       // kills in issue 15), made here on purpose: the lock of a work the victim stored, a hard
       // link to its (dead) owner file. `total`, run by a survivor after the lease, loads it.
-      const ownerFile = entries(join(jugdir, 'tempfiles')).find((n) => /^owner-\d+-victim$/.test(n));
+      const ownerFile = entries(join(jugdir, 'tempfiles')).find((n) => /^owner-\d+-(?:[sr][0-9a-f]+-)?victim$/.test(n));
       const storedWork = atKill.find(
         (e) => e.kind === 'END' && isVictim(e.host) && e.key.startsWith('work:') && storedAtKill.has(e.hash) && !existsSync(join(jugdir, 'locks', `${e.hash}.lock`)),
       );
@@ -321,7 +321,7 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
 
       await t.test('nothing is left behind: no lock (not even the one of a result the dead host stored), no file of the survivors', () => {
         const left = leftovers(jugdir);
-        const ofSurvivors = left.tempfiles.filter((n) => !/^(owner-\d+-victim|\.owner-tmp-\d+-victim\..*|\d+-victim-[0-9a-f]{16})$/.test(n));
+        const ofSurvivors = left.tempfiles.filter((n) => !/^(owner-\d+-(?:[sr][0-9a-f]+-)?victim|\.owner-tmp-\d+-victim\..*|\d+-(?:[sr][0-9a-f]+-)?victim-[0-9a-f]{16})$/.test(n));
         // Named by task, the one made on purpose above marked as such.
         const locks = left.locks.map((n) => {
           const h = n.replace(/\.lock$/, '');
