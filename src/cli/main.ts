@@ -10,6 +10,7 @@ import { JugError, JugfileError, describeError } from '../errors.js';
 import { registry } from '../registry.js';
 import { MIN_LEASE_MS } from '../store/lock-owner.js';
 import type { ProgressChoice } from './progress/index.js';
+import { earlyDrain } from './signal-handling.js';
 
 const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -62,6 +63,16 @@ INI format, keys as on the command line:
   wait-cycle-time = 5
   keep-going = yes
 A flag a file turns on is turned off for one run with its --no- form: jug execute --no-keep-going.`;
+
+const SIGNALS_HELP = `
+Signals:
+  SIGINT (Ctrl-C), SIGTERM  take no new task, let running ones finish (results stored, locks
+                            released), exit 130 / 143; a second one aborts the running tasks
+                            (their locks released, nothing partial stored)
+  SIGUSR1                   graceful drain: take no new task, let running ones finish, release
+                            everything, exit 0 (1 if a task failed); a SIGINT / SIGTERM after it
+                            aborts. Batch schedulers send it ahead of a time limit (jug submit asks
+                            Slurm for --signal=B:USR1@<margin>); kill -USR1 <pid> ends a worker cleanly.`;
 
 const JUGFILE_HELP = 'the jugfile (.ts, .mts, .js, .mjs); default: jugfile.ts / .mts / .js / .mjs in the current directory';
 
@@ -198,7 +209,8 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .option('--short', 'print one summary line per column instead of the table')
       .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
       .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')
-      .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks'),
+      .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks')
+      .addHelpText('after', SIGNALS_HELP),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => {
     // With threads, load the pool's modules (Piscina) alongside the command's: starting threads
     // comes first in execute.
@@ -374,6 +386,8 @@ function parseGraphFormats(value: string, previous: unknown): string[] {
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // First: SIGUSR1 drains `jug execute`, and never starts Node's inspector (signal-handling.ts).
+  earlyDrain();
   let code = 0;
   const program = buildProgram((c) => (code = c));
   if (argv.length === 0) {
