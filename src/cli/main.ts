@@ -220,6 +220,54 @@ export function buildProgram(setCode: (code: number) => void): Command {
 
   common(
     program
+      .command('submit')
+      .summary('run the jugfile on a batch scheduler (Slurm) as a job array of `jug execute` workers')
+      .description(
+        'write a job-array script to <jugdir>/jobs/ whose workers each run `jug execute` on the jugfile (absolute paths, ' +
+          'logs next to the script), submit it with sbatch, and print the job id and how to watch and cancel it. ' +
+          'Workers drain (SIGUSR1) ahead of the time limit; after a cancelled or timed-out job, submit again',
+      )
+      .addOption(new Option('--workers <n>', 'how many workers (array tasks), each one `jug execute` process').argParser(number(1, true, 1_000_000)))
+      .addOption(
+        new Option(
+          '-j, --threads <n>',
+          'threads of each worker (its --cpus-per-task); auto: as many as the CPUs Slurm gives it (SLURM_CPUS_PER_TASK; set ' +
+            'them with --sbatch-arg=--cpus-per-task=N or the cluster default) (default: 1)',
+        ).argParser(threadCount),
+      )
+      .option('--time <limit>', "time limit of each worker, as Slurm takes it: HH:MM:SS, MM, D-HH:MM:SS (at least 0:01:00; default: the partition's)")
+      .option('--mem <size>', 'memory of each worker: 4G, 500M, 2048 (MiB)')
+      .option('--partition <name>', 'Slurm partition (default: the cluster default)')
+      .option('--account <name>', 'Slurm account to charge')
+      .addOption(
+        new Option('--sbatch-arg <arg>', 'one more sbatch option for the script, e.g. --sbatch-arg=--qos=high (repeatable)').argParser(
+          (v: string, prev: unknown) => [...(Array.isArray(prev) ? (prev as string[]) : []), v],
+        ),
+      )
+      .addOption(
+        new Option(
+          '--drain-margin <seconds>',
+          'ask for SIGUSR1 this long before the time limit, so running tasks can finish (default: a third of --time, at most 120; ' +
+            'Slurm may send it up to 30 s earlier)',
+        ).argParser(number(1, true)),
+      )
+      .option('-n, --dry-run', 'print the script; write and submit nothing')
+      .option('--wait', 'wait until the job ends, showing progress from the store, then print `jug status`; exit 0 if every task finished, else 1')
+      .addOption(new Option('--poll <seconds>', 'with --wait: seconds between two looks at the queue and the store').argParser(number(0.01, false, 86_400)).default(10))
+      .option('-q, --quiet', 'with --wait: no progress lines')
+      .addOption(new Option('--scheduler <name>', 'the batch scheduler').choices(['slurm']).default('slurm'))
+      .addHelpText(
+        'after',
+        '\nExamples:\n  jug submit primes.ts --workers 8 --threads 4 --time 2:00:00 --mem 8G\n' +
+          '  jug submit primes.ts --workers 20 --partition short --wait\n  jug submit primes.ts --workers 4 --dry-run > job.sh\n' +
+          'Options of `jug execute` for the workers go in a jugrc [execute] section: they run in this directory.',
+      ),
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
+    setCode(await (await import('./commands/submit/index.js')).submit(jugfile, opts)),
+  );
+
+  common(
+    program
       .command('status')
       .description('show how many tasks are waiting, ready, finished, running and failed')
       .option('--short', 'one line instead of the table')
