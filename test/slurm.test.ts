@@ -97,6 +97,10 @@ describe('jug submit on a real one-node Slurm', { skip: unavailable }, () => {
     assert.deepEqual(entries(join(jugdir, 'locks')), []);
     const logs = readdirSync(join(jugdir, 'jobs')).filter((f) => f.endsWith('.out')).sort();
     assert.deepEqual(logs, [`${id}_0.out`, `${id}_1.out`, `${id}_2.out`], 'one log per worker in <jugdir>/jobs');
+    const again = await submit([MANY, '--jugdir', jugdir, '--workers', '3'], env);
+    assert.equal(again.code, 0, show(again));
+    assert.match(again.stderr, /jug: all 301 task\(s\) are finished: nothing to submit\./);
+    assert.doesNotMatch(again.stdout, /Submitted job/);
   });
 
   it('scancel mid-run (SIGTERM, then kill -9 of everything), then jug submit again: completes, no cleanup, no finished task run twice', async () => {
@@ -130,6 +134,7 @@ describe('jug submit on a real one-node Slurm', { skip: unavailable }, () => {
     assert.deepEqual(twice, [], 'tasks finished before the cancel ran again');
     assert.equal(storedHashes(jugdir).length, 301);
     assert.deepEqual(entries(join(jugdir, 'locks')), []);
+    assert.deepEqual(entries(join(jugdir, 'tempfiles')), [], 'the killed workers\' unfinished writes were removed');
   });
 
   /** The tasks of many.ts whose results are stored (read by a script that imports 'jug'). */

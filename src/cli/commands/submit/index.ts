@@ -14,6 +14,7 @@ import { openProject, type Project } from '../../common.js';
 import { status } from '../status.js';
 import { checkSubmitOptions, type SubmitCliOptions, type SubmitOptions } from './options.js';
 import { requirePrograms } from './programs.js';
+import { shellQuote } from './quote.js';
 import type { JobSpec, Scheduler } from './scheduler.js';
 import { slurm } from './slurm.js';
 import { allFinished, waitForJob } from './wait.js';
@@ -100,12 +101,13 @@ function writeScript(jobsDir: string, script: string): string {
 function printSubmitted(scheduler: Scheduler, jobId: string, path: string, project: Project, options: SubmitOptions): void {
   const { show, cancel } = scheduler.watchCommands(jobId);
   const jugdir = resolve(project.store.location);
-  const statusCommand = `jug status ${project.jugfile} --jugdir ${jugdir}`;
+  const statusCommand = `jug status ${shellQuote(project.jugfile)} --jugdir ${shellQuote(jugdir)}`;
   process.stdout.write(
     `Submitted job ${jobId}: ${options.workers} worker(s) running jug execute on ${project.jugfile}\n` +
       `  script: ${path}\n  logs:   ${join(jugdir, 'jobs', `${jobId}_<worker>.out`)}\n` +
       `Watch it:   ${show}\n            ${statusCommand}\nCancel it:  ${cancel}   (then submit again to resume: nothing needs cleaning up)\n`,
   );
+  if (options.wait) process.stderr.write(`jug: waiting for job ${jobId} to end (Ctrl-C stops waiting, not the job).\n`);
 }
 
 /** After --wait: `jug status`, then exit 0 if every task is finished, 1 otherwise (saying why). */

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { JobSpec, WorkerCommand } from './scheduler.js';
 import { formatTimeLimit } from './options.js';
+import { shellQuote } from './quote.js';
 
 /** The script: `#SBATCH` options, then `exec jug execute …` (exec, so Slurm's signals reach jug). */
 export function slurmScript(spec: JobSpec): string {
@@ -48,12 +49,6 @@ function executeLine(command: WorkerCommand, threads: number | 'auto'): string {
   words.push('--threads', threads === 'auto' ? 'auto' : '"${SLURM_CPUS_PER_TASK:-1}"');
   if (command.jugfileArgs.length > 0) words.push('--', ...command.jugfileArgs.map(shellQuote));
   return words.join(' ');
-}
-
-/** A word for bash: as it is when plain, else in single quotes. */
-export function shellQuote(word: string): string {
-  if (/^[\w./:@%+=,-]+$/.test(word)) return word;
-  return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A path in an `#SBATCH` line: in double quotes when it has spaces. */
