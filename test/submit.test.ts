@@ -26,7 +26,10 @@ describe('jug submit --dry-run', () => {
   it('prints the job-array script: options, USR1 margin, absolute paths, exec of jug execute; writes nothing', async () => {
     const jugdir = join(tmp, 'dry', 'many.jugdata');
     const r = await runJug(
-      ['submit', MANY, '--jugdir', jugdir, '--workers', '4', '--threads', '3', '--time', '2:00:00', '--mem', '4G', '--partition', 'short', '--account', 'proj1', '--sbatch-arg=--qos=high', '--sbatch-arg', '--constraint=avx2', '--dry-run'],
+      [
+        ...['submit', MANY, '--jugdir', jugdir, '--workers', '4', '--threads', '3', '--time', '2:00:00', '--mem', '4G'],
+        ...['--partition', 'short', '--account', 'proj1', '--sbatch-arg=--qos=high', '--sbatch-arg', '--constraint=avx2', '--dry-run'],
+      ],
       { env: { JUG_N: '5' } },
     );
     assert.equal(r.code, 0, show(r));

@@ -69,8 +69,8 @@ export class SignalHandling {
   readonly #handler = (sig: NodeJS.Signals): void => this.#received(sig);
 
   /**
-   * Installs the handlers; `onFirst` runs after the first signal's message, with that signal. With `early` (see
-   * {@link EarlyDrain}) already signalled, the run starts drained.
+   * Installs the handlers; `onFirst` runs after the first signal's message, with that signal.
+   * With `early` (see {@link EarlyDrain}) already signalled, the run starts drained.
    */
   constructor(onFirst: (sig: NodeJS.Signals) => void = () => {}, early?: EarlyDrain) {
     this.#onFirst = onFirst;
