@@ -10,6 +10,7 @@ import { JugError, JugfileError, describeError } from '../errors.js';
 import { registry } from '../registry.js';
 import { MIN_LEASE_MS } from '../store/lock-owner.js';
 import type { ProgressChoice } from './progress/index.js';
+import { earlyDrain } from './signal-handling.js';
 
 const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -62,6 +63,16 @@ INI format, keys as on the command line:
   wait-cycle-time = 5
   keep-going = yes
 A flag a file turns on is turned off for one run with its --no- form: jug execute --no-keep-going.`;
+
+const SIGNALS_HELP = `
+Signals:
+  SIGINT (Ctrl-C), SIGTERM  take no new task, let running ones finish (results stored, locks
+                            released), exit 130 / 143; a second one aborts the running tasks
+                            (their locks released, nothing partial stored)
+  SIGUSR1                   graceful drain: take no new task, let running ones finish, release
+                            everything, exit 0 (1 if a task failed); a SIGINT / SIGTERM after it
+                            aborts. Batch schedulers send it ahead of a time limit (jug submit asks
+                            Slurm for --signal=B:USR1@<margin>); kill -USR1 <pid> ends a worker cleanly.`;
 
 const JUGFILE_HELP = 'the jugfile (.ts, .mts, .js, .mjs); default: jugfile.ts / .mts / .js / .mjs in the current directory';
 
@@ -198,13 +209,62 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .option('--short', 'print one summary line per column instead of the table')
       .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
       .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')
-      .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks'),
+      .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks')
+      .addHelpText('after', SIGNALS_HELP),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => {
     // With threads, load the pool's modules (Piscina) alongside the command's: starting threads
     // comes first in execute.
     if (opts['threads'] !== undefined) import('../executors/thread-pool.js').catch(() => {});
     setCode(await (await import('./commands/execute/index.js')).execute(jugfile, opts));
   });
+
+  common(
+    program
+      .command('submit')
+      .summary('run the jugfile on a batch scheduler (Slurm) as a job array of `jug execute` workers')
+      .description(
+        'write a job-array script to <jugdir>/jobs/ whose workers each run `jug execute` on the jugfile (absolute paths, ' +
+          'logs next to the script), submit it with sbatch, and print the job id and how to watch and cancel it. ' +
+          'Workers drain (SIGUSR1) ahead of the time limit; after a cancelled or timed-out job, submit again',
+      )
+      .addOption(new Option('--workers <n>', 'how many workers (array tasks), each one `jug execute` process').argParser(number(1, true, 1_000_000)))
+      .addOption(
+        new Option(
+          '-j, --threads <n>',
+          'threads of each worker (its --cpus-per-task); auto: as many as the CPUs Slurm gives it (SLURM_CPUS_PER_TASK; set ' +
+            'them with --sbatch-arg=--cpus-per-task=N or the cluster default) (default: 1)',
+        ).argParser(threadCount),
+      )
+      .option('--time <limit>', "time limit of each worker, as Slurm takes it: HH:MM:SS, MM, D-HH:MM:SS (at least 0:01:00; default: the partition's)")
+      .option('--mem <size>', 'memory of each worker: 4G, 500M, 2048 (MiB)')
+      .option('--partition <name>', 'Slurm partition (default: the cluster default)')
+      .option('--account <name>', 'Slurm account to charge')
+      .addOption(
+        new Option('--sbatch-arg <arg>', 'one more sbatch option for the script, e.g. --sbatch-arg=--qos=high (repeatable)').argParser(
+          (v: string, prev: unknown) => [...(Array.isArray(prev) ? (prev as string[]) : []), v],
+        ),
+      )
+      .addOption(
+        new Option(
+          '--drain-margin <seconds>',
+          'ask for SIGUSR1 this long before the time limit, so running tasks can finish (default: a third of --time, at most 120; ' +
+            'Slurm may send it up to 30 s earlier)',
+        ).argParser(number(1, true)),
+      )
+      .option('-n, --dry-run', 'print the script; write and submit nothing')
+      .option('--wait', 'wait until the job ends, showing progress from the store, then print `jug status`; exit 0 if every task finished, else 1')
+      .addOption(new Option('--poll <seconds>', 'with --wait: seconds between two looks at the queue and the store').argParser(number(0.01, false, 86_400)).default(10))
+      .option('-q, --quiet', 'with --wait: no progress lines')
+      .addOption(new Option('--scheduler <name>', 'the batch scheduler').choices(['slurm']).default('slurm'))
+      .addHelpText(
+        'after',
+        '\nExamples:\n  jug submit primes.ts --workers 8 --threads 4 --time 2:00:00 --mem 8G\n' +
+          '  jug submit primes.ts --workers 20 --partition short --wait\n  jug submit primes.ts --workers 4 --dry-run > job.sh\n' +
+          'Options of `jug execute` for the workers go in a jugrc [execute] section: they run in this directory.',
+      ),
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
+    setCode(await (await import('./commands/submit/index.js')).submit(jugfile, opts)),
+  );
 
   common(
     program
@@ -374,6 +434,8 @@ function parseGraphFormats(value: string, previous: unknown): string[] {
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // First: SIGUSR1 drains `jug execute`, and never starts Node's inspector (signal-handling.ts).
+  earlyDrain();
   let code = 0;
   const program = buildProgram((c) => (code = c));
   if (argv.length === 0) {

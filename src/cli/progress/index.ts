@@ -75,7 +75,8 @@ export class RunProgress {
   readonly #stream: NodeJS.WriteStream;
   readonly #lineMs: number;
   #pass: { display: PassDisplay; timer: NodeJS.Timeout } | undefined;
-  #stopping = false;
+  /** What the main line starts with once the run is stopping ('' until then). */
+  #stopping = '';
 
   constructor(options: RunProgressOptions) {
     this.#stream = options.stream ?? process.stderr;
@@ -107,9 +108,9 @@ export class RunProgress {
     this.#pass = { display, timer };
   }
 
-  /** The run is stopping (a first Ctrl-C): the main line says so until the end. */
-  stopping(): void {
-    this.#stopping = true;
+  /** The run is stopping (a first Ctrl-C), or draining (SIGUSR1): the main line says so until the end. */
+  stopping(draining = false): void {
+    this.#stopping = draining ? DRAINING : STOPPING;
   }
 
   /** Stops the pass's display; on a terminal the area is erased, so that nothing of it remains. */
@@ -125,7 +126,7 @@ export class RunProgress {
     const spinner = this.mode === 'spinner';
     // On a terminal, lines are fitted to its width (LiveArea cuts them one column short).
     const width = spinner ? Math.max(1, (this.#stream.columns ?? 80) - 1) : Infinity;
-    const prefix = `${spinner ? FRAMES[frame % FRAMES.length] : '[jug]'} ${this.#stopping ? STOPPING : ''}`;
+    const prefix = `${spinner ? FRAMES[frame % FRAMES.length] : '[jug]'} ${this.#stopping}`;
     const main = prefix + mainLine(tallies, this.#estimator, width - [...prefix].length);
     if (!this.#names) return [main];
     const names = nameLines(tallies.byName, this.#estimator, spinner ? width : Infinity);
@@ -144,6 +145,7 @@ export class RunProgress {
 }
 
 const STOPPING = 'stopping, Ctrl-C again aborts · ';
+const DRAINING = 'draining (SIGUSR1): no new task · ';
 
 /** JUG_PROGRESS_INTERVAL (seconds between plain lines): 10 when unset, empty or not a positive number (with a warning). */
 function envInterval(): number {

@@ -14,7 +14,7 @@ import { openProject, type Project } from '../../common.js';
 import { MainThreadHooks } from '../../execute-hooks.js';
 import { RunFaults } from '../../faults.js';
 import { RunProgress } from '../../progress/index.js';
-import { SignalHandling } from '../../signal-handling.js';
+import { DRAIN_SIGNAL, earlyDrain, SignalHandling, takeDelayedSignals, type EarlyDrain } from '../../signal-handling.js';
 import { resolveThreads, runDefaultsOf, type ExecuteCliOptions, type ExecuteOptions } from './options.js';
 import { RunAborted, repairingLoad, runPasses, targetOf, type PassContext, type PassesDone } from './passes.js';
 import { report } from './report.js';
@@ -34,8 +34,9 @@ export async function execute(jugfile: string | undefined, cliOptions: ExecuteCl
   // and the run stops (exit 1) instead of the process ending with locks held (faults.ts).
   const faults = new RunFaults();
   const unwatch = faults.watchProcess();
+  const early = earlyDrain();
   try {
-    return await executeWatched(jugfile, options, checks, hooks, faults);
+    return await executeWatched(jugfile, options, { checks, hooks, faults, early });
   } catch (e) {
     // A second signal: the process ends once main() has reported this. A task function of the
     // main thread cannot be interrupted: an async one would otherwise go on, keep the process
@@ -47,13 +48,17 @@ export async function execute(jugfile: string | undefined, cliOptions: ExecuteCl
   }
 }
 
-async function executeWatched(
-  jugfile: string | undefined,
-  options: ExecuteOptions,
-  checks: ExitChecks,
-  hooks: MainThreadHooks,
-  faults: RunFaults,
-): Promise<number> {
+/** What execute() sets up before the run. */
+interface RunSetup {
+  readonly checks: ExitChecks;
+  readonly hooks: MainThreadHooks;
+  readonly faults: RunFaults;
+  /** SIGUSR1 received before the run's signal handlers are installed. */
+  readonly early: EarlyDrain;
+}
+
+async function executeWatched(jugfile: string | undefined, options: ExecuteOptions, setup: RunSetup): Promise<number> {
+  const { checks, hooks, faults, early } = setup;
   const { threads } = options;
   checkOptions(options);
   const runDefaults = runDefaultsOf(options);
@@ -71,8 +76,11 @@ async function executeWatched(
   if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
 
   const progress = new RunProgress({ choice: options.progress, quiet: options.quiet, slots: threads ?? 1 });
-  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish; second: abort (signal-handling.ts).
-  const signals = new SignalHandling(() => progress.stopping());
+  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish; second: abort. SIGUSR1:
+  // drain (the same stop, then exit 0); a SIGINT / SIGTERM after it aborts (signal-handling.ts).
+  // A drain sent while the jugfile loaded stops the run before its first task.
+  await takeDelayedSignals();
+  const signals = new SignalHandling((sig) => progress.stopping(sig === DRAIN_SIGNAL), early);
   faults.onStop(() => signals.controller.abort());
   const bundle = started?.bundle;
   const context: PassContext = { store, threaded, threads, options, runDefaults, checks, hooks, progress, signals, earlier: new Map(), bundle };

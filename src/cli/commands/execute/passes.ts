@@ -18,7 +18,7 @@ import { TARGET_HASH_NOTE, loadProject, taskTarget, type Project, type TaskSelec
 import type { MainThreadHooks } from '../../execute-hooks.js';
 import type { RunProgress } from '../../progress/index.js';
 import { FailureMarkClearer } from '../../retry-failed.js';
-import type { SignalHandling } from '../../signal-handling.js';
+import { takeDelayedSignals, type SignalHandling } from '../../signal-handling.js';
 import { logEvent } from './log.js';
 import type { ExecuteOptions } from './options.js';
 
@@ -68,10 +68,15 @@ export async function runPasses(first: Project, firstTarget: TaskSelector | unde
     const result = await runPass(project, pass, target, context);
     const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;
     if (project.barrier === undefined || !passDone || result.aborted || result.stoppedBy !== undefined) return { project, result };
+    // A signal (a drain) just as the pass ended: the next pass is not started.
+    if (context.signals.signal !== undefined) return { project, result };
     // Every task before the barrier is computed now: load again, past it.
     rememberPass(context.earlier, project.graph, result.table);
     const next = await loadPastBarrier(project, target !== undefined, context);
     if (next.stuck) return { project: next.project, result };
+    // A signal while loading: the run ends with the last pass (the next run starts past the barrier).
+    await takeDelayedSignals();
+    if (context.signals.signal !== undefined) return { project, result };
     project = next.project;
     trace(`pass ${pass + 1}: ${project.graph.tasks.length} tasks`);
   }
@@ -124,6 +129,7 @@ async function runPass(
   const { store, threaded, options, checks, hooks, progress, signals } = context;
   const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : context.threads);
   threaded?.nextPass(table, pass, project.stored);
+  signals.countRunning(() => runningIn(table));
   const executor: Executor =
     threaded ?? new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false, context.runDefaults);
   progress.startPass(table, graph, project.stored, executedIn(context.earlier));
@@ -152,7 +158,7 @@ async function runPass(
   }
   if (outcome === 'aborted') {
     await executor.abort(graph.tasks.filter((_, index) => table.get(index) === TaskState.Running));
-    throw new RunAborted(signals.exitCode, `aborted by ${signals.signal}; run \`jug execute\` again to resume.`);
+    throw new RunAborted(signals.exitCode, `aborted by ${signals.abortSignal}; run \`jug execute\` again to resume.`);
   }
   return outcome;
 }
@@ -195,6 +201,13 @@ export async function repairingLoad(load: () => Promise<Project>): Promise<Proje
       );
     }
   }
+}
+
+/** How many tasks of a pass are running now. */
+function runningIn(table: StatusTable): number {
+  let n = 0;
+  for (let i = 0; i < table.tasks; i++) if (table.get(i) === TaskState.Running) n++;
+  return n;
 }
 
 /** The hashes of the tasks executed (not loaded) in earlier passes. */

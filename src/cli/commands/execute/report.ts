@@ -5,7 +5,7 @@ import type { Failure, RunResult } from '../../../scheduler.js';
 import { TaskState, isFinished } from '../../../status-table.js';
 import { barrierNote, countByName, type Project } from '../../common.js';
 import { NO_RECORD, STORED_STACK_LINES, formatFailure, retryHint } from '../../failure-report.js';
-import { SIGNAL_EXIT } from '../../signal-handling.js';
+import { DRAIN_SIGNAL, SIGNAL_EXIT } from '../../signal-handling.js';
 import { renderShort, renderTable } from '../../table.js';
 import type { ExecuteOptions } from './options.js';
 import type { EarlierPasses } from './passes.js';
@@ -63,7 +63,13 @@ export function report(
     // None missing: the run stopped just as the barrier was passed (the next run goes past it).
     if (missing > 0) process.stderr.write(barrierNote(project.barrier, missing));
   }
-  if (signalName !== undefined) {
+  if (signalName === DRAIN_SIGNAL) {
+    // The drain ends like a complete run (exit 0), unless a task failed (below).
+    process.stderr.write(
+      `jug: drained after ${signalName}: ${result.notRun.length} task(s) not started; run \`jug execute\` again ` +
+        '(or submit again) to continue.\n',
+    );
+  } else if (signalName !== undefined) {
     process.stderr.write(`jug: stopped by ${signalName}; run \`jug execute\` again to resume.\n`);
     throw new ExitError(SIGNAL_EXIT[signalName] ?? 1);
   }
