@@ -113,6 +113,16 @@ function starts(events: readonly Event[], from?: (host: string) => boolean): Map
 }
 
 /** Every task key of the jugfile with these sizes (as test/fixtures/multihost.ts declares them). */
+/** A scenario's directory, jugdir, side-effect log, the jugfile's environment and its task keys. */
+function scenario(name: string, works: number, workMs: number, naps = 0, napMs = 0) {
+  const dir = join(tmp, name);
+  const jugdir = join(dir, 'jugdata');
+  const log = join(dir, 'log');
+  const napEnv: Record<string, string> = naps > 0 ? { MH_NAPS: String(naps), MH_NAP_MS: String(napMs) } : {};
+  const env: Record<string, string> = { MH_WORKS: String(works), MH_WORK_MS: String(workMs), ...napEnv, MH_LOG: log, MH_JUGDIR: jugdir };
+  return { dir, jugdir, log, env, keys: taskKeys(works, naps) };
+}
+
 function taskKeys(works: number, naps: number): string[] {
   return [
     ...Array.from({ length: works }, (_, i) => `work:${i}`),
@@ -178,12 +188,8 @@ async function waitForLog(log: string, check: (events: Event[]) => boolean, what
 
 describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () => {
   it('3 hosts × 2 processes, ~1,000 tasks: each task once, all results, nothing left behind, the work spread over the hosts', { timeout: 150_000 }, async (t) => {
-    const dir = join(tmp, 'spread');
-    const jugdir = join(dir, 'jugdata');
-    const log = join(dir, 'log');
     const WORKS = 1000;
-    const env = { MH_WORKS: String(WORKS), MH_WORK_MS: '15', MH_LOG: log, MH_JUGDIR: jugdir };
-    const keys = taskKeys(WORKS, 0);
+    const { dir, jugdir, log, env, keys } = scenario('spread', WORKS, 15);
     const threads = [...base(jugdir), '--threads', '2'];
     try {
       const started = [
@@ -211,13 +217,9 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
   });
 
   it(`kill -9 of a whole host holding locks of long tasks (lease ${LEASE_S} s): taken over after the lease and not before, each orphan run once, nothing left`, { timeout: 150_000 }, async (t) => {
-    const dir = join(tmp, 'kill');
-    const jugdir = join(dir, 'jugdata');
-    const log = join(dir, 'log');
     const WORKS = 40;
     const NAPS = 6;
-    const env = { MH_WORKS: String(WORKS), MH_WORK_MS: '20', MH_NAPS: String(NAPS), MH_NAP_MS: '8000', MH_LOG: log, MH_JUGDIR: jugdir };
-    const keys = taskKeys(WORKS, NAPS);
+    const { dir, jugdir, log, env, keys } = scenario('kill', WORKS, 20, NAPS, 8000);
     const args = [...base(jugdir), '--lock-lease', String(LEASE_S)];
     const isVictim = (host: string): boolean => host === 'victim';
     try {
@@ -350,14 +352,10 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
   });
 
   it(`PID collision: two hosts whose jug processes are both PID 1, tasks longer than the lease: no lock taken for the other's, each task once`, { timeout: 150_000 }, async (t) => {
-    const dir = join(tmp, 'pid1');
-    const jugdir = join(dir, 'jugdata');
-    const log = join(dir, 'log');
     const WORKS = 200;
     const NAPS = 3;
     // Naps outlast the lease: only the heartbeat keeps the other host from taking them over.
-    const env = { MH_WORKS: String(WORKS), MH_WORK_MS: '10', MH_NAPS: String(NAPS), MH_NAP_MS: String(LEASE_S * 1000 + 2000), MH_LOG: log, MH_JUGDIR: jugdir };
-    const keys = taskKeys(WORKS, NAPS);
+    const { dir, jugdir, log, env, keys } = scenario('pid1', WORKS, 10, NAPS, LEASE_S * 1000 + 2000);
     const args = [...base(jugdir), '--lock-lease', String(LEASE_S)];
     try {
       const started = [
@@ -381,13 +379,9 @@ describe('many hosts on one jugdir (Linux namespaces)', { skip: refused }, () =>
   });
 
   it('restart with the same hostname and PID 1 after kill -9 (the container case): the dead locks are not taken for its own; everything finishes, each task once', { timeout: 150_000 }, async (t) => {
-    const dir = join(tmp, 'restart');
-    const jugdir = join(dir, 'jugdata');
-    const log = join(dir, 'log');
     const WORKS = 20;
     const NAPS = 3;
-    const env = { MH_WORKS: String(WORKS), MH_WORK_MS: '10', MH_NAPS: String(NAPS), MH_NAP_MS: '6000', MH_LOG: log, MH_JUGDIR: jugdir };
-    const keys = taskKeys(WORKS, NAPS);
+    const { dir, jugdir, log, env, keys } = scenario('restart', WORKS, 10, NAPS, 6000);
     // The default lease (300 s): a restarted host must know its dead predecessor at once, as for
     // any dead process of its own host, not wait for a lease. Bounded waits, so that a process that
     // waits for locks nobody will release gives up within ~20 s.

@@ -66,16 +66,10 @@ function jobSpec(project: Project, options: SubmitOptions): JobSpec {
   if (location === ':memory:') throw new UsageError('jug submit needs a jugdir on disk that the workers share; :memory: lives in one process.');
   const jugdir = resolve(location);
   const jugfile = resolve(project.jugfile);
+  const { workers, threads, timeLimitS, drainMarginS, mem, partition, account, schedulerArgs } = options;
   return {
     name: `jug-${basename(jugfile, extname(jugfile))}`,
-    workers: options.workers,
-    threads: options.threads,
-    timeLimitS: options.timeLimitS,
-    drainMarginS: options.drainMarginS,
-    mem: options.mem,
-    partition: options.partition,
-    account: options.account,
-    schedulerArgs: options.schedulerArgs,
+    ...{ workers, threads, timeLimitS, drainMarginS, mem, partition, account, schedulerArgs },
     jobsDir: join(jugdir, 'jobs'),
     workdir: process.cwd(),
     command: {

@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../../../errors.js';
 import type { CommonOptions } from '../../common.js';
+import type { JobResources } from './scheduler.js';
 
 /** Options of `jug submit`, as the command line (and configuration files) give them. */
 export interface SubmitCliOptions extends CommonOptions {
@@ -32,16 +33,7 @@ export interface SubmitCliOptions extends CommonOptions {
 }
 
 /** The checked options. */
-export interface SubmitOptions extends CommonOptions {
-  readonly workers: number;
-  readonly threads: number | 'auto';
-  /** Time limit in seconds, if one was given. */
-  readonly timeLimitS: number | undefined;
-  readonly drainMarginS: number;
-  readonly mem: string | undefined;
-  readonly partition: string | undefined;
-  readonly account: string | undefined;
-  readonly schedulerArgs: readonly string[];
+export interface SubmitOptions extends CommonOptions, JobResources {
   readonly dryRun: boolean;
   readonly wait: boolean;
   readonly pollS: number;

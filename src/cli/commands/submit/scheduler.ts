@@ -18,10 +18,8 @@ export interface WorkerCommand {
   readonly jugfileArgs: readonly string[];
 }
 
-/** The job to submit: `workers` copies of the worker command, and what each may use. */
-export interface JobSpec {
-  /** The job's name in the queue. */
-  readonly name: string;
+/** How many workers, and what each may use (the checked options of `jug submit` carry them too). */
+export interface JobResources {
   readonly workers: number;
   /** Threads of each worker; `auto`: the CPUs the scheduler gives it. */
   readonly threads: number | 'auto';
@@ -35,6 +33,12 @@ export interface JobSpec {
   readonly account: string | undefined;
   /** More options for the scheduler, written into the script as given. */
   readonly schedulerArgs: readonly string[];
+}
+
+/** The job to submit: `workers` copies of the worker command, and what each may use. */
+export interface JobSpec extends JobResources {
+  /** The job's name in the queue. */
+  readonly name: string;
   /** Directory of the script and of the workers' logs (`<jugdir>/jobs`). */
   readonly jobsDir: string;
   /** The workers' working directory (where `jug submit` ran). */
