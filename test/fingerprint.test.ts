@@ -1,0 +1,113 @@
+/**
+ * Code fingerprints (src/fingerprint/): what counts as a change of a task function's code and
+ * what does not, on real jugfile sources written to temporary files.
+ */
+import assert from 'node:assert/strict';
+import { utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { codeFingerprint, type CodeFingerprint } from '../src/fingerprint/index.js';
+import { makeTempDir, removeTempDir } from './helpers.js';
+
+let tmp: string;
+before(() => {
+  tmp = makeTempDir('fingerprint');
+});
+after(() => removeTempDir(tmp));
+
+const BASE = `
+import { TaskGenerator } from 'jug';
+
+const FACTOR = 3;
+const UNUSED = 'x';
+
+function helper(n: number): number {
+  return n + 1;
+}
+
+function unrelated(): number {
+  return 42;
+}
+
+export const work = TaskGenerator(function work(n: number): number {
+  // square it, then scale
+  const squared = helper(n) * n;
+  return squared * FACTOR;
+});
+`;
+
+let counter = 0;
+/** The fingerprint of `work` in a jugfile with this source (a new file each time: no cache hit). */
+function fp(source: string, version?: string | number): CodeFingerprint {
+  const file = join(tmp, `jugfile-${counter++}.ts`);
+  writeFileSync(file, source);
+  return codeFingerprint({ fn: () => 0, fnName: 'work', file, version });
+}
+
+describe('code fingerprint', () => {
+  const base = fp(BASE);
+
+  it('covers the task function, the top-level definitions it uses, and where each is', () => {
+    assert.deepEqual(Object.keys(base.parts).sort(), ['FACTOR', 'helper', 'work']);
+    assert.match(base.hash, /^[0-9a-f]{16}$/);
+    assert.match(base.where['work']!, /^jugfile-\d+\.ts:15$/);
+    assert.match(base.where['helper']!, /^jugfile-\d+\.ts:7$/);
+  });
+
+  it('comments, whitespace, formatting and type annotations do not count', () => {
+    const edited = BASE.replace('// square it, then scale', '/* a different comment */')
+      .replace('const squared = helper(n) * n;', 'const   squared =\n    helper( n ) *n')
+      .replace('function work(n: number): number', 'function work(n: number | bigint): number');
+    assert.equal(fp(edited).hash, base.hash);
+  });
+
+  it('renaming a local variable or a parameter does not count (it cannot change what the code does)', () => {
+    const edited = BASE.replace(/squared/g, 'sq').replace('function work(n: number)', 'function work(k: number)').replace('helper(n) * n', 'helper(k) * k');
+    assert.equal(fp(edited).hash, base.hash);
+  });
+
+  it("editing the function's body counts, and the parts tell which function changed", () => {
+    const edited = fp(BASE.replace('return squared * FACTOR;', 'return squared * FACTOR + 1;'));
+    assert.notEqual(edited.hash, base.hash);
+    assert.notEqual(edited.parts['work'], base.parts['work']);
+    assert.equal(edited.parts['helper'], base.parts['helper']);
+  });
+
+  it('editing a helper or a constant the function uses counts; one it does not use does not', () => {
+    assert.notEqual(fp(BASE.replace('return n + 1;', 'return n + 2;')).hash, base.hash);
+    assert.notEqual(fp(BASE.replace('const FACTOR = 3;', 'const FACTOR = 4;')).hash, base.hash);
+    assert.equal(fp(BASE.replace('return 42;', 'return 43;')).hash, base.hash);
+    assert.equal(fp(BASE.replace("const UNUSED = 'x';", "const UNUSED = 'y';")).hash, base.hash);
+  });
+
+  it('helpers of helpers count too', () => {
+    const chained = BASE.replace('return n + 1;', 'return inner(n);') + '\nfunction inner(n: number): number { return n + 1; }\n';
+    const before = fp(chained);
+    assert.ok('inner' in before.parts);
+    assert.notEqual(fp(chained.replace('{ return n + 1; }', '{ return n + 5; }')).hash, before.hash);
+  });
+
+  it("a TaskGenerator version counts (for code the fingerprint cannot see)", () => {
+    assert.notEqual(fp(BASE, 2).hash, fp(BASE, 1).hash);
+    assert.equal(fp(BASE, 1).hash, fp(BASE, '1').hash);
+    assert.notEqual(fp(BASE, 1).hash, base.hash);
+  });
+
+  it('an arrow function declared apart and a plain JavaScript jugfile are found too', () => {
+    const arrow = "import { TaskGenerator } from 'jug';\nconst work = (n) => n * 2;\nexport const t = TaskGenerator(work);\n";
+    const js = join(tmp, 'plain.mjs');
+    writeFileSync(js, arrow);
+    const a = codeFingerprint({ fn: () => 0, fnName: 'work', file: js });
+    writeFileSync(js, arrow.replace('n * 2', 'n * 3'));
+    utimesSync(js, new Date(), new Date(Date.now() + 5000)); // another mtime: not the cached index
+    assert.notEqual(codeFingerprint({ fn: () => 0, fnName: 'work', file: js }).hash, a.hash);
+  });
+
+  it("without a readable file, the function's own code in normal form", () => {
+    const f1 = codeFingerprint({ fn: function work(n: number) { return n * 2; }, fnName: 'work', file: join(tmp, 'missing.ts') });
+    const f2 = codeFingerprint({ fn: function work(m: number) { /* same */ return m * 2; }, fnName: 'work' });
+    const f3 = codeFingerprint({ fn: function work(n: number) { return n * 3; }, fnName: 'work' });
+    assert.equal(f1.hash, f2.hash);
+    assert.notEqual(f1.hash, f3.hash);
+  });
+});
