@@ -6,6 +6,8 @@
  * synchronous system calls inside them, which measured ~3× faster than fs/promises.
  */
 
+import type { RunRecord } from '../run-records-types.js';
+
 /** State of one lock as seen in a listing. */
 export interface LockInfo {
   /** Marked failed (`--keep-failed`): the task failed and is kept out of runs until cleaned up. */
@@ -177,4 +179,11 @@ export interface Store {
   failures(): Promise<Map<string, FailureRecord | undefined>>;
   /** The failure record of `hash`'s failure mark; undefined if it is not marked failed or has no readable record. */
   failureRecord(hash: string): Promise<FailureRecord | undefined>;
+  /**
+   * Appends a run record of this process (see src/run-records-types.ts). Optional: a store
+   * without run records has no timing, timeline or outdated detection.
+   */
+  recordRun?(entry: RunRecord, urgent?: boolean): Promise<void>;
+  /** Every readable run record of every process that used this store. */
+  runLog?(): Promise<RunRecord[]>;
 }
