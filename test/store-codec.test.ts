@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import {
   decodeResult,
+  decodeResultFile,
   encodeResult,
   HEADER_BYTES,
   NUMERIC_SHUFFLED_BROTLI,
@@ -278,6 +279,52 @@ describe('FileStore: numeric results through real files', () => {
       assert.equal(sizes[1], 16 + 262_144 * 8, '53-bit doubles stored as they are');
       assert.equal(sizes[3], 16 + 262_144 * 8);
       await again.close();
+    } finally {
+      removeTempDir(tmp);
+    }
+  });
+
+  it('the direct read of stored numeric files: values independent of each other, damage still detected', async () => {
+    const tmp = makeTempDir('codec-direct');
+    try {
+      const store = new FileStore(tmp, { fsync: false });
+      const plain = doubles(20_000, 11);
+      const typed = new Float64Array(doubles(20_000, 12));
+      await store.dump('d'.repeat(40), plain);
+      await store.dump('e'.repeat(40), typed);
+      const file = (h: string): string => join(tmp, h.slice(0, 2), h.slice(2));
+      assert.equal(fs.readFileSync(file('d'.repeat(40)))[HEADER_BYTES + 1], NUMERIC_STORED);
+      const a1 = (await store.load('d'.repeat(40))) as number[];
+      const a2 = (await store.load('d'.repeat(40))) as number[];
+      a1[0] = -1;
+      assert.deepStrictEqual(a2, plain, 'two loads do not share memory');
+      const f1 = (await store.load('e'.repeat(40))) as Float64Array;
+      const f2 = (await store.load('e'.repeat(40))) as Float64Array;
+      f1[0] = -1;
+      assert.deepStrictEqual(f2, typed);
+      assert.equal(f2.byteOffset, 0);
+      assert.equal(f2.buffer.byteLength, typed.byteLength);
+      // Damage: a data bit, the length, truncation, a wrong kind, an appended byte.
+      const good = fs.readFileSync(file('d'.repeat(40)));
+      const damaged: ReadonlyArray<readonly [string, Buffer, RegExp]> = [
+        ['a data bit', Buffer.from(good).fill(good[5000]! ^ 4, 5000, 5001), /checksum mismatch/],
+        ['the CRC', Buffer.from(good).fill(good[9]! ^ 1, 9, 10), /checksum mismatch/],
+        ['truncated', good.subarray(0, good.length - 8), /header says/],
+        ['a byte appended', Buffer.concat([good, Buffer.from([0])]), /header says/],
+        ['an unknown kind', Buffer.from(good).fill(0x7a, HEADER_BYTES, HEADER_BYTES + 1), /checksum mismatch/],
+      ];
+      for (const [label, bytes, why] of damaged) {
+        fs.writeFileSync(file('d'.repeat(40)), bytes);
+        await assert.rejects(store.load('d'.repeat(40), 'mod.t'), (e: unknown) => {
+          assert.ok(e instanceof CorruptResultError, `${label}: ${String(e)}`);
+          assert.match(e.message, why, label);
+          assert.match(e.message, /task 'mod\.t'/);
+          return true;
+        });
+        assert.throws(() => decodeResultFile(file('d'.repeat(40)), 'w'), CorruptResultError, label);
+      }
+      await assert.rejects(store.load('f'.repeat(40)), /not in the store/);
+      await store.close();
     } finally {
       removeTempDir(tmp);
     }

@@ -22,8 +22,10 @@
  * exactly (every element a number, no holes, no extra properties), and comes back as a plain
  * array; anything else falls back to the V8 payload.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import util from 'node:util';
 import v8 from 'node:v8';
 import { CorruptResultError, StoreError, describeError } from '../errors.js';
 
@@ -64,17 +66,18 @@ function zlib(): Zlib {
   return (zlibModule ??= createRequire(import.meta.url)('node:zlib') as Zlib);
 }
 
-let nativeCrc32: ((data: Uint8Array) => number) | null | undefined;
-function crc32(data: Uint8Array): number {
+let nativeCrc32: ((data: Uint8Array, initial?: number) => number) | null | undefined;
+/** CRC-32 of `data`, continuing from `initial` (the CRC of the bytes before it) when given. */
+function crc32(data: Uint8Array, initial = 0): number {
   if (nativeCrc32 === undefined) {
-    const z = zlib() as Zlib & { crc32?: (d: Uint8Array) => number };
+    const z = zlib() as Zlib & { crc32?: (d: Uint8Array, initial?: number) => number };
     nativeCrc32 = typeof z.crc32 === 'function' ? z.crc32.bind(z) : null;
   }
-  return nativeCrc32 === null ? crc32Js(data) : nativeCrc32(data);
+  return nativeCrc32 === null ? crc32Js(data, initial) : nativeCrc32(data, initial);
 }
 
 let table: Uint32Array | undefined;
-function crc32Js(data: Uint8Array): number {
+function crc32Js(data: Uint8Array, initial: number): number {
   if (table === undefined) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -83,7 +86,7 @@ function crc32Js(data: Uint8Array): number {
       table[n] = c >>> 0;
     }
   }
-  let c = 0xffffffff;
+  let c = (initial ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
@@ -219,34 +222,18 @@ function allNumbers(a: readonly unknown[]): boolean {
   return true;
 }
 
-/** The unsigned LEB128 varint V8's serializer writes for `n`. */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
-
-function endsWith(buf: Uint8Array, tail: readonly number[]): boolean {
-  if (buf.length < tail.length) return false;
-  const at = buf.length - tail.length;
-  return tail.every((b, i) => buf[at + i] === b);
-}
+const INSPECT_OWN_PROPERTIES: util.InspectOptions = { maxArrayLength: 0, depth: 0, customInspect: false, showHidden: false, getters: false };
 
 /**
- * Whether `serialized` (v8.serialize of the all-numbers array `a`) carries nothing but the
- * elements: V8 ends a dense array with '$', its count of other properties, its length, and a
- * sparse one (holey element kinds) with '@', its count of all properties, its length. Any named
- * property (`a.label = ...`, kept by structured clone) changes that count: then the value must
- * go through V8 to round-trip.
+ * Whether the array `a` has no own enumerable properties besides its elements (structured clone
+ * would keep such a property: `a.label = ...`). Asked of util.inspect with no elements shown,
+ * which lists only the other properties (Node finds them without walking the elements, unlike
+ * Object.keys): an array with none prints as `[ ... n more items ]`. Anything else — an extra
+ * property, a symbol key, a future Node printing it differently — counts as "maybe", and the
+ * value goes through V8, which is always exact.
  */
-function onlyElements(serialized: Uint8Array, a: readonly unknown[]): boolean {
-  const n = varint(a.length);
-  return endsWith(serialized, [0x24, 0x00, ...n]) || endsWith(serialized, [0x40, ...n, ...n]);
+function onlyElements(a: readonly unknown[]): boolean {
+  return util.inspect(a, INSPECT_OWN_PROPERTIES) === `[ ... ${a.length} more item${a.length === 1 ? '' : 's'} ]`;
 }
 
 /** A plain array of numbers as float64 elements (exact: -0, NaN, ±Infinity and every double survive). */
@@ -263,22 +250,29 @@ function plainCandidate(value: unknown): value is readonly unknown[] {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-function frame(prefix: number, parts: readonly Uint8Array[]): Buffer {
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  const out = Buffer.allocUnsafe(HEADER_BYTES + length);
-  out[0] = prefix;
-  out.writeBigUInt64LE(BigInt(length), 1);
-  let at = HEADER_BYTES;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** An encoded result as the pieces written one after the other (header first), and their total length. */
+export interface EncodedResult {
+  readonly parts: readonly Uint8Array[];
+  readonly length: number;
+}
+
+/** The 13-byte header for `body` (prefix, length, CRC-32 over all of `body`), followed by `body`. */
+function frame(prefix: number, body: readonly Uint8Array[]): EncodedResult {
+  let length = 0;
+  let crc = 0;
+  for (const p of body) {
+    length += p.length;
+    crc = crc32(p, crc);
   }
-  out.writeUInt32LE(crc32(out.subarray(HEADER_BYTES)), 9);
-  return out;
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header[0] = prefix;
+  header.writeBigUInt64LE(BigInt(length), 1);
+  header.writeUInt32LE(crc, 9);
+  return { parts: [header, ...body], length: HEADER_BYTES + length };
 }
 
 /** 'N': the elements, shuffled and brotli-compressed when the sample says it pays. */
-function encodeNumeric(body: NumericBody): Buffer {
+function encodeNumeric(body: NumericBody): EncodedResult {
   const head = new Uint8Array([body.kind, NUMERIC_STORED, 0]);
   if (pays(shuffleBytes(sampleOf(body.bytes, body.stride), body.stride), PAYS_NUMERIC)) {
     head[1] = NUMERIC_SHUFFLED_BROTLI;
@@ -288,7 +282,7 @@ function encodeNumeric(body: NumericBody): Buffer {
 }
 
 /** 'V' or 'B': the V8 payload, brotli-compressed when the sample says it pays. */
-function encodeV8(raw: Buffer): Buffer {
+function encodeV8(raw: Buffer): EncodedResult {
   if (raw.length >= MIN_COMPRESS && pays(sampleOf(raw, 1), PAYS_V8)) {
     const packed = brotli(raw);
     if (packed.length < raw.length) return frame(PREFIX_BROTLI, [packed]);
@@ -314,25 +308,30 @@ function serialize(value: unknown, taskName: string): Buffer {
 }
 
 /**
- * Encodes a result into the framed bytes written to the store. Throws a StoreError naming the
- * task, and where inside the value the culprit is (`.scale`, `[3].fn`), when the value cannot be
- * stored (functions, symbols, WeakMaps, ...).
+ * Encodes a result into the framed bytes written to the store, as the pieces to write one after
+ * the other (no copy of a large array's elements). Throws a StoreError naming the task, and where
+ * inside the value the culprit is (`.scale`, `[3].fn`), when the value cannot be stored
+ * (functions, symbols, WeakMaps, ...).
  *
  * Numeric arrays (typed arrays of float64/float32/int32/uint32, and plain arrays of numbers that
  * round-trip exactly) are stored as their elements ('N'); everything else as V8's serialization
  * ('V', or 'B' when brotli shrinks it).
  */
-export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer {
+export function encodeResultParts(value: unknown, taskName = 'unknown task'): EncodedResult {
   if (littleEndian) {
     const typed = typedBody(value);
     if (typed !== undefined) return encodeNumeric(typed);
-    if (plainCandidate(value) && allNumbers(value)) {
-      const raw = serialize(value, taskName);
-      if (onlyElements(raw, value)) return encodeNumeric(plainBody(value as readonly number[]));
-      return encodeV8(raw);
+    if (plainCandidate(value) && allNumbers(value) && onlyElements(value)) {
+      return encodeNumeric(plainBody(value as readonly number[]));
     }
   }
   return encodeV8(serialize(value, taskName));
+}
+
+/** encodeResultParts as one buffer. */
+export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer {
+  const { parts, length } = encodeResultParts(value, taskName);
+  return Buffer.concat(parts, length);
 }
 
 function serializes(x: unknown): boolean {
@@ -475,4 +474,70 @@ export function decodeResult(bytes: Uint8Array, where: string, path: string = wh
   } catch (e) {
     throw corrupt(`the payload does not decode (${describeError(e)})`);
   }
+}
+
+/** Reads exactly `into.length` bytes of `fd` at `position`; false if the file ends first. */
+function readFully(fd: number, into: Uint8Array, position: number): boolean {
+  let done = 0;
+  while (done < into.length) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) return false;
+    done += n;
+  }
+  return true;
+}
+
+/** Reused for reading plain numeric arrays (then copied into the array): fresh memory costs page faults. */
+let scratch: Float64Array | undefined;
+const SCRATCH_MAX_BYTES = 64 * 1024 * 1024;
+
+function scratchFloat64(bytes: number): Float64Array {
+  const n = bytes / 8;
+  if (bytes > SCRATCH_MAX_BYTES) return new Float64Array(n);
+  if (scratch === undefined || scratch.length < n) scratch = new Float64Array(Math.max(n, 1024));
+  return scratch.subarray(0, n);
+}
+
+/**
+ * Reads and decodes the result file at `path` (errors as decodeResult; the file system's own
+ * errors, ENOENT included, are thrown as they are). An uncompressed numeric result is read
+ * straight into the memory of the value returned, skipping a copy of the whole file; its length
+ * and CRC are checked the same way. Anything else goes through decodeResult.
+ */
+export function decodeResultFile(path: string, where: string): unknown {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (littleEndian && size >= DIRECT_MIN_BYTES) {
+      const direct = readStoredNumeric(fd, size);
+      if (direct !== undefined) return direct;
+    }
+    // Everything else, and any doubt (damage is then reported by decodeResult): the whole file.
+    const all = Buffer.allocUnsafe(size);
+    return decodeResult(readFully(fd, all, 0) ? all : fs.readFileSync(path), where, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Files smaller than this are read whole: the direct path's extra read is not worth it. */
+const DIRECT_MIN_BYTES = 64 * 1024;
+
+/**
+ * An uncompressed 'N' result read straight into its value's memory, when the file is one whose
+ * header, length and CRC all check out; undefined otherwise (the caller then decodes the whole
+ * file, which reports any damage).
+ */
+function readStoredNumeric(fd: number, size: number): unknown {
+  const head = Buffer.allocUnsafe(HEADER_BYTES + NUMERIC_HEADER_BYTES);
+  if (!readFully(fd, head, 0) || head[0] !== PREFIX_NUMERIC || head[HEADER_BYTES + 1] !== NUMERIC_STORED) return undefined;
+  const kind = NUMERIC_KINDS[head[HEADER_BYTES]!];
+  const dataBytes = size - head.length;
+  if (kind === undefined || dataBytes % kind.ctor.BYTES_PER_ELEMENT !== 0) return undefined;
+  if (head.readBigUInt64LE(1) !== BigInt(size - HEADER_BYTES)) return undefined;
+  const typed = kind.plain ? scratchFloat64(dataBytes) : new kind.ctor(dataBytes / kind.ctor.BYTES_PER_ELEMENT);
+  const bytes = new Uint8Array(typed.buffer, typed.byteOffset, dataBytes);
+  if (!readFully(fd, bytes, head.length)) return undefined;
+  if (crc32(bytes, crc32(head.subarray(HEADER_BYTES))) !== head.readUInt32LE(9)) return undefined;
+  return kind.plain ? toPlainArray(typed as Float64Array) : typed;
 }
