@@ -61,6 +61,8 @@ export function runProcess(file, args, { env = {}, cwd = ROOT, rss = false, labe
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that killLive() also ends what a wrapper (GNU time) started.
+      detached: true,
     });
     live.add(child);
     let stdout = '';
@@ -102,9 +104,13 @@ export async function timeCommand(file, args, what, { expectCode = 0, ...options
 export function killLive() {
   for (const child of live) {
     try {
-      child.kill('SIGKILL');
+      process.kill(-child.pid, 'SIGKILL'); // the child's process group (spawned detached)
     } catch {
-      /* already gone */
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

@@ -128,9 +128,8 @@ function pays(sample: Uint8Array, fraction: number): boolean {
  * Byte shuffle: element i's byte b goes to b·n + i. Floats' sign, exponent and high mantissa
  * bytes then sit together, which brotli compresses well, while random low bytes stay apart.
  */
-export function shuffleBytes(src: Uint8Array, stride: number): Uint8Array {
+export function shuffleBytes(src: Uint8Array, stride: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
   const n = Math.floor(src.length / stride);
-  const out = new Uint8Array(src.length);
   if (stride === 8 && src.byteOffset % 4 === 0) {
     const w = new Uint32Array(src.buffer, src.byteOffset, n * 2);
     for (let i = 0; i < n; i++) {
@@ -154,12 +153,11 @@ export function shuffleBytes(src: Uint8Array, stride: number): Uint8Array {
   return out;
 }
 
-/** The inverse of shuffleBytes, into a new buffer whose byteOffset is 0. */
-export function unshuffleBytes(src: Uint8Array, stride: number): Uint8Array {
+/** The inverse of shuffleBytes, into `out` (by default a new buffer). */
+export function unshuffleBytes(src: Uint8Array, stride: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
   const n = Math.floor(src.length / stride);
-  const out = new Uint8Array(src.length);
-  if (stride === 8) {
-    const w = new Uint32Array(out.buffer, 0, n * 2);
+  if (stride === 8 && out.byteOffset % 4 === 0) {
+    const w = new Uint32Array(out.buffer, out.byteOffset, n * 2);
     for (let i = 0; i < n; i++) {
       w[2 * i] = src[i]! | (src[n + i]! << 8) | (src[2 * n + i]! << 16) | (src[3 * n + i]! << 24);
       w[2 * i + 1] = src[4 * n + i]! | (src[5 * n + i]! << 8) | (src[6 * n + i]! << 16) | (src[7 * n + i]! << 24);
@@ -276,7 +274,9 @@ function encodeNumeric(body: NumericBody): EncodedResult {
   const head = new Uint8Array([body.kind, NUMERIC_STORED, 0]);
   if (pays(shuffleBytes(sampleOf(body.bytes, body.stride), body.stride), PAYS_NUMERIC)) {
     head[1] = NUMERIC_SHUFFLED_BROTLI;
-    return frame(PREFIX_NUMERIC, [head, brotli(shuffleBytes(body.bytes, body.stride))]);
+    // The shuffled bytes only live until brotli has read them: a reused buffer (fresh memory costs page faults).
+    const shuffled = shuffleBytes(body.bytes, body.stride, scratchBytes(body.bytes.length));
+    return frame(PREFIX_NUMERIC, [head, brotli(shuffled)]);
   }
   return frame(PREFIX_NUMERIC, [head, body.bytes]);
 }
@@ -413,11 +413,13 @@ function decodeNumeric(payload: Uint8Array): unknown {
   if (codec !== NUMERIC_STORED && codec !== NUMERIC_SHUFFLED_BROTLI) throw new Error(`unknown numeric codec ${codec}`);
   const stride = kind.ctor.BYTES_PER_ELEMENT;
   const data = payload.subarray(NUMERIC_HEADER_BYTES);
-  const bytes = codec === NUMERIC_SHUFFLED_BROTLI ? unshuffleBytes(unbrotli(data), stride) : data;
+  const bytes = codec === NUMERIC_SHUFFLED_BROTLI ? unbrotli(data) : data;
   if (bytes.length % stride !== 0) throw new Error(`${bytes.length} data bytes are not whole ${stride}-byte elements`);
-  const typed = new kind.ctor(bytes.length / stride);
-  const view = new Uint8Array(typed.buffer);
-  view.set(bytes);
+  // A plain array is built from a reused buffer; a typed array gets memory of its own.
+  const typed = kind.plain ? scratchFloat64(bytes.length) : new kind.ctor(bytes.length / stride);
+  const view = new Uint8Array(typed.buffer, typed.byteOffset, bytes.length);
+  if (codec === NUMERIC_SHUFFLED_BROTLI) unshuffleBytes(bytes, stride, view);
+  else view.set(bytes);
   if (!littleEndian) swapBytes(view, stride);
   return kind.plain ? toPlainArray(typed as Float64Array) : typed;
 }
@@ -492,11 +494,19 @@ let scratch: Float64Array | undefined;
 const SCRATCH_MAX_BYTES = 64 * 1024 * 1024;
 
 function scratchFloat64(bytes: number): Float64Array {
-  const n = bytes / 8;
+  const n = Math.ceil(bytes / 8);
   if (bytes > SCRATCH_MAX_BYTES) return new Float64Array(n);
   if (scratch === undefined || scratch.length < n) scratch = new Float64Array(Math.max(n, 1024));
   return scratch.subarray(0, n);
 }
+
+/** `bytes` bytes of a reused buffer (8-byte aligned), for data that is consumed at once. */
+function scratchBytes(bytes: number): Uint8Array {
+  if (bytes > SCRATCH_MAX_BYTES) return new Uint8Array(bytes);
+  if (shuffleScratch === undefined || shuffleScratch.length < bytes) shuffleScratch = new Uint8Array(Math.max(bytes, 8192));
+  return shuffleScratch.subarray(0, bytes);
+}
+let shuffleScratch: Uint8Array | undefined;
 
 /**
  * Reads and decodes the result file at `path` (errors as decodeResult; the file system's own
