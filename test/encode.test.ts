@@ -11,6 +11,7 @@ import {
   encodeResult,
   HEADER_BYTES,
   NUMERIC_SHUFFLED_BROTLI,
+  NUMERIC_SHUFFLED_DEFLATE,
   NUMERIC_STORED,
   PREFIX_BROTLI,
   PREFIX_NUMERIC,
@@ -163,6 +164,18 @@ describe('encodeResult / decodeResult round trip', () => {
     const encF = encodeResult(zf);
     assert.equal(encF[0], PREFIX_NUMERIC);
     assert.equal(encF[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
+    // very redundant (brotli ≤ 10 %) and deflate within 2× of it: deflated, for faster reads
+    let x = 2;
+    const lcg = Array.from({ length: 262_144 }, () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const encL = encodeResult(lcg);
+    assert.equal(encL[HEADER_BYTES + 1], NUMERIC_SHUFFLED_DEFLATE);
+    assert.deepStrictEqual(decodeResult(encL, 'w'), lcg);
+    // half the mantissa random: compressible, not very: brotli
+    const rand = prng(5);
+    const half = Float64Array.from({ length: 50_000 }, () => Math.floor(rand() * 2 ** 24) / 2 ** 24);
+    const encH = encodeResult(half);
+    assert.equal(encH[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
+    assert.deepStrictEqual(decodeResult(encH, 'w'), half);
     assert.deepStrictEqual(decodeResult(encF, 'w'), zf);
   });
 
@@ -309,8 +322,15 @@ describe('corruption is always detected', () => {
   const all = [small, large, zipped, brotlied, storedNumbers, zOld];
   const PREFIXES = [PREFIX_RAW, PREFIX_ZLIB, PREFIX_BROTLI, PREFIX_NUMERIC];
   assert.equal(small[0], PREFIX_RAW);
+  const rand1 = prng(8);
+  const brotliNumbers = encodeResult(Array.from({ length: 3000 }, () => Math.floor(rand1() * 2 ** 20) / 2 ** 20));
+  let lcgState = 2;
+  const deflatedNumbers = encodeResult(Float64Array.from({ length: 262_144 }, () => (lcgState = (lcgState * 1103515245 + 12345) % 2147483648) / 2147483648));
+  all.push(brotliNumbers, deflatedNumbers);
+  assert.equal(deflatedNumbers[HEADER_BYTES + 1], NUMERIC_SHUFFLED_DEFLATE);
   assert.equal(zipped[0], PREFIX_NUMERIC);
   assert.equal(zipped[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
+  assert.equal(brotliNumbers[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
   assert.equal(brotlied[0], PREFIX_BROTLI);
   assert.equal(storedNumbers[0], PREFIX_NUMERIC);
   assert.equal(storedNumbers[HEADER_BYTES + 1], NUMERIC_STORED);

@@ -15,7 +15,9 @@ import {
   encodeResult,
   HEADER_BYTES,
   NUMERIC_SHUFFLED_BROTLI,
+  NUMERIC_SHUFFLED_DEFLATE,
   NUMERIC_STORED,
+  RAW_LENGTH_BYTES,
   PREFIX_BROTLI,
   PREFIX_NUMERIC,
   PREFIX_RAW,
@@ -112,15 +114,18 @@ describe('files written by the previous version (git 7fd9be9) stay readable', ()
 });
 
 describe('plain arrays of numbers are stored as float64 elements (prefix N)', () => {
-  it('53-bit doubles: uncompressed; 31-bit LCG fractions and integers: shuffled + brotli', () => {
+  it('53-bit doubles: uncompressed; 2 MiB of 31-bit LCG fractions: shuffled + deflate; 20-bit fractions: shuffled + brotli; integers: compressed', () => {
     const big = doubles(50_000, 1);
     assert.equal(prefixOf(big), 'N');
     assert.equal(codecOf(big), NUMERIC_STORED);
-    const small = lcg(50_000, 1);
-    assert.equal(codecOf(small), NUMERIC_SHUFFLED_BROTLI);
+    const small = lcg(262_144, 1);
+    assert.equal(codecOf(small), NUMERIC_SHUFFLED_DEFLATE);
+    assert.equal(codecOf(lcg(50_000, 1)), NUMERIC_SHUFFLED_BROTLI, 'fewer repeats: brotli 1 shrinks it to 14 %, not ≤ 10 %');
     const ints = Array.from({ length: 50_000 }, (_, i) => i * 3);
-    assert.equal(codecOf(ints), NUMERIC_SHUFFLED_BROTLI);
-    for (const v of [big, small, ints]) {
+    assert.ok([NUMERIC_SHUFFLED_BROTLI, NUMERIC_SHUFFLED_DEFLATE].includes(codecOf(ints)!), 'integers are compressed');
+    const medium = doubles(50_000, 3).map((d) => Math.floor(d * 2 ** 20) / 2 ** 20);
+    assert.equal(codecOf(medium), NUMERIC_SHUFFLED_BROTLI);
+    for (const v of [big, small, ints, medium]) {
       const out = roundTrip(v);
       assert.ok(Array.isArray(out) && Object.getPrototypeOf(out) === Array.prototype, 'a plain array comes back');
       assert.deepStrictEqual(out, v);
@@ -246,12 +251,23 @@ describe("damaged 'N' payloads (with a correct CRC) are reported as corrupt", ()
   };
   const stored = encodeResult(new Float64Array(doubles(1000, 1))).subarray(HEADER_BYTES);
   const packed = encodeResult(new Float64Array(1000)).subarray(HEADER_BYTES);
+  assert.equal(packed[1], NUMERIC_SHUFFLED_BROTLI);
+  const statedLength = (p: Buffer, n: bigint): Buffer => {
+    const out = Buffer.from(p);
+    out.writeBigUInt64LE(n, 3);
+    return out;
+  };
   const cases: ReadonlyArray<readonly [string, Buffer, RegExp]> = [
     ['an unknown kind', Buffer.concat([Buffer.from([0x7a]), stored.subarray(1)]), /unknown numeric kind/],
     ['an unknown codec', Buffer.concat([stored.subarray(0, 1), Buffer.from([9]), stored.subarray(2)]), /unknown numeric codec/],
     ['data that is not whole elements', stored.subarray(0, stored.length - 3), /not whole 8-byte elements/],
     ['a payload shorter than its header', stored.subarray(0, 2), /shorter than its header/],
-    ['a compressed body that does not decompress', Buffer.concat([packed.subarray(0, 3), Buffer.from('not brotli at all')]), /does not decode/],
+    ['a compressed body that does not decompress', Buffer.concat([packed.subarray(0, 3 + RAW_LENGTH_BYTES), Buffer.from('not brotli at all')]), /does not decode/],
+    ['a deflate codec on a brotli stream', Buffer.concat([packed.subarray(0, 1), Buffer.from([NUMERIC_SHUFFLED_DEFLATE]), packed.subarray(2)]), /does not decode/],
+    ['a stated length smaller than the stream gives', statedLength(packed, 7992n), /does not decode/],
+    ['a stated length larger than the stream gives', statedLength(packed, 8008n), /decompresses to 8000 bytes, not the 8008 stated/],
+    ['an absurd stated length', statedLength(packed, 2n ** 60n), /implausible decompressed length/],
+    ['no room for the length field', packed.subarray(0, 6), /shorter than its length field/],
   ];
   for (const [label, payload, why] of cases) {
     it(label, () => {
