@@ -121,7 +121,8 @@ function machineInfo() {
     uname,
     nodeStartMs: nodeStartMs(process.env),
     // Set on some machines (a proxy's certificate bundle): Node then parses it at every start.
-    extraCerts,
+    // Whether it is set, not its value: the report names no path of this machine.
+    extraCerts: extraCerts ? true : undefined,
     nodeStartNoCertsMs: extraCerts ? nodeStartMs({ ...process.env, NODE_EXTRA_CA_CERTS: '' }) : undefined,
   };
 }
@@ -143,7 +144,7 @@ function machineLines(m) {
     lines.push(
       `- Node's own start (\`node -e 0\`, median of 7): ${m.nodeStartMs.toFixed(0)} ms, part of every wall time below` +
         (m.extraCerts
-          ? `. NODE_EXTRA_CA_CERTS is set in this environment (${m.extraCerts}) and kept for the timed runs; Node parses ` +
+          ? `. NODE_EXTRA_CA_CERTS is set in this environment and kept for the timed runs; Node parses ` +
             `that bundle at every start: ${m.nodeStartNoCertsMs.toFixed(0)} ms without it`
           : ''),
     );

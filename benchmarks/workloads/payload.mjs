@@ -174,7 +174,7 @@ async function benchPayload({ reps, quick }) {
     met: med('double', 'writeMBs') >= 300 && med('double', 'loadMBs') >= 500,
   });
   goals.push({
-    text: 'typed-array store throughput, compressible data (31-bit LCG values: shuffled + brotli)',
+    text: 'typed-array store throughput, compressible data (31-bit LCG values: shuffled + deflate)',
     measured: `${med('lcg', 'writeMBs').toFixed(0)} MB/s write, ${med('lcg', 'loadMBs').toFixed(0)} MB/s load`,
     met: med('lcg', 'writeMBs') >= 300 && med('lcg', 'loadMBs') >= 500,
   });
@@ -183,7 +183,7 @@ async function benchPayload({ reps, quick }) {
     `${nTasks} tasks each returning 262,144 numbers (2 MiB as float64), then one task summing them all (${nTasks + 1} tasks). Python Jug: ${PYJUG_LABEL}/jugfiles/payload.py (a list of random.random() floats) run with \`python3 ${PYJUG_LABEL}/bin/jug\`; ours: benchmarks/jugfiles/payload.ts.`,
     'Interleaved: each repetition runs Python Jug (execute, then re-run of the sum), then each variant of ours (the same two), then the throughput probes. Ratio = ours / Python Jug *of the same repetition*: median (min–max) over the repetitions.',
     '"re-run only the sum": on the jugdir the execute just filled, the sum task is invalidated (untimed: `jug invalidate --target total`, Python: `--target payload.total`), then `execute` is timed: it loads all results and sums them.',
-    'Peak RSS: GNU time (`/usr/bin/time -f %M`) around each timed process, Python Jug and ours alike; median over the repetitions.',
+    'Peak RSS: GNU time (`time -f %M`) around each timed process, Python Jug and ours alike; median over the repetitions.',
     'Store throughput: benchmarks/lib/store-throughput.mjs writes 50 Float64Arrays of 262,144 elements through FileStore one after the other, each durable (fsync) before the next, then loads them with a new FileStore (from the page cache: decode speed, not disk read speed). MB = 10^6 bytes of array data.',
   ];
   return { title: 'payload — big results, side by side with Python Jug', rows, goals, notes };
