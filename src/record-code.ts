@@ -50,7 +50,8 @@ export function taskCode(task: Task): RecordCode | undefined {
   let code = byFn.get(fn);
   if (code === undefined) {
     const key = originKey(task);
-    code = key === undefined ? null : (byKey.get(key) ?? null);
+    code = key === undefined ? null : byKey.get(key);
+    if (code === undefined) return undefined; // not prepared (yet)
     byFn.set(fn, code);
   }
   return code ?? undefined;
