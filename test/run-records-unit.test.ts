@@ -86,7 +86,7 @@ describe('building a record', () => {
     const f = TaskGenerator(function f(x: number) {
       return x;
     });
-    const t = f(3);
+    const t = f(3) as Task;
     const d = runDetails({ kind: 'executed', ms: 2.5, startedAt: 5000, bytes: 17, thread: 4, attempts: 2 })!;
     const r = makeRunRecord(t, d, () => ({ code: 'c'.repeat(16), parts: { f: 'd'.repeat(12) } }));
     assert.equal(r.hash, t.hash());
@@ -108,7 +108,7 @@ describe('building a record', () => {
     beginLoad();
     const t = new Task(function g() {
       return 1;
-    });
+    }) as Task;
     const error = { name: 'TypeError', message: `${'x'.repeat(600)}\nline 2`, stack: '', internal: false };
     const d = runDetails({ kind: 'failed', error, keptFailed: false, startedAt: 100 }, 200)!;
     const r = makeRunRecord(t, d);
@@ -162,7 +162,7 @@ describe('stores keep records', () => {
     beginLoad();
     const t = new Task(function h() {
       return 1;
-    });
+    }) as Task;
     const s = new MemoryStore();
     new RunRecorder(s).record(t, { kind: 'executed', ms: 1 });
     new RunRecorder(s).record(t, { kind: 'loaded' });
@@ -206,11 +206,11 @@ describe('code fingerprints for records', () => {
     beginLoad();
     const mod = (await import(`${file.replace(/\.ts$/, '.ts')}?v=1`)) as { k: (x: number) => number };
     const gen = TaskGenerator(mod.k, { version: 2 });
-    const t = gen(1);
+    const t = gen(1) as Task;
     // The origin is this test file (where TaskGenerator is called): its fingerprint is made from it.
     assert.equal(taskCode(t), undefined, 'not prepared: no fingerprint, never computed on the spot');
     await prepareTaskCode([t]);
-    const code = taskCode(gen(2));
+    const code = taskCode(gen(2) as Task);
     assert.match(code?.code ?? '', /^[0-9a-f]{16}$/);
     assert.ok('k' in (code?.parts ?? {}));
   });
