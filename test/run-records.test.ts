@@ -200,44 +200,58 @@ describe('invalidate and cleanup keep the records consistent with the results', 
 });
 
 describe('jug status --json', () => {
-  test('counts, running task held by another process, totals: equal to what the store holds', async () => {
-    const jugdir = jugdirOf('json');
-    const hold = join(tmp, `hold-${dirs}`);
-    const env = { REC_N: '5', REC_HOLD: hold };
-    // Another process runs `held` and stays in it until the file appears.
-    const other = startJug(['execute', JUGFILE, '--jugdir', jugdir, '-q', '--target', 'records.held'], { env });
-    try {
-      assert.ok(await waitFor(() => existsSync(`${hold}.started`), 60_000, 20), 'held never started');
-      const snap = await statusJson(jugdir, env);
-      assert.equal(snap.schema, 1);
-      assert.deepEqual(Object.keys(snap), ['schema', 'jugdir', 'time', 'tasks', 'totals', 'running', 'failures', 'barrier']);
-      assert.deepEqual(Object.keys(snap.tasks), ['records.held', 'records.total', 'records.work'], 'sorted names');
-      assert.deepEqual(snap.tasks['records.held'], { waiting: 0, ready: 0, running: 1, finished: 0, failed: 0, stale: 0 });
-      assert.deepEqual(snap.tasks['records.work'], { waiting: 0, ready: 5, running: 0, finished: 0, failed: 0, stale: 0 });
-      assert.deepEqual(snap.totals, { waiting: 1, ready: 5, running: 1, finished: 0, failed: 0, stale: 0, total: 7 });
-      assert.equal(snap.running.length, 1);
-      const running = snap.running[0]!;
-      assert.equal(running.name, 'records.held');
-      assert.match(running.hash, /^[0-9a-f]{40}$/);
-      assert.equal(running.host, HOST);
-      assert.equal(running.pid, other.child.pid);
-      assert.ok(running.heartbeat !== null && Math.abs(Date.parse(running.heartbeat) - Date.now()) < 60_000);
-      assert.deepEqual(snap.failures, []);
-      assert.equal(snap.barrier, null);
-      assert.equal(snap.jugdir, jugdir);
-    } finally {
-      writeFileSync(hold, '');
-      expectCode(await other.done, 0);
-    }
-    expectCode(await runJug(['execute', JUGFILE, '--jugdir', jugdir, '-q'], { env }), 0);
-    const done = await statusJson(jugdir, env);
-    assert.deepEqual(done.totals, { waiting: 0, ready: 0, running: 0, finished: 7, failed: 0, stale: 0, total: 7 });
-    assert.deepEqual(done.running, []);
-    // The two processes' records, in two files.
-    assert.equal(runFiles(jugdir).size, 2);
-    const timing = await timingJson(jugdir, env);
-    assert.equal(timing.hosts[HOST]?.tasks, 7);
-  });
+  for (const threads of [[], ['--threads', '2']]) {
+    const mode = threads.length === 0 ? 'serial' : '--threads 2';
+    test(`${mode}: counts, a running task held by another process (with its start and thread), totals: equal to the store`, async () => {
+      const jugdir = jugdirOf('json');
+      const hold = join(tmp, `hold-${dirs}`);
+      const env = { REC_N: '5', REC_HOLD: hold };
+      // Another process runs `held` and stays in it until the file appears.
+      const other = startJug(['execute', JUGFILE, '--jugdir', jugdir, '-q', '--target', 'records.held', ...threads], { env });
+      const notes = (): string[] => (existsSync(join(jugdir, 'runs')) ? readdirSync(join(jugdir, 'runs')).filter((n) => n.endsWith('.running')) : []);
+      try {
+        assert.ok(await waitFor(() => existsSync(`${hold}.started`), 60_000, 20), 'held never started');
+        assert.ok(await waitFor(() => notes().length === 1, 10_000, 20), 'no running note');
+        const snap = await statusJson(jugdir, env);
+        assert.equal(snap.schema, 1);
+        assert.deepEqual(Object.keys(snap), ['schema', 'jugdir', 'time', 'tasks', 'totals', 'running', 'failures', 'barrier']);
+        assert.deepEqual(Object.keys(snap.tasks), ['records.held', 'records.total', 'records.work'], 'sorted names');
+        assert.deepEqual(snap.tasks['records.held'], { waiting: 0, ready: 0, running: 1, finished: 0, failed: 0, stale: 0 });
+        assert.deepEqual(snap.tasks['records.work'], { waiting: 0, ready: 5, running: 0, finished: 0, failed: 0, stale: 0 });
+        assert.deepEqual(snap.totals, { waiting: 1, ready: 5, running: 1, finished: 0, failed: 0, stale: 0, total: 7 });
+        assert.equal(snap.running.length, 1);
+        const running = snap.running[0]!;
+        assert.deepEqual(Object.keys(running), ['name', 'hash', 'host', 'pid', 'thread', 'since', 'heartbeat']);
+        assert.equal(running.name, 'records.held');
+        assert.match(running.hash, /^[0-9a-f]{40}$/);
+        assert.equal(running.host, HOST);
+        assert.equal(running.pid, other.child.pid);
+        const started = Number(readFileSync(`${hold}.started`, 'utf8')) === other.child.pid;
+        assert.ok(started, 'held runs in that process');
+        assert.ok(running.since !== null, 'since, from the running note');
+        const since = Date.parse(running.since);
+        assert.ok(since <= Date.parse(snap.time) && Date.parse(snap.time) - since < 120_000, `since ${running.since}, now ${snap.time}`);
+        if (threads.length === 0) assert.equal(running.thread, null, 'the main thread');
+        else assert.ok(Number.isInteger(running.thread) && running.thread! > 0, `a worker thread: ${running.thread}`);
+        assert.ok(running.heartbeat !== null && Math.abs(Date.parse(running.heartbeat) - Date.now()) < 60_000);
+        assert.deepEqual(snap.failures, []);
+        assert.equal(snap.barrier, null);
+        assert.equal(snap.jugdir, jugdir);
+      } finally {
+        writeFileSync(hold, '');
+        expectCode(await other.done, 0);
+      }
+      assert.deepEqual(notes(), [], 'the notes go when the process closes the store');
+      expectCode(await runJug(['execute', JUGFILE, '--jugdir', jugdir, '-q'], { env }), 0);
+      const done = await statusJson(jugdir, env);
+      assert.deepEqual(done.totals, { waiting: 0, ready: 0, running: 0, finished: 7, failed: 0, stale: 0, total: 7 });
+      assert.deepEqual(done.running, []);
+      // The two processes' records, in two files.
+      assert.equal(runFiles(jugdir).size, 2);
+      const timing = await timingJson(jugdir, env);
+      assert.equal(timing.hosts[HOST]?.tasks, 7);
+    });
+  }
 });
 
 describe('jug status --timing', () => {
