@@ -64,7 +64,10 @@ export function taskCode(task: Task): RecordCode | undefined {
 export async function prepareTaskCode(tasks: readonly Task[]): Promise<void> {
   if (process.env['JUG_RECORD_CODE'] === '0') return; // records without fingerprints (see the README)
   const todo = new Map<string, Task>();
+  const seen = new Set<TaskFunction>();
   for (const t of tasks) {
+    if (seen.has(t.fn)) continue; // one look per function, not per task
+    seen.add(t.fn);
     const key = originKey(t);
     if (key !== undefined && !byKey.has(key) && !todo.has(key)) todo.set(key, t);
   }
