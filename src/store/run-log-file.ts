@@ -1,0 +1,226 @@
+/**
+ * The file store's run records (docs/store-format.md, "Run records"): one file per process,
+ * `<jugdir>/runs/<pid>-<token>-<host>.jsonl`, one JSON record per line, appended by that process
+ * only (its main thread). Records are buffered in memory and written with the store's next
+ * commit of results, before the results are made durable and visible (so a stored result never
+ * lacks its record), when the buffer is full, when a record is urgent, at close and at exit.
+ */
+import fs from 'node:fs';
+import { join } from 'node:path';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
+import { parseRunLines } from '../run-record-lines.js';
+import { HOST_SAFE, OWNER_TOKEN, isThisHost, localOwnerGone } from './lock-owner.js';
+
+/** The directory of the run records in a jugdir. */
+export const RUNS_DIR = 'runs';
+/** This process's run-record file name. */
+export const RUN_FILE = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}.jsonl`;
+/** This process's running-notes file name (its tasks running now: RunningNote[] as JSON). */
+export const RUNNING_FILE = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}.running`;
+/** Records buffered before they are written without waiting for a commit. */
+const MAX_BUFFERED = 512;
+
+/** Open run logs, written at exit if their process ends without closing its store. */
+const open = new Set<RunLogFile>();
+let exitHooked = false;
+
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const log of open) log.close();
+  });
+}
+
+/** One process's run records in one jugdir. */
+export class RunLogFile {
+  readonly #dir: string;
+  readonly #ensureDir: (dir: string) => void;
+  readonly #fsError: (e: unknown, what: string) => Error;
+  #buffer: string[] = [];
+  #fd: number | undefined;
+  /** Written since the last fsync. */
+  #unsynced = false;
+
+  constructor(jugdir: string, ensureDir: (dir: string) => void, fsError: (e: unknown, what: string) => Error) {
+    this.#dir = join(jugdir, RUNS_DIR);
+    this.#ensureDir = ensureDir;
+    this.#fsError = fsError;
+  }
+
+  /** This process's file. */
+  get path(): string {
+    return join(this.#dir, RUN_FILE);
+  }
+
+  /** Buffers `entry` (written now if `urgent` or the buffer is full). */
+  append(entry: RunRecord, urgent: boolean): void {
+    this.#buffer.push(JSON.stringify(entry) + '\n');
+    if (this.#buffer.length === 1) {
+      open.add(this);
+      hookExit();
+    }
+    if (urgent || this.#buffer.length >= MAX_BUFFERED) this.write();
+  }
+
+  /** Whether records wait in the buffer. */
+  get pending(): boolean {
+    return this.#buffer.length > 0;
+  }
+
+  /** Writes the buffered records to the file (one write; not flushed to disk: see sync()). */
+  write(): void {
+    if (this.#buffer.length === 0) return;
+    const text = this.#buffer.join('');
+    this.#buffer = [];
+    open.delete(this);
+    try {
+      if (this.#fd === undefined) {
+        this.#ensureDir(this.#dir);
+        this.#fd = fs.openSync(this.path, 'a', 0o644);
+      }
+      const bytes = Buffer.from(text);
+      let off = 0;
+      while (off < bytes.length) off += fs.writeSync(this.#fd, bytes, off, bytes.length - off);
+      this.#unsynced = true;
+    } catch (e) {
+      throw this.#fsError(e, `write run records to ${this.path}`);
+    }
+  }
+
+  /** Flushes what was written to disk (fdatasync), if anything was since the last time. */
+  sync(): void {
+    if (!this.#unsynced || this.#fd === undefined) return;
+    this.#unsynced = false;
+    try {
+      fs.fdatasyncSync(this.#fd);
+    } catch {
+      // a filesystem refusing it: the records are written, just not known durable
+    }
+  }
+
+  /**
+   * Replaces this process's running notes: written under a temporary name and renamed (a reader
+   * sees the old list or the new one); an empty list removes the file. Best-effort.
+   */
+  noteRunning(notes: readonly RunningNote[]): void {
+    const path = join(this.#dir, RUNNING_FILE);
+    try {
+      if (notes.length === 0) {
+        if (this.#notesWritten) fs.rmSync(path, { force: true });
+        this.#notesWritten = false;
+        return;
+      }
+      this.#ensureDir(this.#dir);
+      const tmp = `${path}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(notes), { mode: 0o644 });
+      fs.renameSync(tmp, path);
+      this.#notesWritten = true;
+    } catch {
+      // the notes are a hint: a run goes on without them
+    }
+  }
+
+  #notesWritten = false;
+
+  /**
+   * Removes the running notes left by processes of this host that are gone (killed before they
+   * could remove them); returns how many. Other hosts' are left: their age says nothing (a note is
+   * rewritten only when its tasks change), and readers ignore notes without a live lock anyway.
+   */
+  static removeDeadNotes(jugdir: string): number {
+    const dir = join(jugdir, RUNS_DIR);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const m = /^(\d+)-([sr][0-9a-f]+)-(.+)\.running(\.tmp)?$/.exec(name);
+      if (m === null || name === RUNNING_FILE || name === `${RUNNING_FILE}.tmp` || !isThisHost(m[3]!)) continue;
+      if (!localOwnerGone({ pid: Number(m[1]), token: m[2] })) continue;
+      try {
+        fs.unlinkSync(join(dir, name));
+        removed++;
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return removed;
+  }
+
+  /** Every process's running notes in `jugdir` (unreadable files and bad entries skipped). */
+  static readRunning(jugdir: string): RunningNote[] {
+    const dir = join(jugdir, RUNS_DIR);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: RunningNote[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.running')) continue;
+      try {
+        const list = JSON.parse(fs.readFileSync(join(dir, name), 'utf8')) as unknown;
+        if (!Array.isArray(list)) continue;
+        for (const n of list as Partial<RunningNote>[]) {
+          if (typeof n?.hash === 'string' && typeof n.start === 'number' && typeof n.host === 'string' && typeof n.pid === 'number') {
+            out.push({ hash: n.hash, start: n.start, host: n.host, pid: n.pid, ...(typeof n.thread === 'number' ? { thread: n.thread } : {}) });
+          }
+        }
+      } catch {
+        // removed or being replaced: skipped
+      }
+    }
+    return out;
+  }
+
+  /** Writes what is buffered and closes the file (never throws: called at exit too). */
+  close(): void {
+    this.noteRunning([]);
+    try {
+      this.write();
+      this.sync();
+    } catch {
+      // the records are lost, the results are not
+    }
+    if (this.#fd !== undefined) {
+      try {
+        fs.closeSync(this.#fd);
+      } catch {
+        // closed already
+      }
+      this.#fd = undefined;
+    }
+    open.delete(this);
+  }
+
+  /**
+   * Every readable record of every process in `jugdir`, per file in append order. A file that
+   * vanishes while read (pruned) counts as empty; a partial last line is skipped.
+   */
+  static read(jugdir: string): RunRecord[] {
+    const dir = join(jugdir, RUNS_DIR);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: RunRecord[] = [];
+    for (const name of names.sort()) {
+      if (!name.endsWith('.jsonl')) continue;
+      let text: string;
+      try {
+        text = fs.readFileSync(join(dir, name), 'utf8');
+      } catch {
+        continue;
+      }
+      for (const r of parseRunLines(text)) out.push(r);
+    }
+    return out;
+  }
+}
