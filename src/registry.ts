@@ -23,6 +23,16 @@ interface FunctionEntry {
   readonly fn: TaskFunction;
   /** `file:line` where the function was first turned into a task, for duplicate-name errors. */
   readonly where: string;
+  /** The absolute path of the file that declared it (from the call site), for its code fingerprint. */
+  readonly file?: string | undefined;
+  /** TaskGenerator's `version` (part of the code fingerprint, not of task hashes). */
+  readonly version?: string | number | undefined;
+}
+
+/** What else is known of a registered function: where it is declared, its hand-set version. */
+export interface FunctionOrigin {
+  readonly file?: string | undefined;
+  readonly version?: string | number | undefined;
 }
 
 interface Registry {
@@ -100,7 +110,7 @@ export function beginLoad(): void {
 }
 
 /** Records `fn` under `name`; a different function already holding the name is an error. */
-export function registerFunction(name: string, fn: TaskFunction, where: string): void {
+export function registerFunction(name: string, fn: TaskFunction, where: string, origin: FunctionOrigin = {}): void {
   const r = registry();
   const existing = r.functions.get(name);
   if (existing !== undefined && existing.fn !== fn) {
@@ -109,13 +119,18 @@ export function registerFunction(name: string, fn: TaskFunction, where: string):
         `Task names must be unique: rename one of them or pass { name: '...' } to TaskGenerator.`,
     );
   }
-  if (existing === undefined) r.functions.set(name, { fn, where });
+  if (existing === undefined) r.functions.set(name, { fn, where, file: origin.file, version: origin.version });
   r.names.set(fn, name);
 }
 
 /** The task name registered for `fn`, if any. */
 export function nameOfFunction(fn: TaskFunction): string | undefined {
   return registry().names.get(fn);
+}
+
+/** The registered function of a task name with its origin (file, version), if any. */
+export function functionEntry(name: string): ({ readonly fn: TaskFunction; readonly where: string } & FunctionOrigin) | undefined {
+  return registry().functions.get(name);
 }
 
 /** The function registered under a task name, if any. */

@@ -34,7 +34,7 @@ export function taskFunctionName(fn: unknown, what: string, explicit?: string): 
   if (known !== undefined) return known;
   const site = userCallSite();
   const name = deriveTaskName(fn, explicit, site, what);
-  registerFunction(name, fn as TaskFunction, site?.where ?? '?');
+  registerFunction(name, fn as TaskFunction, site?.where ?? '?', { file: site?.file });
   return name;
 }
 

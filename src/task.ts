@@ -182,7 +182,7 @@ export class Task<T = unknown> extends TaskNode<T> {
     if (name === undefined) {
       const site = userCallSite();
       name = deriveTaskName(f, undefined, site, 'new Task');
-      registerFunction(name, f, site?.where ?? '?');
+      registerFunction(name, f, site?.where ?? '?', { file: site?.file });
     }
     this.name = name;
     this.fn = typeof generatorName === 'function' ? (fn as unknown as { fn: TaskFunction }).fn : f;
@@ -385,6 +385,21 @@ export interface TaskGeneratorOptions extends TaskRunOptions {
    * @default `<basename of the file calling TaskGenerator>.<fn.name>`
    */
   name?: string;
+  /**
+   * A version of the function's code, bumped by hand for changes its code fingerprint cannot see
+   * (code imported from other files or npm packages, data files it reads): results computed under
+   * another version show as outdated in `jug status` (README, "Changing code"). Not part of the
+   * tasks' hashes: changing it never loses a result.
+   * @default none
+   */
+  version?: string | number;
+}
+
+function checkVersion(version: unknown, name: string): string | number | undefined {
+  if (version === undefined || typeof version === 'string' || (typeof version === 'number' && Number.isFinite(version))) {
+    return version as string | number | undefined;
+  }
+  throw new TaskDefinitionError(`TaskGenerator(${name}): version must be a string or a number, got ${typeof version}.`);
 }
 
 /** What {@link TaskGenerator} returns: call it like the function, get a Task. */
@@ -414,7 +429,7 @@ export function TaskGenerator<A extends unknown[], R>(
   const site = userCallSite();
   const name = deriveTaskName(fn, options.name, site, 'TaskGenerator');
   const runOptions = checkRunOptions(options, `TaskGenerator(${name})`);
-  registerFunction(name, fn as TaskFunction, site?.where ?? '?');
+  registerFunction(name, fn as TaskFunction, site?.where ?? '?', { file: site?.file, version: checkVersion(options.version, name) });
   setFunctionRunOptions(fn as TaskFunction, runOptions);
   const generator = (...args: LazyArgs<A>): Task<Awaited<R>> =>
     new Task<Awaited<R>>(fn as never, ...(args as unknown[]));
