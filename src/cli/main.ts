@@ -284,6 +284,12 @@ export function buildProgram(setCode: (code: number) => void): Command {
           '--failed',
           'list the failed tasks (failure marks left by --keep-failed), one block each: name, hash, arguments, where and when it failed, the first lines of the error',
         ).conflicts('short'),
+      )
+      .addOption(
+        new Option(
+          '--outdated',
+          'list, per task function whose code changed since its results were computed, how many results are outdated and where the change is (file:line)',
+        ).conflicts(['short', 'failed']),
       ),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/status.js')).status(jugfile, opts)));
 
