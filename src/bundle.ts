@@ -164,6 +164,22 @@ interface CacheManifest {
 
 const SELF = fileURLToPath(import.meta.url);
 
+/** The bundle cache's directory (also holds jugfiles stripped of types for code fingerprints); undefined when turned off. */
+export function bundleCacheDir(): string | undefined {
+  return cacheDir();
+}
+
+/** Writes `path` in the cache directory `dir` atomically; false if the cache is not writable. */
+export function cacheWrite(dir: string, path: string, data: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeAtomic(path, data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function cacheDir(): string | undefined {
   if (process.env['JUG_BUNDLE_CACHE'] === '0') return undefined;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';

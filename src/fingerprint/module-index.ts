@@ -9,7 +9,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse, type Node } from 'acorn';
 import { full } from 'acorn-walk';
-import { transformSync } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { bundleCacheDir, cacheWrite } from '../bundle.js';
 import { normalizeCode, type SnippetKind } from './normalize.js';
 
 /** One definition: its code in normal form, the names it uses, and where it starts in the file. */
@@ -61,15 +64,27 @@ function loaderFor(ext: string): Loader {
 /** Indexes module source (TypeScript or JavaScript, by the file's extension). */
 export function indexSource(source: string, ext: string): ModuleIndex {
   const loader = loaderFor(ext);
-  const js = loader === 'js' ? source : transformSync(source, { loader, format: 'esm', target: 'esnext' }).code;
+  const js = loader === 'js' ? source : strippedTypes(source, loader);
   const program = parse(js, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true });
   const topLevel = new Map<string, Definition>();
   const functions = new Map<string, Definition>();
-  const define = (node: Node, kind: SnippetKind, name: string): Definition => ({
-    code: normalizeCode(js.slice(node.start, node.end), kind),
-    uses: namesUsed(node),
-    line: lineOf(source, name),
-  });
+  // Normal forms and lines are computed when asked for: a fingerprint reads a few definitions.
+  const define = (node: Node, kind: SnippetKind, name: string): Definition => {
+    let code: string | undefined;
+    let uses: Set<string> | undefined;
+    let line: number | undefined;
+    return {
+      get code() {
+        return (code ??= normalizeCode(js.slice(node.start, node.end), kind));
+      },
+      get uses() {
+        return (uses ??= namesUsed(node));
+      },
+      get line() {
+        return (line ??= lineOf(source, name));
+      },
+    };
+  };
   for (const statement of (program as unknown as { body: AnyNode[] }).body) {
     const decl = unwrapExport(statement);
     if (decl === undefined) continue;
@@ -91,6 +106,32 @@ export function indexSource(source: string, ext: string): ModuleIndex {
   });
   return { topLevel, functions };
 }
+
+/**
+ * TypeScript (or JSX) source as plain JavaScript, by esbuild, cached on disk by the source's hash
+ * (in the bundle cache, bundle.ts): esbuild's first call in a process costs ~0.1 s (it starts its
+ * service), so a jugfile unchanged since a previous command costs a file read instead.
+ */
+function strippedTypes(source: string, loader: Exclude<Loader, 'js'>): string {
+  const dir = bundleCacheDir();
+  const key = createHash('sha1').update(`${STRIP_FORMAT}\0${loader}\0${source}`).digest('hex').slice(0, 32);
+  const path = dir === undefined ? undefined : join(dir, `stripped-${key}.js`);
+  if (path !== undefined) {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      // not cached yet
+    }
+  }
+  // Loaded only here: importing esbuild costs ~35 ms, a cached jugfile nothing.
+  const { transformSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  const js = transformSync(source, { loader, format: 'esm', target: 'esnext' }).code;
+  if (path !== undefined) cacheWrite(dir!, path, js);
+  return js;
+}
+
+/** Changes when what strippedTypes() writes changes. */
+const STRIP_FORMAT = '1';
 
 /** The acorn (ESTree) node fields this module reads. */
 interface AnyNode extends Node {
