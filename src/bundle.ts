@@ -164,11 +164,6 @@ interface CacheManifest {
 
 const SELF = fileURLToPath(import.meta.url);
 
-/** The bundle cache's directory (also holds jugfiles stripped of types for code fingerprints); undefined when turned off. */
-export function bundleCacheDir(): string | undefined {
-  return cacheDir();
-}
-
 /** Writes `path` in the cache directory `dir` atomically; false if the cache is not writable. */
 export function cacheWrite(dir: string, path: string, data: string): boolean {
   try {
@@ -180,7 +175,8 @@ export function cacheWrite(dir: string, path: string, data: string): boolean {
   }
 }
 
-function cacheDir(): string | undefined {
+/** The bundle cache's directory (also holds the code fingerprints' stripped sources); undefined: turned off. */
+export function cacheDir(): string | undefined {
   if (process.env['JUG_BUNDLE_CACHE'] === '0') return undefined;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   return join(tmpdir(), `jug-bundles-${uid}`);

@@ -23,16 +23,6 @@ interface FunctionEntry {
   readonly fn: TaskFunction;
   /** `file:line` where the function was first turned into a task, for duplicate-name errors. */
   readonly where: string;
-  /** The absolute path of the file that declared it (from the call site), for its code fingerprint. */
-  readonly file?: string | undefined;
-  /** TaskGenerator's `version` (part of the code fingerprint, not of task hashes). */
-  readonly version?: string | number | undefined;
-}
-
-/** What else is known of a registered function: where it is declared, its hand-set version. */
-export interface FunctionOrigin {
-  readonly file?: string | undefined;
-  readonly version?: string | number | undefined;
 }
 
 interface Registry {
@@ -110,7 +100,7 @@ export function beginLoad(): void {
 }
 
 /** Records `fn` under `name`; a different function already holding the name is an error. */
-export function registerFunction(name: string, fn: TaskFunction, where: string, origin: FunctionOrigin = {}): void {
+export function registerFunction(name: string, fn: TaskFunction, where: string): void {
   const r = registry();
   const existing = r.functions.get(name);
   if (existing !== undefined && existing.fn !== fn) {
@@ -119,7 +109,7 @@ export function registerFunction(name: string, fn: TaskFunction, where: string, 
         `Task names must be unique: rename one of them or pass { name: '...' } to TaskGenerator.`,
     );
   }
-  if (existing === undefined) r.functions.set(name, { fn, where, file: origin.file, version: origin.version });
+  if (existing === undefined) r.functions.set(name, { fn, where });
   r.names.set(fn, name);
 }
 
@@ -128,14 +118,36 @@ export function nameOfFunction(fn: TaskFunction): string | undefined {
   return registry().names.get(fn);
 }
 
-/** The registered function of a task name with its origin (file, version), if any. */
-export function functionEntry(name: string): ({ readonly fn: TaskFunction; readonly where: string } & FunctionOrigin) | undefined {
-  return registry().functions.get(name);
-}
-
 /** The function registered under a task name, if any. */
 export function functionByName(name: string): TaskFunction | undefined {
   return registry().functions.get(name)?.fn;
+}
+
+/** Where a task function's code comes from, for its code fingerprint (src/record-code.ts). */
+export interface CodeOrigin {
+  /** The file that turned it into a task (the TaskGenerator or `new Task` call's), absolute. */
+  readonly file: string | undefined;
+  /** TaskGenerator's `version` (not part of any hash). */
+  readonly version?: string | number | undefined;
+}
+
+const ORIGINS = Symbol.for('jug.codeOrigins.v1');
+
+/** Per thread (shared by every copy of the library): task function → its code's origin. */
+function origins(): WeakMap<TaskFunction, CodeOrigin> {
+  const r = registry() as ReturnType<typeof registry> & { [ORIGINS]?: WeakMap<TaskFunction, CodeOrigin> };
+  return (r[ORIGINS] ??= new WeakMap());
+}
+
+/** Records where `fn`'s code comes from (the first origin of a function wins). */
+export function setCodeOrigin(fn: TaskFunction, origin: CodeOrigin): void {
+  const map = origins();
+  if (!map.has(fn)) map.set(fn, origin);
+}
+
+/** Where `fn`'s code comes from, if it was turned into a task by TaskGenerator or `new Task`. */
+export function codeOrigin(fn: TaskFunction): CodeOrigin | undefined {
+  return origins().get(fn);
 }
 
 /**

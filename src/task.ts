@@ -8,7 +8,7 @@
 import { TaskDefinitionError } from './errors.js';
 import { hashDerived, hashTask, taskRef, type TaskRef } from './hash.js';
 import { deriveTaskName, userCallSite } from './naming.js';
-import { nameOfFunction, registerFunction, registry, type TaskFunction } from './registry.js';
+import { nameOfFunction, registerFunction, registry, setCodeOrigin, type TaskFunction } from './registry.js';
 import { checkRunOptions, functionRunOptions, setFunctionRunOptions, type TaskRunOptions } from './task-options.js';
 
 declare const resultType: unique symbol;
@@ -182,7 +182,8 @@ export class Task<T = unknown> extends TaskNode<T> {
     if (name === undefined) {
       const site = userCallSite();
       name = deriveTaskName(f, undefined, site, 'new Task');
-      registerFunction(name, f, site?.where ?? '?', { file: site?.file });
+      registerFunction(name, f, site?.where ?? '?');
+      setCodeOrigin(f, { file: site?.file });
     }
     this.name = name;
     this.fn = typeof generatorName === 'function' ? (fn as unknown as { fn: TaskFunction }).fn : f;
@@ -386,20 +387,11 @@ export interface TaskGeneratorOptions extends TaskRunOptions {
    */
   name?: string;
   /**
-   * A version of the function's code, bumped by hand for changes its code fingerprint cannot see
-   * (code imported from other files or npm packages, data files it reads): results computed under
-   * another version show as outdated in `jug status` (README, "Changing code"). Not part of the
-   * tasks' hashes: changing it never loses a result.
-   * @default none
+   * The version of code the task's code fingerprint cannot see (other files, packages, data):
+   * bump it by hand when such code changes what the function computes. Recorded with each run
+   * (run records' `code`); not part of the tasks' hashes, so a stored result still counts.
    */
   version?: string | number;
-}
-
-function checkVersion(version: unknown, name: string): string | number | undefined {
-  if (version === undefined || typeof version === 'string' || (typeof version === 'number' && Number.isFinite(version))) {
-    return version as string | number | undefined;
-  }
-  throw new TaskDefinitionError(`TaskGenerator(${name}): version must be a string or a number, got ${typeof version}.`);
 }
 
 /** What {@link TaskGenerator} returns: call it like the function, get a Task. */
@@ -429,7 +421,8 @@ export function TaskGenerator<A extends unknown[], R>(
   const site = userCallSite();
   const name = deriveTaskName(fn, options.name, site, 'TaskGenerator');
   const runOptions = checkRunOptions(options, `TaskGenerator(${name})`);
-  registerFunction(name, fn as TaskFunction, site?.where ?? '?', { file: site?.file, version: checkVersion(options.version, name) });
+  registerFunction(name, fn as TaskFunction, site?.where ?? '?');
+  setCodeOrigin(fn as TaskFunction, { file: site?.file, version: options.version });
   setFunctionRunOptions(fn as TaskFunction, runOptions);
   const generator = (...args: LazyArgs<A>): Task<Awaited<R>> =>
     new Task<Awaited<R>>(fn as never, ...(args as unknown[]));

@@ -5,6 +5,7 @@
 import type { TaskGraph } from '../graph.js';
 import { analyse, latestAny, latestDone, type OutdatedAnalysis } from '../outdated/analysis.js';
 import type { RunRecord } from '../run-records-types.js';
+import { prepareCodeNow } from '../outdated/current-code.js';
 import type { Store } from '../store/store.js';
 import { plural } from './table.js';
 
@@ -22,6 +23,8 @@ export async function codeState(graph: TaskGraph, store: Store, stored: Readonly
   const hasRecords = store.runLog !== undefined;
   // Nothing stored: nothing can be outdated, and the records need not be read.
   const log = hasRecords && stored.size > 0 ? await store.runLog!() : [];
+  // The code now, as the next run's records would carry it (cached on disk; only when compared).
+  if (log.some((r) => r.code !== undefined)) await prepareCodeNow(graph.tasks);
   const done = latestDone(log);
   return { hasRecords, log, done, analysis: analyse(graph, stored, done) };
 }

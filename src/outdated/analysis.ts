@@ -6,8 +6,9 @@
  */
 import type { TaskGraph } from '../graph.js';
 import type { RunRecord } from '../run-records-types.js';
-import type { CodeFingerprint } from '../fingerprint/index.js';
-import { currentCode } from './current-code.js';
+import type { RecordCode } from '../record-code.js';
+import type { Task } from '../task.js';
+import { codeNow, partsWhere } from './current-code.js';
 
 /** What is known of a stored result's code. */
 export type CodeState = 'current' | 'outdated' | 'downstream' | 'unknown';
@@ -65,8 +66,10 @@ export function latestAny(log: readonly RunRecord[]): Map<string, RunRecord> {
   return out;
 }
 
-/** How to get the current fingerprint of a task name (replaceable in unit tests). */
-export type CodeOf = (taskName: string) => CodeFingerprint | undefined;
+/** How to get the current fingerprint of a task's function (replaceable in unit tests). */
+export type CodeOf = (task: Task) => RecordCode | undefined;
+/** Where the parts of a task name's code are now, `file:line` by part name. */
+export type WhereOf = (taskName: string) => Readonly<Record<string, string>>;
 
 /**
  * Classifies the stored results of `graph`: a result whose latest 'done' record has a code
@@ -79,23 +82,24 @@ export function analyse(
   graph: TaskGraph,
   stored: ReadonlySet<string>,
   done: ReadonlyMap<string, RunRecord>,
-  codeOf: CodeOf = currentCode,
+  codeOf: CodeOf = codeNow,
+  whereOf: WhereOf = partsWhere,
 ): OutdatedAnalysis {
   const states: (CodeState | undefined)[] = new Array<CodeState | undefined>(graph.tasks.length).fill(undefined);
   const records = new Map<number, RunRecord>();
-  const byFunction = new Map<string, { count: number; records: RunRecord[] }>();
+  const byFunction = new Map<string, { count: number; records: RunRecord[]; now: RecordCode }>();
   graph.tasks.forEach((t, i) => {
     if (!stored.has(t.hash())) return;
     const record = done.get(t.hash());
-    const now = record?.code === undefined ? undefined : codeOf(t.name);
+    const now = record?.code === undefined ? undefined : codeOf(t);
     if (record?.code === undefined || now === undefined) {
       states[i] = 'unknown';
-    } else if (record.code === now.hash) {
+    } else if (record.code === now.code) {
       states[i] = 'current';
     } else {
       states[i] = 'outdated';
       records.set(i, record);
-      const f = byFunction.get(t.name) ?? { count: 0, records: [] };
+      const f = byFunction.get(t.name) ?? { count: 0, records: [], now };
       f.count++;
       if (f.records.length < 50) f.records.push(record);
       byFunction.set(t.name, f);
@@ -103,7 +107,7 @@ export function analyse(
   });
   markDownstream(graph, states);
   const changed = [...byFunction]
-    .map(([task, f]) => describeChange(task, f.count, f.records, codeOf(task)!))
+    .map(([task, f]) => describeChange(task, f.count, f.records, f.now, whereOf(task)))
     .sort((a, b) => b.results - a.results || a.task.localeCompare(b.task));
   let outdated = 0;
   let downstream = 0;
@@ -128,16 +132,22 @@ function markDownstream(graph: TaskGraph, states: (CodeState | undefined)[]): vo
 }
 
 /** What changed in a function's code, from its outdated results' records and its fingerprint now. */
-function describeChange(task: string, results: number, records: readonly RunRecord[], now: CodeFingerprint): ChangedFunction {
-  const fnPart = Object.keys(now.where).find((n) => task.endsWith(`.${n}`)) ?? Object.keys(now.parts)[0];
-  const where = fnPart === undefined ? undefined : now.where[fnPart];
+function describeChange(
+  task: string,
+  results: number,
+  records: readonly RunRecord[],
+  now: RecordCode,
+  at: Readonly<Record<string, string>>,
+): ChangedFunction {
+  const fnPart = Object.keys(now.parts).find((n) => task.endsWith(`.${n}`)) ?? Object.keys(now.parts)[0];
+  const where = fnPart === undefined ? undefined : at[fnPart];
   const seen = new Map<string, ChangedFunction['parts'][number]>();
   for (const r of records) {
     if (r.parts === undefined) continue;
     for (const [name, h] of Object.entries(now.parts)) {
       const before = r.parts[name];
       if (before === h || seen.has(name)) continue;
-      seen.set(name, { name, where: now.where[name], change: before === undefined ? 'added' : 'changed' });
+      seen.set(name, { name, where: at[name], change: before === undefined ? 'added' : 'changed' });
     }
     for (const name of Object.keys(r.parts)) {
       if (!(name in now.parts) && !seen.has(name)) seen.set(name, { name, change: 'removed' });

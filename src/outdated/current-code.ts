@@ -1,49 +1,37 @@
 /**
- * The code fingerprint of each task name of the loaded jugfile, as the code is now: computed once
- * per task name and load (the function registered under the name, the file its TaskGenerator was
- * called from, its `version`), so thousands of tasks of one function cost one fingerprint.
- * Run records store it when a task runs; `jug status`, `jug why` and `--rerun-outdated` compare.
+ * The code of the loaded jugfile's task functions now, as the comparisons with run records need
+ * it: per task, the fingerprint its next run record would carry (src/record-code.ts: the same
+ * function, the same disk cache, so a result just computed is never called outdated), and, for
+ * the few functions whose code changed, where each part is (`file:line`) for messages.
  */
 import { codeFingerprint, type CodeFingerprint } from '../fingerprint/index.js';
-import { functionEntry } from '../registry.js';
+import { functionNameIn, prepareTaskCode, taskCode, type RecordCode } from '../record-code.js';
+import { codeOrigin, functionByName } from '../registry.js';
+import type { Task } from '../task.js';
 
-interface Cached {
-  readonly fn: unknown;
-  readonly file: string | undefined;
-  readonly version: string | number | undefined;
-  readonly fingerprint: CodeFingerprint;
+/** Prepares the fingerprints of `tasks`' functions (cached on disk); then {@link codeNow} is a lookup. */
+export async function prepareCodeNow(tasks: readonly Task[]): Promise<void> {
+  await prepareTaskCode(tasks);
 }
 
-/** Per task name, the last fingerprint and what it was computed from (a new load may change them). */
-const cache = new Map<string, Cached>();
-
-/**
- * The fingerprint of the code of tasks named `name` now, or undefined for a name no function is
- * registered under in this thread (e.g. jug's own tasks are registered too: they get one).
- */
-export function currentCode(name: string): CodeFingerprint | undefined {
-  const entry = functionEntry(name);
-  if (entry === undefined) return undefined;
-  const hit = cache.get(name);
-  if (hit !== undefined && hit.fn === entry.fn && hit.file === entry.file && hit.version === entry.version) return hit.fingerprint;
-  const fingerprint = codeFingerprint({
-    fn: entry.fn as (...args: never[]) => unknown,
-    fnName: functionNameIn(entry.fn, name),
-    file: entry.file,
-    version: entry.version,
-  });
-  cache.set(name, { fn: entry.fn, file: entry.file, version: entry.version, fingerprint });
-  return fingerprint;
+/** The fingerprint `task`'s next run record would carry; undefined for jug's own tasks. */
+export function codeNow(task: Task): RecordCode | undefined {
+  return taskCode(task);
 }
 
+const whereCache = new Map<string, { fn: unknown; fingerprint: CodeFingerprint }>();
+
 /**
- * The name the function has in its file: its `name`, unless a loader renamed it (esbuild gives
- * `function first` the name `first2` when another `first` is in scope of the bundle, and keepNames
- * then restores it only sometimes); then the task name's function part.
+ * Where the parts of the code of tasks named `name` are now (`file:line` per part name), or an
+ * empty record for a name no function is registered under. Parses the file (once per name).
  */
-function functionNameIn(fn: { name: string }, taskName: string): string {
-  const own = fn.name;
-  const fromTask = taskName.slice(taskName.lastIndexOf('.') + 1);
-  if (own === '' || own === fromTask) return fromTask;
-  return /^(.*\D)\d+$/.exec(own)?.[1] === fromTask ? fromTask : own;
+export function partsWhere(name: string): Readonly<Record<string, string>> {
+  const fn = functionByName(name);
+  if (fn === undefined) return {};
+  const hit = whereCache.get(name);
+  if (hit !== undefined && hit.fn === fn) return hit.fingerprint.where;
+  const origin = codeOrigin(fn);
+  const fingerprint = codeFingerprint({ fn, fnName: functionNameIn(fn, name), file: origin?.file, version: origin?.version });
+  whereCache.set(name, { fn, fingerprint });
+  return fingerprint.where;
 }
