@@ -129,6 +129,21 @@ describe('code fingerprint', () => {
     assert.notEqual(codeFingerprint({ fn: () => 0, fnName: 'work', file: js }).hash, a);
   });
 
+  it('a task function named like the constant holding its generator (esbuild renames it other2): its options do not count', () => {
+    const src = "import { TaskGenerator } from 'jug';\nexport const other = TaskGenerator(\n  function other(n: number): number {\n    return n + 1;\n  },\n  { retries: 1 },\n);\n";
+    const ts = join(tmp, 'renamed.ts');
+    const at = (text: string, k: number): CodeFingerprint => {
+      writeFileSync(ts, text);
+      utimesSync(ts, new Date(), new Date(Date.now() + 11000 * k));
+      return codeFingerprint({ fn: () => 0, fnName: 'other', file: ts });
+    };
+    const a = at(src, 1);
+    assert.deepEqual(Object.keys(a.parts), ['other']);
+    assert.match(a.where['other']!, /^renamed\.ts:3$/);
+    assert.equal(at(src.replace('{ retries: 1 }', '{ retries: 2 }'), 2).hash, a.hash);
+    assert.notEqual(at(src.replace('n + 1', 'n + 2'), 3).hash, a.hash);
+  });
+
   it("without a readable file, the function's own code in normal form", () => {
     const f1 = codeFingerprint({ fn: function work(n: number) { return n * 2; }, fnName: 'work', file: join(tmp, 'missing.ts') });
     const f2 = codeFingerprint({ fn: function work(m: number) { /* same */ return m * 2; }, fnName: 'work' });

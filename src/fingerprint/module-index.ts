@@ -114,7 +114,7 @@ function indexJs(js: string, source: string): ModuleIndex {
         return (uses ??= namesUsed(node));
       },
       get line() {
-        return (line ??= lineOf(source, name));
+        return (line ??= lineOf(source, name, kind === 'function'));
       },
     };
   };
@@ -132,7 +132,8 @@ function indexJs(js: string, source: string): ModuleIndex {
     }
   }
   full(program, (node) => {
-    const name = functionName(node as AnyNode);
+    const found = functionName(node as AnyNode);
+    const name = found === undefined ? undefined : nameAsWritten(found, source);
     if (name === undefined || functions.has(name)) return;
     const fn = (node as AnyNode).type === 'VariableDeclarator' ? (node as AnyNode).init! : (node as AnyNode);
     functions.set(name, define(fn, 'function', name));
@@ -246,11 +247,29 @@ function namesUsed(node: Node): Set<string> {
   return out;
 }
 
+/**
+ * The name a function has in the source as written: esbuild renames a function expression that
+ * has the name of a binding in scope (`const other = TaskGenerator(function other…)` becomes
+ * `function other2`), so `<name><digits>` that the source never declares is `<name>`.
+ */
+function nameAsWritten(name: string, source: string): string {
+  const m = /^(.*\D)\d+$/.exec(name);
+  if (m === null || declaresFunction(source, name)) return name;
+  return declaresFunction(source, m[1]!) ? m[1]! : name;
+}
+
+function declaresFunction(source: string, name: string): boolean {
+  return new RegExp(`function\\s*\\*?\\s*${name.replace(/[$]/g, '\\$')}\\b`).test(source);
+}
+
 /** 1-based line of the first definition of `name` in the original source (1 if not found). */
-function lineOf(source: string, name: string): number {
+function lineOf(source: string, name: string, fn = false): number {
   if (name === '') return 1;
   const escaped = name.replace(/[$]/g, '\\$');
-  const m = new RegExp(`(?:function\\s*\\*?\\s*${escaped}\\b|(?:const|let|var|class)\\s+${escaped}\\b)`).exec(source);
+  // A function: its `function name` first (`const name = TaskGenerator(function name…` may span lines).
+  const m =
+    (fn ? new RegExp(`function\\s*\\*?\\s*${escaped}\\b`).exec(source) : null) ??
+    new RegExp(`(?:function\\s*\\*?\\s*${escaped}\\b|(?:const|let|var|class)\\s+${escaped}\\b)`).exec(source);
   if (m === null) return 1;
   return source.slice(0, m.index).split('\n').length;
 }
