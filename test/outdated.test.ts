@@ -6,7 +6,7 @@
  * `jug execute` alone never recomputes a stored result and says how to. Serial and --threads.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeTempDir, parseTable, removeTempDir, runJug, show, type RunResult } from './helpers.js';
@@ -173,6 +173,39 @@ describe('outdated results', () => {
     assert.deepEqual(nonzero(s.outdated), { 'version.other': 2 }, show(s.r));
     const listing = await p.jug('status', '--outdated');
     assert.match(listing.stdout, /version\.other: 2 outdated results\n {4}its version changed/, show(listing));
+  });
+
+  it('results without a fingerprint (records of an older jug, or no record at all) are unknown, never outdated', async () => {
+    const p = await fresh('unknown');
+    // Records as an older jug wrote them: no code, no parts.
+    const runs = join(p.jugdir, 'runs');
+    for (const f of readdirSync(runs)) {
+      const lines = readFileSync(join(runs, f), 'utf8').split('\n').filter((l) => l !== '');
+      const old = lines.map((l) => {
+        const { code: _c, parts: _p, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return JSON.stringify(rest);
+      });
+      writeFileSync(join(runs, f), old.join('\n') + '\n');
+    }
+    p.edit('return squared * FACTOR;', 'return squared * FACTOR + 1;');
+    let s = await p.status();
+    assert.doesNotMatch(s.r.stdout, /Outdated/, show(s.r));
+    let listing = await p.jug('status', '--outdated');
+    assert.match(listing.stdout, /^No outdated results\.\n6 stored results of unknown code/, show(listing));
+    const why = await runJug(['why', 'work(1)', p.jugfile, '--jugdir', p.jugdir]);
+    assert.match(why.stdout, /Stored: computed by .*\nIts code is not known: the run that stored it recorded no code fingerprint/, show(why));
+    // No record at all (a result from before run records).
+    rmSync(runs, { recursive: true });
+    s = await p.status();
+    assert.doesNotMatch(s.r.stdout, /Outdated/, show(s.r));
+    listing = await p.jug('status', '--outdated');
+    assert.match(listing.stdout, /6 stored results of unknown code/, show(listing));
+    const inv = await p.jug('invalidate', '--outdated');
+    assert.equal(inv.code, 0, show(inv));
+    assert.match(inv.stdout, /No outdated results \(6 result\(s\) of unknown code are kept\)/, show(inv));
+    const run = await p.jug('execute', '-q', '--rerun-outdated');
+    assert.equal(run.code, 0, show(run));
+    assert.deepEqual(p.takeLog(), []);
   });
 
   it('--threads 2 records the same fingerprints as a serial run: nothing outdated without an edit; an edit seen the same', async () => {
