@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { cacheDir } from './bundle.js';
 import { codeOrigin, type TaskFunction } from './registry.js';
 import type { Task } from './task.js';
+import { trace, tracing } from './trace.js';
+
 
 /** What a record says of the code that computed it. */
 export interface RecordCode {
@@ -74,22 +76,42 @@ export function taskCode(task: Task): RecordCode | undefined {
  * that {@link taskCode} finds them. Never fails: a fingerprint that cannot be made is left out.
  */
 export async function prepareTaskCode(tasks: readonly Task[]): Promise<void> {
+  // One look per function, not per task (thousands of tasks share a few functions).
+  const seen = new Set<TaskFunction>();
   const todo = new Map<string, Task>();
   for (const t of tasks) {
+    if (seen.has(t.fn)) continue;
+    seen.add(t.fn);
     const key = originKey(t);
     if (key !== undefined && !byKey.has(key) && !todo.has(key)) todo.set(key, t);
   }
+  let made = 0;
   for (const [key, task] of todo) {
+    // From the disk cache synchronously; computing (esbuild's async API) only on a miss.
+    const at = cacheLookup(task);
+    if (at.cached !== undefined) {
+      byKey.set(key, at.cached);
+      continue;
+    }
+    made++;
     try {
-      byKey.set(key, await fingerprintOf(task));
+      byKey.set(key, await fingerprintOf(task, at));
     } catch {
       byKey.set(key, null); // a record without a fingerprint counts as "unknown", never as an error
     }
   }
+  if (tracing && todo.size > 0) trace(`task code: ${todo.size} function(s), ${made} computed`);
 }
 
 /** `task`'s function's fingerprint: from the disk cache, or computed (and cached). */
-async function fingerprintOf(task: Task): Promise<RecordCode> {
+/** Where `task`'s function's fingerprint is cached on disk, and what is there. */
+interface CacheLookup {
+  readonly fnName: string;
+  readonly path: string | undefined;
+  readonly cached: RecordCode | undefined;
+}
+
+function cacheLookup(task: Task): CacheLookup {
   const origin = codeOrigin(task.fn);
   const file = origin?.file;
   let source: string | undefined;
@@ -100,8 +122,13 @@ async function fingerprintOf(task: Task): Promise<RecordCode> {
   }
   const fnName = functionNameIn(task.fn, task.name);
   const path = source === undefined ? undefined : cachePath(source, fnName, origin?.version);
-  const cached = path === undefined ? undefined : readCached(path);
-  if (cached !== undefined) return cached;
+  return { fnName, path, cached: path === undefined ? undefined : readCached(path) };
+}
+
+/** `task`'s function's fingerprint, computed (and cached on disk). */
+async function fingerprintOf(task: Task, { fnName, path }: CacheLookup): Promise<RecordCode> {
+  const origin = codeOrigin(task.fn);
+  const file = origin?.file;
   const { codeFingerprint } = await import('./fingerprint/index.js');
   const { moduleIndexAsync } = await import('./fingerprint/module-index.js');
   if (file !== undefined) await moduleIndexAsync(file); // parsed with esbuild's async API
