@@ -5,7 +5,7 @@
 import type { TaskGraph } from '../graph.js';
 import { analyse, latestAny, latestDone, type OutdatedAnalysis } from '../outdated/analysis.js';
 import type { RunRecord } from '../run-records-types.js';
-import { prepareCodeNow } from '../outdated/current-code.js';
+import { partsWhere, prepareCodeNow } from '../outdated/current-code.js';
 import type { Store } from '../store/store.js';
 import { plural } from './table.js';
 
@@ -26,7 +26,13 @@ export async function codeState(graph: TaskGraph, store: Store, stored: Readonly
   // The code now, as the next run's records would carry it (cached on disk; only when compared).
   if (log.some((r) => r.code !== undefined)) await prepareCodeNow(graph.tasks);
   const done = latestDone(log);
-  return { hasRecords, log, done, analysis: analyse(graph, stored, done) };
+  let analysis = analyse(graph, stored, done);
+  if (analysis.changed.length > 0) {
+    // Where the changed code is, for messages: parsed only now that some result is outdated.
+    const where = await partsWhere(analysis.changed.map((c) => c.task));
+    analysis = analyse(graph, stored, done, undefined, (name) => where.get(name) ?? {});
+  }
+  return { hasRecords, log, done, analysis };
 }
 
 /** The latest record of each hash, any outcome (for `jug why`). */

@@ -8,7 +8,7 @@ import type { TaskGraph } from '../graph.js';
 import type { RunRecord } from '../run-records-types.js';
 import type { RecordCode } from '../record-code.js';
 import type { Task } from '../task.js';
-import { codeNow, partsWhere } from './current-code.js';
+import { codeNow } from './current-code.js';
 
 /** What is known of a stored result's code. */
 export type CodeState = 'current' | 'outdated' | 'downstream' | 'unknown';
@@ -83,7 +83,7 @@ export function analyse(
   stored: ReadonlySet<string>,
   done: ReadonlyMap<string, RunRecord>,
   codeOf: CodeOf = codeNow,
-  whereOf: WhereOf = partsWhere,
+  whereOf: WhereOf = () => ({}),
 ): OutdatedAnalysis {
   const states: (CodeState | undefined)[] = new Array<CodeState | undefined>(graph.tasks.length).fill(undefined);
   const records = new Map<number, RunRecord>();

@@ -4,7 +4,6 @@
  * function, the same disk cache, so a result just computed is never called outdated), and, for
  * the few functions whose code changed, where each part is (`file:line`) for messages.
  */
-import { codeFingerprint, type CodeFingerprint } from '../fingerprint/index.js';
 import { functionNameIn, prepareTaskCode, taskCode, type RecordCode } from '../record-code.js';
 import { codeOrigin, functionByName } from '../registry.js';
 import type { Task } from '../task.js';
@@ -19,19 +18,22 @@ export function codeNow(task: Task): RecordCode | undefined {
   return taskCode(task);
 }
 
-const whereCache = new Map<string, { fn: unknown; fingerprint: CodeFingerprint }>();
-
 /**
- * Where the parts of the code of tasks named `name` are now (`file:line` per part name), or an
- * empty record for a name no function is registered under. Parses the file (once per name).
+ * Where the parts of the code of tasks named by `names` are now (`file:line` per part name; an
+ * empty record for a name no function is registered under). Parses their files; the fingerprint
+ * modules are loaded only here, when some result is outdated.
  */
-export function partsWhere(name: string): Readonly<Record<string, string>> {
-  const fn = functionByName(name);
-  if (fn === undefined) return {};
-  const hit = whereCache.get(name);
-  if (hit !== undefined && hit.fn === fn) return hit.fingerprint.where;
-  const origin = codeOrigin(fn);
-  const fingerprint = codeFingerprint({ fn, fnName: functionNameIn(fn, name), file: origin?.file, version: origin?.version });
-  whereCache.set(name, { fn, fingerprint });
-  return fingerprint.where;
+export async function partsWhere(names: Iterable<string>): Promise<Map<string, Readonly<Record<string, string>>>> {
+  const { codeFingerprint } = await import('../fingerprint/index.js');
+  const out = new Map<string, Readonly<Record<string, string>>>();
+  for (const name of names) {
+    const fn = functionByName(name);
+    if (fn === undefined) {
+      out.set(name, {});
+      continue;
+    }
+    const origin = codeOrigin(fn);
+    out.set(name, codeFingerprint({ fn, fnName: functionNameIn(fn, name), file: origin?.file, version: origin?.version }).where);
+  }
+  return out;
 }
