@@ -65,7 +65,8 @@ export function taskCode(task: Task): RecordCode | undefined {
   let code = byFn.get(fn);
   if (code === undefined) {
     const key = originKey(task);
-    code = key === undefined ? null : (byKey.get(key) ?? null);
+    code = key === undefined ? null : byKey.get(key);
+    if (code === undefined) return undefined; // not prepared (yet)
     byFn.set(fn, code);
   }
   return code ?? undefined;
@@ -76,6 +77,7 @@ export function taskCode(task: Task): RecordCode | undefined {
  * that {@link taskCode} finds them. Never fails: a fingerprint that cannot be made is left out.
  */
 export async function prepareTaskCode(tasks: readonly Task[]): Promise<void> {
+  if (process.env['JUG_RECORD_CODE'] === '0') return; // records without fingerprints (see the README)
   // One look per function, not per task (thousands of tasks share a few functions).
   const seen = new Set<TaskFunction>();
   const todo = new Map<string, Task>();

@@ -132,6 +132,14 @@ describe('outdated results', () => {
     assert.match(s.r.stdout, /Outdated: 3 results, 1 result downstream \(counted in Finished\): the code of body\.work changed since\./, show(s.r));
     const listing = await p.jug('status', '--outdated');
     assert.match(listing.stdout, new RegExp(`^body\\.work: 3 outdated results\\n {4}work: changed \\(body\\.ts:${WORK_LINE}\\)\\n1 more result depends on outdated ones`), show(listing));
+    const json = await p.jug('status', '--json');
+    assert.equal(json.code, 0, show(json));
+    assert.deepEqual((JSON.parse(json.stdout) as { outdated: unknown }).outdated, {
+      outdated: 3,
+      downstream: 1,
+      unknown: 0,
+      changed: [{ task: 'body.work', results: 3, where: `body.ts:${WORK_LINE}`, versionOnly: false, parts: [{ name: 'work', where: `body.ts:${WORK_LINE}`, change: 'changed' }] }],
+    });
     const run = await p.jug('execute', '-q');
     assert.equal(run.code, 0, show(run));
     assert.deepEqual(p.takeLog(), [], 'a stored result was recomputed');

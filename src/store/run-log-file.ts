@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
-import type { RunRecord } from '../run-records-types.js';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
 import { parseRunLines } from '../run-record-lines.js';
 import { HOST_SAFE, OWNER_TOKEN } from './lock-owner.js';
 
@@ -15,6 +15,8 @@ import { HOST_SAFE, OWNER_TOKEN } from './lock-owner.js';
 export const RUNS_DIR = 'runs';
 /** This process's run-record file name. */
 export const RUN_FILE = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}.jsonl`;
+/** This process's running-notes file name (its tasks running now: RunningNote[] as JSON). */
+export const RUNNING_FILE = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}.running`;
 /** Records buffered before they are written without waiting for a commit. */
 const MAX_BUFFERED = 512;
 
@@ -97,8 +99,60 @@ export class RunLogFile {
     }
   }
 
+  /**
+   * Replaces this process's running notes: written under a temporary name and renamed (a reader
+   * sees the old list or the new one); an empty list removes the file. Best-effort.
+   */
+  noteRunning(notes: readonly RunningNote[]): void {
+    const path = join(this.#dir, RUNNING_FILE);
+    try {
+      if (notes.length === 0) {
+        if (this.#notesWritten) fs.rmSync(path, { force: true });
+        this.#notesWritten = false;
+        return;
+      }
+      this.#ensureDir(this.#dir);
+      const tmp = `${path}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(notes), { mode: 0o644 });
+      fs.renameSync(tmp, path);
+      this.#notesWritten = true;
+    } catch {
+      // the notes are a hint: a run goes on without them
+    }
+  }
+
+  #notesWritten = false;
+
+  /** Every process's running notes in `jugdir` (unreadable files and bad entries skipped). */
+  static readRunning(jugdir: string): RunningNote[] {
+    const dir = join(jugdir, RUNS_DIR);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: RunningNote[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.running')) continue;
+      try {
+        const list = JSON.parse(fs.readFileSync(join(dir, name), 'utf8')) as unknown;
+        if (!Array.isArray(list)) continue;
+        for (const n of list as Partial<RunningNote>[]) {
+          if (typeof n?.hash === 'string' && typeof n.start === 'number' && typeof n.host === 'string' && typeof n.pid === 'number') {
+            out.push({ hash: n.hash, start: n.start, host: n.host, pid: n.pid, ...(typeof n.thread === 'number' ? { thread: n.thread } : {}) });
+          }
+        }
+      } catch {
+        // removed or being replaced: skipped
+      }
+    }
+    return out;
+  }
+
   /** Writes what is buffered and closes the file (never throws: called at exit too). */
   close(): void {
+    this.noteRunning([]);
     try {
       this.write();
       this.sync();

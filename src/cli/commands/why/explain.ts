@@ -3,7 +3,7 @@
  * results and locks, the failure record, the run records and the code fingerprints.
  */
 import type { TaskGraph } from '../../../graph.js';
-import type { RunRecord } from '../../../run-records-types.js';
+import type { RunningNote, RunRecord } from '../../../run-records-types.js';
 import type { FailureRecord, LockInfo } from '../../../store/store.js';
 import { describeChanged, type OutdatedAnalysis } from '../../../outdated/analysis.js';
 import { formatDuration } from '../../failure-report.js';
@@ -22,6 +22,8 @@ export interface WhyFacts {
   readonly done: ReadonlyMap<string, RunRecord>;
   readonly analysis: OutdatedAnalysis;
   readonly failure: FailureRecord | undefined;
+  /** The running note of the task's lock holder (when it started, in which thread), if any. */
+  readonly note?: RunningNote | undefined;
   /** Whether the store keeps run records at all. */
   readonly hasRecords: boolean;
   readonly now?: number;
@@ -58,7 +60,7 @@ export function explain(facts: WhyFacts): WhyAnswer {
   const lock = facts.locks.get(hash);
   if (lock?.failed) return explainFailed(facts);
   if (lock !== undefined && lock.stale) return explainStale(lock);
-  if (lock !== undefined) return explainRunning(lock, facts.now ?? Date.now());
+  if (lock !== undefined) return explainRunning(lock, facts.note, facts.now ?? Date.now());
   const missing = graph.deps[index]!.filter((d) => !stored.has(graph.tasks[d]!.hash()));
   const lastFailure = lastFailed(facts);
   if (missing.length > 0) return explainWaiting(facts, missing, lastFailure);
@@ -152,9 +154,12 @@ function explainStale(lock: LockInfo): WhyAnswer {
   };
 }
 
-function explainRunning(lock: LockInfo, now: number): WhyAnswer {
-  const who = lock.holder === undefined ? 'another process' : `pid ${lock.holder.pid} on ${lock.holder.host}`;
-  const since = lock.since === undefined ? '' : ` since ${utc(lock.since)} (${ago(lock.since, now)} ago)`;
+function explainRunning(lock: LockInfo, note: RunningNote | undefined, now: number): WhyAnswer {
+  const thread = note?.thread === undefined ? '' : `, thread ${note.thread}`;
+  const who = lock.holder === undefined ? 'another process' : `pid ${lock.holder.pid}${thread} on ${lock.holder.host}`;
+  // When it started: its process's running note, else when the lock was taken (file birth time).
+  const start = note?.start ?? lock.since;
+  const since = start === undefined ? '' : ` since ${utc(start)} (${ago(start, now)} ago)`;
   const beat = lock.heartbeatAt === undefined ? '' : `; last heartbeat ${ago(lock.heartbeatAt, now)} ago`;
   return { state: 'running', lines: [`Running: ${who} holds its lock${since}${beat}.`] };
 }

@@ -36,7 +36,11 @@ export async function why(jugfile: string | undefined, spec: string, options: Wh
     const [locks, stored] = await Promise.all([store.listLocks(), store.list()]);
     const hash = graph.tasks[index]!.hash();
     const state = await codeState(graph, store, stored);
-    const failure = locks.get(hash)?.failed ? await store.failureRecord(hash) : undefined;
+    const lock = locks.get(hash);
+    const failure = lock?.failed ? await store.failureRecord(hash) : undefined;
+    const holder = lock?.holder;
+    const notes = holder === undefined || lock!.failed ? [] : ((await store.runningNotes?.()) ?? []);
+    const note = notes.find((n) => n.hash === hash && n.pid === holder!.pid && n.host === holder!.host);
     const answer = explain({
       graph,
       index,
@@ -46,6 +50,7 @@ export async function why(jugfile: string | undefined, spec: string, options: Wh
       done: state.done,
       analysis: state.analysis,
       failure,
+      note,
       hasRecords: state.hasRecords,
     });
     process.stdout.write(`${taskCall(graph.tasks[index]!)}  [${hash.slice(0, 12)}]\n${answer.lines.join('\n')}\n`);
