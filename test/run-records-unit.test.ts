@@ -11,7 +11,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { FileStore } from '../src/store/file-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import { RUN_FILE } from '../src/store/run-log-file.js';
+import { RUN_FILE, RUNNING_FILE } from '../src/store/run-log-file.js';
+import { HOST_SAFE } from '../src/store/lock-owner.js';
 import type { RunRecord } from '../src/run-records-types.js';
 import {
   finishedRuns,
@@ -156,6 +157,24 @@ describe('stores keep records', () => {
     fs.writeFileSync(join(dir, 'runs', 'notes.txt'), `${JSON.stringify(rec({ hash: H('f') }))}\n`);
     fs.mkdirSync(join(dir, 'runs', 'sub.jsonl'));
     assert.deepEqual((await new FileStore(dir).runLog()).map((r) => r.hash), [H('a')]);
+  });
+
+  it('FileStore: running notes replaced as a whole, read by any store, removed at close; a dead process\'s removed by the next run', async () => {
+    const dir = join(tmp, 'notes');
+    const s = new FileStore(dir, { fsync: false });
+    const note = { hash: H('a'), start: 1, host: os.hostname(), pid: process.pid };
+    await s.noteRunning([note, { ...note, hash: H('b'), thread: 3 }]);
+    await s.noteRunning([{ ...note, hash: H('b'), thread: 3 }]);
+    assert.deepEqual(await new FileStore(dir).runningNotes(), [{ ...note, hash: H('b'), thread: 3 }]);
+    const runs = join(dir, 'runs');
+    fs.writeFileSync(join(runs, `999999999-s1-${HOST_SAFE}.running`), JSON.stringify([{ ...note, pid: 999999999 }]));
+    fs.writeFileSync(join(runs, '5-s1-elsewhere.running'), JSON.stringify([{ ...note, host: 'elsewhere', pid: 5 }, { bad: 1 }]));
+    fs.writeFileSync(join(runs, '6-s1-elsewhere2.running'), '[{"hash":');
+    assert.equal((await new FileStore(dir).runningNotes()).length, 3, 'bad entries and files skipped');
+    await new FileStore(dir).clearDeadWrites();
+    assert.deepEqual(fs.readdirSync(runs).sort(), ['5-s1-elsewhere.running', '6-s1-elsewhere2.running', RUNNING_FILE].sort());
+    await s.close();
+    assert.ok(!fs.existsSync(join(runs, RUNNING_FILE)));
   });
 
   it('RunRecorder: hands records to the store, none to a store without run records', async () => {

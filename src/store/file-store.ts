@@ -706,6 +706,7 @@ export class FileStore implements Store {
    * judged as before.
    */
   async clearDeadWrites(): Promise<number> {
+    RunLogFile.removeDeadNotes(this.location); // not counted: the count is of tempfiles/
     return this.#removeLeftovers();
   }
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import type { RunningNote, RunRecord } from '../run-records-types.js';
 import { parseRunLines } from '../run-record-lines.js';
-import { HOST_SAFE, OWNER_TOKEN } from './lock-owner.js';
+import { HOST_SAFE, OWNER_TOKEN, isThisHost, localOwnerGone } from './lock-owner.js';
 
 /** The directory of the run records in a jugdir. */
 export const RUNS_DIR = 'runs';
@@ -122,6 +122,34 @@ export class RunLogFile {
   }
 
   #notesWritten = false;
+
+  /**
+   * Removes the running notes left by processes of this host that are gone (killed before they
+   * could remove them); returns how many. Other hosts' are left: their age says nothing (a note is
+   * rewritten only when its tasks change), and readers ignore notes without a live lock anyway.
+   */
+  static removeDeadNotes(jugdir: string): number {
+    const dir = join(jugdir, RUNS_DIR);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const m = /^(\d+)-([sr][0-9a-f]+)-(.+)\.running(\.tmp)?$/.exec(name);
+      if (m === null || name === RUNNING_FILE || name === `${RUNNING_FILE}.tmp` || !isThisHost(m[3]!)) continue;
+      if (!localOwnerGone({ pid: Number(m[1]), token: m[2] })) continue;
+      try {
+        fs.unlinkSync(join(dir, name));
+        removed++;
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return removed;
+  }
 
   /** Every process's running notes in `jugdir` (unreadable files and bad entries skipped). */
   static readRunning(jugdir: string): RunningNote[] {
