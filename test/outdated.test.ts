@@ -159,6 +159,17 @@ describe('outdated results', () => {
     assert.deepEqual(p.takeLog(), []);
   });
 
+  it('--rerun-outdated with --target: only the outdated results among the targets (and what they need) are recomputed', async () => {
+    const p = await fresh('target');
+    p.edit('return squared * FACTOR;', 'return squared * FACTOR + 1;');
+    p.edit('return n + 1;', 'return n + 2;');
+    const run = await p.jug('execute', '-q', '--rerun-outdated', '--target', 'other');
+    assert.equal(run.code, 0, show(run));
+    assert.deepEqual(p.takeLog(), ['other 1', 'other 2']);
+    const s = await p.status();
+    assert.deepEqual(nonzero(s.outdated), { 'target.work': 3 }, show(s.r));
+  });
+
   it('a referenced helper changed: the functions using it are outdated (the helper named, with file:line)', async () => {
     const p = await fresh('helper');
     p.edit('return n + 1;', 'return n + 2;');

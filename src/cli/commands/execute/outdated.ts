@@ -3,7 +3,8 @@
  * kept and named in one line, or, with --rerun-outdated, removed with everything downstream (the
  * cascade of `jug invalidate`) before the pass runs, so the pass computes them again.
  */
-import type { Project } from '../../common.js';
+import type { Project, TaskSelector } from '../../common.js';
+import { withDependencies } from '../../../graph.js';
 import { describeChanged } from '../../../outdated/analysis.js';
 import { invalidate, runningWarning } from '../../invalidation.js';
 import { codeState, outdatedRunLine } from '../../outdated-state.js';
@@ -12,7 +13,8 @@ import type { ExecuteOptions } from './options.js';
 
 /**
  * Before a pass: with `rerunOutdated`, the project with its outdated results (and their
- * dependants) removed, and its listing of stored results updated; else the project as it is,
+ * dependants; with --target, only those among the targets and what they need) removed, and its
+ * listing of stored results updated; else the project as it is,
  * after one line on stderr if some results are outdated (said at the first pass only).
  * `recomputed`: hashes this run computed in earlier passes (current by construction, even if their
  * run records are not written yet).
@@ -22,6 +24,7 @@ export async function outdatedBeforePass(
   pass: number,
   options: Pick<ExecuteOptions, 'rerunOutdated'>,
   recomputed: ReadonlySet<string>,
+  target?: TaskSelector,
 ): Promise<Project> {
   const { graph, store } = project;
   if (project.stored.size === 0 || store.runLog === undefined) return project;
@@ -31,7 +34,11 @@ export async function outdatedBeforePass(
     process.stderr.write(outdatedRunLine(analysis));
     return project;
   }
-  const roots = graph.tasks.flatMap((t, i) => (analysis.states[i] === 'outdated' && !recomputed.has(t.hash()) ? [i] : []));
+  // With --target: only the outdated results this run would compute again (the targets and what they need).
+  const selected = target === undefined ? undefined : withDependencies(graph, graph.tasks.flatMap((t, i) => (target(t) ? [i] : [])));
+  const roots = graph.tasks.flatMap((t, i) =>
+    analysis.states[i] === 'outdated' && !recomputed.has(t.hash()) && (selected === undefined || selected.has(i)) ? [i] : [],
+  );
   if (roots.length === 0) return project;
   const result = await invalidate(graph, store, roots);
   const changed = analysis.changed.map(describeChanged).join('; ');
