@@ -39,6 +39,9 @@ const byFn = new WeakMap<TaskFunction, RecordCode | null>();
 function originKey(task: Task): string | undefined {
   if (task.name.startsWith('jug.')) return undefined;
   const origin = codeOrigin(task.fn);
+  // No origin: a function jug declared the task with (a CompoundTask's stand-in for its result,
+  // which differs between loads): no fingerprint, so its results count as unknown, never outdated.
+  if (origin === undefined) return undefined;
   return JSON.stringify([origin?.file ?? null, functionNameIn(task.fn, task.name), origin?.version ?? null]);
 }
 
