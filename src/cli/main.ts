@@ -379,20 +379,21 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .summary('draw the graph of task names (DOT, Mermaid, SVG, PNG) with status counts')
       .description(
         'draw the graph of task names (an edge where tasks of one name use results of another) with status counts: ' +
-          'writes <jugfile>.dot and .mmd (Mermaid), and .svg when Graphviz `dot` is installed',
+          'writes <jugfile>.dot, .mmd (Mermaid) and .svg (by Graphviz `dot` when installed, else by the Graphviz ' +
+          'compiled to WebAssembly that jug ships)',
       )
       .addOption(
         new Option(
           '--format <formats>',
-          'comma-separated (or repeated) formats among dot, mermaid, svg, png; svg/png need Graphviz `dot` ' +
-            '(default: dot,mermaid and svg if dot is installed)',
+          'comma-separated (or repeated) formats among dot, mermaid, svg, png; png needs Graphviz `dot` ' +
+            '(default: dot,mermaid,svg)',
         ).argParser((v: string, prev: unknown) => parseGraphFormats(v, prev)),
       )
       .option('-o, --output <path>', 'output path without extension (default: the jugfile path without extension)')
       .option('--no-status', 'names only, no status counts or colours (does not read the store)')
       .addHelpText(
         'after',
-        '\nExamples:\n  jug graph primes.ts                  # primes.dot, primes.mmd (+ primes.svg with Graphviz)\n' +
+        '\nExamples:\n  jug graph primes.ts                  # primes.dot, primes.mmd, primes.svg\n' +
           '  jug graph primes.ts --format png -o /tmp/g   # /tmp/g.dot and /tmp/g.png\n' +
           'Node colours: red = some failed, yellow = some running, green = all finished, blue = some ready, grey = waiting.',
       ),
