@@ -399,6 +399,28 @@ export function buildProgram(setCode: (code: number) => void): Command {
       ),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/graph.js')).graph(jugfile, opts)));
 
+  common(
+    program
+      .command('webstatus')
+      .summary('a live page of the run in a browser (status, progress, running tasks, failures, timeline, graph)')
+      .description(
+        'serve a live page of the run: the status table per task name with progress bars, rate and ETA, the running tasks, ' +
+          'the failures with their errors, recent completions, a timeline of task runs per host and thread, durations per ' +
+          'task name and the graph of task names coloured by state; updated about once a second while the run goes on ' +
+          '(it follows barriers and a changed jugfile). Read-only; needs no network (everything is served from jug itself)',
+      )
+      .option('--host <address>', 'address to listen on; anything but 127.0.0.1 / ::1 shows task arguments and errors to whoever reaches it', '127.0.0.1')
+      .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(number(0, true, 65535)).default(8080))
+      .option('--open', 'open the page in the default browser (xdg-open / open / start)')
+      .addOption(new Option('--interval <seconds>', 'seconds between looks at the store').argParser(number(0.2, false, 3600)).default(1))
+      .addHelpText(
+        'after',
+        '\nExamples:\n  jug webstatus primes.ts --open         # http://127.0.0.1:8080/ in your browser\n' +
+          '  ssh -L 8080:127.0.0.1:8080 cluster-login   # then run it there and open http://127.0.0.1:8080/ here\n' +
+          'Ctrl-C stops the server. A port in use is an error (exit 1): choose another with --port.',
+      ),
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/webstatus/index.js')).webstatus(jugfile, opts)));
+
   addNegations(program);
   return program;
 }
