@@ -7,7 +7,7 @@ import { describeArguments } from '../describe.js';
 import type { TaskGraph } from '../graph.js';
 import type { RunRecord } from '../run-records-types.js';
 import type { FailureRecord, LockInfo } from '../store/store.js';
-import { RUNNING, STATUS_COLUMNS, FINISHED, FAILED, STALE, statusByName, statusTotals, type StatusColumn } from '../cli/status-counts.js';
+import { READY, RUNNING, STATUS_COLUMNS, FINISHED, FAILED, STALE, statusByName, statusTotals, type StatusColumn } from '../cli/status-counts.js';
 import { durationsOf, liveRecords, rateOf, recentOf, timelineOf } from './run-stats.js';
 import type { FailedTask, RunningTask, WebSnapshot } from './snapshot-types.js';
 
@@ -45,7 +45,9 @@ export function buildSnapshot(look: StoreLook, ctx: SnapshotContext): WebSnapsho
   const records = look.records ?? [];
   const live = liveRecords(records, look.stored, new Set(look.failures.keys()));
   const rate = look.records === undefined ? rateFromProgress(ctx.progress, ctx.now) : rateOf(records, ctx.now);
+  // Tasks left to run; an ETA only while some run or wait to (not for tasks stuck behind a failure).
   const left = totals.reduce((a, b) => a + b, 0) - totals[FINISHED]! - totals[FAILED]! - totals[STALE]!;
+  const moving = totals[RUNNING]! + totals[READY]! > 0;
   return {
     v: 1,
     at: ctx.now,
@@ -58,7 +60,7 @@ export function buildSnapshot(look: StoreLook, ctx: SnapshotContext): WebSnapsho
     ...(ctx.problem === undefined ? {} : { problem: ctx.problem }),
     records: look.records !== undefined,
     ...(rate === undefined ? {} : { rate }),
-    ...(rate === undefined || rate <= 0 ? {} : { etaSeconds: left / rate }),
+    ...(rate === undefined || rate <= 0 || !moving ? {} : { etaSeconds: left / rate }),
     running: runningTasks(look, ctx),
     failures: failedTasks(look),
     recent: recentOf(records),
