@@ -38,7 +38,7 @@ const WILDCARD = new Set(['0.0.0.0', '::']);
 
 /** `[::1]:8080` → `{ host: '::1', port: 8080 }`; undefined when it does not parse. */
 export function parseHostHeader(value: string): { host: string; port: number | undefined } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value.trim());
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(value.trim());
   if (m === null) return undefined;
   return { host: (m[1] ?? m[2]!).toLowerCase(), port: m[3] === undefined ? undefined : Number(m[3]) };
 }
