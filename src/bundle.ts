@@ -164,7 +164,8 @@ interface CacheManifest {
 
 const SELF = fileURLToPath(import.meta.url);
 
-function cacheDir(): string | undefined {
+/** The bundle cache's directory (also holds the code fingerprints' stripped sources); undefined: turned off. */
+export function cacheDir(): string | undefined {
   if (process.env['JUG_BUNDLE_CACHE'] === '0') return undefined;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   return join(tmpdir(), `jug-bundles-${uid}`);

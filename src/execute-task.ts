@@ -43,6 +43,10 @@ export type TaskOutcome =
   | {
       readonly kind: 'executed';
       readonly ms: number;
+      /** When the (last attempt's) function started, epoch ms. */
+      readonly startedAt?: number;
+      /** Size of the stored result, bytes (when the store tells). */
+      readonly bytes?: number;
       readonly prepared?: PreparedResult;
       /** The worker thread that ran it (its threadId); absent: the main thread. */
       readonly thread?: number;
@@ -64,6 +68,8 @@ export type TaskOutcome =
       readonly record?: FailureRecord;
       /** A result written before the failure (a throwing `task-executed` hook), handed over as for 'executed'. */
       readonly prepared?: PreparedResult;
+      /** When the (last attempt's) function started, epoch ms; absent if it never started. */
+      readonly startedAt?: number;
       /** The worker thread that ran it (its threadId); absent: the main thread. */
       readonly thread?: number;
       /** Attempts made (set when the task was allowed more than one: --retries, `retries`). */
@@ -155,6 +161,12 @@ export interface ExecuteTaskOptions {
   readonly onRunEnd?: () => void;
   /** Called when the task function has returned a result (before it is stored). */
   readonly onRan?: () => void;
+  /**
+   * Called with the task's outcome once its result is written, before it is committed (not with
+   * `deferCommit`, where the caller commits): its run record goes to the store first, so that
+   * a stored result never lacks its record (src/run-records.ts).
+   */
+  readonly onResult?: (outcome: Extract<TaskOutcome, { kind: 'executed' }>) => void;
   /**
    * Wraps the exclusive part — take the lock, re-check, load arguments, run the function — so
    * that task functions of one thread never overlap, while their results' durable commits (which
@@ -279,6 +291,8 @@ interface TaskRun {
   attempt: number;
   /** When the last attempt's function started (performance.now()), and how long it ran once it returned. */
   startedAt?: number;
+  /** The same start, epoch ms (for run records). */
+  startedEpoch?: number;
   ranMs?: number;
 }
 
@@ -396,6 +410,7 @@ async function attempt(run: TaskRun): Promise<TaskOutcome | Ran | Retry> {
   const signal = new RunningTaskSignal();
   options.onRun?.(run.attempt);
   const start = (run.startedAt = performance.now());
+  run.startedEpoch = Date.now();
   run.ranMs = undefined;
   reg.runningTask = task.name;
   reg.runningSignal = signal;
@@ -479,29 +494,52 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
 
 /** Writes the result: committed here, or prepared and handed to the caller with the lock (deferCommit). */
 async function storeResult(run: TaskRun, ran: Ran): Promise<TaskOutcome> {
-  const { task, store, options } = run;
-  const hash = task.hash();
-  let prepared: PreparedResult | undefined;
+  const { task } = run;
+  let outcome: Extract<TaskOutcome, { kind: 'executed' }>;
   try {
-    if (options.deferCommit && store.prepare !== undefined) {
-      prepared = await store.prepare(hash, ran.result, task.name);
-      run.handedOver = true; // the lock goes with the prepared result to the caller
-    } else {
-      await store.dump(hash, ran.result, task.name);
-    }
+    outcome = await writeResult(run, ran);
   } catch (e) {
     return await failed(run, e, true); // jug's own failure: never retried (see RetryPolicy)
   }
-  const attempts = attemptsField(run);
   if (hasHooks('execute.task-executed')) {
     try {
       runHooks('execute.task-executed', task);
     } catch (e) {
       // The result is stored (and stays, lock not marked failed): the run reports the hook's failure.
-      return { kind: 'failed', error: errorInfo(e), keptFailed: false, prepared, ...attempts };
+      const { prepared, startedAt } = outcome;
+      return { kind: 'failed', error: errorInfo(e), keptFailed: false, prepared, ...startedField(startedAt), ...attemptsField(run) };
     }
   }
-  return { kind: 'executed', ms: ran.ms, prepared, ...attempts };
+  return outcome;
+}
+
+/**
+ * Writes the result and returns the outcome: with deferCommit, prepared and handed over with the
+ * lock; otherwise committed, after `onResult` (the run record) has seen the outcome.
+ */
+async function writeResult(run: TaskRun, ran: Ran): Promise<Extract<TaskOutcome, { kind: 'executed' }>> {
+  const { task, store, options } = run;
+  const hash = task.hash();
+  const base = { kind: 'executed', ms: ran.ms, ...startedField(run.startedEpoch), ...attemptsField(run) } as const;
+  if (store.prepare === undefined || store.commitPrepared === undefined) {
+    await store.dump(hash, ran.result, task.name);
+    options.onResult?.(base);
+    return base;
+  }
+  const prepared = await store.prepare(hash, ran.result, task.name);
+  const bytes = prepared.bytes === undefined ? {} : { bytes: prepared.bytes };
+  if (options.deferCommit) {
+    run.handedOver = true; // the lock goes with the prepared result to the caller
+    return { ...base, ...bytes, prepared };
+  }
+  const outcome = { ...base, ...bytes };
+  options.onResult?.(outcome);
+  await store.commitPrepared(prepared);
+  return outcome;
+}
+
+function startedField(startedAt: number | undefined): { startedAt?: number } {
+  return startedAt === undefined ? {} : { startedAt };
 }
 
 /** `attempts` for an outcome, when the task could have had more than one. */
@@ -521,7 +559,7 @@ async function failedWith(run: TaskRun, error: ErrorInfo): Promise<TaskOutcome> 
   const durationMs = ranMs ?? (startedAt === undefined ? undefined : performance.now() - startedAt);
   const record = makeFailureRecord(run.task, error, { durationMs, ...attempts });
   if (run.options.keepFailed) run.keptFailed = await run.lock.fail(record);
-  return { kind: 'failed', error, keptFailed: run.keptFailed, record, ...attempts };
+  return { kind: 'failed', error, keptFailed: run.keptFailed, record, ...startedField(run.startedEpoch), ...attempts };
 }
 
 /** The first line of a stack or message. */

@@ -123,6 +123,33 @@ export function functionByName(name: string): TaskFunction | undefined {
   return registry().functions.get(name)?.fn;
 }
 
+/** Where a task function's code comes from, for its code fingerprint (src/record-code.ts). */
+export interface CodeOrigin {
+  /** The file that turned it into a task (the TaskGenerator or `new Task` call's), absolute. */
+  readonly file: string | undefined;
+  /** TaskGenerator's `version` (not part of any hash). */
+  readonly version?: string | number | undefined;
+}
+
+const ORIGINS = Symbol.for('jug.codeOrigins.v1');
+
+/** Per thread (shared by every copy of the library): task function → its code's origin. */
+function origins(): WeakMap<TaskFunction, CodeOrigin> {
+  const r = registry() as ReturnType<typeof registry> & { [ORIGINS]?: WeakMap<TaskFunction, CodeOrigin> };
+  return (r[ORIGINS] ??= new WeakMap());
+}
+
+/** Records where `fn`'s code comes from (the first origin of a function wins). */
+export function setCodeOrigin(fn: TaskFunction, origin: CodeOrigin): void {
+  const map = origins();
+  if (!map.has(fn)) map.set(fn, origin);
+}
+
+/** Where `fn`'s code comes from, if it was turned into a task by TaskGenerator or `new Task`. */
+export function codeOrigin(fn: TaskFunction): CodeOrigin | undefined {
+  return origins().get(fn);
+}
+
 /**
  * Whether `hash` is known to be stored, synchronously, while a jugfile loads: from the listing
  * taken before the load (see `stored`). False when no listing was taken.

@@ -6,7 +6,7 @@
 import { TaskDefinitionError } from './errors.js';
 import { taskRef, type TaskRef } from './hash.js';
 import { deriveTaskName, userCallSite } from './naming.js';
-import { functionByName, nameOfFunction, registerFunction, type TaskFunction } from './registry.js';
+import { functionByName, nameOfFunction, registerFunction, setCodeOrigin, type TaskFunction } from './registry.js';
 import { declareTask, type Task } from './task.js';
 import { functionRunOptions, type TaskRunOptions } from './task-options.js';
 
@@ -35,6 +35,7 @@ export function taskFunctionName(fn: unknown, what: string, explicit?: string): 
   const site = userCallSite();
   const name = deriveTaskName(fn, explicit, site, what);
   registerFunction(name, fn as TaskFunction, site?.where ?? '?');
+  setCodeOrigin(fn as TaskFunction, { file: site?.file });
   return name;
 }
 

@@ -8,7 +8,7 @@
 import { TaskDefinitionError } from './errors.js';
 import { hashDerived, hashTask, taskRef, type TaskRef } from './hash.js';
 import { deriveTaskName, userCallSite } from './naming.js';
-import { nameOfFunction, registerFunction, registry, type TaskFunction } from './registry.js';
+import { nameOfFunction, registerFunction, registry, setCodeOrigin, type TaskFunction } from './registry.js';
 import { checkRunOptions, functionRunOptions, setFunctionRunOptions, type TaskRunOptions } from './task-options.js';
 
 declare const resultType: unique symbol;
@@ -183,6 +183,7 @@ export class Task<T = unknown> extends TaskNode<T> {
       const site = userCallSite();
       name = deriveTaskName(f, undefined, site, 'new Task');
       registerFunction(name, f, site?.where ?? '?');
+      setCodeOrigin(f, { file: site?.file });
     }
     this.name = name;
     this.fn = typeof generatorName === 'function' ? (fn as unknown as { fn: TaskFunction }).fn : f;
@@ -385,6 +386,12 @@ export interface TaskGeneratorOptions extends TaskRunOptions {
    * @default `<basename of the file calling TaskGenerator>.<fn.name>`
    */
   name?: string;
+  /**
+   * The version of code the task's code fingerprint cannot see (other files, packages, data):
+   * bump it by hand when such code changes what the function computes. Recorded with each run
+   * (run records' `code`); not part of the tasks' hashes, so a stored result still counts.
+   */
+  version?: string | number;
 }
 
 /** What {@link TaskGenerator} returns: call it like the function, get a Task. */
@@ -415,6 +422,7 @@ export function TaskGenerator<A extends unknown[], R>(
   const name = deriveTaskName(fn, options.name, site, 'TaskGenerator');
   const runOptions = checkRunOptions(options, `TaskGenerator(${name})`);
   registerFunction(name, fn as TaskFunction, site?.where ?? '?');
+  setCodeOrigin(fn as TaskFunction, { file: site?.file, version: options.version });
   setFunctionRunOptions(fn as TaskFunction, runOptions);
   const generator = (...args: LazyArgs<A>): Task<Awaited<R>> =>
     new Task<Awaited<R>>(fn as never, ...(args as unknown[]));

@@ -5,6 +5,7 @@
  */
 import { executeTask, releaseAbandoned, type RunDefaults, type TaskOutcome } from '../execute-task.js';
 import { registry } from '../registry.js';
+import type { RunRecorder } from '../run-records.js';
 import { Mutex } from '../mutex.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import { TaskState, type StatusTable } from '../status-table.js';
@@ -28,6 +29,8 @@ export class InProcessExecutor implements Executor {
     private readonly debug = false,
     /** `--retries`, `--retry-delay`, `--timeout`: for tasks without their own. */
     private readonly defaults: RunDefaults = {},
+    /** Where the runs of its tasks are recorded (run records). @default none */
+    private readonly recorder?: RunRecorder,
   ) {
     this.#mutex = new Mutex(() => store.flush());
   }
@@ -56,7 +59,10 @@ export class InProcessExecutor implements Executor {
       onRan: () => gate.ran(),
       onSectionStart: () => this.#window.commitEarly && this.store.flush(),
       onRun: () => this.table.set(index, TaskState.Running),
+      // A result's record goes to the store before the result is committed.
+      onResult: (executed) => this.recorder?.record(task, executed),
     });
+    if (outcome.kind === 'failed') this.recorder?.record(task, outcome);
     this.#window.observe(outcome);
     return outcome;
   }

@@ -35,6 +35,7 @@ import {
   type TaskOutcome,
 } from '../execute-task.js';
 import { makeFailureRecord } from '../failure.js';
+import type { RunRecorder } from '../run-records.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
@@ -241,6 +242,8 @@ export class ThreadPoolExecutor implements Executor {
     private readonly keepFailed: boolean,
     /** `--retries`, `--retry-delay`, `--timeout`: for tasks without their own (as the workers have them). */
     private readonly defaults: RunDefaults = {},
+    /** Where the runs of its tasks are recorded (run records). @default none */
+    private readonly recorder?: RunRecorder,
   ) {
     this.#queue = new PQueue({ concurrency: threads });
     pool.on('message', (m: unknown) => this.#onWorkerMessage(m));
@@ -335,7 +338,10 @@ export class ThreadPoolExecutor implements Executor {
     // thread's next task starts while this one's result is flushed and renamed into place. Results
     // of short tasks are committed in groups (two syncfs calls for the group, see sync-fs.ts).
     const urgent = this.#window.commitEarly || this.#groupDone();
+    // Its run record goes to the store before its result is committed (src/run-records.ts).
+    this.recorder?.record(task, raw);
     const outcome = await commitHandedOver(task, raw, this.store, this.keepFailed, urgent);
+    if (outcome.kind === 'failed' && raw.kind === 'executed') this.recorder?.record(task, { ...outcome, thread: raw.thread });
     this.#observe(outcome);
     return outcome;
   }

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse, type Node } from 'acorn';
 import { full } from 'acorn-walk';
-import { transformSync } from 'esbuild';
+import { transform, transformSync } from 'esbuild';
 import { normalizeCode, type SnippetKind } from './normalize.js';
 
 /** One definition: its code in normal form, the names it uses, and where it starts in the file. */
@@ -49,6 +49,34 @@ export function moduleIndex(file: string): ModuleIndex | undefined {
   return index;
 }
 
+/**
+ * As {@link moduleIndex}, with esbuild's asynchronous API, which reuses the esbuild service the
+ * jugfile's bundling started (a few ms) where the first synchronous call starts one of its own
+ * (~100–150 ms measured here). Fills the same cache.
+ */
+export async function moduleIndexAsync(file: string): Promise<ModuleIndex | undefined> {
+  let mtimeMs: number;
+  let source: string;
+  try {
+    mtimeMs = statSync(file).mtimeMs;
+    const hit = cache.get(file);
+    if (hit !== undefined && hit.mtimeMs === mtimeMs) return hit.index;
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let index: ModuleIndex;
+  try {
+    const loader = loaderFor(extname(file));
+    const js = loader === 'js' ? source : (await transform(source, { loader, format: 'esm', target: 'esnext' })).code;
+    index = indexJs(js, source);
+  } catch {
+    return undefined; // not parsable here: moduleIndex() will say the same
+  }
+  cache.set(file, { mtimeMs, index });
+  return index;
+}
+
 type Loader = 'ts' | 'tsx' | 'js' | 'jsx';
 
 function loaderFor(ext: string): Loader {
@@ -62,6 +90,11 @@ function loaderFor(ext: string): Loader {
 export function indexSource(source: string, ext: string): ModuleIndex {
   const loader = loaderFor(ext);
   const js = loader === 'js' ? source : transformSync(source, { loader, format: 'esm', target: 'esnext' }).code;
+  return indexJs(js, source);
+}
+
+/** Indexes `js`, the module's code as JavaScript (`source`: as written, for line numbers). */
+function indexJs(js: string, source: string): ModuleIndex {
   const program = parse(js, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true });
   const topLevel = new Map<string, Definition>();
   const functions = new Map<string, Definition>();

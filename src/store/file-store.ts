@@ -6,6 +6,7 @@
  *   <jugdir>/locks/<h>.lock       lock, created with O_EXCL; mtime = 1 s after the epoch = failed
  *   <jugdir>/tempfiles/<pid>-<host>-<random>  in-flight writes, flushed to disk then renamed into place
  *   <jugdir>/corrupt/<h>.<time>.<random>  corrupt results set aside by `jug execute` (kept for inspection)
+ *   <jugdir>/runs/<pid>-<token>-<host>.jsonl  run records of one process (run-log-file.ts)
  *
  * Directories are created lazily: read-only commands create nothing.
  */
@@ -36,6 +37,8 @@ import {
   parseOwnerTmpName,
 } from './lock-owner.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
+import { RunLogFile } from './run-log-file.js';
+import type { RunRecord } from '../run-records-types.js';
 
 export { FAILED_MTIME } from './lock-owner.js';
 
@@ -128,6 +131,8 @@ export class FileStore implements Store {
   readonly #lockContext: LockContext;
   #heartbeat: Heartbeat | undefined;
   #madeDirs = new Set<string>();
+  /** This process's run records, written with the commits of results (see #writeRuns). */
+  readonly #runs: RunLogFile;
 
   constructor(jugdir: string, options: FileStoreOptions = {}) {
     this.location = jugdir.replace(/\/+$/, '') || '/';
@@ -144,6 +149,7 @@ export class FileStore implements Store {
       fsError: (e, what) => this.#fsError(e, what),
       linkWorks: true,
     };
+    this.#runs = new RunLogFile(this.location, (d) => this.#ensureDir(d), (e, what) => this.#fsError(e, what));
     // Learn early whether group commit works, so that the first result does not wait for it.
     if (this.#fsync && this.#commitDelayMs > 0) void syncFsAvailable(this.location);
   }
@@ -290,6 +296,7 @@ export class FileStore implements Store {
       });
       return;
     }
+    this.#writeRuns(this.#fsync);
     try {
       if (this.#fsync) await flushAndRename(tmp, final, bytes);
       else fs.renameSync(tmp, final);
@@ -361,8 +368,25 @@ export class FileStore implements Store {
     }
   }
 
+  /**
+   * Writes the buffered run records before results are committed, so that a result made visible
+   * never lacks its record (a crash loses only the records of tasks not stored). `sync`: flush the
+   * file too (commits that flush file by file; a group's syncfs flushes it with the results).
+   * A record that cannot be written never fails the results.
+   */
+  #writeRuns(sync: boolean): void {
+    if (!this.#runs.pending) return;
+    try {
+      this.#runs.write();
+      if (sync) this.#runs.sync();
+    } catch {
+      // the records are lost (a full disk?), the results are not
+    }
+  }
+
   async #commitGroup(group: PendingCommit[]): Promise<void> {
     if (group.length < SYNCFS_MIN_GROUP) return this.#commitEach(group);
+    this.#writeRuns(false); // flushed by the syncfs that flushes the results
     try {
       await syncFs(this.location);
     } catch (e) {
@@ -567,6 +591,7 @@ export class FileStore implements Store {
    * large one is flushed in libuv's pool, so that writing it out overlaps the task running meanwhile.
    */
   async #commitEach(group: PendingCommit[]): Promise<void> {
+    this.#writeRuns(true);
     const dirs = new Set<string>();
     const done: PendingCommit[] = [];
     await Promise.all(
@@ -597,7 +622,16 @@ export class FileStore implements Store {
     }
   }
 
+  async recordRun(entry: RunRecord, urgent = false): Promise<void> {
+    this.#runs.append(entry, urgent);
+  }
+
+  async runLog(): Promise<RunRecord[]> {
+    return RunLogFile.read(this.location);
+  }
+
   async close(): Promise<void> {
+    this.#runs.close();
     await this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     // This process's owner file goes when no lock links to it any more. Not judged by its link

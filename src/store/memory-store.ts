@@ -7,6 +7,7 @@ import { decodeResult, encodeResult } from './encode.js';
 import { checkHash } from './file-store.js';
 import { boundRecord } from './failure-record.js';
 import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
+import type { RunRecord } from '../run-records-types.js';
 
 /** A store kept in memory; useful in tests. */
 export class MemoryStore implements Store {
@@ -114,6 +115,17 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
+
+  /** Run records, in the order they were recorded (copies: records are plain data). */
+  readonly #runs: RunRecord[] = [];
+
+  async recordRun(entry: RunRecord): Promise<void> {
+    this.#runs.push(structuredClone(entry));
+  }
+
+  async runLog(): Promise<RunRecord[]> {
+    return structuredClone(this.#runs);
+  }
 
   async removeFailedLock(hash: string): Promise<boolean> {
     if (this.locks.get(hash)?.failed !== true) return false;

@@ -6,7 +6,9 @@
  * logged while they run (log.ts); the summary and exit code (report.ts).
  */
 import { UsageError } from '../../../errors.js';
-import { RUNNER_COMMIT_DELAY_MS } from '../../../execute-task.js';
+import { RUNNER_COMMIT_DELAY_MS, type RunDefaults } from '../../../execute-task.js';
+import { taskCode } from '../../../record-code.js';
+import { RunRecorder } from '../../../run-records.js';
 import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
 import { ExitChecks } from '../../../exit-checks.js';
 import { threadCpuMs, trace, tracing } from '../../../trace.js';
@@ -58,48 +60,83 @@ interface RunSetup {
 }
 
 async function executeWatched(jugfile: string | undefined, options: ExecuteOptions, setup: RunSetup): Promise<number> {
-  const { checks, hooks, faults, early } = setup;
-  const { threads } = options;
   checkOptions(options);
+  const ready = await prepareRun(jugfile, options, setup);
+  // A drain sent while the jugfile loaded stops the run before its first task.
+  await takeDelayedSignals();
+  const context = passContext(ready, options, setup);
+  let done: PassesDone;
+  try {
+    done = await runAndWindDown(ready, context);
+  } finally {
+    context.progress.endPass();
+    context.signals.dispose();
+    clearTimeout(ready.watchdog);
+    await ready.project.store.close();
+    trace('store closed');
+  }
+  return finish(done, context, setup.faults);
+}
+
+/** What a run starts with: the loaded project, its target, the executor and the run recorder. */
+interface ReadyRun {
+  readonly project: Project;
+  readonly target: ReturnType<typeof targetOf>;
+  readonly started: StartedThreads | undefined;
+  readonly threaded: ThreadPoolExecutor | undefined;
+  readonly watchdog: NodeJS.Timeout | undefined;
+  readonly runDefaults: RunDefaults;
+  readonly recorder: RunRecorder;
+}
+
+/** Starts the threads (--threads), loads the jugfile, selects the target, makes the executor. */
+async function prepareRun(jugfile: string | undefined, options: ExecuteOptions, setup: RunSetup): Promise<ReadyRun> {
+  const { threads } = options;
   const runDefaults = runDefaultsOf(options);
-  const started = threads === undefined ? undefined : await startThreads(jugfile, threads, options, runDefaults, faults);
+  const started = threads === undefined ? undefined : await startThreads(jugfile, threads, options, runDefaults, setup.faults);
   const loadStart = performance.now();
   const project = await repairingLoad(() => openProject(jugfile, options, started?.bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS }));
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const watchdog = started === undefined ? undefined : watchThreadLoad(started.pool, performance.now() - loadStart);
-  const { store } = project;
   // With threads, this thread's event loop never runs task code: it beats the locks itself.
-  store.keepAlive?.({ mainThread: threads !== undefined });
+  project.store.keepAlive?.({ mainThread: threads !== undefined });
   const target = await selectTarget(options, project, started);
+  // Each task's run is recorded with its code fingerprint (computed once per task function,
+  // before each pass: passes.ts).
+  const recorder = new RunRecorder(project.store, taskCode);
   const threaded =
-    started === undefined ? undefined : await threadedExecutor(started, project, threads!, options, runDefaults, watchdog!);
+    started === undefined
+      ? undefined
+      : await threadedExecutor(started, project, threads!, options, runDefaults, watchdog!, recorder);
   if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
+  return { project, target, started, threaded, watchdog, runDefaults, recorder };
+}
 
+/**
+ * What every pass shares: the progress display and the signal handling. First SIGINT / SIGTERM:
+ * stop dispatching, let running tasks finish; second: abort. SIGUSR1: drain (the same stop, then
+ * exit 0); a SIGINT / SIGTERM after it aborts (signal-handling.ts).
+ */
+function passContext(ready: ReadyRun, options: ExecuteOptions, setup: RunSetup): PassContext {
+  const { checks, hooks, faults, early } = setup;
+  const { threads } = options;
   const progress = new RunProgress({ choice: options.progress, quiet: options.quiet, slots: threads ?? 1 });
-  // First SIGINT / SIGTERM: stop dispatching, let running tasks finish; second: abort. SIGUSR1:
-  // drain (the same stop, then exit 0); a SIGINT / SIGTERM after it aborts (signal-handling.ts).
-  // A drain sent while the jugfile loaded stops the run before its first task.
-  await takeDelayedSignals();
   const signals = new SignalHandling((sig) => progress.stopping(sig === DRAIN_SIGNAL), early);
   faults.onStop(() => signals.controller.abort());
-  const bundle = started?.bundle;
-  const context: PassContext = { store, threaded, threads, options, runDefaults, checks, hooks, progress, signals, earlier: new Map(), bundle };
-  let done: PassesDone;
-  try {
-    done = await runPasses(project, target, context);
-    if (tracing) trace(`run done (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
-    await closeThreads(threaded);
-    // Locks that went stale during the run: a dead process's, even of tasks whose result it had
-    // stored before it died (the run started by clearing those stale then).
-    if (!done.result.aborted) await store.clearStaleLocks();
-  } finally {
-    progress.endPass();
-    signals.dispose();
-    clearTimeout(watchdog);
-    await store.close();
-    trace('store closed');
-  }
-  return finish(done, context, faults);
+  const { project, threaded, runDefaults, recorder } = ready;
+  const bundle = ready.started?.bundle;
+  return { store: project.store, threaded, threads, options, runDefaults, checks, hooks, progress, signals, earlier: new Map(), bundle, recorder };
+}
+
+/** Runs the passes, closes the threads, and clears the locks that went stale during the run. */
+async function runAndWindDown(ready: ReadyRun, context: PassContext): Promise<PassesDone> {
+  const done = await runPasses(ready.project, ready.target, context);
+  if (tracing) trace(`run done (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
+  await closeThreads(ready.threaded);
+  // Locks that went stale during the run: a dead process's, even of tasks whose result it had
+  // stored before it died (the run started by clearing those stale then).
+  if (!done.result.aborted) await context.store.clearStaleLocks();
+  return done;
 }
 
 /** Options that cannot work together, or that do nothing here (said once, before any work). */

@@ -9,7 +9,9 @@ import { RUNNER_COMMIT_DELAY_MS, type RunDefaults } from '../../../execute-task.
 import { InProcessExecutor } from '../../../executors/in-process.js';
 import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
 import type { ExitChecks } from '../../../exit-checks.js';
+import { prepareTaskCode } from '../../../record-code.js';
 import { registry } from '../../../registry.js';
+import type { RunRecorder } from '../../../run-records.js';
 import { runGraph, type Executor, type RunResult } from '../../../scheduler.js';
 import { StatusTable, TaskState } from '../../../status-table.js';
 import type { Store } from '../../../store/store.js';
@@ -48,6 +50,8 @@ export interface PassContext {
   readonly earlier: EarlierPasses;
   /** The jugfile bundle the threads load (--threads), which later loads reuse. */
   readonly bundle: Promise<JugfileBundle> | undefined;
+  /** Records the runs of the tasks this process executes (run records). */
+  readonly recorder: RunRecorder;
 }
 
 /** The last pass: the project as last loaded, and what its run did. */
@@ -131,7 +135,11 @@ async function runPass(
   threaded?.nextPass(table, pass, project.stored);
   signals.countRunning(() => runningIn(table));
   const executor: Executor =
-    threaded ?? new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false, context.runDefaults);
+    threaded ??
+    new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false, context.runDefaults, context.recorder);
+  // The code fingerprints of this load's task functions, for their run records (cached on disk).
+  await prepareTaskCode(graph.tasks);
+  trace('task code fingerprinted');
   progress.startPass(table, graph, project.stored, executedIn(context.earlier));
   let outcome: RunResult | 'aborted';
   try {

@@ -10,6 +10,7 @@ import type { RunDefaults } from '../../../execute-task.js';
 import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
 import { jugdirFor } from '../../../jugfile.js';
 import { registry } from '../../../registry.js';
+import type { RunRecorder } from '../../../run-records.js';
 import { StatusTable } from '../../../status-table.js';
 import { trace } from '../../../trace.js';
 import { resolveJugfile, type Project } from '../../common.js';
@@ -92,6 +93,7 @@ export async function threadedExecutor(
   options: ExecuteOptions,
   runDefaults: RunDefaults,
   watchdog: NodeJS.Timeout,
+  recorder: RunRecorder,
 ): Promise<ThreadPoolExecutor | undefined> {
   const { pool } = started;
   const module = await import('../../../executors/thread-pool.js');
@@ -106,5 +108,5 @@ export async function threadedExecutor(
     return undefined;
   }
   const table = StatusTable.create(0, threads);
-  return new module.ThreadPoolExecutor(pool, threads, project.store, table, options.keepFailed ?? false, runDefaults);
+  return new module.ThreadPoolExecutor(pool, threads, project.store, table, options.keepFailed ?? false, runDefaults, recorder);
 }

@@ -1,0 +1,139 @@
+/**
+ * The code fingerprint a run record carries (`RunRecord.code` / `parts`, issue 18), per task
+ * function: from the file that turned it into a task (the registry's code origin: the
+ * TaskGenerator or `new Task` call's file) and TaskGenerator's `version`. Its own module so that
+ * the fingerprint's cost and policy can be tuned without touching how records are written.
+ *
+ * Cost: fingerprinting parses the file (esbuild strips types, acorn parses), and loading those
+ * modules alone costs ~100–150 ms; the first synchronous esbuild call of a process as much again.
+ * So `jug execute` computes the fingerprints before each pass, asynchronously
+ * ({@link prepareTaskCode}), and keeps them on disk in the bundle cache's directory under the hash
+ * of the file's contents, the function's name and version and this jug build: a run whose files
+ * did not change since the last one loads neither esbuild nor acorn. {@link taskCode} is then a
+ * lookup; it never computes (a function not prepared gets no fingerprint).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheDir } from './bundle.js';
+import { codeOrigin, type TaskFunction } from './registry.js';
+import type { Task } from './task.js';
+
+/** What a record says of the code that computed it. */
+export interface RecordCode {
+  /** Fingerprint of the task function and what it uses, 16 hex digits. */
+  readonly code: string;
+  /** Per part (function or definition name), 12 hex digits. */
+  readonly parts: Readonly<Record<string, string>>;
+}
+
+/** Fingerprints by origin key (file, function name, version); null: none could be made. */
+const byKey = new Map<string, RecordCode | null>();
+/** The same per function object (a lookup per task). */
+const byFn = new WeakMap<TaskFunction, RecordCode | null>();
+
+/** What identifies a task function's code: its origin (undefined for jug's own `jug.*` tasks). */
+function originKey(task: Task): string | undefined {
+  if (task.name.startsWith('jug.')) return undefined;
+  const origin = codeOrigin(task.fn);
+  return JSON.stringify([origin?.file ?? null, task.fn.name, origin?.version ?? null]);
+}
+
+/**
+ * The code fingerprint of `task`'s function, as prepared by {@link prepareTaskCode}; undefined
+ * for functions jug declared itself (`jug.*` tasks of map(), mapreduce(), CompoundTask), and
+ * those not prepared or whose fingerprint could not be made.
+ */
+export function taskCode(task: Task): RecordCode | undefined {
+  const fn = task.fn;
+  let code = byFn.get(fn);
+  if (code === undefined) {
+    const key = originKey(task);
+    code = key === undefined ? null : (byKey.get(key) ?? null);
+    byFn.set(fn, code);
+  }
+  return code ?? undefined;
+}
+
+/**
+ * Computes (or reads from the disk cache) the fingerprints of the task functions of `tasks`, so
+ * that {@link taskCode} finds them. Never fails: a fingerprint that cannot be made is left out.
+ */
+export async function prepareTaskCode(tasks: readonly Task[]): Promise<void> {
+  const todo = new Map<string, Task>();
+  for (const t of tasks) {
+    const key = originKey(t);
+    if (key !== undefined && !byKey.has(key) && !todo.has(key)) todo.set(key, t);
+  }
+  for (const [key, task] of todo) {
+    try {
+      byKey.set(key, await fingerprintOf(task));
+    } catch {
+      byKey.set(key, null); // a record without a fingerprint counts as "unknown", never as an error
+    }
+  }
+}
+
+/** `task`'s function's fingerprint: from the disk cache, or computed (and cached). */
+async function fingerprintOf(task: Task): Promise<RecordCode> {
+  const origin = codeOrigin(task.fn);
+  const file = origin?.file;
+  let source: string | undefined;
+  try {
+    source = file === undefined ? undefined : readFileSync(file, 'utf8');
+  } catch {
+    source = undefined;
+  }
+  const path = source === undefined ? undefined : cachePath(source, task.fn.name, origin?.version);
+  const cached = path === undefined ? undefined : readCached(path);
+  if (cached !== undefined) return cached;
+  const { codeFingerprint } = await import('./fingerprint/index.js');
+  const { moduleIndexAsync } = await import('./fingerprint/module-index.js');
+  if (file !== undefined) await moduleIndexAsync(file); // parsed with esbuild's async API
+  const fp = codeFingerprint({ fn: task.fn, fnName: task.fn.name, file, version: origin?.version });
+  const code: RecordCode = { code: fp.hash, parts: fp.parts };
+  // Only a fingerprint made from the file is cached (the fallback, fn.toString(), is not the file's).
+  if (path !== undefined && fp.parts[task.fn.name] !== undefined && fp.where[task.fn.name]?.includes(':')) writeCached(path, code);
+  return code;
+}
+
+/** This jug build (its fingerprints may differ from another's). */
+const BUILD = ((): string => {
+  const self = fileURLToPath(import.meta.url);
+  try {
+    const st = statSync(self);
+    return `${self}\0${st.mtimeMs}\0${st.size}`;
+  } catch {
+    return self;
+  }
+})();
+
+function cachePath(source: string, fnName: string, version: string | number | undefined): string | undefined {
+  const dir = cacheDir();
+  if (dir === undefined) return undefined;
+  const key = createHash('sha1').update(JSON.stringify(['fp1', BUILD, fnName, version ?? null, source])).digest('hex');
+  return join(dir, `code-${key}.json`);
+}
+
+function readCached(path: string): RecordCode | undefined {
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as Partial<RecordCode>;
+    if (typeof r.code !== 'string' || typeof r.parts !== 'object' || r.parts === null) return undefined;
+    return { code: r.code, parts: r.parts };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best-effort (no cache: the next run computes it again). */
+function writeCached(path: string, code: RecordCode): void {
+  const tmp = `${path}.${process.pid}-${Math.random().toString(16).slice(2)}`;
+  try {
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, JSON.stringify(code), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch {
+    // not writable
+  }
+}
