@@ -117,7 +117,7 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
     assert.equal(first.totals['Ready']! + first.totals['Waiting']!, 202);
 
     // The run, while the page watches it.
-    const run = startJug(['execute', jugfile, '--keep-going', '--keep-failed', '-q'], { timeoutMs: 90_000 });
+    const run = startJug(['execute', jugfile, '--threads', '2', '--keep-going', '--keep-failed', '-q'], { timeoutMs: 90_000 });
     const seen = new Set<number>();
     let ended = false;
     void run.done.then(() => (ended = true));
@@ -165,9 +165,19 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
     // With run records, the run's rate, timeline and durations show.
     const records = !(await page.locator('#notes').innerText()).includes('keeps no run records');
     if (records) {
-      assert.match(await page.locator('#overall-text').innerText(), /tasks\/s/);
-      assert.ok((await page.locator('#durations tbody tr').count()) >= 2);
-      assert.ok((await page.locator('#recent tbody tr').count()) > 0);
+      assert.match(await page.locator('#overall-text').innerText(), /tasks\/s over the last minute/);
+      assert.deepEqual(
+        (await page.locator('#durations tbody tr td:first-child').allInnerTexts()).sort(),
+        ['<img src=x onerror=alert(1)>', 'web-run.load', 'web-run.square'],
+      );
+      assert.equal(await page.locator('#recent tbody tr').count(), 20);
+      assert.match(await page.locator('#recent').innerText(), /web-run\.square \(failed\)|web-run\.square/);
+      // The timeline: a lane per worker thread of the run (--threads 2), 201 runs (198 done, 3 failed).
+      const api = (await (await page.request.get(`${url}api/status`)).json()) as { timeline: { lanes: string[]; bars: { failed: boolean }[] } };
+      assert.equal(api.timeline.lanes.length, 2, api.timeline.lanes.join(', '));
+      assert.match(api.timeline.lanes[0]!, / pid \d+ thread \d+$/);
+      assert.equal(api.timeline.bars.length, 201);
+      assert.equal(api.timeline.bars.filter((b) => b.failed).length, 3);
     }
 
     mkdirSync(join(TMP_ROOT, 'webstatus'), { recursive: true });
