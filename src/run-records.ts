@@ -73,8 +73,8 @@ export function makeRunRecord(task: Task, details: RunDetails, codeOf?: CodeOf):
     task: task.name,
     args: describeArguments(task.args, RECORD_ARGS_LENGTH),
     outcome: details.outcome,
-    start: Math.round(details.start),
-    end: Math.round(details.end),
+    start: micro(details.start),
+    end: micro(details.end),
     host: HOST,
     pid: process.pid,
     ...(thread === undefined ? {} : { thread }),
@@ -172,6 +172,11 @@ export function finishedRuns(records: readonly RunRecord[], stored: ReadonlySet<
 /** How long a run took, ms (never negative). */
 export function runDuration(r: RunRecord): number {
   return Math.max(0, r.end - r.start);
+}
+
+/** Epoch ms to the microsecond (durations of short tasks are fractions of a ms). */
+function micro(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 function firstLine(text: string): string {

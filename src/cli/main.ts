@@ -276,8 +276,24 @@ export function buildProgram(setCode: (code: number) => void): Command {
           '--failed',
           'list the failed tasks (failure marks left by --keep-failed), one block each: name, hash, arguments, where and when it failed, the first lines of the error',
         ).conflicts('short'),
+      )
+      .addOption(
+        new Option(
+          '--json',
+          'print one JSON document instead of the table: counts per task name (waiting, ready, running, finished, failed, stale), ' +
+            'the running tasks, the failures and the totals (schema in the README); with --timing, the timing as JSON',
+        ).conflicts(['short', 'failed']),
+      )
+      .addOption(
+        new Option(
+          '--timing',
+          'how long tasks took, from the run records `jug execute` keeps: per task name the finished count and total, median and max ' +
+            'duration, the 10 slowest tasks with their arguments, and per host the tasks and busy time',
+        ).conflicts(['short', 'failed']),
       ),
-  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/status.js')).status(jugfile, opts)));
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
+    setCode(await (await import('./commands/status/index.js')).status(jugfile, opts)),
+  );
 
   common(program.command('check').description('exit 0 if every task is finished, 1 otherwise (prints nothing)')).action(
     async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/check.js')).check(jugfile, opts)),

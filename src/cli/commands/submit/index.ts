@@ -11,7 +11,7 @@ import { UsageError } from '../../../errors.js';
 import { PACKAGE_ROOT } from '../../../package-root.js';
 import { registry } from '../../../registry.js';
 import { openProject, type Project } from '../../common.js';
-import { status } from '../status.js';
+import { status } from '../status/index.js';
 import { checkSubmitOptions, type SubmitCliOptions, type SubmitOptions } from './options.js';
 import { requirePrograms } from './programs.js';
 import { shellQuote } from './quote.js';

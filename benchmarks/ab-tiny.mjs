@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+/**
+ * A/B cost of a change on the tiny workload (5,001 tasks: benchmarks/jugfiles/tiny.ts): runs
+ * `jug execute` of two checkouts, interleaved (A, B, A, B, …), serial and with --threads 2, each on
+ * a fresh jugdir, and prints the median wall time and CPU time (user + system of the process and
+ * its children) of each, with B/A ratios. Used for the cost of run records
+ * (benchmarks/RESULTS-run-records.md).
+ *
+ *   node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--variants]
+ *
+ * Each checkout runs its own benchmarks/jugfiles/tiny.ts (so that `import 'jug'` is its own).
+ * --variants adds, for B: `B-nocode` (JUG_RECORD_CODE=0: run records without code fingerprints)
+ * and `B-cold` serial (the fingerprint cache emptied before each run: the cost of computing them).
+ * CPU time comes from the cutime/cstime of a wrapping `sh` (/proc, Linux), in 10 ms ticks.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const reps = Number(flag('--reps') ?? 5);
+const variants = args.includes('--variants');
+const bins = args.filter((a) => !a.startsWith('--'));
+if (bins.length !== 2) {
+  console.error('usage: node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--variants]');
+  process.exit(2);
+}
+const [binA, binB] = bins.map((b) => resolve(b));
+const rootOf = (bin) => dirname(dirname(bin));
+const work = join(rootOf(binB), 'benchmarks', '.work', `ab-${process.pid}`);
+mkdirSync(work, { recursive: true });
+const bundleCache = join(tmpdir(), `jug-bundles-${process.getuid?.() ?? 'user'}`);
+
+/** One timed run: wall ms and CPU ms of `node bin execute tiny.ts` on a fresh jugdir. */
+function once(name, bin, extra, env, n) {
+  const jugfile = join(rootOf(bin), 'benchmarks', 'jugfiles', 'tiny.ts');
+  const jugdir = join(work, `${name}-${n}`);
+  const cmd = [process.execPath, bin, 'execute', jugfile, '--jugdir', jugdir, ...extra];
+  const script = '"$@" >/dev/null 2>&1; r=$?; cat /proc/$$/stat; exit $r';
+  const t0 = performance.now();
+  const r = spawnSync('sh', ['-c', script, 'sh', ...cmd], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const wall = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${name}: exit ${r.status}: ${r.stderr}`);
+  const f = r.stdout.slice(r.stdout.lastIndexOf(')') + 2).split(' ');
+  // Fields after the command name: state is #3; cutime #16, cstime #17 → indices 13, 14 here.
+  const cpu = (Number(f[13]) + Number(f[14])) * 10;
+  return { wall, cpu };
+}
+
+const configs = [
+  { name: 'A-serial', bin: binA, extra: [] },
+  { name: 'B-serial', bin: binB, extra: [] },
+  { name: 'A-threads2', bin: binA, extra: ['--threads', '2'] },
+  { name: 'B-threads2', bin: binB, extra: ['--threads', '2'] },
+];
+if (variants) {
+  configs.push(
+    { name: 'B-nocode-serial', bin: binB, extra: [], env: { JUG_RECORD_CODE: '0' } },
+    { name: 'B-nocode-threads2', bin: binB, extra: ['--threads', '2'], env: { JUG_RECORD_CODE: '0' } },
+    { name: 'B-cold-serial', bin: binB, extra: [], cold: true },
+  );
+}
+const dropFingerprints = () => {
+  for (const f of readdirSync(bundleCache, { withFileTypes: true })) if (f.name.startsWith('code-')) rmSync(join(bundleCache, f.name));
+};
+
+// One warm-up of each (bundle and fingerprint caches), not counted.
+for (const c of configs) once(c.name, c.bin, c.extra, c.env ?? {}, 'warm');
+const samples = new Map(configs.map((c) => [c.name, []]));
+for (let i = 0; i < reps; i++) {
+  for (const c of configs) {
+    if (c.cold) dropFingerprints();
+    samples.get(c.name).push(once(c.name, c.bin, c.extra, c.env ?? {}, i));
+  }
+  process.stderr.write(`rep ${i + 1}/${reps} done\n`);
+}
+rmSync(work, { recursive: true, force: true });
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const med = (name, key) => median(samples.get(name).map((s) => s[key]));
+const rows = configs.map((c) => {
+  const base = c.name.includes('threads') ? 'A-threads2' : 'A-serial';
+  const wall = med(c.name, 'wall');
+  const cpu = med(c.name, 'cpu');
+  return {
+    config: c.name,
+    wall: wall.toFixed(0),
+    cpu: cpu.toFixed(0),
+    wallRatio: (wall / med(base, 'wall')).toFixed(3),
+    cpuRatio: (cpu / med(base, 'cpu')).toFixed(3),
+    walls: samples.get(c.name).map((s) => s.wall.toFixed(0)).join(' '),
+    cpus: samples.get(c.name).map((s) => s.cpu.toFixed(0)).join(' '),
+  };
+});
+console.log(`| config | median wall ms | median CPU ms | wall / A | CPU / A | walls | CPUs |`);
+console.log(`|---|---|---|---|---|---|---|`);
+for (const r of rows) console.log(`| ${r.config} | ${r.wall} | ${r.cpu} | ${r.wallRatio} | ${r.cpuRatio} | ${r.walls} | ${r.cpus} |`);
