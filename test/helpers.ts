@@ -119,8 +119,7 @@ export function parseTable(text: string): { columns: string[]; rows: Map<string,
   const columns = lines[head]!.slice('Task name'.length).trim().split(/\s+/);
   const rows = new Map<string, number[]>();
   for (const line of lines.slice(head + 1)) {
-    // A name may hold spaces (a TaskGenerator's `name` option): the counts are the trailing numbers.
-    const m = /^(\S.*?)\s+((?:\d+\s+)*\d+)\s*$/.exec(line);
+    const m = /^(\S+)\s+((?:\d+\s*)+)$/.exec(line);
     if (m === null) continue;
     rows.set(m[1]!, m[2]!.trim().split(/\s+/).map(Number));
     if (m[1] === 'Total:') break;

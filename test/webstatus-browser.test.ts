@@ -2,7 +2,7 @@
  * `jug webstatus` in a real browser: headless Chromium from the system (/usr/bin/chromium, driven
  * by playwright-core; no browser is downloaded) on the page of a real `jug execute` run of ~200
  * short tasks with failures. The page's counts change while the run goes on and end equal to
- * `jug status`; a failure's text appears; a task name and an error message holding markup show
+ * `jug status --json`; a failure's text appears; a task name and an error message holding markup show
  * as text (nothing of theirs runs); no console error; no request leaves the server. A screenshot
  * is written to test/.tmp/webstatus/ (git-ignored). Skipped, saying why, without Chromium.
  */
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { FIXTURES, TMP_ROOT, makeTempDir, parseTable, removeTempDir, runJug, show, startJug, type Started } from './helpers.js';
+import { FIXTURES, TMP_ROOT, makeTempDir, removeTempDir, runJug, show, startJug, type Started } from './helpers.js';
 
 const CHROMIUM = process.env['JUG_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
 const SKIP = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; .ci/run installs it)`;
@@ -39,13 +39,11 @@ async function pageCounts(page: Page): Promise<PageCounts> {
   return (await page.evaluate(READ_COUNTS)) as PageCounts;
 }
 
-/** `jug status`'s table in the page's form (every column it prints). */
-function statusCounts(stdout: string): PageCounts {
-  const { columns, rows } = parseTable(stdout);
-  const toRecord = (counts: number[]): Record<string, number> => Object.fromEntries(columns.map((c, k) => [c, counts[k]!]));
-  const out: Record<string, Record<string, number>> = {};
-  for (const [name, counts] of rows) if (name !== 'Total:') out[name] = toRecord(counts);
-  return { rows: out, totals: toRecord(rows.get('Total:')!) };
+/** The counts of `jug status --json` (per name and totals) in the page's form: column title → count. */
+function jsonCounts(stdout: string, columns: readonly string[]): PageCounts {
+  const doc = JSON.parse(stdout) as { tasks: Record<string, Record<string, number>>; totals: Record<string, number> };
+  const toRecord = (c: Record<string, number>): Record<string, number> => Object.fromEntries(columns.map((col) => [col, c[col.toLowerCase()]!]));
+  return { rows: Object.fromEntries(Object.entries(doc.tasks).map(([name, c]) => [name, toRecord(c)])), totals: toRecord(doc.totals) };
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -107,7 +105,7 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
     return page;
   }
 
-  test('follows a run: counts change, end equal to jug status; failures, escaping, no console error, no outside request', async () => {
+  test('follows a run: counts change, end equal to jug status --json; failures, escaping, no console error, no outside request', async () => {
     const page = await openPage();
     const first = await waitFor('the first snapshot', async () => {
       const c = await pageCounts(page);
@@ -130,10 +128,13 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
     const between = [...seen].filter((n) => n > 0 && n < 198);
     assert.ok(between.length >= 2, `the page showed counts between start and end while the run went on: ${[...seen].join(', ')}`);
 
-    // At the end: the page says what `jug status` says, column by column.
-    const status = await runJug(['status', jugfile]);
+    // At the end: the page says what `jug status --json` says, for every column the page shows
+    // (those of `jug status`: Stale only when some lock is stale).
+    const status = await runJug(['status', '--json', jugfile]);
     assert.equal(status.code, 0, show(status));
-    const expected = statusCounts(status.stdout);
+    const columns = Object.keys((await pageCounts(page)).totals);
+    assert.deepEqual(columns, ['Waiting', 'Ready', 'Finished', 'Running', 'Failed']);
+    const expected = jsonCounts(status.stdout, columns);
     assert.equal(expected.totals['Failed'], 3, status.stdout);
     await waitFor('the page to show the final counts', async () => {
       const c = await pageCounts(page);
