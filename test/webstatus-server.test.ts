@@ -6,7 +6,7 @@
  * in use (exit 1), the warning of --host and --open without a display.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { rateFromProgress } from '../src/web/snapshot.js';
 import { CONTENT_SECURITY_POLICY, hostAllowed, parseHostHeader } from '../src/web/security.js';
 import { startServer, type WebServer } from '../src/web/server.js';
 import { sseFrame } from '../src/web/sse.js';
+import type { WebSnapshot } from '../src/web/snapshot-types.js';
 import { FIXTURES, makeTempDir, removeTempDir, runJug, show, startJug } from './helpers.js';
 
 describe('Host header check', () => {
@@ -250,5 +251,73 @@ describe('jug webstatus (CLI)', () => {
     const r = await runJug(['webstatus', join(tmp, 'chain.ts'), '--port', '70000']);
     assert.equal(r.code, 2, show(r));
     assert.match(r.stderr, /--port.*expected an integer from 0 to 65535/);
+  });
+});
+
+describe('the monitor follows the run', () => {
+  let tmp: string;
+  before(() => {
+    tmp = makeTempDir('webstatus-follow');
+  });
+  after(() => removeTempDir(tmp));
+
+  /** The snapshot `jug webstatus` serves now (a look at the store when the last is an interval old). */
+  async function snapshotOf(url: string): Promise<WebSnapshot> {
+    return JSON.parse((await fetchRaw(`${url}api/status`)).body) as WebSnapshot;
+  }
+
+  test('past a barrier once the store passes it, and after the jugfile changes (the real CLI)', async () => {
+    const jugfile = join(tmp, 'stages.ts');
+    const source = (extra: string): string =>
+      "import { TaskGenerator, barrier } from 'jug';\n" +
+      'const one = TaskGenerator(function one(): number { return 1; });\n' +
+      'const two = TaskGenerator(function two(x: number): number { return x + 1; });\n' +
+      'export const a = one();\n' +
+      'barrier();\n' +
+      `export const b = two(a);\n${extra}`;
+    writeFileSync(jugfile, source(''));
+    const server = startJug(['webstatus', jugfile, '--port', '0', '--interval', '0.2']);
+    let out = '';
+    server.child.stdout!.on('data', (d: Buffer) => (out += String(d)));
+    try {
+      for (let i = 0; i < 300 && !/http:\/\/\S+\//.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      const url = /http:\/\/\S+\//.exec(out)![0];
+      const before = await snapshotOf(url);
+      assert.deepEqual(before.names.map((n) => n.name), ['stages.one']);
+      assert.match(before.barrier ?? '', /stops at a barrier \(stages\.ts:5\)/);
+
+      const run = await runJug(['execute', jugfile, '-q']);
+      assert.equal(run.code, 0, show(run));
+      await new Promise((r) => setTimeout(r, 250));
+      const passed = await snapshotOf(url);
+      assert.deepEqual(passed.names.map((n) => [n.name, n.counts[2]]), [['stages.one', 1], ['stages.two', 1]]);
+      assert.equal(passed.barrier, undefined);
+      assert.equal(passed.records, true);
+      assert.deepEqual(passed.durations.map((d) => d.name), ['stages.one', 'stages.two']);
+
+      writeFileSync(jugfile, source('export const c = TaskGenerator(function three(): number { return 3; })();\n'));
+      const later = new Date(Date.now() + 5_000);
+      utimesSync(jugfile, later, later);
+      await new Promise((r) => setTimeout(r, 250));
+      const changed = await snapshotOf(url);
+      assert.deepEqual(changed.names.map((n) => [n.name, n.counts]), [
+        ['stages.one', [0, 0, 1, 0, 0, 0]],
+        ['stages.two', [0, 0, 1, 0, 0, 0]],
+        ['stages.three', [0, 1, 0, 0, 0, 0]],
+      ]);
+
+      // A jugfile that no longer loads: the last state stays, with the reason.
+      writeFileSync(jugfile, 'this is not TypeScript (\n');
+      const later2 = new Date(Date.now() + 10_000);
+      utimesSync(jugfile, later2, later2);
+      await new Promise((r) => setTimeout(r, 250));
+      const broken = await snapshotOf(url);
+      assert.equal(broken.names.length, 3);
+      assert.match(broken.problem ?? '', /^Could not load the jugfile again: /);
+    } finally {
+      server.child.kill('SIGTERM');
+      const r = await server.done;
+      assert.equal(r.code, 0, show(r));
+    }
   });
 });

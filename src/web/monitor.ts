@@ -72,9 +72,11 @@ export class Monitor {
     return this.#svg;
   }
 
-  /** The latest snapshot, looking at the store first if there is none yet. */
+  /** The latest snapshot: the last look's if it is less than an interval old, else a new look. */
   async latest(): Promise<Published> {
-    return this.#latest ?? (await this.look());
+    const last = this.#latest;
+    if (last !== undefined && Date.now() - last.snapshot.at < this.intervalMs) return last;
+    return this.look();
   }
 
   /** Calls `listener` with every changed snapshot (and the current one at once); returns the unsubscribe. */
