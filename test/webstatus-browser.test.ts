@@ -119,14 +119,22 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
     const seen = new Set<number>();
     let ended = false;
     void run.done.then(() => (ended = true));
+    const runningRows = new Set<string>();
     while (!ended) {
       seen.add((await pageCounts(page)).totals['Finished'] ?? -1);
+      for (const r of await page.locator('#running tbody tr').allInnerTexts()) runningRows.add(r);
       await new Promise((r) => setTimeout(r, 150));
     }
     const result = await run.done;
     assert.equal(result.code, 1, `three tasks fail: ${show(result)}`);
     const between = [...seen].filter((n) => n > 0 && n < 198);
     assert.ok(between.length >= 2, `the page showed counts between start and end while the run went on: ${[...seen].join(', ')}`);
+    // Running tasks: name, arguments, host, process, running for.
+    const shown = [...runningRows];
+    assert.ok(
+      shown.some((r) => /^web-run\.(load|square)\t(\d+|web-run\.load\(\d+\))\t\S+\tpid \d+\t≥? ?\d+(\.\d)? (ms|s)$/.test(r)),
+      `a running task with its arguments, host, pid and time: ${shown.slice(0, 5).join(' | ')}`,
+    );
 
     // At the end: the page says what `jug status --json` says, for every column the page shows
     // (those of `jug status`: Stale only when some lock is stale).

@@ -6,7 +6,7 @@
  * in use (exit 1), the warning of --host and --open without a display.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -245,6 +245,25 @@ describe('jug webstatus (CLI)', () => {
     assert.match(r.stderr, /warning: listening on 0\.0\.0\.0 \(not only this machine\): the page shows task names, arguments, hosts and error messages/);
     assert.match(r.stderr, /--open: cannot open a browser: there is no graphical display here.*Open http:\/\/0\.0\.0\.0:\d+\/ yourself/);
     assert.match(r.stdout, /stopped \(SIGTERM\)/);
+  });
+
+  test('--open hands the address to the default browser (xdg-open)', { skip: process.platform !== 'linux' ? 'xdg-open is the opener on Linux only' : false }, async () => {
+    // A stand-in xdg-open on PATH that writes down what it was asked to open.
+    const bin = join(tmp, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const opened = join(tmp, 'opened.txt');
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$@" > '${opened}'\n`, { mode: 0o755 });
+    const s = startJug(['webstatus', join(tmp, 'chain.ts'), '--port', '0', '--open'], { env: { DISPLAY: ':99', PATH: `${bin}:${process.env['PATH']}` } });
+    let out = '';
+    s.child.stdout!.on('data', (d: Buffer) => (out += String(d)));
+    for (let i = 0; i < 300 && !existsSync(opened); i++) await new Promise((r) => setTimeout(r, 100));
+    s.child.kill('SIGINT');
+    const r = await s.done;
+    assert.equal(r.code, 0, show(r));
+    const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0];
+    assert.ok(url !== undefined, out);
+    assert.equal(readFileSync(opened, 'utf8').trim(), url);
+    assert.doesNotMatch(r.stderr, /cannot open/);
   });
 
   test('--port out of range is a usage error', async () => {

@@ -105,7 +105,21 @@ export class Monitor {
     return this.#ticking;
   }
 
+  /** A look; when the store cannot be read (a jugdir removed, a network store down), the last state with the reason. */
   async #look(): Promise<Published> {
+    try {
+      return await this.#lookAtStore();
+    } catch (e) {
+      const last = this.#latest;
+      if (last === undefined) throw e;
+      const snapshot = { ...last.snapshot, at: Date.now(), problem: `Could not read the store: ${describeError(e)}` };
+      const published = { snapshot, json: JSON.stringify(snapshot) };
+      this.#publish(published);
+      return published;
+    }
+  }
+
+  async #lookAtStore(): Promise<Published> {
     this.looks++;
     await this.#reloadIfJugfileChanged();
     let look = await this.#storeLook();
@@ -124,15 +138,18 @@ export class Monitor {
       progress: this.#progress,
       graphVersion: this.#graphVersion,
     });
-    const json = JSON.stringify(snapshot);
-    const published = { snapshot, json };
-    this.#latest = published;
-    const key = JSON.stringify({ ...snapshot, at: 0 });
-    if (key !== this.#lastKey) {
-      this.#lastKey = key;
-      for (const l of this.#listeners) l(published);
-    }
+    const published = { snapshot, json: JSON.stringify(snapshot) };
+    this.#publish(published);
     return published;
+  }
+
+  /** Keeps `published` as the latest and hands it to the subscribers if it differs from the last (its time aside). */
+  #publish(published: Published): void {
+    this.#latest = published;
+    const key = JSON.stringify({ ...published.snapshot, at: 0 });
+    if (key === this.#lastKey) return;
+    this.#lastKey = key;
+    for (const l of this.#listeners) l(published);
   }
 
   /** Locks, results, and (when they changed) failure records and run records. */
