@@ -160,6 +160,9 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
     assert.equal(await failures.locator('b, img').count(), 0, 'markup in an error message is not parsed');
     await failures.locator('details.failure summary').first().click();
     assert.match(await failures.locator('pre.stack').first().innerText(), /bad input 7[^]*web-run\.ts/, 'the stack, naming the jugfile');
+    // Opened, it stays open while the page updates.
+    await new Promise((r) => setTimeout(r, 1_200));
+    assert.equal(await failures.locator('details.failure[open]').count(), 1);
 
     // The task named `<img src=x onerror=alert(1)>`: a row whose name is that text.
     const names = await page.locator('#status tbody tr td:first-child').allInnerTexts();

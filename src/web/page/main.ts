@@ -83,11 +83,21 @@ function renderRunning(s: WebSnapshot): void {
   );
 }
 
+/** Failures the reader opened (by hash): they stay open when the list is drawn again. */
+const openFailures = new Set<string>();
+let failuresDrawn = '';
+
 function renderFailures(s: WebSnapshot): void {
   byId('failures-count').textContent = `(${col(s, 'Failed')})`;
+  // Drawn again only when they changed, so a reader's selection and scroll position stay.
+  const key = JSON.stringify(s.failures);
+  if (key === failuresDrawn) return;
+  failuresDrawn = key;
   const blocks: HTMLElement[] = s.failures.map((f) => {
     const d = el('details', 'failure');
     d.dataset['hash'] = f.hash;
+    d.open = openFailures.has(f.hash);
+    d.addEventListener('toggle', () => (d.open ? openFailures.add(f.hash) : openFailures.delete(f.hash)));
     const summary = el('summary');
     const message = f.error === undefined ? 'no failure record (left by an older jug or Python Jug)' : `${f.error.name}: ${f.error.message.split('\n')[0]}`;
     summary.append(el('strong', undefined, f.name), document.createTextNode(' — '), el('span', 'error', message));
