@@ -9,12 +9,15 @@
  *   node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--variants]
  *
  * Each checkout runs its own benchmarks/jugfiles/tiny.ts (so that `import 'jug'` is its own).
- * --variants adds, for B: `B-nocode` (JUG_RECORD_CODE=0: run records without code fingerprints)
- * and `B-cold` serial (the fingerprint cache emptied before each run: the cost of computing them).
+ * --variants adds, for B: `B-nocode` (JUG_RECORD_CODE=0: run records without code fingerprints);
+ * `B-fpcold-serial` (the fingerprint cache emptied before each run, the bundle cache kept: the cost
+ * of computing the fingerprints, loading esbuild and acorn for it alone); and `A-cold-serial` /
+ * `B-cold-serial` (TMPDIR a new empty directory for each run, so both caches are cold: a run right
+ * after the jugfile changed, where the bundling has started esbuild anyway).
  * CPU time comes from the cutime/cstime of a wrapping `sh` (/proc, Linux), in 10 ms ticks.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -65,25 +68,33 @@ if (variants) {
   configs.push(
     { name: 'B-nocode-serial', bin: binB, extra: [], env: { JUG_RECORD_CODE: '0' } },
     { name: 'B-nocode-threads2', bin: binB, extra: ['--threads', '2'], env: { JUG_RECORD_CODE: '0' } },
+    { name: 'B-fpcold-serial', bin: binB, extra: [], fpcold: true },
+    { name: 'A-cold-serial', bin: binA, extra: [], cold: true },
     { name: 'B-cold-serial', bin: binB, extra: [], cold: true },
   );
 }
+let colds = 0;
+/** A new empty TMPDIR: no bundle cache, no fingerprint cache. */
+const coldTmp = () => {
+  const dir = join(work, `tmpdir-${++colds}`);
+  mkdirSync(dir);
+  return { TMPDIR: dir };
+};
 const dropFingerprints = () => {
   for (const f of readdirSync(bundleCache, { withFileTypes: true })) if (f.name.startsWith('code-')) rmSync(join(bundleCache, f.name));
 };
 
+console.log(`load average at the start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
 // One warm-up of each (bundle and fingerprint caches), not counted.
-for (const c of configs) once(c.name, c.bin, c.extra, c.env ?? {}, 'warm');
+for (const c of configs) once(c.name, c.bin, c.extra, { ...c.env, ...(c.cold ? coldTmp() : {}) }, 'warm');
 const samples = new Map(configs.map((c) => [c.name, []]));
 for (let i = 0; i < reps; i++) {
   for (const c of configs) {
-    if (c.cold) dropFingerprints();
-    samples.get(c.name).push(once(c.name, c.bin, c.extra, c.env ?? {}, i));
+    if (c.fpcold) dropFingerprints();
+    samples.get(c.name).push(once(c.name, c.bin, c.extra, { ...c.env, ...(c.cold ? coldTmp() : {}) }, i));
   }
   process.stderr.write(`rep ${i + 1}/${reps} done\n`);
 }
-rmSync(work, { recursive: true, force: true });
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -91,7 +102,7 @@ const median = (xs) => {
 };
 const med = (name, key) => median(samples.get(name).map((s) => s[key]));
 const rows = configs.map((c) => {
-  const base = c.name.includes('threads') ? 'A-threads2' : 'A-serial';
+  const base = c.name.includes('threads') ? 'A-threads2' : c.name.endsWith('-cold-serial') ? 'A-cold-serial' : 'A-serial';
   const wall = med(c.name, 'wall');
   const cpu = med(c.name, 'cpu');
   return {
@@ -107,3 +118,7 @@ const rows = configs.map((c) => {
 console.log(`| config | median wall ms | median CPU ms | wall / A | CPU / A | walls | CPUs |`);
 console.log(`|---|---|---|---|---|---|---|`);
 for (const r of rows) console.log(`| ${r.config} | ${r.wall} | ${r.cpu} | ${r.wallRatio} | ${r.cpuRatio} | ${r.walls} | ${r.cpus} |`);
+
+console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+// Removed last, in the background (hundreds of thousands of files): the figures are out first.
+spawn('rm', ['-rf', work], { detached: true, stdio: 'ignore' }).unref();

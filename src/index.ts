@@ -42,6 +42,9 @@ export type {
   WrapperDescription,
 } from './describe.js';
 export type { Resolved } from './value.js';
+/** Run records: what each `jug execute` process did, task by task (docs/store-format.md, "Run records"). */
+export type { RunRecord, RunRecordStore } from './run-records-types.js';
+export { finishedRuns, latestRuns, parseRunLines, parseRunRecord } from './run-records.js';
 export { init, setJugdir, isJugRunning } from './init.js';
 export type { InitOptions, InitResult } from './init.js';
 export { registerHook, registerHookOnce, resetAllHooks, HookError } from './hooks.js';

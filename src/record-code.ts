@@ -50,7 +50,8 @@ export function taskCode(task: Task): RecordCode | undefined {
   let code = byFn.get(fn);
   if (code === undefined) {
     const key = originKey(task);
-    code = key === undefined ? null : (byKey.get(key) ?? null);
+    code = key === undefined ? null : byKey.get(key);
+    if (code === undefined) return undefined; // not prepared (yet)
     byFn.set(fn, code);
   }
   return code ?? undefined;
@@ -63,7 +64,10 @@ export function taskCode(task: Task): RecordCode | undefined {
 export async function prepareTaskCode(tasks: readonly Task[]): Promise<void> {
   if (process.env['JUG_RECORD_CODE'] === '0') return; // records without fingerprints (see the README)
   const todo = new Map<string, Task>();
+  const seen = new Set<TaskFunction>();
   for (const t of tasks) {
+    if (seen.has(t.fn)) continue; // one look per function, not per task
+    seen.add(t.fn);
     const key = originKey(t);
     if (key !== undefined && !byKey.has(key) && !todo.has(key)) todo.set(key, t);
   }

@@ -61,3 +61,20 @@ export interface RunRecordStore {
   /** Every readable record of every process, oldest first per process. */
   runLog(): Promise<RunRecord[]>;
 }
+
+/**
+ * A task running now in one process, as that process last said (`Store.noteRunning()`): what
+ * `jug status --json` and `jug webstatus` show as the running task's start and thread. Not a
+ * record of history: each process replaces its notes as tasks start and end (about twice a
+ * second at most), and removes them when it closes the store.
+ */
+export interface RunningNote {
+  /** Task hash (40 hex). */
+  readonly hash: string;
+  /** When its function started, epoch ms. */
+  readonly start: number;
+  readonly host: string;
+  readonly pid: number;
+  /** Worker thread id (`--threads`); absent: the main thread. */
+  readonly thread?: number;
+}

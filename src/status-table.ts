@@ -6,7 +6,7 @@
  * Layout (little-endian, native):
  *   bytes 0..7                 Float64  time origin (Date.now() when the table was made)
  *   Int32 [0 .. tasks)         state of each task (TaskState), indexed as in the TaskGraph
- *   Int32 [tasks .. +3·threads) per thread slot: claimed (0/1), task index + 1 (0 = idle),
+ *   Int32 [tasks .. +3·threads) per thread slot: claimed (0 = free, else the thread's id), task index + 1 (0 = idle),
  *                              start of that task in ms since the time origin
  */
 
@@ -45,6 +45,8 @@ export interface ThreadSlot {
   readonly task: number;
   /** When that task started (ms since the epoch). */
   readonly since: number;
+  /** The worker thread's id (threadId) holding the slot; 0: free, or not said. */
+  readonly thread: number;
 }
 
 /** Per-task and per-thread state over shared memory. */
@@ -89,10 +91,10 @@ export class StatusTable {
     return c;
   }
 
-  /** Claims a free thread slot for the calling worker; -1 if all are taken. */
-  claimThreadSlot(): number {
+  /** Claims a free thread slot for the calling worker (`thread`: its threadId, ≥ 1); -1 if all are taken. */
+  claimThreadSlot(thread = 1): number {
     for (let t = 0; t < this.threads; t++) {
-      if (Atomics.compareExchange(this.#slots, t * THREAD_FIELDS, 0, 1) === 0) return t;
+      if (Atomics.compareExchange(this.#slots, t * THREAD_FIELDS, 0, Math.max(1, thread)) === 0) return t;
     }
     return -1;
   }
@@ -115,9 +117,10 @@ export class StatusTable {
     }
   }
 
-  /** Records that thread `slot` runs `task` from now on (-1: idle). */
-  setThreadTask(slot: number, task: number): void {
+  /** Records that thread `slot` runs `task` from now on (-1: idle); `thread`: its threadId (kept in the slot). */
+  setThreadTask(slot: number, task: number, thread?: number): void {
     if (slot < 0 || slot >= this.threads) return;
+    if (thread !== undefined && thread > 0) Atomics.store(this.#slots, slot * THREAD_FIELDS, thread);
     Atomics.store(this.#slots, slot * THREAD_FIELDS + 2, Math.round(Date.now() - this.#origin[0]!));
     Atomics.store(this.#slots, slot * THREAD_FIELDS + 1, task + 1);
   }
@@ -129,6 +132,7 @@ export class StatusTable {
       out.push({
         task: Atomics.load(this.#slots, t * THREAD_FIELDS + 1) - 1,
         since: this.#origin[0]! + Atomics.load(this.#slots, t * THREAD_FIELDS + 2),
+        thread: Atomics.load(this.#slots, t * THREAD_FIELDS),
       });
     }
     return out;

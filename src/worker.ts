@@ -143,7 +143,7 @@ async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
     throw new JugfileError(`A worker thread could not load the jugfile: ${errorInfo(loadError).stack}`);
   }
   const table = new StatusTable(request.table, request.tasks, request.threads);
-  slot ??= table.claimThreadSlot();
+  slot ??= table.claimThreadSlot(threadId);
   const task = byHash.get(request.hash);
   if (task === undefined) {
     return {
@@ -181,7 +181,7 @@ async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
       if (clock !== undefined) attemptStarted(clock, attempt);
       if (tracing) trace(`run ${task.name}`);
       table.set(request.index, TaskState.Running);
-      table.setThreadTask(mySlot, request.index);
+      table.setThreadTask(mySlot, request.index, threadId);
     },
     onRunEnd: () => {
       if (clock !== undefined) attemptEnded(clock);

@@ -6,6 +6,7 @@
 import { executeTask, releaseAbandoned, type RunDefaults, type TaskOutcome } from '../execute-task.js';
 import { registry } from '../registry.js';
 import type { RunRecorder } from '../run-records.js';
+import type { RunningTracker } from '../running-notes.js';
 import { Mutex } from '../mutex.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import { TaskState, type StatusTable } from '../status-table.js';
@@ -31,6 +32,8 @@ export class InProcessExecutor implements Executor {
     private readonly defaults: RunDefaults = {},
     /** Where the runs of its tasks are recorded (run records). @default none */
     private readonly recorder?: RunRecorder,
+    /** Tells the store which task runs now (running notes). @default none */
+    private readonly tracker?: RunningTracker,
   ) {
     this.#mutex = new Mutex(() => store.flush());
   }
@@ -58,7 +61,12 @@ export class InProcessExecutor implements Executor {
       cancelled: () => this.#stopping || !gate.mayStart(),
       onRan: () => gate.ran(),
       onSectionStart: () => this.#window.commitEarly && this.store.flush(),
-      onRun: () => this.table.set(index, TaskState.Running),
+      onRun: () => {
+        this.table.set(index, TaskState.Running);
+        // A task expected to run long is noted at once: this thread may block in it.
+        this.tracker?.started(task, this.#window.commitEarly);
+      },
+      onRunEnd: () => this.tracker?.ended(task),
       // A result's record goes to the store before the result is committed.
       onResult: (executed) => this.recorder?.record(task, executed),
     });

@@ -38,7 +38,7 @@ import {
 } from './lock-owner.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { RunLogFile } from './run-log-file.js';
-import type { RunRecord } from '../run-records-types.js';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
 
 export { FAILED_MTIME } from './lock-owner.js';
 
@@ -630,6 +630,14 @@ export class FileStore implements Store {
     return RunLogFile.read(this.location);
   }
 
+  async noteRunning(running: readonly RunningNote[]): Promise<void> {
+    this.#runs.noteRunning(running);
+  }
+
+  async runningNotes(): Promise<RunningNote[]> {
+    return RunLogFile.readRunning(this.location);
+  }
+
   async close(): Promise<void> {
     this.#runs.close();
     await this.#heartbeat?.stop();
@@ -696,6 +704,7 @@ export class FileStore implements Store {
    * judged as before.
    */
   async clearDeadWrites(): Promise<number> {
+    RunLogFile.removeDeadNotes(this.location); // not counted: the count is of tempfiles/
     return this.#removeLeftovers();
   }
 }

@@ -7,7 +7,7 @@ import { decodeResult, encodeResult } from './encode.js';
 import { checkHash } from './file-store.js';
 import { boundRecord } from './failure-record.js';
 import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
-import type { RunRecord } from '../run-records-types.js';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
 
 /** A store kept in memory; useful in tests. */
 export class MemoryStore implements Store {
@@ -125,6 +125,16 @@ export class MemoryStore implements Store {
 
   async runLog(): Promise<RunRecord[]> {
     return structuredClone(this.#runs);
+  }
+
+  #running: RunningNote[] = [];
+
+  async noteRunning(running: readonly RunningNote[]): Promise<void> {
+    this.#running = structuredClone([...running]);
+  }
+
+  async runningNotes(): Promise<RunningNote[]> {
+    return structuredClone(this.#running);
   }
 
   async removeFailedLock(hash: string): Promise<boolean> {

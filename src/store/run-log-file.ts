@@ -7,14 +7,16 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
-import type { RunRecord } from '../run-records-types.js';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
 import { parseRunLines } from '../run-record-lines.js';
-import { HOST_SAFE, OWNER_TOKEN } from './lock-owner.js';
+import { HOST_SAFE, OWNER_TOKEN, isThisHost, localOwnerGone } from './lock-owner.js';
 
 /** The directory of the run records in a jugdir. */
 export const RUNS_DIR = 'runs';
 /** This process's run-record file name. */
 export const RUN_FILE = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}.jsonl`;
+/** This process's running-notes file name (its tasks running now: RunningNote[] as JSON). */
+export const RUNNING_FILE = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}.running`;
 /** Records buffered before they are written without waiting for a commit. */
 const MAX_BUFFERED = 512;
 
@@ -97,8 +99,88 @@ export class RunLogFile {
     }
   }
 
+  /**
+   * Replaces this process's running notes: written under a temporary name and renamed (a reader
+   * sees the old list or the new one); an empty list removes the file. Best-effort.
+   */
+  noteRunning(notes: readonly RunningNote[]): void {
+    const path = join(this.#dir, RUNNING_FILE);
+    try {
+      if (notes.length === 0) {
+        if (this.#notesWritten) fs.rmSync(path, { force: true });
+        this.#notesWritten = false;
+        return;
+      }
+      this.#ensureDir(this.#dir);
+      const tmp = `${path}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(notes), { mode: 0o644 });
+      fs.renameSync(tmp, path);
+      this.#notesWritten = true;
+    } catch {
+      // the notes are a hint: a run goes on without them
+    }
+  }
+
+  #notesWritten = false;
+
+  /**
+   * Removes the running notes left by processes of this host that are gone (killed before they
+   * could remove them); returns how many. Other hosts' are left: their age says nothing (a note is
+   * rewritten only when its tasks change), and readers ignore notes without a live lock anyway.
+   */
+  static removeDeadNotes(jugdir: string): number {
+    const dir = join(jugdir, RUNS_DIR);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const m = /^(\d+)-([sr][0-9a-f]+)-(.+)\.running(\.tmp)?$/.exec(name);
+      if (m === null || name === RUNNING_FILE || name === `${RUNNING_FILE}.tmp` || !isThisHost(m[3]!)) continue;
+      if (!localOwnerGone({ pid: Number(m[1]), token: m[2] })) continue;
+      try {
+        fs.unlinkSync(join(dir, name));
+        removed++;
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return removed;
+  }
+
+  /** Every process's running notes in `jugdir` (unreadable files and bad entries skipped). */
+  static readRunning(jugdir: string): RunningNote[] {
+    const dir = join(jugdir, RUNS_DIR);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: RunningNote[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.running')) continue;
+      try {
+        const list = JSON.parse(fs.readFileSync(join(dir, name), 'utf8')) as unknown;
+        if (!Array.isArray(list)) continue;
+        for (const n of list as Partial<RunningNote>[]) {
+          if (typeof n?.hash === 'string' && typeof n.start === 'number' && typeof n.host === 'string' && typeof n.pid === 'number') {
+            out.push({ hash: n.hash, start: n.start, host: n.host, pid: n.pid, ...(typeof n.thread === 'number' ? { thread: n.thread } : {}) });
+          }
+        }
+      } catch {
+        // removed or being replaced: skipped
+      }
+    }
+    return out;
+  }
+
   /** Writes what is buffered and closes the file (never throws: called at exit too). */
   close(): void {
+    this.noteRunning([]);
     try {
       this.write();
       this.sync();

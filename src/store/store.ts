@@ -6,7 +6,7 @@
  * synchronous system calls inside them, which measured ~3× faster than fs/promises.
  */
 
-import type { RunRecord } from '../run-records-types.js';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
 
 /** State of one lock as seen in a listing. */
 export interface LockInfo {
@@ -186,4 +186,11 @@ export interface Store {
   recordRun?(entry: RunRecord, urgent?: boolean): Promise<void>;
   /** Every readable run record of every process that used this store. */
   runLog?(): Promise<RunRecord[]>;
+  /**
+   * Replaces this process's notes of its running tasks (see RunningNote); an empty list removes
+   * them. Optional, like run records: without it running tasks show no start or thread.
+   */
+  noteRunning?(running: readonly RunningNote[]): Promise<void>;
+  /** Every process's notes of its running tasks (a dead process's may remain: join them with live locks). */
+  runningNotes?(): Promise<RunningNote[]>;
 }

@@ -9,6 +9,7 @@ import { UsageError } from '../../../errors.js';
 import { RUNNER_COMMIT_DELAY_MS, type RunDefaults } from '../../../execute-task.js';
 import { taskCode } from '../../../record-code.js';
 import { RunRecorder } from '../../../run-records.js';
+import { RunningTracker } from '../../../running-notes.js';
 import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
 import { ExitChecks } from '../../../exit-checks.js';
 import { threadCpuMs, trace, tracing } from '../../../trace.js';
@@ -72,6 +73,7 @@ async function executeWatched(jugfile: string | undefined, options: ExecuteOptio
     context.progress.endPass();
     context.signals.dispose();
     clearTimeout(ready.watchdog);
+    await context.tracker.close();
     await ready.project.store.close();
     trace('store closed');
   }
@@ -87,6 +89,7 @@ interface ReadyRun {
   readonly watchdog: NodeJS.Timeout | undefined;
   readonly runDefaults: RunDefaults;
   readonly recorder: RunRecorder;
+  readonly tracker: RunningTracker;
 }
 
 /** Starts the threads (--threads), loads the jugfile, selects the target, makes the executor. */
@@ -104,12 +107,14 @@ async function prepareRun(jugfile: string | undefined, options: ExecuteOptions, 
   // Each task's run is recorded with its code fingerprint (computed once per task function,
   // before each pass: passes.ts).
   const recorder = new RunRecorder(project.store, taskCode);
+  const tracker = new RunningTracker(project.store);
+  tracker.start();
   const threaded =
     started === undefined
       ? undefined
       : await threadedExecutor(started, project, threads!, options, runDefaults, watchdog!, recorder);
   if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
-  return { project, target, started, threaded, watchdog, runDefaults, recorder };
+  return { project, target, started, threaded, watchdog, runDefaults, recorder, tracker };
 }
 
 /**
@@ -123,9 +128,9 @@ function passContext(ready: ReadyRun, options: ExecuteOptions, setup: RunSetup):
   const progress = new RunProgress({ choice: options.progress, quiet: options.quiet, slots: threads ?? 1 });
   const signals = new SignalHandling((sig) => progress.stopping(sig === DRAIN_SIGNAL), early);
   faults.onStop(() => signals.controller.abort());
-  const { project, threaded, runDefaults, recorder } = ready;
+  const { project, threaded, runDefaults, recorder, tracker } = ready;
   const bundle = ready.started?.bundle;
-  return { store: project.store, threaded, threads, options, runDefaults, checks, hooks, progress, signals, earlier: new Map(), bundle, recorder };
+  return { store: project.store, threaded, threads, options, runDefaults, checks, hooks, progress, signals, earlier: new Map(), bundle, recorder, tracker };
 }
 
 /** Runs the passes, closes the threads, and clears the locks that went stale during the run. */

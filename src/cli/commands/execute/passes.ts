@@ -12,6 +12,7 @@ import type { ExitChecks } from '../../../exit-checks.js';
 import { prepareTaskCode } from '../../../record-code.js';
 import { registry } from '../../../registry.js';
 import type { RunRecorder } from '../../../run-records.js';
+import type { RunningTracker } from '../../../running-notes.js';
 import { runGraph, type Executor, type RunResult } from '../../../scheduler.js';
 import { StatusTable, TaskState } from '../../../status-table.js';
 import type { Store } from '../../../store/store.js';
@@ -52,6 +53,8 @@ export interface PassContext {
   readonly bundle: Promise<JugfileBundle> | undefined;
   /** Records the runs of the tasks this process executes (run records). */
   readonly recorder: RunRecorder;
+  /** Tells the store which tasks run now (running notes). */
+  readonly tracker: RunningTracker;
 }
 
 /** The last pass: the project as last loaded, and what its run did. */
@@ -133,10 +136,11 @@ async function runPass(
   const { store, threaded, options, checks, hooks, progress, signals } = context;
   const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : context.threads);
   threaded?.nextPass(table, pass, project.stored);
+  if (threaded !== undefined) context.tracker.watch(table, graph);
   signals.countRunning(() => runningIn(table));
   const executor: Executor =
     threaded ??
-    new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false, context.runDefaults, context.recorder);
+    new InProcessExecutor(store, table, options.keepFailed ?? false, options.debug ?? false, context.runDefaults, context.recorder, context.tracker);
   // The code fingerprints of this load's task functions, for their run records (cached on disk).
   await prepareTaskCode(graph.tasks);
   trace('task code fingerprinted');

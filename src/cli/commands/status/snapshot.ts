@@ -7,6 +7,7 @@
  */
 import type { BarrierStop } from '../../../barrier.js';
 import type { TaskGraph } from '../../../graph.js';
+import type { RunningNote } from '../../../run-records-types.js';
 import type { FailureRecord, LockInfo, Store } from '../../../store/store.js';
 import { FAILED, FINISHED, READY, RUNNING, STALE, WAITING, classify, type StatusColumn } from '../../status-counts.js';
 
@@ -33,9 +34,9 @@ export interface RunningTask {
   /** The lock holder's host and pid (null: a lock that does not say). */
   readonly host: string | null;
   readonly pid: number | null;
-  /** Worker thread running it (null: not known from the store). */
+  /** Worker thread running it (null: the main thread, or not known: see `since`). */
   readonly thread: number | null;
-  /** When it started, ISO 8601 (null: not known from the store). */
+  /** When it started, ISO 8601, from its process's running note (null: no note yet, or a store without them). */
   readonly since: string | null;
   /** When its holder last showed it is alive (its heartbeat), ISO 8601 (null: not known). */
   readonly heartbeat: string | null;
@@ -105,12 +106,13 @@ export async function statusSnapshot(input: SnapshotInput, now = new Date()): Pr
   const locks = await store.listLocks();
   const classes = await classify(graph, store, input.stored, locks);
   const failures = await store.failures();
+  const notes = (await store.runningNotes?.()) ?? [];
   return {
     schema: 1,
     jugdir: store.location,
     time: now.toISOString(),
     ...countsOf(graph, classes),
-    running: runningTasks(graph, classes, locks),
+    running: runningTasks(graph, classes, locks, notes),
     failures: failureEntries(graph, failures),
     barrier: barrier === undefined ? null : { where: barrier.where, tasksBefore: barrier.tasksBefore, missing: barrier.missing },
   };
@@ -133,18 +135,30 @@ function countsOf(graph: TaskGraph, classes: readonly StatusColumn[]): Pick<Stat
   return { tasks, totals };
 }
 
-function runningTasks(graph: TaskGraph, classes: readonly StatusColumn[], locks: ReadonlyMap<string, LockInfo>): RunningTask[] {
+/**
+ * The running tasks, with their start and thread from their holder's running note: a note counts
+ * only when its host and pid are the lock holder's (a dead process's notes are ignored).
+ */
+function runningTasks(
+  graph: TaskGraph,
+  classes: readonly StatusColumn[],
+  locks: ReadonlyMap<string, LockInfo>,
+  notes: readonly RunningNote[],
+): RunningTask[] {
+  const noteOf = new Map<string, RunningNote>();
+  for (const n of notes) noteOf.set(`${n.hash} ${n.pid}@${n.host}`, n);
   const out: RunningTask[] = [];
   graph.tasks.forEach((t, i) => {
     if (classes[i] !== RUNNING) return;
     const lock = locks.get(t.hash());
+    const note = lock?.holder === undefined ? undefined : noteOf.get(`${t.hash()} ${lock.holder.pid}@${lock.holder.host}`);
     out.push({
       name: t.name,
       hash: t.hash(),
       host: lock?.holder?.host ?? null,
       pid: lock?.holder?.pid ?? null,
-      thread: null,
-      since: null,
+      thread: note?.thread ?? null,
+      since: note === undefined ? null : new Date(note.start).toISOString(),
       heartbeat: lock?.heartbeatAt === undefined ? null : new Date(lock.heartbeatAt).toISOString(),
     });
   });
