@@ -129,11 +129,17 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
     assert.equal(result.code, 1, `three tasks fail: ${show(result)}`);
     const between = [...seen].filter((n) => n > 0 && n < 198);
     assert.ok(between.length >= 2, `the page showed counts between start and end while the run went on: ${[...seen].join(', ')}`);
-    // Running tasks: name, arguments, host, process, running for.
+    // Running tasks: name, arguments, host, process, running for. Short tasks end before their
+    // process notes them (≥: running at least since the server saw the lock); the 2-second one
+    // shows its thread and start from its running note.
     const shown = [...runningRows];
     assert.ok(
-      shown.some((r) => /^web-run\.(load|square)\t(\d+|web-run\.load\(\d+\))\t\S+\tpid \d+\t≥? ?\d+(\.\d)? (ms|s)$/.test(r)),
+      shown.some((r) => /^web-run\.(load|square)\t(\d+|web-run\.load\(\d+\))\t\S+\tpid \d+( thread \d+)?\t(≥ )?\d+(\.\d)? (ms|s)$/.test(r)),
       `a running task with its arguments, host, pid and time: ${shown.slice(0, 5).join(' | ')}`,
+    );
+    assert.ok(
+      shown.some((r) => /^<img src=x onerror=alert\(1\)>\t\t\S+\tpid \d+ thread \d+\t\d+(\.\d)? (ms|s)$/.test(r)),
+      `the long task with its thread and start: ${shown.filter((r) => r.startsWith('<img')).join(' | ')}`,
     );
 
     // At the end: the page says what `jug status --json` says, for every column the page shows

@@ -170,7 +170,10 @@ export class Monitor {
         this.#recordsKey = recordsKey;
       }
     }
-    return { graph, classes, stored, locks, failures: this.#failures, records: store.runLog === undefined ? undefined : this.#records };
+    // Running notes only while some task runs (a read of each running process's note file).
+    const live = [...locks.values()].some((l) => !l.failed && !l.stale);
+    const notes = live ? ((await store.runningNotes?.()) ?? []) : [];
+    return { graph, classes, stored, locks, failures: this.#failures, records: store.runLog === undefined ? undefined : this.#records, notes };
   }
 
   /** When each running task's lock was first seen; the finished count when it changed. */

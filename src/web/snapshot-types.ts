@@ -20,8 +20,8 @@ export interface RunningTask {
   readonly pid?: number;
   readonly thread?: number;
   /**
-   * Since when it runs (epoch ms): the lock's start when the store tells it, else when this
-   * server first saw the lock ({@link sinceSeen} true).
+   * Since when it runs (epoch ms): from its process's running note when the store has one, else
+   * when this server first saw the lock ({@link sinceSeen} true).
    */
   readonly since: number;
   readonly sinceSeen: boolean;

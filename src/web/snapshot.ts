@@ -5,7 +5,7 @@
  */
 import { describeArguments } from '../describe.js';
 import type { TaskGraph } from '../graph.js';
-import type { RunRecord } from '../run-records-types.js';
+import type { RunRecord, RunningNote } from '../run-records-types.js';
 import type { FailureRecord, LockInfo } from '../store/store.js';
 import { READY, RUNNING, STATUS_COLUMNS, FINISHED, FAILED, STALE, statusByName, statusTotals, type StatusColumn } from '../cli/status-counts.js';
 import { durationsOf, liveRecords, rateOf, recentOf, timelineOf } from './run-stats.js';
@@ -23,6 +23,8 @@ export interface StoreLook {
   readonly failures: ReadonlyMap<string, FailureRecord | undefined>;
   /** Undefined: the store keeps no run records. */
   readonly records: readonly RunRecord[] | undefined;
+  /** What running processes say they run (start, thread): `Store.runningNotes()`. */
+  readonly notes: readonly RunningNote[];
 }
 
 /** The rest of the snapshot: where, since when, what the server saw over time. */
@@ -71,19 +73,28 @@ export function buildSnapshot(look: StoreLook, ctx: SnapshotContext): WebSnapsho
   };
 }
 
+/**
+ * The running tasks: holder from the lock; start and thread from the holder's running note (a
+ * note counts only when its host and pid are the lock holder's, as `jug status --json` reads
+ * them), else since when this server first saw the lock.
+ */
 function runningTasks(look: StoreLook, ctx: SnapshotContext): RunningTask[] {
+  const noteOf = new Map<string, RunningNote>();
+  for (const n of look.notes) noteOf.set(`${n.hash} ${n.pid}@${n.host}`, n);
   const out: RunningTask[] = [];
   look.graph.tasks.forEach((t, i) => {
     if (look.classes[i] !== RUNNING || out.length >= LIST_LIMIT) return;
     const h = t.hash();
     const holder = look.locks.get(h)?.holder;
+    const note = holder === undefined ? undefined : noteOf.get(`${h} ${holder.pid}@${holder.host}`);
     out.push({
       name: t.name,
       hash: h,
       args: describeArguments(t.args),
       ...(holder === undefined ? {} : { host: holder.host, pid: holder.pid }),
-      since: ctx.firstSeen.get(h) ?? ctx.now,
-      sinceSeen: true,
+      ...(note?.thread === undefined ? {} : { thread: note.thread }),
+      since: note?.start ?? ctx.firstSeen.get(h) ?? ctx.now,
+      sinceSeen: note === undefined,
     });
   });
   return out.sort((a, b) => a.since - b.since);
