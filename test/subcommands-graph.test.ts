@@ -1,6 +1,7 @@
 /**
- * `jug graph` through the real CLI: the task-name graph as DOT and Mermaid with status counts,
- * without Graphviz on PATH (hint, DOT still written) and, when Graphviz is installed, rendered.
+ * `jug graph` through the real CLI: the task-name graph as DOT and Mermaid with status counts;
+ * SVG without Graphviz on PATH (the WebAssembly Graphviz jug ships), PNG only with it (hint, DOT
+ * still written) and, when Graphviz is installed, rendered by `dot`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -36,15 +37,21 @@ const NO_DOT = (): { env: Record<string, string> } => {
 const HAVE_DOT = spawnSync('dot', ['-V']).error === undefined;
 
 describe('jug graph', { concurrency: 2 }, () => {
-  test('without Graphviz: DOT and Mermaid with status counts, an install hint, exit 0', async () => {
+  test('without Graphviz: DOT and Mermaid with status counts, SVG drawn by the built-in Graphviz, exit 0', async () => {
     const jugfile = chain('nodot');
     const r = await runJug(['graph', jugfile], NO_DOT());
     expectCode(r, 0);
     const base = jugfile.replace(/\.ts$/, '');
-    assert.match(r.stdout, /^Wrote .*chain\.dot\nWrote .*chain\.mmd\n$/);
-    assert.match(r.stderr, /Graphviz `dot` is not on PATH, so no SVG was rendered; .*chain\.dot is written/);
-    assert.match(r.stderr, /apt-get install graphviz/);
-    assert.equal(existsSync(`${base}.svg`), false);
+    assert.match(r.stdout, /^Wrote .*chain\.dot\nWrote .*chain\.mmd\nWrote .*chain\.svg\n$/);
+    assert.equal(r.stderr, '');
+    const svg = readFileSync(`${base}.svg`, 'utf8');
+    assert.match(svg, /^<\?xml[^]*<svg [^]*<\/svg>\s*$/);
+    // Every node, with its counts line and its state's colour; every edge.
+    assert.equal(svg.match(/<g id="node\d+" class="node">/g)?.length, 4);
+    assert.equal(svg.match(/<g id="edge\d+" class="edge">/g)?.length, 3);
+    assert.match(svg, />chain\.double<\/text>[^]*>2 tasks: 1 waiting, 1 ready<\/text>/);
+    assert.match(svg, /fill="#c6dafc"/);
+    assert.match(svg, /fill="#eeeeee"/);
     assert.equal(
       readFileSync(`${base}.dot`, 'utf8'),
       [
@@ -90,7 +97,7 @@ describe('jug graph', { concurrency: 2 }, () => {
     assert.equal(existsSync(`${base}.dot`), true);
     assert.equal(existsSync(`${base}.png`), false);
     assert.equal(existsSync(`${base}.mmd`), false, 'only what was asked for (and the DOT source)');
-    assert.match(r.stderr, /no PNG was rendered.*apt-get install graphviz/s);
+    assert.match(r.stderr, /no PNG was rendered.*\(SVG needs no Graphviz: --format svg\).*apt-get install graphviz/s);
   });
 
   test('a jugfile stopped at a barrier: the graph of the tasks before it, and a note saying so', async () => {
@@ -138,6 +145,21 @@ describe('jug graph', { concurrency: 2 }, () => {
     const bad = await runJug(['graph', jugfile, '--format', 'gif']);
     expectCode(bad, 2);
     assert.match(bad.stderr, /unknown format 'gif'; expected dot, mermaid, svg, png/);
+  });
+
+  test('a task name with markup is escaped in the SVG the built-in Graphviz draws', async () => {
+    mkdirSync(join(tmp, 'markup'));
+    const jugfile = join(tmp, 'markup', 'markup.ts');
+    writeFileSync(
+      jugfile,
+      "import { TaskGenerator } from 'jug';\n" +
+        "export const t = TaskGenerator((): number => 1, { name: '<img src=x onerror=alert(1)>' })();\n",
+    );
+    const r = await runJug(['graph', jugfile, '--format', 'svg'], NO_DOT());
+    expectCode(r, 0);
+    const svg = readFileSync(join(tmp, 'markup', 'markup.svg'), 'utf8');
+    assert.doesNotMatch(svg, /<img/);
+    assert.match(svg, /&lt;img src=x onerror=alert\(1\)&gt;/);
   });
 
   test('with Graphviz: renders SVG by default and PNG on request', { skip: HAVE_DOT ? false : 'Graphviz `dot` is not installed (apt-get install graphviz)' }, async () => {

@@ -434,24 +434,47 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .summary('draw the graph of task names (DOT, Mermaid, SVG, PNG) with status counts')
       .description(
         'draw the graph of task names (an edge where tasks of one name use results of another) with status counts: ' +
-          'writes <jugfile>.dot and .mmd (Mermaid), and .svg when Graphviz `dot` is installed',
+          'writes <jugfile>.dot, .mmd (Mermaid) and .svg (by Graphviz `dot` when installed, else by the Graphviz ' +
+          'compiled to WebAssembly that jug ships)',
       )
       .addOption(
         new Option(
           '--format <formats>',
-          'comma-separated (or repeated) formats among dot, mermaid, svg, png; svg/png need Graphviz `dot` ' +
-            '(default: dot,mermaid and svg if dot is installed)',
+          'comma-separated (or repeated) formats among dot, mermaid, svg, png; png needs Graphviz `dot` ' +
+            '(default: dot,mermaid,svg)',
         ).argParser((v: string, prev: unknown) => parseGraphFormats(v, prev)),
       )
       .option('-o, --output <path>', 'output path without extension (default: the jugfile path without extension)')
       .option('--no-status', 'names only, no status counts or colours (does not read the store)')
       .addHelpText(
         'after',
-        '\nExamples:\n  jug graph primes.ts                  # primes.dot, primes.mmd (+ primes.svg with Graphviz)\n' +
+        '\nExamples:\n  jug graph primes.ts                  # primes.dot, primes.mmd, primes.svg\n' +
           '  jug graph primes.ts --format png -o /tmp/g   # /tmp/g.dot and /tmp/g.png\n' +
           'Node colours: red = some failed, yellow = some running, green = all finished, blue = some ready, grey = waiting.',
       ),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/graph.js')).graph(jugfile, opts)));
+
+  common(
+    program
+      .command('webstatus')
+      .summary('a live page of the run in a browser (status, progress, running tasks, failures, timeline, graph)')
+      .description(
+        'serve a live page of the run: the status table per task name with progress bars, rate and ETA, the running tasks, ' +
+          'the failures with their errors, recent completions, a timeline of task runs per host and thread, durations per ' +
+          'task name and the graph of task names coloured by state; updated about once a second while the run goes on ' +
+          '(it follows barriers and a changed jugfile). Read-only; needs no network (everything is served from jug itself)',
+      )
+      .option('--host <address>', 'address to listen on; anything but 127.0.0.1 / ::1 shows task arguments and errors to whoever reaches it', '127.0.0.1')
+      .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(number(0, true, 65535)).default(8080))
+      .option('--open', 'open the page in the default browser (xdg-open / open / start)')
+      .addOption(new Option('--interval <seconds>', 'seconds between looks at the store').argParser(number(0.2, false, 3600)).default(1))
+      .addHelpText(
+        'after',
+        '\nExamples:\n  jug webstatus primes.ts --open         # http://127.0.0.1:8080/ in your browser\n' +
+          '  ssh -L 8080:127.0.0.1:8080 cluster-login   # then run it there and open http://127.0.0.1:8080/ here\n' +
+          'Ctrl-C stops the server. A port in use is an error (exit 1): choose another with --port.',
+      ),
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/webstatus/index.js')).webstatus(jugfile, opts)));
 
   addNegations(program);
   return program;

@@ -1,7 +1,8 @@
 /**
  * `jug graph`: the jugfile's task graph by task NAME (one node per name, an edge where tasks of
  * one name use results of another), with status counts per node, as Graphviz DOT and Mermaid
- * text, and rendered to SVG / PNG by Graphviz `dot` when it is installed.
+ * text, and rendered to SVG / PNG by Graphviz `dot` when it is installed; without it, SVG is
+ * drawn by Graphviz compiled to WebAssembly (src/render-svg.ts), and only PNG needs `dot`.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { extname, isAbsolute, relative } from 'node:path';
 import type { TaskGraph } from '../../graph.js';
 import { barrierNote, openProject, type CommonOptions } from '../common.js';
 import { JugError, describeError } from '../../errors.js';
+import { renderSvg } from '../../render-svg.js';
 import { FAILED, FINISHED, READY, RUNNING, STATUS_COLUMNS, classify, statusByName } from '../status-counts.js';
 
 /** Output formats of `jug graph` (validated by `--format`'s parser in main.ts). */
@@ -20,8 +22,8 @@ const EXTENSION: Record<GraphFormat, string> = { dot: '.dot', mermaid: '.mmd', s
 /** Options of `jug graph`. */
 export interface GraphOptions extends CommonOptions {
   /**
-   * Formats to write. @default dot and mermaid, plus svg when Graphviz `dot` is installed (a
-   * missing `dot` is then only a note; when svg or png is asked for explicitly, it is an error)
+   * Formats to write. @default dot, mermaid and svg (svg by Graphviz `dot` when installed, else by
+   * the built-in WebAssembly Graphviz; png needs `dot`: without it, asking for png is an error)
    */
   format?: GraphFormat[];
   /** Path of the output files without extension. @default the jugfile's path without extension */
@@ -171,13 +173,16 @@ export async function graph(jugfile: string | undefined, options: GraphOptions):
   for (const f of renders) {
     const r = spawnSync('dot', [`-T${f}`, '-o', base + EXTENSION[f]], { input: dot, encoding: 'utf8' });
     if (r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      const alternatives = formats.has('mermaid') ? `, or view ${shown('mermaid')} with any Mermaid renderer` : '';
+      if (f === 'svg') {
+        // No system Graphviz: the same layout engine, compiled to WebAssembly, draws the SVG.
+        write('svg', await renderSvg(dot));
+        continue;
+      }
       process.stderr.write(
-        `jug: Graphviz \`dot\` is not on PATH, so no ${renders.join('/').toUpperCase()} was rendered; ` +
-          `${shown('dot')} is written. ${INSTALL_HINT}${alternatives}.\n`,
+        `jug: Graphviz \`dot\` is not on PATH, so no PNG was rendered; ${shown('dot')} is written` +
+          `${formats.has('svg') ? ` and ${shown('svg')} too` : ' (SVG needs no Graphviz: --format svg)'}. ${INSTALL_HINT}.\n`,
       );
-      // Asked for explicitly, a missing picture is a failure; by default it is only a note.
-      return explicit ? 1 : 0;
+      return 1;
     }
     if (r.error !== undefined || r.status !== 0) {
       process.stderr.write(
