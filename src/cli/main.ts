@@ -358,6 +358,21 @@ export function buildProgram(setCode: (code: number) => void): Command {
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/count.js')).count(jugfile, opts)));
 
   program
+    .command('copy')
+    .summary('copy results from one store to another')
+    .description(
+      'copy every result of one store into another — each a jugdir path or a redis:// URL — verifying each ' +
+        "result's checksum and skipping those the target already has (the source is only read), so that a run can " +
+        'move, e.g. from a laptop jugdir to Redis, and resume there',
+    )
+    .requiredOption('--from <store>', 'the store to copy from (jugdir path or redis://[user:password@]host[:port][/db][?prefix=NAME])')
+    .requiredOption('--to <store>', 'the store to copy into (same forms)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (opts: Record<string, unknown>) =>
+      setCode(await (await import('./commands/copy/index.js')).copy(opts as { from: string; to: string; quiet?: boolean })),
+    );
+
+  program
     .command('demo')
     .summary('create an example jugfile in jug-demo/')
     .description('create jug-demo/primes.ts, an example jugfile, and print what to run (does nothing if jug-demo exists: exit 1)')
