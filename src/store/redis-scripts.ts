@@ -15,33 +15,35 @@
 export const FAILED_MARK = 'FAILED\n';
 
 /**
- * Take a lock. KEYS: lock, locks index, owner set. ARGV: owner text, lease ms (0: none), hash.
- * Returns 1 when the caller holds it (now or already), else the holder's value.
+ * Take a lock. KEYS: lock, locks index, owner set, results. ARGV: owner text, lease ms (0: none),
+ * hash. Returns 1 when the caller holds it (now or already), 2 when it does and the task's result
+ * is stored (the caller's re-check then costs no round trip), else the holder's value.
  */
 export const GET_LOCK = `
 local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then return 1 end
+if v == ARGV[1] then return 1 + redis.call('HEXISTS', KEYS[4], ARGV[3]) end
 if v then return v end
 if ARGV[2] == '0' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[3])
 if ARGV[2] ~= '0' then redis.call('PEXPIRE', KEYS[3], ARGV[2] * 2) end
-return 1
+return 1 + redis.call('HEXISTS', KEYS[4], ARGV[3])
 `;
 
 /**
  * Take over a lock whose holder is gone (a dead process of this host), only if it still holds the
- * value seen. KEYS: lock, locks index, owner set. ARGV: old value, owner text, lease ms, hash.
+ * value seen. KEYS: lock, locks index, owner set, results. ARGV: old value, owner text, lease ms,
+ * hash. Returns 0 if not taken, else as GET_LOCK.
  */
 export const TAKE_OVER = `
 local v = redis.call('GET', KEYS[1])
-if v == ARGV[2] then return 1 end
+if v == ARGV[2] then return 1 + redis.call('HEXISTS', KEYS[4], ARGV[4]) end
 if v ~= ARGV[1] then return 0 end
 if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 redis.call('SADD', KEYS[2], ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[4])
 if ARGV[3] ~= '0' then redis.call('PEXPIRE', KEYS[3], ARGV[3] * 2) end
-return 1
+return 1 + redis.call('HEXISTS', KEYS[4], ARGV[4])
 `;
 
 /** Release a lock held by the owner. KEYS: lock, locks index, owner set. ARGV: owner text, hash. */

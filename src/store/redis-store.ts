@@ -82,6 +82,10 @@ export class RedisStore implements Store {
   #runWrite: Promise<void> = Promise.resolve();
   /** Locks this store instance holds, by hash (for release / fail / adopt). */
   readonly #held = new Set<string>();
+  /** Whether the result was stored when this store took the lock of a hash (read once by has()). */
+  readonly #knownAtLock = new Map<string, boolean>();
+  /** Lock releases under way (not awaited by release(): they go out in order on the connection). */
+  readonly #releases = new Set<Promise<unknown>>();
 
   private constructor(config: RedisConfig, options: RedisStoreOptions) {
     this.#config = config;
@@ -209,6 +213,12 @@ export class RedisStore implements Store {
   }
 
   async has(hash: string): Promise<boolean> {
+    // Right after taking the lock: the answer the lock script gave, atomically with the lock.
+    const known = this.#knownAtLock.get(hash);
+    if (known !== undefined) {
+      this.#knownAtLock.delete(hash);
+      if (this.#held.has(hash)) return known;
+    }
     return (await this.#run('checked a result', (r) => r.hexists(this.#k.results, hash))) === 1;
   }
 
@@ -294,6 +304,26 @@ export class RedisStore implements Store {
     return [this.#k.lock + hash, this.#k.locks, this.#k.owner];
   }
 
+  /** Notes that this store took the lock of `hash` (a GET_LOCK / TAKE_OVER reply of 1 or 2). */
+  tookLock(hash: string, reply: Reply): void {
+    this.#held.add(hash);
+    this.#knownAtLock.set(hash, reply === 2);
+  }
+
+  /**
+   * Releases a lock without waiting for the reply: commands on one connection run in order, so
+   * anything this process does next (its next lock, a result) comes after it. Retried across a
+   * lost connection like any command; close() waits for the ones under way.
+   */
+  releaseSoon(hash: string): void {
+    this.#knownAtLock.delete(hash);
+    const p = this.#script('released a lock', S.RELEASE, this.lockKeys(hash), [OWNER, hash]).catch(() => {
+      // The lease ends it: a release that cannot reach the server leaves nothing to undo.
+    });
+    this.#releases.add(p);
+    void p.finally(() => this.#releases.delete(p));
+  }
+
   get leaseMs(): number {
     return this.#leaseMs;
   }
@@ -350,6 +380,7 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    await Promise.all(this.#releases);
     await this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     try {
@@ -429,26 +460,26 @@ class RedisLock implements Lock {
 
   async get(): Promise<boolean> {
     const { store, hash } = this;
-    const keys = store.lockKeys(hash);
+    const keys = [...store.lockKeys(hash), store.keys.results];
     const got = await store.lockScript('took a lock', S.GET_LOCK, keys, [OWNER, store.leaseMs, hash]);
-    if (got === 1) return this.#took();
+    if (got === 1 || got === 2) return this.#took(got);
     const value = String(got);
     if (value.startsWith(S.FAILED_MARK)) return false;
     const owner = parseLockOwner(value);
     if (owner === undefined || owner.host !== HOST || isThisProcess(owner) || !localOwnerGone(owner)) return false;
     // Left by a dead process of this host: take it over, unless someone else did meanwhile.
     const took = await store.lockScript('took over a dead process\'s lock', S.TAKE_OVER, keys, [value, OWNER, store.leaseMs, hash]);
-    return took === 1 ? this.#took() : false;
+    return took === 1 || took === 2 ? this.#took(took) : false;
   }
 
-  #took(): true {
-    this.store.held.add(this.hash);
+  #took(reply: Reply): true {
+    this.store.tookLock(this.hash, reply);
     return true;
   }
 
   async release(): Promise<void> {
     if (!this.store.held.delete(this.hash)) return;
-    await this.store.lockScript('released a lock', S.RELEASE, this.store.lockKeys(this.hash), [OWNER, this.hash]);
+    this.store.releaseSoon(this.hash);
   }
 
   async fail(record?: FailureRecord): Promise<boolean> {
@@ -500,6 +531,7 @@ function clientOptions(config: RedisConfig, connectMs: number, reconnect: () => 
     lazyConnect: true,
     disconnectTimeout: 500,
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     connectTimeout: connectMs,
     retryStrategy: (times) => (reconnect() ? Math.min(50 * times, 500) : null),
