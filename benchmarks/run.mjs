@@ -5,7 +5,7 @@
  * and its median reported, next to Python Jug 2.5's figures for the same workload on this machine
  * kind (../shared/reference/anchors.md).
  *
- *   node benchmarks/run.mjs [--reps N] [--only primes,primes_cpu,tiny] [--quick] [--out FILE]
+ *   node benchmarks/run.mjs [--reps N] [--only primes,primes_cpu,tiny,memory,redis] [--quick] [--out FILE]
  *                           [--wait-quiet [S]]
  *
  * Writes benchmarks/RESULTS.md (and benchmarks/RESULTS.json, from which RESULTS.md is rendered,
@@ -14,6 +14,7 @@
  * See benchmarks/README.md.
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { createServer, connect as netConnect } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -30,7 +31,7 @@ const PRIMES_JUGFILE = join(ROOT, 'examples', 'primes.ts');
 const CPU_JUGFILE = join(JUGFILES, 'primes_cpu.ts');
 const TINY_JUGFILE = join(JUGFILES, 'tiny.ts');
 
-const WORKLOADS = ['primes', 'primes_cpu', 'tiny', 'memory'];
+const WORKLOADS = ['primes', 'primes_cpu', 'tiny', 'memory', 'redis'];
 /** Longest any single timed run may take before it is killed and the benchmark aborted. */
 const RUN_TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -576,6 +577,136 @@ async function benchMemory({ reps, quick }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Workload 5: redis — the Redis store side by side with the file store
+
+/** A redis-server of the benchmark's own: free loopback port, scratch directory, no persistence. */
+async function startRedisServer() {
+  const bin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+  if (bin === undefined) throw new BenchError('redis: redis-server is not installed (Debian package redis-server)');
+  const port = await new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+  const dir = freshDir('redis-server');
+  mkdirSync(dir, { recursive: true });
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  for (let i = 0; i < 400; i++) {
+    const up = await new Promise((res) => {
+      const c = netConnect(port, '127.0.0.1', () => (c.end(), res(true)));
+      c.on('error', () => res(false));
+    });
+    if (up) return { port, stop: () => child.kill('SIGTERM'), flush: () => redisCommand(port, ['FLUSHALL']) };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  child.kill('SIGKILL');
+  throw new BenchError(`redis: redis-server did not start on port ${port}`);
+}
+
+/** Sends one command to the benchmark's server (RESP, no client needed); resolves on its reply. */
+function redisCommand(port, args) {
+  return new Promise((res, rej) => {
+    const c = netConnect(port, '127.0.0.1', () => c.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    c.once('data', (d) => (c.end(), res(String(d))));
+    c.on('error', rej);
+  });
+}
+
+async function benchRedis({ reps, quick }) {
+  const n = quick ? 1000 : 5000;
+  const nBig = quick ? 10_000 : 50_000;
+  const nTasks = n + 1;
+  const env = { TINY_N: String(n) };
+  const envBig = { TINY_N: String(nBig) };
+  const server = await startRedisServer();
+  let prefixes = 0;
+  const redisStore = () => `redis://127.0.0.1:${server.port}/0?prefix=bench${++prefixes}`;
+  try {
+    const payloadDir = freshDir('redis-payload');
+    mkdirSync(payloadDir, { recursive: true });
+    const payload = join(payloadDir, 'payload.ts');
+    writeFileSync(payload, PAYLOAD_JUGFILE);
+    const execCfg = (key, jugfile, e, store, extra, count) => ({
+      key,
+      count,
+      run: async () => {
+        const jugdir = store === 'file' ? freshDir(`redis-${key.replace(/\W+/g, '_')}`) : redisStore();
+        const { ms } = await timeGroup([executeArgs(jugfile, jugdir, extra)], e, `redis ${key}`);
+        await assertComplete(jugfile, jugdir, e, `redis ${key}`);
+        if (store === 'redis' && key.startsWith('payload')) await server.flush(); // 100 MiB: not kept
+        return ms;
+      },
+    });
+    const execs = [
+      execCfg('tiny serial, file store', TINY_JUGFILE, env, 'file', [], nTasks),
+      execCfg('tiny serial, Redis', TINY_JUGFILE, env, 'redis', [], nTasks),
+      execCfg('tiny --threads 2, file store', TINY_JUGFILE, env, 'file', ['--threads', '2'], nTasks),
+      execCfg('tiny --threads 2, Redis', TINY_JUGFILE, env, 'redis', ['--threads', '2'], nTasks),
+      execCfg('payload, file store', payload, {}, 'file', [], 51),
+      execCfg('payload, Redis', payload, {}, 'redis', [], 51),
+    ];
+    const m1 = await measureAll('redis', execs, reps);
+    log('[redis] preparing all-done stores (untimed)');
+    const doneFile = freshDir('redis-done-file');
+    const doneRedis = redisStore();
+    for (const d of [doneFile, doneRedis]) await timeGroup([executeArgs(TINY_JUGFILE, d)], env, 'redis prepare');
+    const emptyFile = freshDir('redis-graph50k-empty');
+    const emptyRedis = redisStore();
+    const timed = (key, args, e) => ({ key, run: async () => (await timeGroup([args], e, `redis ${key}`)).ms });
+    const reads = [
+      timed('tiny status all done, file store', ['status', TINY_JUGFILE, '--jugdir', doneFile], env),
+      timed('tiny status all done, Redis', ['status', TINY_JUGFILE, '--jugdir', doneRedis], env),
+      timed(`graph${nBig / 1000}k status, file store`, ['status', TINY_JUGFILE, '--jugdir', emptyFile], envBig),
+      timed(`graph${nBig / 1000}k status, Redis`, ['status', TINY_JUGFILE, '--jugdir', emptyRedis], envBig),
+    ];
+    const m2 = await measureAll('redis', reads, reps);
+    const all = new Map([...m1, ...m2]);
+    const rows = [];
+    const pairs = [];
+    for (const c of [...execs, ...reads]) {
+      if (!c.key.endsWith('Redis')) continue;
+      const fileKey = c.key.replace(/Redis$/, 'file store');
+      const ratio = all.get(c.key).median / all.get(fileKey).median;
+      pairs.push({ key: c.key.replace(/, Redis$/, ''), ratio });
+      const rate = c.count === undefined ? '' : `${fmtRate(c.count / (all.get(c.key).median / 1000))} vs ${fmtRate(c.count / (all.get(fileKey).median / 1000))} tasks/s; `;
+      rows.push({ config: fileKey, ...all.get(fileKey), ratio: '1.00× (reference)', anchor: '—' });
+      rows.push({ config: c.key, ...all.get(c.key), ratio: `${rate}${fmtX(ratio)} the file store's time`, anchor: '—' });
+    }
+    const ratioOf = (k) => pairs.find((p) => p.key === k).ratio;
+    const worst = pairs.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+    const goals = [
+      {
+        text: 'tiny on Redis ≥ the file store\'s tasks/s (serial and --threads 2)',
+        measured: `time ratio Redis/file: serial ${fmtX(ratioOf('tiny serial'))}, --threads 2 ${fmtX(ratioOf('tiny --threads 2'))}`,
+        met: ratioOf('tiny serial') <= 1 && ratioOf('tiny --threads 2') <= 1,
+      },
+      {
+        text: `status on ${nBig.toLocaleString('en-US')} tasks on Redis ≤ 1 s`,
+        measured: fmtS(all.get(`graph${nBig / 1000}k status, Redis`).median),
+        met: all.get(`graph${nBig / 1000}k status, Redis`).median <= 1000,
+      },
+      {
+        text: 'no workload more than 1.5× slower on Redis than on the file store',
+        measured: `worst: ${worst.key} ${fmtX(worst.ratio)}`,
+        met: worst.ratio <= 1.5,
+      },
+    ];
+    const notes = [
+      'One local redis-server started by the benchmark (loopback, no persistence: `--save \'\' --appendonly no`), against the file store (results fsynced) on the same machine; configurations interleaved, medians.',
+      `tiny: ${n.toLocaleString('en-US')} trivial tasks plus one total (${nTasks} tasks), from an empty store. payload: 50 tasks of 2 MiB results plus a sum (the memory workload's jugfile).`,
+      `"status all done": status of tiny on a store holding every result. graph${nBig / 1000}k status: ${nBig.toLocaleString('en-US')} tasks on an empty store.`,
+      'The Redis figures include loading the client (ioredis) in the main thread and, with --threads, in each worker thread (each thread has its own connection).',
+    ];
+    return { title: 'redis — the Redis store vs the file store', rows, goals, notes };
+  } finally {
+    server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Workload 3: tiny (and graph50k)
 
 async function benchTiny({ reps, quick }) {
@@ -853,7 +984,7 @@ async function main() {
   log(`jug benchmarks: ${opts.only.join(', ')}; ${opts.reps} rep(s)${opts.quick ? '; QUICK' : ''}; ${latest.machine.cpu}, Node ${latest.machine.node}`);
   log('Results are fsynced (durable) by default in every run.');
 
-  const benches = { primes: benchPrimes, primes_cpu: benchPrimesCpu, tiny: benchTiny, memory: benchMemory };
+  const benches = { primes: benchPrimes, primes_cpu: benchPrimesCpu, tiny: benchTiny, memory: benchMemory, redis: benchRedis };
   const results = {};
   try {
     for (const w of opts.only) {
@@ -887,7 +1018,7 @@ async function main() {
     throw e;
   } finally {
     // Jugdirs and output files are scratch; only the report files survive.
-    for (const w of ['primes', 'cpu', 'tiny', 'graph50k', 'memory']) {
+    for (const w of ['primes', 'cpu', 'tiny', 'graph50k', 'memory', 'redis']) {
       for (const f of readdirSync(WORK)) {
         if (f.startsWith(w)) rmSync(join(WORK, f), { recursive: true, force: true });
       }

@@ -303,9 +303,10 @@ describe('Redis store: a server that goes away or fills up', { skip: SKIP_REDIS 
 });
 
 test('the Redis client is only loaded for redis:// jugdirs (a chunk of its own, imported dynamically)', () => {
+  assert.ok(existsSync(join(ROOT, 'dist', 'vendor', 'ioredis.cjs')), 'the bundled client is built');
   const chunks = join(ROOT, 'dist', 'chunks');
   const files = readdirSync(chunks).filter((f) => f.endsWith('.js'));
-  const importers = files.filter((f) => /from\s*["']ioredis["']/.test(readFileSync(join(chunks, f), 'utf8')));
+  const importers = files.filter((f) => /vendor\/ioredis\.cjs|from\s*["']ioredis["']/.test(readFileSync(join(chunks, f), 'utf8')));
   assert.equal(importers.length, 1, importers.join(', '));
   assert.match(importers[0]!, /^redis-store-/);
   for (const dir of [chunks, join(ROOT, 'dist'), join(ROOT, 'dist', 'cli')]) {

@@ -14,11 +14,11 @@ export function openStore(jugdir: string, options: FileStoreOptions = {}): Store
   if (jugdir === ':memory:') return new MemoryStore();
   if (isRedisUrl(jugdir)) {
     const config = parseRedisUrl(jugdir);
-    // The client (ioredis) is imported only now, on first use of a Redis store.
-    return new LazyStore(config.location, async () => {
-      const { RedisStore } = await import('./redis-store.js');
-      return RedisStore.open(config, { leaseMs: options.leaseMs });
-    });
+    // The client (ioredis) is imported only for a Redis store, starting now: its loading overlaps
+    // with the jugfile's bundling; the connection is made on first use.
+    const module = import('./redis-store.js');
+    module.catch(() => {}); // reported on first use
+    return new LazyStore(config.location, async () => (await module).RedisStore.open(config, { leaseMs: options.leaseMs }));
   }
   if (isStoreUrl(jugdir)) throw unsupportedStore(jugdir);
   return new FileStore(jugdir, options);

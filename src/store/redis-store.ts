@@ -14,9 +14,9 @@
  * - A dropped connection is waited out (commands retried, every script idempotent) for up to
  *   the outage bound, then the command fails with a message naming the server.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { IOREDIS_PATH, Redis } from './redis-client.js';
 import { CorruptResultError, NotComputedError, StoreError } from '../errors.js';
 import type { RunRecord } from '../run-records-types.js';
 import { decodeResult, encodeResult } from './encode.js';
@@ -543,7 +543,7 @@ function clientOptions(config: RedisConfig, connectMs: number, reconnect: () => 
  * while task code blocks this thread: it runs the renew script every HEARTBEAT_MS.
  */
 function startRedisHeartbeat(config: RedisConfig, keys: string[], args: string[]): { stop(): Promise<void> } {
-  const ioredisPath = createRequire(import.meta.url).resolve('ioredis');
+  const ioredisPath = IOREDIS_PATH;
   const source = `
 const { workerData: d } = require('node:worker_threads');
 const { Redis } = require(d.ioredisPath);
