@@ -85,7 +85,7 @@ function common(cmd: Command): Command {
     .argument('[args...]', ARGS_HELP)
     .option(
       '--jugdir <dir>',
-      'where results and locks are stored (default: <jugfile without extension>.jugdata); %(jugfile)s and %(date)s are replaced as in Python Jug',
+      'where results and locks are stored: a directory (default: <jugfile without extension>.jugdata; %(jugfile)s and %(date)s are replaced as in Python Jug) or redis://[user:password@]host[:port][/db][?prefix=NAME] (rediss:// for TLS; password also from JUG_REDIS_PASSWORD)',
     )
     .option('--will-cite', 'accepted for Python Jug compatibility (jug prints no citation banner)')
     .option('-v, --verbose', 'more detail on stderr (execute: log each task as it starts and as it ends, with its arguments, duration and thread, and each wait for tasks other processes hold)')
