@@ -14,6 +14,7 @@
  * - A dropped connection is waited out (commands retried, every script idempotent) for up to
  *   the outage bound, then the command fails with a message naming the server.
  */
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { RedisOptions } from 'ioredis';
 import { IOREDIS_PATH, Redis } from './redis-client.js';
@@ -72,7 +73,6 @@ export class RedisStore implements Store {
   readonly #leaseMs: number;
   readonly #outageMs: number;
   readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string };
-  readonly #shas = new Map<string, string>();
   #opened = false;
   #lastError: Error | undefined;
   #closed = false;
@@ -126,6 +126,7 @@ export class RedisStore implements Store {
         await this.#redis.select(this.#config.db);
         // A first command: a user the ACL denies our keys fails here, not in the middle of a run.
         await this.#redis.exists(this.#k.results);
+        await Promise.all(SCRIPTS.map((source) => this.#redis.script('LOAD', source)));
         this.#opened = true;
         return;
       } catch (e) {
@@ -194,19 +195,17 @@ export class RedisStore implements Store {
     return new StoreError(`Redis at ${this.#config.address} (jugdir ${this.location}) refused a write or read while it ${what}: ${m}`);
   }
 
-  /** Runs one of the Lua scripts (by SHA; loaded again after a server restart). */
+  /**
+   * Runs one of the Lua scripts by its SHA-1 (all are loaded when the store opens, so that the
+   * first command a call sends is the script itself: calls keep their order on the connection);
+   * after a server restart (NOSCRIPT) by its source, which loads it again.
+   */
   async #script(what: string, source: string, keys: string[], args: (string | number | Buffer)[]): Promise<Reply> {
     return this.#run(what, async (r) => {
-      let sha = this.#shas.get(source);
-      if (sha === undefined) {
-        sha = (await r.script('LOAD', source)) as string;
-        this.#shas.set(source, sha);
-      }
       try {
-        return (await r.evalsha(sha, keys.length, ...keys, ...args)) as Reply;
+        return (await r.evalsha(scriptSha(source), keys.length, ...keys, ...args)) as Reply;
       } catch (e) {
         if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-        this.#shas.delete(source);
         return (await r.eval(source, keys.length, ...keys, ...args)) as Reply;
       }
     });
@@ -508,6 +507,16 @@ class RedisLock implements Lock {
   async isFailed(): Promise<boolean> {
     return (await this.store.lockValue(this.hash))?.startsWith(S.FAILED_MARK) === true;
   }
+}
+
+/** Every script of redis-scripts.ts (loaded when a store opens). */
+const SCRIPTS: string[] = Object.values(S as Record<string, string>).filter((v) => v.includes('redis.call'));
+const shas = new Map<string, string>();
+/** A script's SHA-1, as Redis names it. */
+function scriptSha(source: string): string {
+  let sha = shas.get(source);
+  if (sha === undefined) shas.set(source, (sha = createHash('sha1').update(source).digest('hex')));
+  return sha;
 }
 
 function sleep(ms: number): Promise<void> {
