@@ -85,7 +85,7 @@ function common(cmd: Command): Command {
     .argument('[args...]', ARGS_HELP)
     .option(
       '--jugdir <dir>',
-      'where results and locks are stored (default: <jugfile without extension>.jugdata); %(jugfile)s and %(date)s are replaced as in Python Jug',
+      'where results and locks are stored: a directory (default: <jugfile without extension>.jugdata; %(jugfile)s and %(date)s are replaced as in Python Jug) or redis://[user:password@]host[:port][/db][?prefix=NAME] (rediss:// for TLS; password also from JUG_REDIS_PASSWORD)',
     )
     .option('--will-cite', 'accepted for Python Jug compatibility (jug prints no citation banner)')
     .option('-v, --verbose', 'more detail on stderr (execute: log each task as it starts and as it ends, with its arguments, duration and thread, and each wait for tasks other processes hold)')
@@ -411,6 +411,21 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .description('count the tasks of each name the jugfile declares (reads no results)')
       .option('--short', 'one line instead of the table'),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/count.js')).count(jugfile, opts)));
+
+  program
+    .command('copy')
+    .summary('copy results from one store to another')
+    .description(
+      'copy every result of one store into another — each a jugdir path or a redis:// URL — verifying each ' +
+        "result's checksum and skipping those the target already has (the source is only read), so that a run can " +
+        'move, e.g. from a laptop jugdir to Redis, and resume there',
+    )
+    .requiredOption('--from <store>', 'the store to copy from (jugdir path or redis://[user:password@]host[:port][/db][?prefix=NAME])')
+    .requiredOption('--to <store>', 'the store to copy into (same forms)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (opts: Record<string, unknown>) =>
+      setCode(await (await import('./commands/copy/index.js')).copy(opts as { from: string; to: string; quiet?: boolean })),
+    );
 
   program
     .command('demo')
