@@ -6,6 +6,8 @@
  *   <jugdir>/locks/<h>.lock       lock, created with O_EXCL; mtime = 1 s after the epoch = failed
  *   <jugdir>/tempfiles/<pid>-<host>-<random>  in-flight writes, flushed to disk then renamed into place
  *   <jugdir>/corrupt/<h>.<time>.<random>  corrupt results set aside by `jug execute` (kept for inspection)
+ *   <jugdir>/packs/                many small results in a few files, written by `jug pack` (pack.ts);
+ *                                  consulted when a loose result file is missing (a loose file wins)
  *
  * Directories are created lazily: read-only commands create nothing.
  */
@@ -36,6 +38,7 @@ import {
   parseOwnerTmpName,
 } from './lock-owner.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
+import { PackReader, packLooseResults, removePacked, type PackHost, type PackOptions, type PackReport } from './pack.js';
 
 export { FAILED_MTIME } from './lock-owner.js';
 
@@ -128,6 +131,8 @@ export class FileStore implements Store {
   readonly #lockContext: LockContext;
   #heartbeat: Heartbeat | undefined;
   #madeDirs = new Set<string>();
+  /** The packs (`jug pack`): consulted when a loose result is missing. */
+  readonly #packs: PackReader;
 
   constructor(jugdir: string, options: FileStoreOptions = {}) {
     this.location = jugdir.replace(/\/+$/, '') || '/';
@@ -144,6 +149,7 @@ export class FileStore implements Store {
       fsError: (e, what) => this.#fsError(e, what),
       linkWorks: true,
     };
+    this.#packs = new PackReader(this.location);
     // Learn early whether group commit works, so that the first result does not wait for it.
     if (this.#fsync && this.#commitDelayMs > 0) void syncFsAvailable(this.location);
   }
@@ -179,28 +185,34 @@ export class FileStore implements Store {
   }
 
   async has(hash: string): Promise<boolean> {
-    return fs.existsSync(this.resultPath(hash));
+    return fs.existsSync(this.resultPath(hash)) || this.#packs.find(hash) !== undefined;
   }
 
   async load(hash: string, taskName?: string): Promise<unknown> {
-    const path = this.resultPath(hash);
+    let path = this.resultPath(hash);
+    let where = path;
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(path);
     } catch (e) {
-      if (isCode(e, 'ENOENT', 'ENOTDIR')) {
+      if (!isCode(e, 'ENOENT', 'ENOTDIR')) throw this.#fsError(e, `read ${path}`);
+      // Not loose: packed (`jug pack` unlinks a loose file only once its packed copy is durable).
+      const packed = this.#packs.read(hash);
+      if (packed === undefined) {
         const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
         throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
       }
-      throw this.#fsError(e, `read ${path}`);
+      ({ bytes, where } = packed);
+      path = join(this.#packs.dir, packed.entry.file);
     }
     const who = taskName === undefined ? '' : ` of task '${taskName}'`;
     try {
-      return decodeResult(bytes, `${who} at ${path}`.trimStart(), path);
+      return decodeResult(bytes, `${who} at ${where}`.trimStart(), path);
     } catch (e) {
       if (!(e instanceof CorruptResultError)) throw e;
+      const fix = where === path ? 'delete the file' : `run \`jug invalidate\` on the task`;
       throw new CorruptResultError(
-        `${e.message} It cannot be read: delete the file and run \`jug execute\` to recompute it.`,
+        `${e.message} It cannot be read: ${fix} and run \`jug execute\` to recompute it (\`jug execute\` does both by itself when it needs the result).`,
         path,
         e.reason,
         hash,
@@ -215,11 +227,10 @@ export class FileStore implements Store {
       decodeResult(fs.readFileSync(path), path);
       return undefined; // replaced by a good result meanwhile (another process recomputed it)
     } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) return this.#setAsidePacked(hash);
       if (!(e instanceof CorruptResultError)) return undefined; // gone already
     }
-    const dir = join(this.location, 'corrupt');
-    this.#ensureDir(dir);
-    const aside = join(dir, `${hash}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(4).toString('hex')}`);
+    const aside = this.#asidePath(hash);
     try {
       fs.renameSync(path, aside);
       return aside;
@@ -227,6 +238,33 @@ export class FileStore implements Store {
       if (isCode(e, 'ENOENT')) return undefined; // another process moved it first
       throw this.#fsError(e, `move the corrupt result ${path} aside`);
     }
+  }
+
+  /** Where a corrupt result of `hash` is kept (`corrupt/<h>.<time>.<8 hex>`); creates `corrupt/`. */
+  #asidePath(hash: string): string {
+    const dir = join(this.location, 'corrupt');
+    this.#ensureDir(dir);
+    return join(dir, `${hash}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(4).toString('hex')}`);
+  }
+
+  /** setAsideCorrupt() of a packed result: its bytes copied to `corrupt/`, its entry removed (tombstone). */
+  async #setAsidePacked(hash: string): Promise<string | undefined> {
+    const packed = this.#packs.read(hash);
+    if (packed === undefined) return undefined;
+    try {
+      decodeResult(packed.bytes, packed.where);
+      return undefined; // not corrupt
+    } catch (e) {
+      if (!(e instanceof CorruptResultError)) return undefined;
+    }
+    const aside = this.#asidePath(hash);
+    try {
+      fs.writeFileSync(aside, packed.bytes, { flag: 'wx', mode: 0o644 });
+    } catch (e) {
+      throw this.#fsError(e, `copy the corrupt packed result of ${hash} (${packed.where}) aside`);
+    }
+    const removed = await removePacked(this.#packHost, [hash]);
+    return removed.has(hash) ? aside : undefined;
   }
 
   /** This store's random prefix (8 hex) for temporary names; a counter makes the other 8. */
@@ -292,7 +330,7 @@ export class FileStore implements Store {
     }
     try {
       if (this.#fsync) await flushAndRename(tmp, final, bytes);
-      else fs.renameSync(tmp, final);
+      else renameIntoPlace(tmp, final);
     } catch (e) {
       removeQuietly(tmp);
       throw this.#fsError(e, what);
@@ -375,7 +413,7 @@ export class FileStore implements Store {
     const renamed: PendingCommit[] = [];
     for (const p of group) {
       try {
-        fs.renameSync(p.tmp, p.final);
+        renameIntoPlace(p.tmp, p.final);
         renamed.push(p);
       } catch (e) {
         removeQuietly(p.tmp);
@@ -391,16 +429,55 @@ export class FileStore implements Store {
   }
 
   async remove(hash: string): Promise<boolean> {
-    try {
-      fs.unlinkSync(this.resultPath(hash));
-      return true;
-    } catch (e) {
-      if (isCode(e, 'ENOENT', 'ENOTDIR')) return false;
-      throw this.#fsError(e, `remove ${this.resultPath(hash)}`);
-    }
+    return (await this.removeMany([hash])).has(hash);
   }
 
+  /**
+   * Removes several results: the loose files, then the packed entries (tombstones, written once
+   * for all under the pack lock). Loose first: a pack run that packed one meanwhile finds the
+   * loose file gone and removes its entry, or published it before, and then it is removed here.
+   */
+  async removeMany(hashes: Iterable<string>): Promise<Set<string>> {
+    const removed = new Set<string>();
+    for (const hash of hashes) {
+      const path = this.resultPath(hash);
+      try {
+        fs.unlinkSync(path);
+        removed.add(hash);
+      } catch (e) {
+        if (!isCode(e, 'ENOENT', 'ENOTDIR')) throw this.#fsError(e, `remove ${path}`);
+      }
+    }
+    for (const h of await removePacked(this.#packHost, hashes)) removed.add(h);
+    return removed;
+  }
+
+  /** `jug pack`: moves small loose results into the pack (pack.ts, docs/store-format.md "Packs"). */
+  async pack(options: PackOptions = {}): Promise<PackReport> {
+    return packLooseResults(this.#packHost, options);
+  }
+
+  /** What pack.ts needs of this store. */
+  get #packHost(): PackHost {
+    return {
+      location: this.location,
+      fsync: this.#fsync,
+      reader: this.#packs,
+      packLock: () => new FileLock('pack', join(this.location, 'locks', 'pack.lock'), this.#lockContext),
+      listLoose: () => this.#listLoose(),
+      resultPath: (hash) => this.resultPath(hash),
+      fsError: (e, what) => this.#fsError(e, what),
+    };
+  }
+
+  /** Every stored hash: the loose files, then the pack (read after, so a result packed meanwhile is seen). */
   async list(): Promise<Set<string>> {
+    const out = this.#listLoose();
+    this.#packs.addLive(out);
+    return out;
+  }
+
+  #listLoose(): Set<string> {
     const out = new Set<string>();
     let shards: string[];
     try {
@@ -598,6 +675,7 @@ export class FileStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#packs.close();
     await this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     // This process's owner file goes when no lock links to it any more. Not judged by its link
@@ -701,7 +779,7 @@ async function flushAndRename(tmp: string, final: string, bytes: number): Promis
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(tmp, final);
+    renameIntoPlace(tmp, final);
     return;
   }
   const fh = await fsp.open(tmp, 'r');
@@ -710,7 +788,26 @@ async function flushAndRename(tmp: string, final: string, bytes: number): Promis
   } finally {
     await fh.close();
   }
-  await fsp.rename(tmp, final);
+  try {
+    await fsp.rename(tmp, final);
+  } catch (e) {
+    if (!isCode(e, 'ENOENT')) throw e;
+    renameIntoPlace(tmp, final);
+  }
+}
+
+/**
+ * Renames a written result into place. Its shard directory may have been removed since it was
+ * made (`jug pack` removes the shards it emptied): then it is made again and the rename retried.
+ */
+function renameIntoPlace(tmp: string, final: string): void {
+  try {
+    fs.renameSync(tmp, final);
+  } catch (e) {
+    if (!isCode(e, 'ENOENT') || !fs.existsSync(tmp)) throw e;
+    fs.mkdirSync(dirname(final), { recursive: true });
+    fs.renameSync(tmp, final);
+  }
 }
 
 function fsyncDir(dir: string): void {
