@@ -185,26 +185,28 @@ export class FileStore implements Store {
   }
 
   async has(hash: string): Promise<boolean> {
+    if (this.#packs.mayHold(hash) && this.#packs.find(hash, false) !== undefined) return true;
     return fs.existsSync(this.resultPath(hash)) || this.#packs.find(hash) !== undefined;
   }
 
   async load(hash: string, taskName?: string): Promise<unknown> {
-    let path = this.resultPath(hash);
-    let where = path;
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(path);
-    } catch (e) {
-      if (!isCode(e, 'ENOENT', 'ENOTDIR')) throw this.#fsError(e, `read ${path}`);
-      // Not loose: packed (`jug pack` unlinks a loose file only once its packed copy is durable).
-      const packed = this.#packs.read(hash);
-      if (packed === undefined) {
-        const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
-        throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
-      }
-      ({ bytes, where } = packed);
-      path = join(this.#packs.dir, packed.entry.file);
+    const found = this.#readResult(hash);
+    if (found === undefined) {
+      const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
+      throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
     }
+    try {
+      return this.#decode(hash, taskName, found);
+    } catch (e) {
+      // A damaged packed entry whose result is also a loose file (computed again): the loose one.
+      const loose = 'packed' in found && e instanceof CorruptResultError ? this.#readResult(hash, false) : undefined;
+      if (loose === undefined || 'packed' in loose) throw e;
+      return this.#decode(hash, taskName, loose);
+    }
+  }
+
+  #decode(hash: string, taskName: string | undefined, found: { bytes: Buffer; where: string; path: string }): unknown {
+    const { bytes, where, path } = found;
     const who = taskName === undefined ? '' : ` of task '${taskName}'`;
     try {
       return decodeResult(bytes, `${who} at ${where}`.trimStart(), path);
@@ -219,6 +221,34 @@ export class FileStore implements Store {
         taskName,
       );
     }
+  }
+
+  /**
+   * The bytes of `hash`'s result, loose or packed, with where they were read (`where`, for
+   * messages) and the file (`path`); undefined if it is not stored. A loose file wins over a
+   * packed entry, but they never differ (a pack run removes an entry whose loose file changed):
+   * so a hash the cached pack index holds is read from the pack without looking for a loose file
+   * first (looking costs more than the packed read). Any other hash is read loose, and from the
+   * pack, its index read again, only if the loose file is missing.
+   */
+  #readResult(hash: string, packedFirst = true): { bytes: Buffer; where: string; path: string } | undefined {
+    const path = this.resultPath(hash);
+    if (packedFirst && this.#packs.mayHold(hash)) {
+      const packed = this.#packedBytes(hash);
+      if (packed !== undefined) return packed;
+    }
+    try {
+      return { bytes: fs.readFileSync(path), where: path, path };
+    } catch (e) {
+      if (!isCode(e, 'ENOENT', 'ENOTDIR')) throw this.#fsError(e, `read ${path}`);
+    }
+    // Not loose: packed (`jug pack` unlinks a loose file only once its packed copy is durable).
+    return this.#packedBytes(hash);
+  }
+
+  #packedBytes(hash: string): { bytes: Buffer; where: string; path: string; packed: true } | undefined {
+    const packed = this.#packs.read(hash);
+    return packed === undefined ? undefined : { bytes: packed.bytes, where: packed.where, path: join(this.#packs.dir, packed.entry.file), packed: true };
   }
 
   async setAsideCorrupt(hash: string): Promise<string | undefined> {
@@ -315,6 +345,13 @@ export class FileStore implements Store {
    * commit in progress ends), rather than after the commit delay.
    */
   async commitPrepared(prepared: PreparedResult, urgent = false): Promise<void> {
+    await this.#commitLoose(prepared, urgent);
+    // A loose file wins over a packed entry: an older packed copy of this hash (rare: the task
+    // computed again without being removed) is removed, so that the two never differ.
+    if (this.#packs.mayHold(prepared.hash)) await removePacked(this.#packHost, [prepared.hash]);
+  }
+
+  async #commitLoose(prepared: PreparedResult, urgent: boolean): Promise<void> {
     const { tmp, hash, taskName } = prepared;
     const bytes = prepared.bytes ?? Number.POSITIVE_INFINITY;
     const final = this.resultPath(hash);

@@ -5,7 +5,7 @@
  *
  *   <jugdir>/packs/index                the index: hash → (data file, offset, length); replaced whole (tmp + rename)
  *   <jugdir>/packs/<gen>-<8 hex>.pack   data: result files' bytes verbatim, one after another; never modified
- *   <jugdir>/packs/removed-<gen>        tombstones: packed results removed since index generation <gen>
+ *   <jugdir>/packs/removed              tombstones: packed results removed since the index was written
  *   <jugdir>/locks/pack.lock            held (a lock like a task's) while a pack is written or packed results removed
  *
  * Invariants:
@@ -158,11 +158,21 @@ export function parseIndex(buf: Buffer, path: string): PackIndex {
   return new PackIndex(generation, files, hashes, fileOf, offsets, lengths);
 }
 
-/** Hashes listed in a tombstone file's text (malformed or partial lines are ignored). */
-function parseTombstones(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const line of text.split('\n')) if (/^[0-9a-f]{40}$/.test(line)) out.add(line);
-  return out;
+/** First line of the tombstone file: the index generation its removals apply to. */
+function tombstoneHeader(generation: number): string {
+  return `jug pack removals for generation ${generation}\n`;
+}
+
+/**
+ * A tombstone file's text: the generation it applies to (from its first line; -1 if the line is
+ * missing or damaged) and the hashes listed (malformed or partial lines are ignored).
+ */
+export function parseTombstones(text: string): { generation: number; hashes: Set<string> } {
+  const nl = text.indexOf('\n');
+  const m = /^jug pack removals for generation (\d+)$/.exec(nl < 0 ? '' : text.slice(0, nl));
+  const hashes = new Set<string>();
+  for (const line of text.slice(nl + 1).split('\n')) if (/^[0-9a-f]{40}$/.test(line)) hashes.add(line);
+  return { generation: m === null ? -1 : Number(m[1]), hashes };
 }
 
 interface FileSig {
@@ -191,16 +201,44 @@ export interface PackedBytes {
 }
 
 /**
- * Reads packs, keeping the index in memory and re-reading it (and the tombstones) whenever their
- * files changed: two `stat` calls per look-up. One per FileStore.
+ * A hit in the cached index is trusted for this long after the tombstone file was last checked
+ * (a `stat` per read cost more than the read itself): a packed result removed by another process
+ * may still be read by a running process for this long, as an NFS client's attribute cache lets
+ * a removed loose file be read for seconds. A hash not in the cached index is always looked up
+ * afresh, and this process's own removals are seen at once.
+ */
+const RECHECK_MS = 100;
+
+/** After this many reads from one data file, it is read whole and kept in memory (if not larger than SLURP_MAX_BYTES). */
+const SLURP_AFTER_READS = 32;
+const SLURP_MAX_BYTES = 64 * 1024 * 1024;
+
+/** An open data file: read entry by entry, or whole once many of its entries were read. */
+interface DataFile {
+  fd: number;
+  reads: number;
+  whole?: Buffer;
+}
+
+/**
+ * Reads packs, keeping the index, the removals and busy data files in memory. Whether anything
+ * changed is told by one `stat` of the tombstone file `packs/removed`: a pack run replaces it
+ * (a new inode) after publishing a new index, and a removal appends to it. A hash not in the
+ * index is looked up again after re-reading the index itself (it may have been packed since).
+ * One per FileStore.
  */
 export class PackReader {
   readonly dir: string;
   #index: PackIndex | undefined;
   #indexSig: FileSig | undefined;
   #removed = new Set<string>();
+  /** The tombstone file's signature when #index and #removed were read; undefined: re-read next time. */
   #removedSig: FileSig | undefined;
-  #fds = new Map<string, number>();
+  #files = new Map<string, DataFile>();
+  /** When (performance.now()) the tombstone file was last seen unchanged. */
+  #checkedAt = Number.NEGATIVE_INFINITY;
+  /** Whether the index was looked for at least once. */
+  #looked = false;
 
   constructor(readonly jugdir: string) {
     this.dir = join(jugdir, 'packs');
@@ -210,56 +248,94 @@ export class PackReader {
     return join(this.dir, 'index');
   }
 
-  removedPath(generation: number): string {
-    return join(this.dir, `removed-${generation}`);
+  get removedPath(): string {
+    return join(this.dir, 'removed');
   }
 
-  /** Brings the cached index and tombstones up to date; the index, or undefined if there is none. */
-  refresh(): PackIndex | undefined {
-    const sig = sigOf(this.indexPath);
-    if (!sameSig(sig, this.#indexSig)) {
-      this.#indexSig = sig;
+  /** The index and removals as of now (one `stat` when nothing changed); undefined: no pack. */
+  current(): PackIndex | undefined {
+    if (this.#index !== undefined && this.#removedSig !== undefined) {
+      const now = performance.now();
+      if (now - this.#checkedAt < RECHECK_MS) return this.#index;
+      if (sameSig(sigOf(this.removedPath), this.#removedSig)) {
+        this.#checkedAt = now;
+        return this.#index;
+      }
+    }
+    return this.reload();
+  }
+
+  /**
+   * Reads the index and the removals again where their files changed (a `stat` of each). The
+   * tombstone file is stat-ed before the index is read: a pack run publishing meanwhile replaces
+   * it afterwards, so the next check sees it change.
+   */
+  reload(): PackIndex | undefined {
+    this.#looked = true;
+    const rsig = sigOf(this.removedPath);
+    const isig = sigOf(this.indexPath);
+    if (isig === undefined) {
       this.#index = undefined;
+      this.#indexSig = undefined;
       this.#removedSig = undefined;
       this.#removed = new Set();
-      if (sig !== undefined) {
-        try {
-          this.#index = parseIndex(fs.readFileSync(this.indexPath), this.indexPath);
-        } catch (e) {
-          this.#indexSig = undefined; // replaced between stat and read: read it again next time
-          if (isCode(e, 'ENOENT')) return this.refresh();
-          throw e;
-        }
+      return undefined;
+    }
+    if (this.#index === undefined || !sameSig(isig, this.#indexSig)) {
+      try {
+        this.#index = parseIndex(fs.readFileSync(this.indexPath), this.indexPath);
+        this.#indexSig = isig;
+      } catch (e) {
+        if (!isCode(e, 'ENOENT', 'ENOTDIR')) throw e;
+        return this.reload(); // removed between the stat and the read
       }
+      this.#removedSig = undefined;
     }
     const index = this.#index;
-    if (index === undefined) return undefined;
-    const path = this.removedPath(index.generation);
-    const rsig = sigOf(path);
-    if (!sameSig(rsig, this.#removedSig)) {
-      this.#removedSig = rsig;
-      try {
-        this.#removed = rsig === undefined ? new Set() : parseTombstones(fs.readFileSync(path, 'latin1'));
-      } catch (e) {
-        if (!isCode(e, 'ENOENT')) throw e;
-        this.#removed = new Set(); // folded into a newer index meanwhile: the next stat of the index sees it
-      }
+    if (this.#removedSig !== undefined && sameSig(rsig, this.#removedSig)) return index;
+    let text = '';
+    try {
+      text = rsig === undefined ? '' : fs.readFileSync(this.removedPath, 'latin1');
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw e;
     }
+    const tomb = parseTombstones(text);
+    const ours = tomb.generation === index.generation;
+    this.#removed = ours ? tomb.hashes : new Set();
+    // Not this generation's (the previous one's, folded into this index, or replaced since the
+    // stat): no removals yet, and check again next time.
+    this.#removedSig = ours && rsig !== undefined && text.length === rsig.size ? rsig : undefined;
+    this.#checkedAt = performance.now();
     return index;
   }
 
-  /** The live (not removed) entry of `hash`, looked up in the current index. */
-  find(hash: string): PackEntry | undefined {
-    const index = this.refresh();
-    if (index === undefined) return undefined;
-    const i = index.find(hash);
-    if (i < 0 || this.#removed.has(hash)) return undefined;
+  /** Whether the index as last read holds `hash` (no file system access: a hint, not an answer). */
+  mayHold(hash: string): boolean {
+    if (!this.#looked) {
+      this.#looked = true;
+      this.reload(); // once: whether there is a pack at all
+    }
+    return this.#index !== undefined && this.#index.find(hash) >= 0;
+  }
+
+  /**
+   * The live (not removed) entry of `hash`. `fresh`: the caller found no loose file, so a hash not
+   * in the index as cached is looked up in the index read again.
+   */
+  find(hash: string, fresh = true): PackEntry | undefined {
+    let index = this.current();
+    let i = index === undefined ? -1 : index.find(hash);
+    if (i < 0 && fresh && index !== undefined && this.#index === index) {
+      index = this.reload();
+      i = index === undefined ? -1 : index.find(hash);
+    }
+    if (index === undefined || i < 0 || this.#removed.has(hash)) return undefined;
     return index.entryAt(i);
   }
 
-  /** Every live packed hash, added to `out`. */
+  /** Every live packed hash, added to `out` (the index read again). */
   addLive(out: Set<string>): void {
-    const index = this.refresh();
+    const index = this.reload();
     if (index === undefined) return;
     for (let i = 0; i < index.size; i++) {
       const h = index.hashAt(i);
@@ -269,7 +345,7 @@ export class PackReader {
 
   /** The live entries of the current index, with the index (for a pack run, under the pack lock). */
   liveEntries(): { index: PackIndex | undefined; live: NewEntry[]; removed: number } {
-    const index = this.refresh();
+    const index = this.reload();
     if (index === undefined) return { index, live: [], removed: 0 };
     const live: NewEntry[] = [];
     for (let i = 0; i < index.size; i++) {
@@ -285,24 +361,13 @@ export class PackReader {
       const entry = this.find(hash);
       if (entry === undefined) return undefined;
       const path = join(this.dir, entry.file);
-      let fd = this.#fds.get(entry.file);
       try {
-        if (fd === undefined) {
-          fd = fs.openSync(path, 'r');
-          this.#fds.set(entry.file, fd);
-        }
-        const bytes = Buffer.allocUnsafe(entry.length);
-        let got = 0;
-        while (got < entry.length) {
-          const n = fs.readSync(fd, bytes, got, entry.length - got, entry.offset + got);
-          if (n === 0) break;
-          got += n;
-        }
-        return { bytes: got === entry.length ? bytes : bytes.subarray(0, got), where: `${path} at offset ${entry.offset}`, entry };
+        const bytes = this.#readEntry(path, entry);
+        return { bytes, where: `${path} at offset ${entry.offset}`, entry };
       } catch (e) {
         // Merged into a newer data file by a pack run since our index was read: read the index again.
         if (isCode(e, 'ENOENT') && attempt < 3) {
-          this.#indexSig = undefined;
+          this.#removedSig = undefined;
           continue;
         }
         throw new StoreError(`Could not read the packed result of ${hash} from ${path}: ${(e as Error).message}.`);
@@ -310,21 +375,42 @@ export class PackReader {
     }
   }
 
-  /** Whether a pack index exists (a cheap check before taking the pack lock). */
-  exists(): boolean {
-    return fs.existsSync(this.indexPath);
+  #readEntry(path: string, entry: PackEntry): Buffer {
+    let file = this.#files.get(entry.file);
+    if (file === undefined) {
+      file = { fd: fs.openSync(path, 'r'), reads: 0 };
+      this.#files.set(entry.file, file);
+    }
+    if (file.whole === undefined && ++file.reads > SLURP_AFTER_READS) {
+      const { size } = fs.fstatSync(file.fd);
+      if (size <= SLURP_MAX_BYTES) file.whole = readAt(file.fd, 0, size);
+    }
+    if (file.whole !== undefined) return file.whole.subarray(entry.offset, entry.offset + entry.length);
+    return readAt(file.fd, entry.offset, entry.length);
   }
 
   close(): void {
-    for (const fd of this.#fds.values()) {
+    for (const f of this.#files.values()) {
       try {
-        fs.closeSync(fd);
+        fs.closeSync(f.fd);
       } catch {
         // closed already
       }
     }
-    this.#fds.clear();
+    this.#files.clear();
   }
+}
+
+/** `length` bytes of `fd` from `offset` (fewer at the end of the file: then the CRC check fails). */
+function readAt(fd: number, offset: number, length: number): Buffer {
+  const bytes = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, bytes, got, length - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === length ? bytes : bytes.subarray(0, got);
 }
 
 /** What the pack writer needs from the file store. */
@@ -409,23 +495,29 @@ function fsyncDir(dir: string): void {
 }
 
 /**
- * Appends tombstones for `hashes` to the current generation's `removed-<gen>` and flushes it.
- * Caller holds the pack lock. A line cut short by a crash is ended first, so it cannot swallow the
- * next hash.
+ * Records the removal of packed `hashes` in `packs/removed`, flushed. Caller holds the pack lock.
+ * The file belongs to one index generation (its first line): a file of another generation (left
+ * by a pack run that died before replacing it) is replaced by one of this generation. A line cut
+ * short by a crash is ended first, so that it cannot swallow the next hash.
  */
 function appendTombstones(host: PackHost, generation: number, hashes: readonly string[]): void {
+  const path = host.reader.removedPath;
+  let text = '';
+  try {
+    text = fs.readFileSync(path, 'latin1');
+  } catch (e) {
+    if (!isCode(e, 'ENOENT')) throw host.fsError(e, `read ${path}`);
+  }
+  if (parseTombstones(text).generation !== generation) {
+    writeFileDurably(host, path, [Buffer.from(tombstoneHeader(generation) + hashes.map((h) => `${h}\n`).join(''), 'latin1')]);
+    if (host.fsync) fsyncDir(host.reader.dir);
+    return;
+  }
   if (hashes.length === 0) return;
-  const path = host.reader.removedPath(generation);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(path, 'a+', 0o644);
-    const size = fs.fstatSync(fd).size;
-    let prefix = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      fs.readSync(fd, last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) prefix = '\n';
-    }
+    fd = fs.openSync(path, 'a', 0o644);
+    const prefix = text.endsWith('\n') ? '' : '\n';
     fs.writeSync(fd, prefix + hashes.map((h) => `${h}\n`).join(''));
     if (host.fsync) fs.fsyncSync(fd);
   } catch (e) {
@@ -433,23 +525,23 @@ function appendTombstones(host: PackHost, generation: number, hashes: readonly s
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-  if (host.fsync) fsyncDir(host.reader.dir);
 }
 
 /**
  * Removes packed results (tombstones, under the pack lock); returns the hashes that were packed.
- * Cheap when there is no pack at all (one `stat`).
+ * Cheap when there is no pack at all (one `stat`). Called after the loose files were unlinked.
  */
 export async function removePacked(host: PackHost, hashes: Iterable<string>): Promise<Set<string>> {
   const removed = new Set<string>();
-  if (!host.reader.exists()) return removed;
   const wanted = [...hashes];
+  if (host.reader.current() === undefined && host.reader.reload() === undefined) return removed;
   if (wanted.every((h) => host.reader.find(h) === undefined)) return removed;
   await withPackLock(host, () => {
-    const index = host.reader.refresh();
+    const index = host.reader.reload();
     if (index === undefined) return;
     for (const h of wanted) if (host.reader.find(h) !== undefined) removed.add(h);
-    appendTombstones(host, index.generation, [...removed]);
+    if (removed.size > 0) appendTombstones(host, index.generation, [...removed]);
+    host.reader.reload(); // this process sees its own removals at once
   });
   return removed;
 }
@@ -564,15 +656,16 @@ function packUnderLock(host: PackHost, maxBytes: number): PackReport {
   const dataName = `${generation}-${randomBytes(4).toString('hex')}.pack`;
   const { chunks, entries } = layOut(host, dataName, merge ? live : [], candidates);
   writeFileDurably(host, join(reader.dir, dataName), chunks);
-  const kept = merge ? [] : live.filter((e) => !candidates.some((c) => c.hash === e.hash));
+  const fresh = new Set(candidates.map((c) => c.hash));
+  const kept = merge ? [] : live.filter((e) => !fresh.has(e.hash));
   const all = mergeEntries(kept, entries);
   writeFileDurably(host, reader.indexPath, [serializeIndex(generation, all)]);
   if (host.fsync) fsyncDir(reader.dir);
-  reader.refresh();
-
-  // The old generation's tombstones are folded in; data files no longer named can go.
+  // The old generation's removals are folded in: a new, empty tombstone file (a new inode, which
+  // tells readers to read the index again). Then data files no longer named can go.
+  appendTombstones(host, generation, []);
+  reader.reload();
   const named = new Set(all.map((e) => e.file));
-  if (old !== undefined) fs.rmSync(reader.removedPath(old.generation), { force: true });
   for (const f of oldFiles) if (!named.has(f)) fs.rmSync(join(reader.dir, f), { force: true });
 
   unlinkPackedLoose(host, generation, candidates);
@@ -617,17 +710,17 @@ function mergeEntries(kept: readonly NewEntry[], added: readonly NewEntry[]): Ne
 /**
  * Step 5: unlink each packed loose file if it is still the one read. Gone: removed meanwhile by a
  * remover that did not see the pack yet: tombstone the entry. Another file (removed and computed
- * again meanwhile): it stays, and wins over the packed entry.
+ * again meanwhile): it stays, and the entry is tombstoned too, so that a live packed entry and a
+ * loose file of the same hash always hold the same result.
  */
 function unlinkPackedLoose(host: PackHost, generation: number, candidates: readonly Candidate[]): void {
   const vanished: string[] = [];
   for (const c of candidates) {
     const st = fs.statSync(c.path, { throwIfNoEntry: false });
-    if (st === undefined) {
+    if (st === undefined || st.ino !== c.ino || st.dev !== c.dev) {
       vanished.push(c.hash);
       continue;
     }
-    if (st.ino !== c.ino || st.dev !== c.dev) continue;
     try {
       fs.unlinkSync(c.path);
     } catch (e) {
