@@ -36,11 +36,15 @@ const REPS = Number(opt('--reps', 7));
 const COLD = args.includes('--cold');
 const OUT = resolve(opt('--out', join(BENCH_DIR, COLD ? 'RESULTS-pack-cold.md' : 'RESULTS-pack.md')));
 
-/** Runs `node <argv>` in benchmarks/jugfiles (so `import 'jug'` resolves); wall ms and stdout. */
+/** GNU time, to measure the child's CPU time (user + system): on a loaded machine wall time is mostly waiting. */
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** Runs `node <argv>` in benchmarks/jugfiles (so `import 'jug'` resolves); wall ms, CPU ms and stdout. */
 function run(argv) {
   return new Promise((resolvePromise, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, argv, { cwd: JUGFILES, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const [cmd, cmdArgs] = TIME === undefined ? [process.execPath, argv] : [TIME, ['-f', 'cpu %U %S', process.execPath, ...argv]];
+    const child = spawn(cmd, cmdArgs, { cwd: JUGFILES, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -48,8 +52,10 @@ function run(argv) {
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = performance.now() - start;
+      const m = /cpu (\d+\.\d+) (\d+\.\d+)\s*$/.exec(err);
+      const cpu = m === null ? NaN : (Number(m[1]) + Number(m[2])) * 1000;
       if (code !== 0) reject(new Error(`node ${argv.join(' ')} exited ${code}:\n${out}\n${err}`));
-      else resolvePromise({ ms, out });
+      else resolvePromise({ ms, cpu, out });
     });
   });
 }
@@ -104,17 +110,19 @@ async function main() {
     'load-all': (dir) => [join(BENCH_DIR, 'pack-load.mjs'), 'tiny.ts', dir],
   };
   const results = {};
-  for (const name of Object.keys(workloads)) results[name] = { loose: [], packed: [], looseInner: [], packedInner: [] };
+  for (const name of Object.keys(workloads)) results[name] = { loose: [], packed: [], looseCpu: [], packedCpu: [], looseInner: [], packedInner: [], looseInnerCpu: [], packedInnerCpu: [] };
   for (let rep = 0; rep < REPS; rep++) {
     for (const [name, argv] of Object.entries(workloads)) {
       for (const [kind, dir] of rep % 2 ? [['packed', packed], ['loose', loose]] : [['loose', loose], ['packed', packed]]) {
         if (COLD) dropCaches();
-        const { ms, out } = await run(argv(dir));
+        const { ms, cpu, out } = await run(argv(dir));
         results[name][kind].push(ms);
+        results[name][`${kind}Cpu`].push(cpu);
         if (name === 'load-all') {
           const r = JSON.parse(out);
           if (r.loaded !== 5000) throw new Error(`loaded ${r.loaded} results, expected 5000`);
           results[name][`${kind}Inner`].push(r.loadMs);
+          results[name][`${kind}InnerCpu`].push(r.loadCpuMs);
         }
       }
     }
@@ -160,10 +168,18 @@ function report(results, files, packOut) {
     '',
     '| workload | loose ms | packed ms | loose / packed |',
     '|---|---|---|---|',
-    row('`jug status`', results.status.loose, results.status.packed),
-    row('no-op `jug execute`', results.noop.loose, results.noop.packed),
-    row('load all 5,000 results (whole process)', results['load-all'].loose, results['load-all'].packed),
-    row('load all 5,000 results (the loads alone)', results['load-all'].looseInner, results['load-all'].packedInner),
+    row('`jug status`, wall', results.status.loose, results.status.packed),
+    row('`jug status`, CPU (user + sys)', results.status.looseCpu, results.status.packedCpu),
+    row('no-op `jug execute`, wall', results.noop.loose, results.noop.packed),
+    row('no-op `jug execute`, CPU', results.noop.looseCpu, results.noop.packedCpu),
+    row('load all 5,000 results (whole process), wall', results['load-all'].loose, results['load-all'].packed),
+    row('load all 5,000 results (whole process), CPU', results['load-all'].looseCpu, results['load-all'].packedCpu),
+    row('load all 5,000 results (the loads alone, wall, in the process)', results['load-all'].looseInner, results['load-all'].packedInner),
+    row('load all 5,000 results (the loads alone, CPU of the process)', results['load-all'].looseInnerCpu, results['load-all'].packedInnerCpu),
+    '',
+    'CPU: the child\'s user + system time (GNU time); on a machine this loaded, wall time is mostly',
+    'waiting for a core. "The loads alone": `value()` of the 5,000 tasks, timed inside the script after',
+    'init() and hashing.',
     '',
   ];
   return lines.join('\n');

@@ -248,7 +248,7 @@ export class FileStore implements Store {
 
   #packedBytes(hash: string): { bytes: Buffer; where: string; path: string; packed: true } | undefined {
     const packed = this.#packs.read(hash);
-    return packed === undefined ? undefined : { bytes: packed.bytes, where: packed.where, path: join(this.#packs.dir, packed.entry.file), packed: true };
+    return packed === undefined ? undefined : { bytes: packed.bytes, where: packed.where, path: packed.path, packed: true };
   }
 
   async setAsideCorrupt(hash: string): Promise<string | undefined> {

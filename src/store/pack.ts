@@ -197,6 +197,8 @@ export interface PackedBytes {
   readonly bytes: Buffer;
   /** E.g. `<jugdir>/packs/1-0a1b2c3d.pack at offset 4120`. */
   readonly where: string;
+  /** The data file. */
+  readonly path: string;
   readonly entry: PackEntry;
 }
 
@@ -235,6 +237,8 @@ export class PackReader {
   /** The tombstone file's signature when #index and #removed were read; undefined: re-read next time. */
   #removedSig: FileSig | undefined;
   #files = new Map<string, DataFile>();
+  /** Data file name → its path. */
+  #paths = new Map<string, string>();
   /** When (performance.now()) the tombstone file was last seen unchanged. */
   #checkedAt = Number.NEGATIVE_INFINITY;
   /** Whether the index was looked for at least once. */
@@ -360,10 +364,11 @@ export class PackReader {
     for (let attempt = 0; ; attempt++) {
       const entry = this.find(hash);
       if (entry === undefined) return undefined;
-      const path = join(this.dir, entry.file);
+      let path = this.#paths.get(entry.file);
+      if (path === undefined) this.#paths.set(entry.file, (path = join(this.dir, entry.file)));
       try {
         const bytes = this.#readEntry(path, entry);
-        return { bytes, where: `${path} at offset ${entry.offset}`, entry };
+        return { bytes, where: `${path} at offset ${entry.offset}`, path, entry };
       } catch (e) {
         // Merged into a newer data file by a pack run since our index was read: read the index again.
         if (isCode(e, 'ENOENT') && attempt < 3) {

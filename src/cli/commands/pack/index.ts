@@ -22,7 +22,7 @@ export async function pack(jugfile: string | undefined, options: PackCommandOpti
       throw new StoreError(`Cannot pack the store ${store.location}: only a file jugdir has packs (this store keeps its results elsewhere).`);
     }
     // Beat while packing, so that other hosts never take the pack lock for a dead process's.
-    store.keepAlive?.({ mainThread: true });
+    store.keepAlive?.();
     const report = await store.pack(options.maxSize === undefined ? {} : { maxBytes: options.maxSize });
     process.stdout.write(describeReport(report, store.location));
     return 0;
