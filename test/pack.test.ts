@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CorruptResultError, NotComputedError } from '../src/errors.js';
 import { FileStore } from '../src/store/file-store.js';
-import { PackReader, parseIndex, parseTombstones, serializeIndex } from '../src/store/pack.js';
+import { PackIndex, PackReader, parseIndex, parseTombstones, serializeIndex } from '../src/store/pack.js';
 import { FIXTURES, makeTempDir, parseTable, removeTempDir, runJug, runShell, show, startJug, storedHashes, type RunResult } from './helpers.js';
 
 let tmp: string;
@@ -287,6 +287,17 @@ describe('pack index format', () => {
     assert.equal(index.size, 100);
     for (const e of entries) assert.deepEqual(index.entryAt(index.find(e.hash)), { file: e.file, offset: e.offset, length: e.length });
     assert.equal(index.find('f'.repeat(40)), -1);
+    // Large indexes are searched in their bytes, not through a Map.
+    const saved = PackIndex.mapMaxEntries;
+    PackIndex.mapMaxEntries = 0;
+    try {
+      const big = parseIndex(serializeIndex(3, entries), 'x');
+      for (const e of entries) assert.deepEqual(big.entryAt(big.find(e.hash)), { file: e.file, offset: e.offset, length: e.length });
+      assert.equal(big.find('f'.repeat(40)), -1);
+      assert.equal(big.find('0'.repeat(40)), -1);
+    } finally {
+      PackIndex.mapMaxEntries = saved;
+    }
   });
 
   it('a damaged index is reported, never read as entries', () => {
