@@ -202,7 +202,13 @@ interface FileSig {
 }
 
 function sigOf(path: string): FileSig | undefined {
-  const st = fs.statSync(path, { throwIfNoEntry: false });
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    if (isCode(e, 'ENOTDIR')) return undefined; // the jugdir (or packs/) is a file: no pack
+    throw e;
+  }
   return st === undefined ? undefined : { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
 }
 
