@@ -128,7 +128,7 @@ async function main() {
     }
     console.log(`rep ${rep + 1}/${REPS} done`);
   }
-  writeFileSync(OUT, report(results, files, packRun.out.trim()));
+  writeFileSync(OUT, report(results, files, packRun.out.trim().replaceAll(ROOT + '/', '')));
   console.log(`wrote ${relative(process.cwd(), OUT)}`);
 }
 
