@@ -323,6 +323,18 @@ describe('pack index format', () => {
     assert.equal(await store.load(a), 'A');
     assert.equal(await store.has(b), false);
     // A loose file wins over the packed entry; removing then removes both.
+    // One run packs at most maxRunBytes: the rest waits for the next run.
+    const c = '3'.repeat(40);
+    const d = '4'.repeat(40);
+    await store.dump(c, 'C');
+    await store.dump(d, 'D');
+    const first = await store.pack({ maxRunBytes: 1 });
+    assert.equal(first.packed, 1);
+    assert.equal(first.left, 1);
+    const second = await store.pack({ maxRunBytes: 1 });
+    assert.deepEqual([second.packed, second.left], [1, 0]);
+    assert.deepEqual([await store.load(c), await store.load(d)], ['C', 'D']);
+    assert.equal(await store.removeMany?.([c, d]).then((r) => r.size), 2);
     await store.dump(a, 'A2');
     assert.equal(await store.load(a), 'A2');
     assert.equal(await store.remove(a), true);

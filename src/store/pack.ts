@@ -586,6 +586,8 @@ export interface PackReport {
   readonly tooLarge: number;
   /** Loose results left loose: their file does not decode (corrupt: `jug execute` recomputes it). */
   readonly corrupt: number;
+  /** Loose results left for the next run: this run packed `maxRunBytes` already. */
+  readonly left: number;
   /** Data files of the pack afterwards. */
   readonly dataFiles: number;
   /** Bytes of the data files afterwards. */
@@ -596,6 +598,11 @@ export interface PackReport {
 export interface PackOptions {
   /** Results whose file is larger than this stay loose. @default 65536 */
   readonly maxBytes?: number;
+  /**
+   * At most this many bytes of loose results are packed by one run (they are held in memory);
+   * the rest wait for the next run (`PackReport.left`). @default 268435456 (256 MiB)
+   */
+  readonly maxRunBytes?: number;
 }
 
 interface Candidate {
@@ -607,11 +614,21 @@ interface Candidate {
 }
 
 /** Reads the loose results that go into the pack: small enough, and whole (framing and CRC good). */
-function readCandidates(host: PackHost, maxBytes: number): { candidates: Candidate[]; tooLarge: number; corrupt: number } {
+function readCandidates(
+  host: PackHost,
+  maxBytes: number,
+  maxRunBytes: number,
+): { candidates: Candidate[]; tooLarge: number; corrupt: number; left: number } {
   const candidates: Candidate[] = [];
   let tooLarge = 0;
   let corrupt = 0;
+  let left = 0;
+  let total = 0;
   for (const hash of host.listLoose()) {
+    if (total >= maxRunBytes) {
+      left++;
+      continue;
+    }
     const path = host.resultPath(hash);
     let fd: number;
     try {
@@ -641,11 +658,12 @@ function readCandidates(host: PackHost, maxBytes: number): { candidates: Candida
         continue;
       }
       candidates.push({ hash, path, bytes: bytes.subarray(0, got), ino: st.ino, dev: st.dev });
+      total += got;
     } finally {
       fs.closeSync(fd);
     }
   }
-  return { candidates, tooLarge, corrupt };
+  return { candidates, tooLarge, corrupt, left };
 }
 
 /**
@@ -664,21 +682,25 @@ function readCandidates(host: PackHost, maxBytes: number): { candidates: Candida
  */
 export async function packLooseResults(host: PackHost, options: PackOptions = {}): Promise<PackReport> {
   const maxBytes = options.maxBytes ?? DEFAULT_PACK_MAX_BYTES;
+  const maxRunBytes = options.maxRunBytes ?? DEFAULT_RUN_MAX_BYTES;
   fs.mkdirSync(host.reader.dir, { recursive: true });
-  return withPackLock(host, () => packUnderLock(host, maxBytes));
+  return withPackLock(host, () => packUnderLock(host, maxBytes, maxRunBytes));
 }
 
-function packUnderLock(host: PackHost, maxBytes: number): PackReport {
+/** Default of PackOptions.maxRunBytes. */
+const DEFAULT_RUN_MAX_BYTES = 256 * 1024 * 1024;
+
+function packUnderLock(host: PackHost, maxBytes: number, maxRunBytes: number): PackReport {
   const { reader } = host;
   const { index: old, live, removed } = reader.liveEntries();
-  const { candidates, tooLarge, corrupt } = readCandidates(host, maxBytes);
+  const { candidates, tooLarge, corrupt, left } = readCandidates(host, maxBytes, maxRunBytes);
   const oldFiles = old?.files ?? [];
   const merge = removed > 0 || (candidates.length > 0 && new Set(live.map((e) => e.file)).size + 1 > MAX_DATA_FILES);
   const summary = (entries: readonly NewEntry[]): PackReport => {
     const files = new Set(entries.map((e) => e.file));
     let bytes = 0;
     for (const f of files) bytes += fs.statSync(join(reader.dir, f), { throwIfNoEntry: false })?.size ?? 0;
-    return { packed: candidates.length, total: entries.length, tooLarge, corrupt, dataFiles: files.size, bytes };
+    return { packed: candidates.length, total: entries.length, tooLarge, corrupt, left, dataFiles: files.size, bytes };
   };
   if (candidates.length === 0 && !merge) return summary(live);
 

@@ -36,6 +36,7 @@ export function describeReport(r: PackReport, location: string): string {
   let text =
     `Packed ${plural(r.packed, 'result')}: ${location}/packs holds ${plural(r.total, 'result')} ` +
     `in ${plural(r.dataFiles, 'data file')} (${r.bytes} bytes) and its index.\n`;
+  if (r.left > 0) text += `Left for the next run: ${plural(r.left, 'result')} (one run packs at most 256 MiB): run \`jug pack\` again.\n`;
   if (r.tooLarge > 0) text += `Left loose: ${plural(r.tooLarge, 'result')} larger than --max-size.\n`;
   if (r.corrupt > 0) {
     text += `Left loose: ${plural(r.corrupt, 'corrupt result')} (\`jug execute\` sets them aside and computes them again).\n`;
