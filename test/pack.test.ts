@@ -306,6 +306,24 @@ describe('pack index format', () => {
     assert.throws(() => parseIndex(buf, 'packs/index'), /packs\/index is damaged \(checksum mismatch\)/);
   });
 
+  it('a reader whose cached index is fresh still finds a result packed (and unlinked) by another store just now', async () => {
+    const dir = join(tmp, 'fresh');
+    const reader = new FileStore(dir, { fsync: false });
+    const writer = new FileStore(dir, { fsync: false });
+    const x = '5'.repeat(40);
+    const y = '6'.repeat(40);
+    await writer.dump(x, 'X');
+    await writer.pack();
+    assert.equal(await reader.load(x), 'X'); // the reader now holds the index, just checked
+    await writer.dump(y, 'Y');
+    await writer.pack(); // y packed, its loose file unlinked
+    assert.deepEqual(storedHashes(dir), []);
+    assert.equal(await reader.load(y), 'Y'); // loose file missing: the index is read again
+    assert.equal(await reader.has(y), true);
+    await reader.close();
+    await writer.close();
+  });
+
   it('a tombstone line cut short does not swallow the next removal', async () => {
     const dir = join(tmp, 'tombstone');
     const store = new FileStore(dir, { fsync: false });
