@@ -58,6 +58,7 @@ export type { FileStoreOptions } from './store/file-store.js';
 export { MemoryStore } from './store/memory-store.js';
 export { openStore } from './store/open.js';
 export type { Store, Lock, LockInfo, FailureRecord } from './store/store.js';
+export type { PackOptions, PackReport } from './store/pack.js';
 export {
   JugError,
   UsageError,

@@ -45,9 +45,10 @@ export async function invalidate(graph: TaskGraph, store: Store, roots: Iterable
   const removed: number[] = [];
   const running: number[] = [];
   let failureMarksRemoved = 0;
+  const gone = await removeResults(store, [...tasks].map((i) => graph.tasks[i]!.hash()).filter((h) => stored.has(h)));
   for (const i of tasks) {
     const h = graph.tasks[i]!.hash();
-    if (stored.has(h) && (await store.remove(h))) removed.push(i);
+    if (gone.has(h)) removed.push(i);
     const lock = locks.get(h);
     if (lock?.failed) {
       if (await store.removeFailedLock(h)) failureMarksRemoved++;
@@ -76,4 +77,16 @@ export function runningWarning(graph: TaskGraph, result: InvalidationResult): st
     `jug: warning: ${result.running.length} invalidated task(s) are running in another process now (${names}); ` +
     `they will store results computed from the old inputs. Invalidate again once they finish.\n`
   );
+}
+
+/**
+ * Removes the results of `hashes`, in their order; returns those that were stored. One call
+ * (`Store.removeMany`) where the store has it: the file store then removes packed results under
+ * one pack lock and one flush, rather than one each.
+ */
+export async function removeResults(store: Store, hashes: readonly string[]): Promise<Set<string>> {
+  if (store.removeMany !== undefined) return store.removeMany(hashes);
+  const removed = new Set<string>();
+  for (const h of hashes) if (await store.remove(h)) removed.add(h);
+  return removed;
 }

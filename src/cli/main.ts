@@ -412,6 +412,27 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .option('--short', 'one line instead of the table'),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/count.js')).count(jugfile, opts)));
 
+  common(
+    program
+      .command('pack')
+      .summary('move small result files into a pack (a few files), for NFS and Lustre')
+      .description(
+        'move the small result files of the jugdir into a pack: a few data files and an index under <jugdir>/packs, ' +
+          'for filesystems where many small files are slow (NFS, Lustre). Every command reads packed results as before.',
+      )
+      .addOption(
+        new Option('--max-size <bytes>', 'result files larger than this stay loose files').argParser(number(0, true, 0xffff_ffff)).default(65536),
+      )
+      .addHelpText(
+        'after',
+        '\nSafe while `jug execute` runs on the same jugdir (from any host): a result stays readable while it\n' +
+          'moves, new results keep going to loose files, and a loose file wins over a packed copy. Run it again\n' +
+          'to pack what was computed since; `jug invalidate` and `jug cleanup` remove packed results too.\n' +
+          'Corrupt result files are left loose (`jug execute` sets them aside and computes them again).\n' +
+          'Only one `jug pack` (or removal of packed results) works at a time: others wait for it.',
+      ),
+  ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/pack/index.js')).pack(jugfile, opts)));
+
   program
     .command('copy')
     .summary('copy results from one store to another')

@@ -7,6 +7,8 @@
  *   <jugdir>/tempfiles/<pid>-<host>-<random>  in-flight writes, flushed to disk then renamed into place
  *   <jugdir>/corrupt/<h>.<time>.<random>  corrupt results set aside by `jug execute` (kept for inspection)
  *   <jugdir>/runs/<pid>-<token>-<host>.jsonl  run records of one process (run-log-file.ts)
+ *   <jugdir>/packs/                many small results in a few files, written by `jug pack` (pack.ts);
+ *                                  consulted when a loose result file is missing (a loose file wins)
  *
  * Directories are created lazily: read-only commands create nothing.
  */
@@ -39,6 +41,7 @@ import {
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { RunLogFile } from './run-log-file.js';
 import type { RunningNote, RunRecord } from '../run-records-types.js';
+import { PackReader, packLooseResults, removePacked, type PackHost, type PackOptions, type PackReport } from './pack.js';
 
 export { FAILED_MTIME } from './lock-owner.js';
 
@@ -146,6 +149,8 @@ export class FileStore implements Store {
   #madeDirs = new Set<string>();
   /** This process's run records, written with the commits of results (see #writeRuns). */
   readonly #runs: RunLogFile;
+  /** The packs (`jug pack`): consulted when a loose result is missing. */
+  readonly #packs: PackReader;
 
   constructor(jugdir: string, options: FileStoreOptions = {}) {
     this.location = jugdir.replace(/\/+$/, '') || '/';
@@ -163,6 +168,7 @@ export class FileStore implements Store {
       linkWorks: true,
     };
     this.#runs = new RunLogFile(this.location, (d) => this.#ensureDir(d), (e, what) => this.#fsError(e, what));
+    this.#packs = new PackReader(this.location);
     // Learn early whether group commit works, so that the first result does not wait for it.
     if (this.#fsync && this.#commitDelayMs > 0) void syncFsAvailable(this.location);
   }
@@ -198,31 +204,92 @@ export class FileStore implements Store {
   }
 
   async has(hash: string): Promise<boolean> {
-    return fs.existsSync(this.resultPath(hash));
+    if (this.#packs.mayHold(hash) && this.#packs.find(hash, false) !== undefined) return true;
+    return fs.existsSync(this.resultPath(hash)) || this.#packs.find(hash) !== undefined;
   }
 
   async load(hash: string, taskName?: string): Promise<unknown> {
-    const path = this.resultPath(hash);
+    // A hash the cached pack index holds is read from the pack (see #readResult); any other is
+    // read loose, straight into the value's memory (decodeResultFile), and from the pack only if
+    // the loose file is missing.
+    let found = this.#packs.mayHold(hash) ? this.#packedBytes(hash) : undefined;
+    if (found === undefined) {
+      const path = this.resultPath(hash);
+      const who = taskName === undefined ? '' : ` of task '${taskName}'`;
+      try {
+        return decodeResultFile(path, `${who} at ${path}`.trimStart());
+      } catch (e) {
+        if (e instanceof CorruptResultError) throw this.#corrupt(e, hash, taskName, path, path);
+        if (!isCode(e, 'ENOENT', 'ENOTDIR')) {
+          if (typeof (e as { code?: unknown } | null)?.code === 'string') throw this.#fsError(e, `read ${path}`);
+          throw e;
+        }
+      }
+      found = this.#packedBytes(hash);
+    }
+    if (found === undefined) {
+      const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
+      throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
+    }
+    try {
+      return this.#decode(hash, taskName, found);
+    } catch (e) {
+      // A damaged packed entry whose result is also a loose file (computed again): the loose one.
+      const loose = e instanceof CorruptResultError ? this.#readResult(hash, false) : undefined;
+      if (loose === undefined || 'packed' in loose) throw e;
+      return this.#decode(hash, taskName, loose);
+    }
+  }
+
+  /** A CorruptResultError that says how to recover. */
+  #corrupt(e: CorruptResultError, hash: string, taskName: string | undefined, where: string, path: string): CorruptResultError {
+    const fix = where === path ? 'delete the file' : `run \`jug invalidate\` on the task`;
+    return new CorruptResultError(
+      `${e.message} It cannot be read: ${fix} and run \`jug execute\` to recompute it (\`jug execute\` does both by itself when it needs the result).`,
+      path,
+      e.reason,
+      hash,
+      taskName,
+    );
+  }
+
+  #decode(hash: string, taskName: string | undefined, found: { bytes: Buffer; where: string; path: string }): unknown {
+    const { bytes, where, path } = found;
     const who = taskName === undefined ? '' : ` of task '${taskName}'`;
     try {
-      return decodeResultFile(path, `${who} at ${path}`.trimStart());
+      return decodeResult(bytes, `${who} at ${where}`.trimStart(), path);
     } catch (e) {
-      if (e instanceof CorruptResultError) {
-        throw new CorruptResultError(
-          `${e.message} It cannot be read: delete the file and run \`jug execute\` to recompute it.`,
-          path,
-          e.reason,
-          hash,
-          taskName,
-        );
-      }
-      if (isCode(e, 'ENOENT', 'ENOTDIR')) {
-        const whose = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
-        throw new NotComputedError(`The result of ${whose} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
-      }
-      if (typeof (e as { code?: unknown } | null)?.code === 'string') throw this.#fsError(e, `read ${path}`);
+      if (e instanceof CorruptResultError) throw this.#corrupt(e, hash, taskName, where, path);
       throw e;
     }
+  }
+
+  /**
+   * The bytes of `hash`'s result, loose or packed, with where they were read (`where`, for
+   * messages) and the file (`path`); undefined if it is not stored. A loose file wins over a
+   * packed entry, but they never differ (a pack run removes an entry whose loose file changed):
+   * so a hash the cached pack index holds is read from the pack without looking for a loose file
+   * first (looking costs more than the packed read). Any other hash is read loose, and from the
+   * pack, its index read again, only if the loose file is missing.
+   */
+  #readResult(hash: string, packedFirst = true): { bytes: Buffer; where: string; path: string } | undefined {
+    const path = this.resultPath(hash);
+    if (packedFirst && this.#packs.mayHold(hash)) {
+      const packed = this.#packedBytes(hash);
+      if (packed !== undefined) return packed;
+    }
+    try {
+      return { bytes: fs.readFileSync(path), where: path, path };
+    } catch (e) {
+      if (!isCode(e, 'ENOENT', 'ENOTDIR')) throw this.#fsError(e, `read ${path}`);
+    }
+    // Not loose: packed (`jug pack` unlinks a loose file only once its packed copy is durable).
+    return this.#packedBytes(hash);
+  }
+
+  #packedBytes(hash: string): { bytes: Buffer; where: string; path: string; packed: true } | undefined {
+    const packed = this.#packs.read(hash);
+    return packed === undefined ? undefined : { bytes: packed.bytes, where: packed.where, path: packed.path, packed: true };
   }
 
   async setAsideCorrupt(hash: string): Promise<string | undefined> {
@@ -231,11 +298,10 @@ export class FileStore implements Store {
       decodeResult(fs.readFileSync(path), path);
       return undefined; // replaced by a good result meanwhile (another process recomputed it)
     } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) return this.#setAsidePacked(hash);
       if (!(e instanceof CorruptResultError)) return undefined; // gone already
     }
-    const dir = join(this.location, 'corrupt');
-    this.#ensureDir(dir);
-    const aside = join(dir, `${hash}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(4).toString('hex')}`);
+    const aside = this.#asidePath(hash);
     try {
       fs.renameSync(path, aside);
       return aside;
@@ -243,6 +309,33 @@ export class FileStore implements Store {
       if (isCode(e, 'ENOENT')) return undefined; // another process moved it first
       throw this.#fsError(e, `move the corrupt result ${path} aside`);
     }
+  }
+
+  /** Where a corrupt result of `hash` is kept (`corrupt/<h>.<time>.<8 hex>`); creates `corrupt/`. */
+  #asidePath(hash: string): string {
+    const dir = join(this.location, 'corrupt');
+    this.#ensureDir(dir);
+    return join(dir, `${hash}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(4).toString('hex')}`);
+  }
+
+  /** setAsideCorrupt() of a packed result: its bytes copied to `corrupt/`, its entry removed (tombstone). */
+  async #setAsidePacked(hash: string): Promise<string | undefined> {
+    const packed = this.#packs.read(hash);
+    if (packed === undefined) return undefined;
+    try {
+      decodeResult(packed.bytes, packed.where);
+      return undefined; // not corrupt
+    } catch (e) {
+      if (!(e instanceof CorruptResultError)) return undefined;
+    }
+    const aside = this.#asidePath(hash);
+    try {
+      fs.writeFileSync(aside, packed.bytes, { flag: 'wx', mode: 0o644 });
+    } catch (e) {
+      throw this.#fsError(e, `copy the corrupt packed result of ${hash} (${packed.where}) aside`);
+    }
+    const removed = await removePacked(this.#packHost, [hash]);
+    return removed.has(hash) ? aside : undefined;
   }
 
   /** This store's random prefix (8 hex) for temporary names; a counter makes the other 8. */
@@ -292,6 +385,13 @@ export class FileStore implements Store {
    * commit in progress ends), rather than after the commit delay.
    */
   async commitPrepared(prepared: PreparedResult, urgent = false): Promise<void> {
+    await this.#commitLoose(prepared, urgent);
+    // A loose file wins over a packed entry: an older packed copy of this hash (rare: the task
+    // computed again without being removed) is removed, so that the two never differ.
+    if (this.#packs.mayHold(prepared.hash)) await removePacked(this.#packHost, [prepared.hash]);
+  }
+
+  async #commitLoose(prepared: PreparedResult, urgent: boolean): Promise<void> {
     const { tmp, hash, taskName } = prepared;
     const bytes = prepared.bytes ?? Number.POSITIVE_INFINITY;
     const final = this.resultPath(hash);
@@ -308,7 +408,7 @@ export class FileStore implements Store {
     this.#writeRuns(this.#fsync);
     try {
       if (this.#fsync) await flushAndRename(tmp, final, bytes);
-      else fs.renameSync(tmp, final);
+      else renameIntoPlace(tmp, final);
     } catch (e) {
       removeQuietly(tmp);
       throw this.#fsError(e, what);
@@ -408,7 +508,7 @@ export class FileStore implements Store {
     const renamed: PendingCommit[] = [];
     for (const p of group) {
       try {
-        fs.renameSync(p.tmp, p.final);
+        renameIntoPlace(p.tmp, p.final);
         renamed.push(p);
       } catch (e) {
         removeQuietly(p.tmp);
@@ -424,16 +524,55 @@ export class FileStore implements Store {
   }
 
   async remove(hash: string): Promise<boolean> {
-    try {
-      fs.unlinkSync(this.resultPath(hash));
-      return true;
-    } catch (e) {
-      if (isCode(e, 'ENOENT', 'ENOTDIR')) return false;
-      throw this.#fsError(e, `remove ${this.resultPath(hash)}`);
-    }
+    return (await this.removeMany([hash])).has(hash);
   }
 
+  /**
+   * Removes several results: the loose files, then the packed entries (tombstones, written once
+   * for all under the pack lock). Loose first: a pack run that packed one meanwhile finds the
+   * loose file gone and removes its entry, or published it before, and then it is removed here.
+   */
+  async removeMany(hashes: Iterable<string>): Promise<Set<string>> {
+    const removed = new Set<string>();
+    for (const hash of hashes) {
+      const path = this.resultPath(hash);
+      try {
+        fs.unlinkSync(path);
+        removed.add(hash);
+      } catch (e) {
+        if (!isCode(e, 'ENOENT', 'ENOTDIR')) throw this.#fsError(e, `remove ${path}`);
+      }
+    }
+    for (const h of await removePacked(this.#packHost, hashes)) removed.add(h);
+    return removed;
+  }
+
+  /** `jug pack`: moves small loose results into the pack (pack.ts, docs/store-format.md "Packs"). */
+  async pack(options: PackOptions = {}): Promise<PackReport> {
+    return packLooseResults(this.#packHost, options);
+  }
+
+  /** What pack.ts needs of this store. */
+  get #packHost(): PackHost {
+    return {
+      location: this.location,
+      fsync: this.#fsync,
+      reader: this.#packs,
+      packLock: () => new FileLock('pack', join(this.location, 'locks', 'pack.lock'), this.#lockContext),
+      listLoose: () => this.#listLoose(),
+      resultPath: (hash) => this.resultPath(hash),
+      fsError: (e, what) => this.#fsError(e, what),
+    };
+  }
+
+  /** Every stored hash: the loose files, then the pack (read after, so a result packed meanwhile is seen). */
   async list(): Promise<Set<string>> {
+    const out = this.#listLoose();
+    this.#packs.addLive(out);
+    return out;
+  }
+
+  #listLoose(): Set<string> {
     const out = new Set<string>();
     let shards: string[];
     try {
@@ -651,6 +790,7 @@ export class FileStore implements Store {
 
   async close(): Promise<void> {
     this.#runs.close();
+    this.#packs.close();
     await this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     // This process's owner file goes when no lock links to it any more. Not judged by its link
@@ -755,7 +895,7 @@ async function flushAndRename(tmp: string, final: string, bytes: number): Promis
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(tmp, final);
+    renameIntoPlace(tmp, final);
     return;
   }
   const fh = await fsp.open(tmp, 'r');
@@ -764,7 +904,26 @@ async function flushAndRename(tmp: string, final: string, bytes: number): Promis
   } finally {
     await fh.close();
   }
-  await fsp.rename(tmp, final);
+  try {
+    await fsp.rename(tmp, final);
+  } catch (e) {
+    if (!isCode(e, 'ENOENT')) throw e;
+    renameIntoPlace(tmp, final);
+  }
+}
+
+/**
+ * Renames a written result into place. Its shard directory may have been removed since it was
+ * made (`jug pack` removes the shards it emptied): then it is made again and the rename retried.
+ */
+function renameIntoPlace(tmp: string, final: string): void {
+  try {
+    fs.renameSync(tmp, final);
+  } catch (e) {
+    if (!isCode(e, 'ENOENT') || !fs.existsSync(tmp)) throw e;
+    fs.mkdirSync(dirname(final), { recursive: true });
+    fs.renameSync(tmp, final);
+  }
 }
 
 function fsyncDir(dir: string): void {

@@ -7,6 +7,7 @@
  */
 
 import type { RunningNote, RunRecord } from '../run-records-types.js';
+import type { PackOptions, PackReport } from './pack.js';
 
 /** State of one lock as seen in a listing. */
 export interface LockInfo {
@@ -131,6 +132,17 @@ export interface Store {
   commitPrepared?(prepared: PreparedResult, urgent?: boolean): Promise<void>;
   /** Removes the result under `hash`; true if there was one. */
   remove(hash: string): Promise<boolean>;
+  /**
+   * Removes several results at once; returns the hashes that were stored. Optional: stores where
+   * a batch is cheaper than one `remove()` each (the file store: packed results are removed under
+   * one pack lock and one flush).
+   */
+  removeMany?(hashes: Iterable<string>): Promise<Set<string>>;
+  /**
+   * `jug pack`: moves many small results into a few files (the file store's packs), safely while
+   * other processes run. Optional: stores without packs cannot be packed.
+   */
+  pack?(options?: PackOptions): Promise<PackReport>;
   /** Every stored hash, in one listing. */
   list(): Promise<Set<string>>;
   /** Every lock, in one listing. */

@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import { openProject, taskMatcher, taskTarget, type CommonOptions, type Project, type TaskSelector } from '../common.js';
 import { silentHolderLines, silentHolders } from '../lock-holders.js';
 import { plural } from '../table.js';
+import { removeResults } from '../invalidation.js';
 
 /** Options of `jug cleanup` (the first four are mutually exclusive). */
 export interface CleanupOptions extends CommonOptions {
@@ -76,8 +77,7 @@ export async function cleanupProject(
         for (const h of unused) out(`would remove result ${shownHash(graph, h)}\n`);
         out(`Would remove ${plural(unused.length, 'result')}\n`);
       } else {
-        let n = 0;
-        for (const h of unused) if (await store.remove(h)) n++;
+        const n = (await removeResults(store, unused)).size;
         out(`Removed ${plural(n, 'result')}\n`);
       }
     }
