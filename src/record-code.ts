@@ -63,22 +63,29 @@ export function taskCode(task: Task): RecordCode | undefined {
  */
 export async function prepareTaskCode(tasks: readonly Task[]): Promise<void> {
   if (process.env['JUG_RECORD_CODE'] === '0') return; // records without fingerprints (see the README)
-  const todo = new Map<string, Task>();
+  const waits: Promise<void>[] = [];
   const seen = new Set<TaskFunction>();
   for (const t of tasks) {
     if (seen.has(t.fn)) continue; // one look per function, not per task
     seen.add(t.fn);
     const key = originKey(t);
-    if (key !== undefined && !byKey.has(key) && !todo.has(key)) todo.set(key, t);
-  }
-  for (const [key, task] of todo) {
-    try {
-      byKey.set(key, await fingerprintOf(task));
-    } catch {
-      byKey.set(key, null); // a record without a fingerprint counts as "unknown", never as an error
+    if (key === undefined || byKey.has(key)) continue;
+    let pending = inFlight.get(key);
+    if (pending === undefined) {
+      pending = fingerprintOf(t).then(
+        (code) => void byKey.set(key, code),
+        () => void byKey.set(key, null), // a record without a fingerprint counts as "unknown", never as an error
+      );
+      inFlight.set(key, pending);
+      void pending.finally(() => inFlight.delete(key));
     }
+    waits.push(pending);
   }
+  await Promise.all(waits);
 }
+
+/** Fingerprints being computed, by origin key (a second prepareTaskCode() waits for the first's). */
+const inFlight = new Map<string, Promise<void>>();
 
 /** `task`'s function's fingerprint: from the disk cache, or computed (and cached). */
 async function fingerprintOf(task: Task): Promise<RecordCode> {
