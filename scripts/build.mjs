@@ -42,6 +42,22 @@ await build({
   logLevel: 'warning',
 });
 
+// The Redis client, bundled into one file: loading ioredis's ~57 modules cost ~140 ms of CPU per
+// process (and per worker thread) with --jugdir redis://, one file ~80 ms (docs/design.md,
+// "Redis store"). Loaded only by the Redis store (src/store/redis-client.ts); still the pinned
+// npm package, only packed.
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'vendor/ioredis': 'node_modules/ioredis/built/index.js' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});
+
 // Piscina's entry for worker threads. Piscina loads it with require(); were that our ES module,
 // Node 20's require(esm) would load jug synchronously, and a thread stopped meanwhile (a run
 // ending early) crashes the process (V8 fatal error in ModuleWrap::InstantiateSync). Through this

@@ -164,6 +164,17 @@ interface CacheManifest {
 
 const SELF = fileURLToPath(import.meta.url);
 
+/** Writes `path` in the cache directory `dir` atomically; false if the cache is not writable. */
+export function cacheWrite(dir: string, path: string, data: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeAtomic(path, data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The bundle cache's directory (also holds the code fingerprints' stripped sources); undefined: turned off. */
 export function cacheDir(): string | undefined {
   if (process.env['JUG_BUNDLE_CACHE'] === '0') return undefined;

@@ -16,47 +16,75 @@ export interface TaskGraph {
   readonly index: ReadonlyMap<string, number>;
 }
 
+/**
+ * Where a Task object sits in the graph being built: `slotBuild` names the build (a number per
+ * call), `slotIndex` its index there, or VISITING while on the stack. Kept on the objects
+ * themselves so that a task is looked up in the hash map once (large graphs are built at every
+ * start-up: a million tasks spend most of their time in map operations otherwise).
+ */
+const slotBuild = Symbol('jug.graphBuild');
+const slotIndex = Symbol('jug.graphIndex');
+interface Slotted {
+  [slotBuild]?: number;
+  [slotIndex]?: number;
+}
+let builds = 0;
+const VISITING = -1;
+
 /** Builds the graph from tasks in declaration order (dependencies found on the way are included). */
 export function buildGraph(declared: readonly Task[]): TaskGraph {
-  // Hash → index once placed, VISITING while on the stack below. Large graphs are built at every
-  // start-up in cold code, so this stays with plain arrays and one map.
+  const build = ++builds;
   const index = new Map<string, number>();
   const tasks: Task[] = [];
   const deps: number[][] = [];
+  const marks = new Marks();
+  // Index of a task object already met in this build, or undefined; a twin (another object with
+  // the same hash, met first) gets its twin's slot here.
+  const known = (t: Task): number | undefined => {
+    const s = t as Slotted;
+    if (s[slotBuild] === build) return s[slotIndex];
+    const at = index.get(t.hash());
+    if (at !== undefined) setSlot(t, build, at);
+    return at;
+  };
   // Iterative DFS so that long chains don't overflow the stack: parallel arrays of the tasks on
   // the stack, their dependencies, and which dependency each looks at next.
   const onStack: Task[] = [];
   const stackDeps: Task[][] = [];
   const stackNext: number[] = [];
-  const push = (task: Task, hash: string): void => {
-    index.set(hash, VISITING);
+  const push = (task: Task): void => {
+    setSlot(task, build, VISITING);
     onStack.push(task);
     stackDeps.push(task.dependencies());
     stackNext.push(0);
   };
+  const place = (task: Task, ds: readonly Task[]): void => {
+    const hash = task.hash();
+    // A twin placed while this one was on the stack (only possible with forced hashes): one entry.
+    const twin = index.get(hash);
+    if (twin !== undefined) return setSlot(task, build, twin);
+    setSlot(task, build, tasks.length);
+    index.set(hash, tasks.length);
+    tasks.push(task);
+    deps.push(marks.indicesOf(ds, known));
+  };
   for (const root of declared) {
-    const rootHash = root.hash();
-    if (index.has(rootHash)) continue;
-    push(root, rootHash);
+    if (known(root) !== undefined) continue;
+    push(root);
     while (onStack.length > 0) {
       const top = onStack.length - 1;
       const ds = stackDeps[top]!;
       const next = stackNext[top]!;
       if (next < ds.length) {
         stackNext[top] = next + 1;
-        const d = ds[next]!;
-        const h = d.hash();
-        // Placed, or on the stack: a dependency of itself is impossible (tasks are immutable), so
-        // that is another Task object with the same hash, placed once its twin is.
-        if (!index.has(h)) push(d, h);
+        // Placed, or on the stack (a dependency of itself is impossible: tasks are immutable).
+        if (known(ds[next]!) === undefined) push(ds[next]!);
         continue;
       }
       const task = onStack.pop()!;
       stackDeps.pop();
       stackNext.pop();
-      index.set(task.hash(), tasks.length);
-      tasks.push(task);
-      deps.push(indicesOf(ds, index));
+      place(task, ds);
     }
   }
   const dependants: number[][] = new Array<number[]>(tasks.length);
@@ -65,27 +93,37 @@ export function buildGraph(declared: readonly Task[]): TaskGraph {
   return { tasks, deps, dependants, index };
 }
 
-const VISITING = -1;
+function setSlot(t: Task, build: number, at: number): void {
+  const s = t as Slotted;
+  s[slotBuild] = build;
+  s[slotIndex] = at;
+}
 
-/** Indices of `ds` (all placed), each once: two Task objects may share a hash. */
-function indicesOf(ds: readonly Task[], index: ReadonlyMap<string, number>): number[] {
-  const out: number[] = [];
-  if (ds.length <= 16) {
+/** De-duplication of dependency indices without a Set: a stamp per index, one array per build. */
+class Marks {
+  #stamp = 0;
+  #marks = new Uint32Array(1024);
+
+  /** Indices of `ds` (all placed), each once: two Task objects may share a hash. */
+  indicesOf(ds: readonly Task[], known: (t: Task) => number | undefined): number[] {
+    const out: number[] = [];
+    if (ds.length === 0) return out;
+    const stamp = ++this.#stamp;
     for (const d of ds) {
-      const j = index.get(d.hash())!;
-      if (!out.includes(j)) out.push(j);
+      const j = known(d)!;
+      if (j >= this.#marks.length) this.#grow(j);
+      if (this.#marks[j] === stamp) continue;
+      this.#marks[j] = stamp;
+      out.push(j);
     }
     return out;
   }
-  const seen = new Set<number>();
-  for (const d of ds) {
-    const j = index.get(d.hash())!;
-    if (!seen.has(j)) {
-      seen.add(j);
-      out.push(j);
-    }
+
+  #grow(j: number): void {
+    const bigger = new Uint32Array(Math.max(j + 1, this.#marks.length * 2));
+    bigger.set(this.#marks);
+    this.#marks = bigger;
   }
-  return out;
 }
 
 /** Indices of `roots` and everything they depend on, transitively. */

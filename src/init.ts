@@ -2,7 +2,7 @@
  * Programmatic entry points: `init()` loads a jugfile from a plain Node script (as the CLI does),
  * `setJugdir()` selects the store `value()` reads, `isJugRunning()` tells whether the jug CLI runs.
  */
-import { defaultJugdir, loadAgainst } from './jugfile.js';
+import { defaultJugdir, jugdirFor, loadAgainst } from './jugfile.js';
 import { registry } from './registry.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -47,7 +47,7 @@ export interface InitResult<E = Record<string, unknown>> {
  * console.log(await value(exports.primes));
  */
 export async function init<E = Record<string, unknown>>(jugfile: string, options: InitOptions = {}): Promise<InitResult<E>> {
-  const jugdir = options.jugdir ?? defaultJugdir(jugfile);
+  const jugdir = typeof options.jugdir === 'string' ? jugdirFor(options.jugdir, jugfile) : (options.jugdir ?? defaultJugdir(jugfile));
   // A jugfile may call setJugdir() itself; that choice wins (see loadAgainst).
   const loaded = await loadAgainst(jugfile, typeof jugdir === 'string' ? openStore(jugdir) : jugdir, (dir) => openStore(dir));
   return { store: loaded.store, tasks: loaded.tasks, exports: loaded.exports as E, barrier: loaded.barrier };

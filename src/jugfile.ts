@@ -16,6 +16,7 @@ import { BundleError, bundleJugfile, type JugfileBundle } from './bundle.js';
 import { BarrierError, type BarrierStop } from './barrier.js';
 import { clearHooksForReload } from './hooks.js';
 import type { Store } from './store/store.js';
+import { isRedisUrl, withDefaultPrefix } from './store/redis-url.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JUGFILE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -88,10 +89,12 @@ export function defaultJugdir(jugfile: string): string {
 /**
  * The jugdir of `jugfile`: `jugdir` (from `--jugdir` or a config file) with Python Jug's
  * placeholders filled in — `%(jugfile)s`, the jugfile's path without its extension, and
- * `%(date)s`, today's date (YYYY-MM-DD, local time) — or, when not given, {@link defaultJugdir}.
+ * `%(date)s`, today's date (YYYY-MM-DD, local time) — or, when not given, {@link defaultJugdir}. A
+ * Redis URL without `prefix=` gets the default prefix `jug:<jugfile name>`.
  */
 export function jugdirFor(jugdir: string | undefined, jugfile: string): string {
   if (jugdir === undefined) return defaultJugdir(jugfile);
+  if (isRedisUrl(jugdir)) return withDefaultPrefix(jugdir, jugfile);
   if (!jugdir.includes('%(')) return jugdir;
   const ext = extname(jugfile);
   const now = new Date();

@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { cacheDir } from './bundle.js';
 import { codeOrigin, type TaskFunction } from './registry.js';
 import type { Task } from './task.js';
+import { trace, tracing } from './trace.js';
+
 
 /** What a record says of the code that computed it. */
 export interface RecordCode {
@@ -37,7 +39,23 @@ const byFn = new WeakMap<TaskFunction, RecordCode | null>();
 function originKey(task: Task): string | undefined {
   if (task.name.startsWith('jug.')) return undefined;
   const origin = codeOrigin(task.fn);
-  return JSON.stringify([origin?.file ?? null, task.fn.name, origin?.version ?? null]);
+  // No origin: a function jug declared the task with (a CompoundTask's stand-in for its result,
+  // which differs between loads): no fingerprint, so its results count as unknown, never outdated.
+  if (origin === undefined) return undefined;
+  return JSON.stringify([origin?.file ?? null, functionNameIn(task.fn, task.name), origin?.version ?? null]);
+}
+
+/**
+ * The name a task function has in its file: its `name`, unless a loader renamed it (esbuild gives
+ * `function first` the name `first2` when another `first` is in scope of a bundle, and keepNames
+ * restores it only in some transforms); then the task name's last part when that is the name
+ * without its digits.
+ */
+export function functionNameIn(fn: { readonly name: string }, taskName: string): string {
+  const own = fn.name;
+  const fromTask = taskName.slice(taskName.lastIndexOf('.') + 1);
+  if (own === '' || own === fromTask) return fromTask;
+  return /^(.*\D)\d+$/.exec(own)?.[1] === fromTask ? fromTask : own;
 }
 
 /**
@@ -63,32 +81,51 @@ export function taskCode(task: Task): RecordCode | undefined {
  */
 export async function prepareTaskCode(tasks: readonly Task[]): Promise<void> {
   if (process.env['JUG_RECORD_CODE'] === '0') return; // records without fingerprints (see the README)
-  const waits: Promise<void>[] = [];
+  // One look per function, not per task (thousands of tasks share a few functions).
   const seen = new Set<TaskFunction>();
+  const todo = new Map<string, Task>();
+  const waits: Promise<void>[] = [];
   for (const t of tasks) {
-    if (seen.has(t.fn)) continue; // one look per function, not per task
+    if (seen.has(t.fn)) continue;
     seen.add(t.fn);
     const key = originKey(t);
-    if (key === undefined || byKey.has(key)) continue;
-    let pending = inFlight.get(key);
-    if (pending === undefined) {
-      pending = fingerprintOf(t).then(
-        (code) => void byKey.set(key, code),
-        () => void byKey.set(key, null), // a record without a fingerprint counts as "unknown", never as an error
-      );
-      inFlight.set(key, pending);
-      void pending.finally(() => inFlight.delete(key));
+    if (key === undefined || byKey.has(key) || todo.has(key)) continue;
+    const pending = inFlight.get(key);
+    if (pending !== undefined) waits.push(pending);
+    else todo.set(key, t);
+  }
+  let made = 0;
+  for (const [key, task] of todo) {
+    // From the disk cache synchronously; computing (esbuild's async API) only on a miss.
+    const at = cacheLookup(task);
+    if (at.cached !== undefined) {
+      byKey.set(key, at.cached);
+      continue;
     }
+    made++;
+    const pending = fingerprintOf(task, at).then(
+      (code) => void byKey.set(key, code),
+      () => void byKey.set(key, null), // a record without a fingerprint counts as "unknown", never as an error
+    );
+    inFlight.set(key, pending);
+    void pending.finally(() => inFlight.delete(key));
     waits.push(pending);
   }
   await Promise.all(waits);
+  if (tracing && todo.size > 0) trace(`task code: ${todo.size} function(s), ${made} computed`);
 }
 
 /** Fingerprints being computed, by origin key (a second prepareTaskCode() waits for the first's). */
 const inFlight = new Map<string, Promise<void>>();
 
-/** `task`'s function's fingerprint: from the disk cache, or computed (and cached). */
-async function fingerprintOf(task: Task): Promise<RecordCode> {
+/** Where `task`'s function's fingerprint is cached on disk, and what is there. */
+interface CacheLookup {
+  readonly fnName: string;
+  readonly path: string | undefined;
+  readonly cached: RecordCode | undefined;
+}
+
+function cacheLookup(task: Task): CacheLookup {
   const origin = codeOrigin(task.fn);
   const file = origin?.file;
   let source: string | undefined;
@@ -97,16 +134,22 @@ async function fingerprintOf(task: Task): Promise<RecordCode> {
   } catch {
     source = undefined;
   }
-  const path = source === undefined ? undefined : cachePath(source, task.fn.name, origin?.version);
-  const cached = path === undefined ? undefined : readCached(path);
-  if (cached !== undefined) return cached;
+  const fnName = functionNameIn(task.fn, task.name);
+  const path = source === undefined ? undefined : cachePath(source, fnName, origin?.version);
+  return { fnName, path, cached: path === undefined ? undefined : readCached(path) };
+}
+
+/** `task`'s function's fingerprint, computed (and cached on disk). */
+async function fingerprintOf(task: Task, { fnName, path }: CacheLookup): Promise<RecordCode> {
+  const origin = codeOrigin(task.fn);
+  const file = origin?.file;
   const { codeFingerprint } = await import('./fingerprint/index.js');
   const { moduleIndexAsync } = await import('./fingerprint/module-index.js');
   if (file !== undefined) await moduleIndexAsync(file); // parsed with esbuild's async API
-  const fp = codeFingerprint({ fn: task.fn, fnName: task.fn.name, file, version: origin?.version });
+  const fp = codeFingerprint({ fn: task.fn, fnName, file, version: origin?.version });
   const code: RecordCode = { code: fp.hash, parts: fp.parts };
   // Only a fingerprint made from the file is cached (the fallback, fn.toString(), is not the file's).
-  if (path !== undefined && fp.parts[task.fn.name] !== undefined && fp.where[task.fn.name]?.includes(':')) writeCached(path, code);
+  if (path !== undefined && fp.parts[fnName] !== undefined && fp.where[fnName]?.includes(':')) writeCached(path, code);
   return code;
 }
 

@@ -6,7 +6,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import zlib from 'node:zlib';
-import { decodeResult, encodeResult, HEADER_BYTES, PREFIX_RAW, PREFIX_ZLIB } from '../src/store/encode.js';
+import {
+  decodeResult,
+  encodeResult,
+  HEADER_BYTES,
+  NUMERIC_SHUFFLED_BROTLI,
+  NUMERIC_SHUFFLED_DEFLATE,
+  NUMERIC_STORED,
+  PREFIX_BROTLI,
+  PREFIX_NUMERIC,
+  PREFIX_RAW,
+  PREFIX_ZLIB,
+} from '../src/store/encode.js';
 import { CorruptResultError, StoreError } from '../src/errors.js';
 
 /** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
@@ -142,17 +153,38 @@ describe('encodeResult / decodeResult round trip', () => {
     assert.deepStrictEqual(decodeResult(host.subarray(5, 5 + enc.length), 'w'), { x: [1, 2] });
   });
 
-  it('large compressible arrays are deflated (prefix Z) and round trip', () => {
+  it('large compressible numeric arrays are shuffled and brotli-compressed (prefix N, codec 1) and round trip', () => {
     const zeros = new Array(100_000).fill(0);
     const enc = encodeResult(zeros);
-    assert.equal(enc[0], PREFIX_ZLIB);
-    assert.equal(String.fromCharCode(enc[0]!), 'Z');
-    assert.ok(enc.length < v8.serialize(zeros).length / 2, `compressed size ${enc.length}`);
+    assert.equal(String.fromCharCode(enc[0]!), 'N');
+    assert.equal(enc[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
+    assert.ok(enc.length < v8.serialize(zeros).length / 50, `compressed size ${enc.length}`);
     assert.deepStrictEqual(decodeResult(enc, 'w'), zeros);
     const zf = new Float64Array(100_000);
     const encF = encodeResult(zf);
-    assert.equal(encF[0], PREFIX_ZLIB);
+    assert.equal(encF[0], PREFIX_NUMERIC);
+    assert.equal(encF[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
+    // very redundant (brotli ≤ 10 %) and deflate within 2× of it: deflated, for faster reads
+    let x = 2;
+    const lcg = Array.from({ length: 262_144 }, () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const encL = encodeResult(lcg);
+    assert.equal(encL[HEADER_BYTES + 1], NUMERIC_SHUFFLED_DEFLATE);
+    assert.deepStrictEqual(decodeResult(encL, 'w'), lcg);
+    // half the mantissa random: compressible, not very: brotli
+    const rand = prng(5);
+    const half = Float64Array.from({ length: 50_000 }, () => Math.floor(rand() * 2 ** 24) / 2 ** 24);
+    const encH = encodeResult(half);
+    assert.equal(encH[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
+    assert.deepStrictEqual(decodeResult(encH, 'w'), half);
     assert.deepStrictEqual(decodeResult(encF, 'w'), zf);
+  });
+
+  it('large compressible other data is brotli-compressed (prefix B) and round trips', () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ id: i, name: `row ${i}`, even: i % 2 === 0 }));
+    const enc = encodeResult(rows);
+    assert.equal(String.fromCharCode(enc[0]!), 'B');
+    assert.ok(enc.length < v8.serialize(rows).length / 2, `compressed size ${enc.length}`);
+    assert.deepStrictEqual(decodeResult(enc, 'w'), rows);
   });
 
   it('small values are stored raw (prefix V)', () => {
@@ -163,21 +195,26 @@ describe('encodeResult / decodeResult round trip', () => {
     }
   });
 
-  it('incompressible data (random Float64Array) stays raw', () => {
+  it('incompressible numeric data (random doubles) is stored uncompressed (prefix N, codec 0)', () => {
     const rand = prng(7);
     // uniform doubles in [0, 1) with a full 52-bit mantissa
     const r = new Float64Array(20_000);
     for (let i = 0; i < r.length; i++) r[i] = rand() + rand() / 2 ** 32;
     const enc = encodeResult(r);
-    assert.equal(enc[0], PREFIX_RAW);
+    assert.equal(enc[0], PREFIX_NUMERIC);
+    assert.equal(enc[HEADER_BYTES + 1], NUMERIC_STORED);
+    assert.equal(enc.length, 16 + r.byteLength, 'header, kind/codec/reserved, then the elements');
     assert.deepStrictEqual(decodeResult(enc, 'w'), r);
-    // random bit patterns
+    // random bit patterns (NaNs with payloads among them) come back bit for bit
     const bits = new Uint32Array(40_000);
     for (let i = 0; i < bits.length; i++) bits[i] = Math.floor(rand() * 2 ** 32);
     const rb = new Float64Array(bits.buffer);
     const encB = encodeResult(rb);
-    assert.equal(encB[0], PREFIX_RAW);
+    assert.equal(encB[0], PREFIX_NUMERIC);
     assert.deepStrictEqual(Buffer.from((decodeResult(encB, 'w') as Float64Array).buffer), Buffer.from(bits.buffer));
+    // incompressible other data stays raw
+    const strings = Array.from({ length: 300 }, () => randomBytes(rand, 40).toString('latin1'));
+    assert.equal(encodeResult(strings)[0], PREFIX_RAW);
   });
 
   it('header: length and standard CRC-32 of the payload', () => {
@@ -272,8 +309,32 @@ describe('corruption is always detected', () => {
   const small = encodeResult({ a: [1, 2, 3], s: 'text' });
   const large = encodeResult(sample());
   const zipped = encodeResult(new Array(20_000).fill(3));
+  const brotlied = encodeResult(Array.from({ length: 2000 }, (_, i) => `row ${i}`));
+  const rand0 = prng(3);
+  const storedNumbers = encodeResult(Array.from({ length: 1000 }, () => rand0() + rand0() / 2 ** 32));
+  // as the previous version wrote compressible values (zlib level 6, prefix Z): see test/store-compat.test.ts
+  const zPayload = zlib.deflateSync(v8.serialize(new Array(2000).fill('z')), { level: 6 });
+  const zHeader = Buffer.alloc(HEADER_BYTES);
+  zHeader[0] = PREFIX_ZLIB;
+  zHeader.writeBigUInt64LE(BigInt(zPayload.length), 1);
+  zHeader.writeUInt32LE(referenceCrc32(zPayload), 9);
+  const zOld = Buffer.concat([zHeader, zPayload]);
+  const all = [small, large, zipped, brotlied, storedNumbers, zOld];
+  const PREFIXES = [PREFIX_RAW, PREFIX_ZLIB, PREFIX_BROTLI, PREFIX_NUMERIC];
   assert.equal(small[0], PREFIX_RAW);
-  assert.equal(zipped[0], PREFIX_ZLIB);
+  const rand1 = prng(8);
+  const brotliNumbers = encodeResult(Array.from({ length: 3000 }, () => Math.floor(rand1() * 2 ** 20) / 2 ** 20));
+  let lcgState = 2;
+  const deflatedNumbers = encodeResult(Float64Array.from({ length: 262_144 }, () => (lcgState = (lcgState * 1103515245 + 12345) % 2147483648) / 2147483648));
+  all.push(brotliNumbers, deflatedNumbers);
+  assert.equal(deflatedNumbers[HEADER_BYTES + 1], NUMERIC_SHUFFLED_DEFLATE);
+  assert.equal(zipped[0], PREFIX_NUMERIC);
+  assert.equal(zipped[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
+  assert.equal(brotliNumbers[HEADER_BYTES + 1], NUMERIC_SHUFFLED_BROTLI);
+  assert.equal(brotlied[0], PREFIX_BROTLI);
+  assert.equal(storedNumbers[0], PREFIX_NUMERIC);
+  assert.equal(storedNumbers[HEADER_BYTES + 1], NUMERIC_STORED);
+  assert.deepStrictEqual(decodeResult(zOld, 'w'), new Array(2000).fill('z'));
 
   it('an empty buffer', () => {
     assertCorrupt(Buffer.alloc(0), 'of task T at /j/ab/cd', 'empty');
@@ -281,37 +342,41 @@ describe('corruption is always detected', () => {
   });
 
   it('every truncation', () => {
-    for (const enc of [small, zipped]) {
+    for (const enc of [small, zipped, brotlied, zOld, storedNumbers.subarray(0, 200)]) {
       for (let n = 0; n < enc.length; n++) assertCorrupt(enc.subarray(0, n), undefined, `truncated to ${n}`);
     }
   });
 
   it('trailing garbage', () => {
     assertCorrupt(Buffer.concat([small, Buffer.from([0])]), undefined, 'one extra byte');
-    assertCorrupt(Buffer.concat([zipped, zipped]), undefined, 'doubled');
+    for (const enc of all) assertCorrupt(Buffer.concat([enc, enc]), undefined, 'doubled');
   });
 
   it('every wrong prefix', () => {
     for (let p = 0; p < 256; p++) {
-      if (p === PREFIX_RAW || p === PREFIX_ZLIB) continue;
-      const bad = Buffer.from(small);
-      bad[0] = p;
-      assertCorrupt(bad, undefined, `prefix 0x${p.toString(16)}`);
+      if (PREFIXES.includes(p)) continue;
+      for (const enc of all) {
+        const bad = Buffer.from(enc);
+        bad[0] = p;
+        assertCorrupt(bad, undefined, `prefix 0x${p.toString(16)}`);
+      }
     }
   });
 
-  it("swapping 'V' and 'Z' (with a consistent header)", () => {
-    const asZ = Buffer.from(small);
-    asZ[0] = PREFIX_ZLIB;
-    assertCorrupt(asZ, undefined, 'raw payload labelled Z');
-    const asV = Buffer.from(zipped);
-    asV[0] = PREFIX_RAW;
-    assertCorrupt(asV, undefined, 'deflated payload labelled V');
+  it('a payload relabelled with another known prefix (header otherwise consistent)', () => {
+    for (const enc of all) {
+      for (const p of PREFIXES) {
+        if (p === enc[0]) continue;
+        const bad = Buffer.from(enc);
+        bad[0] = p;
+        assertCorrupt(bad, undefined, `0x${enc[0]!.toString(16)} payload labelled 0x${p.toString(16)}`);
+      }
+    }
   });
 
   it('one bit flipped anywhere in header or payload', () => {
     const rand = prng(1);
-    for (const enc of [small, large, zipped]) {
+    for (const enc of all) {
       // every bit of the header
       for (let bit = 0; bit < HEADER_BYTES * 8; bit++) {
         const bad = Buffer.from(enc);
@@ -348,7 +413,7 @@ describe('decode fuzz (seeded)', () => {
       const bytes = randomBytes(rand, len);
       // Steer a third of them past the prefix and length checks.
       if (len >= HEADER_BYTES && i % 3 === 0) {
-        bytes[0] = i % 2 ? PREFIX_RAW : PREFIX_ZLIB;
+        bytes[0] = [PREFIX_RAW, PREFIX_ZLIB, PREFIX_BROTLI, PREFIX_NUMERIC][i % 4]!;
         bytes.writeBigUInt64LE(BigInt(len - HEADER_BYTES), 1);
       }
       assertCorrupt(bytes, 'W', `random #${i}`);
@@ -366,7 +431,7 @@ describe('decode fuzz (seeded)', () => {
         payload[1] = 0x0f;
       }
       const header = Buffer.alloc(HEADER_BYTES);
-      header[0] = i % 4 < 2 ? PREFIX_RAW : PREFIX_ZLIB;
+      header[0] = [PREFIX_RAW, PREFIX_ZLIB, PREFIX_BROTLI, PREFIX_NUMERIC][i % 4]!;
       header.writeBigUInt64LE(BigInt(payload.length), 1);
       header.writeUInt32LE(referenceCrc32(payload), 9);
       try {
@@ -379,7 +444,16 @@ describe('decode fuzz (seeded)', () => {
 
   it('2,000 random mutations of valid encodings → CorruptResultError unless the bytes are unchanged', () => {
     const rand = prng(4242);
-    const values: unknown[] = [{ a: [1, 2, 3], s: 'text' }, sample(), new Array(5000).fill(7), 'short', 12345n];
+    const values: unknown[] = [
+      { a: [1, 2, 3], s: 'text' },
+      sample(),
+      new Array(5000).fill(7),
+      'short',
+      12345n,
+      Array.from({ length: 600 }, (_, i) => i / 7),
+      new Float32Array(3000).fill(1.5),
+      Array.from({ length: 500 }, (_, i) => ({ i })),
+    ];
     const encodings = values.map((v) => encodeResult(v));
     for (let i = 0; i < 2000; i++) {
       const which = Math.floor(rand() * values.length);

@@ -103,6 +103,47 @@ describe('code fingerprint', () => {
     assert.notEqual(codeFingerprint({ fn: () => 0, fnName: 'work', file: js }).hash, a.hash);
   });
 
+  it('semicolons left to ASI, quote style and trailing commas do not count (a formatter changes them)', () => {
+    const src = "import { TaskGenerator } from 'jug';\nexport const work = TaskGenerator(function work(n) {\n  const s = 'a';\n  return [n, s,];\n});\n";
+    const js = join(tmp, 'format.mjs');
+    const at = (text: string, k: number): string => {
+      writeFileSync(js, text);
+      utimesSync(js, new Date(), new Date(Date.now() + 5000 * k));
+      return codeFingerprint({ fn: () => 0, fnName: 'work', file: js }).hash;
+    };
+    const a = at(src, 1);
+    assert.equal(at(src.replace("const s = 'a';", 'const s = "a"').replace('[n, s,]', '[n, s]'), 2), a);
+    assert.notEqual(at(src.replace("const s = 'a';", "const s = 'b';"), 3), a);
+  });
+
+  it('a property name is not a local: renaming a local keeps `x.total` and `{ total }` keys as they are', () => {
+    const src = "import { TaskGenerator } from 'jug';\nexport const work = TaskGenerator(function work(x) {\n  const total = x.total + 1;\n  return { total };\n});\n";
+    const js = join(tmp, 'props.mjs');
+    writeFileSync(js, src);
+    const a = codeFingerprint({ fn: () => 0, fnName: 'work', file: js }).hash;
+    writeFileSync(js, src.replace('const total = x.total + 1;\n  return { total };', 'const t = x.total + 1;\n  return { total: t };'));
+    utimesSync(js, new Date(), new Date(Date.now() + 7000));
+    assert.equal(codeFingerprint({ fn: () => 0, fnName: 'work', file: js }).hash, a);
+    writeFileSync(js, src.replace('return { total };', 'return { sum: total };'));
+    utimesSync(js, new Date(), new Date(Date.now() + 9000));
+    assert.notEqual(codeFingerprint({ fn: () => 0, fnName: 'work', file: js }).hash, a);
+  });
+
+  it('a task function named like the constant holding its generator (esbuild renames it other2): its options do not count', () => {
+    const src = "import { TaskGenerator } from 'jug';\nexport const other = TaskGenerator(\n  function other(n: number): number {\n    return n + 1;\n  },\n  { retries: 1 },\n);\n";
+    const ts = join(tmp, 'renamed.ts');
+    const at = (text: string, k: number): CodeFingerprint => {
+      writeFileSync(ts, text);
+      utimesSync(ts, new Date(), new Date(Date.now() + 11000 * k));
+      return codeFingerprint({ fn: () => 0, fnName: 'other', file: ts });
+    };
+    const a = at(src, 1);
+    assert.deepEqual(Object.keys(a.parts), ['other']);
+    assert.match(a.where['other']!, /^renamed\.ts:3$/);
+    assert.equal(at(src.replace('{ retries: 1 }', '{ retries: 2 }'), 2).hash, a.hash);
+    assert.notEqual(at(src.replace('n + 1', 'n + 2'), 3).hash, a.hash);
+  });
+
   it("without a readable file, the function's own code in normal form", () => {
     const f1 = codeFingerprint({ fn: function work(n: number) { return n * 2; }, fnName: 'work', file: join(tmp, 'missing.ts') });
     const f2 = codeFingerprint({ fn: function work(m: number) { /* same */ return m * 2; }, fnName: 'work' });

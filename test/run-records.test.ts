@@ -214,7 +214,7 @@ describe('jug status --json', () => {
         assert.ok(await waitFor(() => notes().length === 1, 10_000, 20), 'no running note');
         const snap = await statusJson(jugdir, env);
         assert.equal(snap.schema, 1);
-        assert.deepEqual(Object.keys(snap), ['schema', 'jugdir', 'time', 'tasks', 'totals', 'running', 'failures', 'barrier']);
+        assert.deepEqual(Object.keys(snap), ['schema', 'jugdir', 'time', 'tasks', 'totals', 'running', 'failures', 'outdated', 'barrier']);
         assert.deepEqual(Object.keys(snap.tasks), ['records.held', 'records.total', 'records.work'], 'sorted names');
         assert.deepEqual(snap.tasks['records.held'], { waiting: 0, ready: 0, running: 1, finished: 0, failed: 0, stale: 0 });
         assert.deepEqual(snap.tasks['records.work'], { waiting: 0, ready: 5, running: 0, finished: 0, failed: 0, stale: 0 });

@@ -291,6 +291,45 @@ describe('jug execute --threads', () => {
     for (const s of squares) assert.ok(s.threadId > 0, `task ${s.n} ran in the main thread`);
   });
 
+  it('results encoded in worker threads: every codec path, read back exactly in threads and by the main thread', async () => {
+    const jugdir = join(freshDir('arrays'), 'arrays.jugdata');
+    const r = await jug(['execute', fixture('arrays.ts'), '--threads', '2', '--jugdir', jugdir]);
+    assert.equal(r.code, 0, show(r));
+    // What the files hold: prefix (and numeric codec) of every result.
+    const kinds: string[] = [];
+    for (const shard of fs.readdirSync(jugdir).filter((d) => /^[0-9a-f]{2}$/.test(d))) {
+      for (const f of fs.readdirSync(join(jugdir, shard))) {
+        const bytes = fs.readFileSync(join(jugdir, shard, f));
+        kinds.push(bytes[0] === 0x4e ? `N${bytes[14]}` : String.fromCharCode(bytes[0]!));
+      }
+    }
+    kinds.sort();
+    // N0: 53-bit doubles (plain and typed); N1/N2: LCG values (plain and typed, compressed); B: the three
+    // fallbacks and the objects; the summary itself is small (V) or compressible (B).
+    assert.equal(kinds.filter((k) => k === 'N0').length, 2, kinds.join(' '));
+    assert.equal(kinds.filter((k) => k === 'N1' || k === 'N2').length, 2, kinds.join(' '));
+    assert.equal(kinds.filter((k) => k === 'B').length >= 4, true, kinds.join(' '));
+    const values = [...(await results(jugdir)).values()];
+    const summary = values.find((v) => typeof v === 'object' && v !== null && 'threadId' in v) as Record<string, Record<string, unknown>>;
+    assert.ok(summary, 'the summary task stored its result');
+    assert.ok((summary['threadId'] as unknown as number) > 0, 'check ran in a worker thread');
+    assert.deepEqual(summary['plain-lcg']!['type'], 'Array');
+    assert.deepEqual(summary['plain-double']!['type'], 'Array');
+    assert.deepEqual(summary['f64-lcg']!['type'], 'Float64Array');
+    assert.deepEqual(summary['f64-double']!['type'], 'Float64Array');
+    assert.equal(summary['holey']!['hasHole10'], true, 'the hole survived');
+    assert.equal(summary['string-inside']!['at5'], 'five');
+    assert.equal(summary['extra-property']!['unit'], 'm', 'the extra property survived');
+    assert.equal(summary['objects']!['length'], 2000);
+    for (const k of ['plain-lcg', 'plain-double', 'f64-lcg', 'f64-double']) assert.equal(summary[k]!['length'], 20_000, k);
+    // The main thread reads the same values as the workers received.
+    const plain = values.filter((v) => Array.isArray(v) && v.length === 20_000 && v.every((x) => typeof x === 'number')) as number[][];
+    const firsts = new Set(plain.map((p) => p[0]));
+    for (const k of ['plain-lcg', 'plain-double']) {
+      assert.ok(firsts.has(summary[k]!['first'] as number), `the main thread reads the ${k} values the worker received`);
+    }
+  });
+
   describe('a task that throws', () => {
     it('exits 1 naming the task, its hash and the stack; releases its lock; stops before dependants', async () => {
       const jugdir = join(freshDir('throw'), 'fail.jugdata');

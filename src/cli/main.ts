@@ -85,7 +85,7 @@ function common(cmd: Command): Command {
     .argument('[args...]', ARGS_HELP)
     .option(
       '--jugdir <dir>',
-      'where results and locks are stored (default: <jugfile without extension>.jugdata); %(jugfile)s and %(date)s are replaced as in Python Jug',
+      'where results and locks are stored: a directory (default: <jugfile without extension>.jugdata; %(jugfile)s and %(date)s are replaced as in Python Jug) or redis://[user:password@]host[:port][/db][?prefix=NAME] (rediss:// for TLS; password also from JUG_REDIS_PASSWORD)',
     )
     .option('--will-cite', 'accepted for Python Jug compatibility (jug prints no citation banner)')
     .option('-v, --verbose', 'more detail on stderr (execute: log each task as it starts and as it ends, with its arguments, duration and thread, and each wait for tasks other processes hold)')
@@ -121,15 +121,17 @@ export function buildProgram(setCode: (code: number) => void): Command {
     // Options left unset on the command line come from .jugrc / jugrc / ~/.config/jug/jugrc.
     .hook('preAction', async (_program, actionCommand) => {
       // The jugfile's own arguments (after the jugfile): it sees them in process.argv on every load.
-      const [, args] = actionCommand.processedArgs as [unknown, string[] | undefined];
+      // (`jug why <task> [jugfile] [args...]` has one positional before them.)
+      const at = Math.max(0, actionCommand.registeredArguments.findIndex((a) => a.name() === 'jugfile'));
+      const args = actionCommand.processedArgs[at + 1] as string[] | undefined;
       if (Array.isArray(args)) registry().jugfileArgs = args;
       const { applyConfig, configJugfile, loadConfig, takesJugfile } = await import('./config.js');
       const files = loadConfig(process.cwd(), process.env);
       applyConfig(program, actionCommand, files, (m) => process.stderr.write(`jug: warning: ${m}\n`));
       // No jugfile on the command line: `jugfile = …` of a configuration file names it.
-      if (takesJugfile(actionCommand) && actionCommand.processedArgs[0] === undefined) {
+      if (takesJugfile(actionCommand) && actionCommand.processedArgs[at] === undefined) {
         const path = configJugfile(files, actionCommand.name(), process.cwd());
-        if (path !== undefined) actionCommand.processedArgs[0] = asTyped(path);
+        if (path !== undefined) actionCommand.processedArgs[at] = asTyped(path);
       }
     });
 
@@ -147,6 +149,12 @@ export function buildProgram(setCode: (code: number) => void): Command {
         '--target <pattern>',
         "only run the tasks whose name matches (and what they need): 'primes.isPrime', 'isPrime', 'primes.*', '/regex/'; " +
           'or one task by its hash or a unique hash prefix (at least 6 hex characters)',
+      )
+      .option(
+        '--rerun-outdated',
+        'first remove the stored results computed by code that has changed since (`jug status --outdated`) and everything ' +
+          'that depends on them, then run: they are computed again. Without it stored results are never recomputed ' +
+          '(a line says when some are outdated). In a jugrc: rerun-outdated = yes',
       )
       .option(
         '--retry-failed',
@@ -279,6 +287,12 @@ export function buildProgram(setCode: (code: number) => void): Command {
       )
       .addOption(
         new Option(
+          '--outdated',
+          'list, per task function whose code changed since its results were computed, how many results are outdated and where the change is (file:line)',
+        ).conflicts(['short', 'failed']),
+      )
+      .addOption(
+        new Option(
           '--json',
           'print one JSON document instead of the table: counts per task name (waiting, ready, running, finished, failed, stale), ' +
             'the running tasks, the failures and the totals (schema in the README); with --timing, the timing as JSON',
@@ -293,6 +307,25 @@ export function buildProgram(setCode: (code: number) => void): Command {
       ),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
     setCode(await (await import('./commands/status/index.js')).status(jugfile, opts)),
+  );
+
+  program
+    .command('why')
+    .summary("say a task's state and why: stored, outdated, waiting on what, ready, running where, failed with what")
+    .description(
+      'say, in plain words, the state of one task and the reason: stored (when, on which host, how long it took), ' +
+        'outdated (which function changed since, and where) or downstream of outdated results, waiting (on which ' +
+        'dependencies), ready, running (on which host, since when), failed (with which error), a stale lock of a dead ' +
+        'process, or not known yet because the jugfile stops at a barrier before it',
+    )
+    .argument(
+      '<task>',
+      "the task: name(args) as jug prints them ('primes.isPrime(7)' or 'isPrime(7)'), a name only one task has, " +
+        'or a task hash or a unique prefix of one (at least 6 hex characters)',
+    )
+    .addHelpText('after', '\nExamples:\n  jug why \'isPrime(7)\' primes.ts\n  jug why 3fa2c1 primes.ts\n  jug why primes.countPrimes');
+  common(program.commands.at(-1)!).action(async (task: string, jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
+    setCode(await (await import('./commands/why/index.js')).why(jugfile, task, opts)),
   );
 
   common(program.command('check').description('exit 0 if every task is finished, 1 otherwise (prints nothing)')).action(
@@ -314,12 +347,17 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .command('invalidate')
       .summary('remove the results of matching tasks and of everything that depends on them')
       .description(
-        'remove the results of the tasks matching --target and of every task that depends on them ' +
-          '(transitively), so the next `jug execute` computes them again; also clears their failure marks',
+        'remove the results of the tasks matching --target (or the outdated results, --outdated) and of every task that ' +
+          'depends on them (transitively), so the next `jug execute` computes them again; also clears their failure marks',
       )
-      .requiredOption(
+      .option(
         '--target <pattern>',
         "task names to invalidate: 'primes.isPrime', 'isPrime', 'primes.*', '/regex/'; or one task by its hash or a unique hash prefix (at least 6 hex characters)",
+      )
+      .option(
+        '--outdated',
+        'the results computed by code that has changed since (`jug status --outdated` lists them; with --target: only among those tasks), ' +
+          'and everything that depends on them',
       )
       .option('--short', 'one line instead of the table')
       .option(
@@ -329,10 +367,11 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .addHelpText(
         'after',
         '\nExamples:\n  jug invalidate primes.ts --target isPrime        # every primes.isPrime task, countPrimes, writeOutput\n' +
-          "  jug invalidate primes.ts --target '/^primes\\.(count|write)/'",
+          "  jug invalidate primes.ts --target '/^primes\\.(count|write)/'\n" +
+          '  jug invalidate primes.ts --outdated               # results of changed code, and what depends on them',
       ),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) =>
-    setCode(await (await import('./commands/invalidate.js')).invalidate(jugfile, opts as { target: string })),
+    setCode(await (await import('./commands/invalidate.js')).invalidate(jugfile, opts)),
   );
 
   const exclusive = ['locks-only', 'failed-only', 'keep-locks', 'stale'];
@@ -372,6 +411,21 @@ export function buildProgram(setCode: (code: number) => void): Command {
       .description('count the tasks of each name the jugfile declares (reads no results)')
       .option('--short', 'one line instead of the table'),
   ).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => setCode(await (await import('./commands/count.js')).count(jugfile, opts)));
+
+  program
+    .command('copy')
+    .summary('copy results from one store to another')
+    .description(
+      'copy every result of one store into another — each a jugdir path or a redis:// URL — verifying each ' +
+        "result's checksum and skipping those the target already has (the source is only read), so that a run can " +
+        'move, e.g. from a laptop jugdir to Redis, and resume there',
+    )
+    .requiredOption('--from <store>', 'the store to copy from (jugdir path or redis://[user:password@]host[:port][/db][?prefix=NAME])')
+    .requiredOption('--to <store>', 'the store to copy into (same forms)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (opts: Record<string, unknown>) =>
+      setCode(await (await import('./commands/copy/index.js')).copy(opts as { from: string; to: string; quiet?: boolean })),
+    );
 
   program
     .command('demo')

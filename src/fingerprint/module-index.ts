@@ -9,7 +9,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse, type Node } from 'acorn';
 import { full } from 'acorn-walk';
-import { transform, transformSync } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { cacheDir, cacheWrite } from '../bundle.js';
 import { normalizeCode, type SnippetKind } from './normalize.js';
 
 /** One definition: its code in normal form, the names it uses, and where it starts in the file. */
@@ -68,7 +71,7 @@ export async function moduleIndexAsync(file: string): Promise<ModuleIndex | unde
   let index: ModuleIndex;
   try {
     const loader = loaderFor(extname(file));
-    const js = loader === 'js' ? source : (await transform(source, { loader, format: 'esm', target: 'esnext' })).code;
+    const js = loader === 'js' ? source : (strippedCached(source, loader) ?? (await strippedAsync(source, loader)));
     index = indexJs(js, source);
   } catch {
     return undefined; // not parsable here: moduleIndex() will say the same
@@ -89,7 +92,7 @@ function loaderFor(ext: string): Loader {
 /** Indexes module source (TypeScript or JavaScript, by the file's extension). */
 export function indexSource(source: string, ext: string): ModuleIndex {
   const loader = loaderFor(ext);
-  const js = loader === 'js' ? source : transformSync(source, { loader, format: 'esm', target: 'esnext' }).code;
+  const js = loader === 'js' ? source : strippedTypes(source, loader);
   return indexJs(js, source);
 }
 
@@ -98,11 +101,23 @@ function indexJs(js: string, source: string): ModuleIndex {
   const program = parse(js, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true });
   const topLevel = new Map<string, Definition>();
   const functions = new Map<string, Definition>();
-  const define = (node: Node, kind: SnippetKind, name: string): Definition => ({
-    code: normalizeCode(js.slice(node.start, node.end), kind),
-    uses: namesUsed(node),
-    line: lineOf(source, name),
-  });
+  // Normal forms and lines are computed when asked for: a fingerprint reads a few definitions.
+  const define = (node: Node, kind: SnippetKind, name: string): Definition => {
+    let code: string | undefined;
+    let uses: Set<string> | undefined;
+    let line: number | undefined;
+    return {
+      get code() {
+        return (code ??= normalizeCode(js.slice(node.start, node.end), kind));
+      },
+      get uses() {
+        return (uses ??= namesUsed(node));
+      },
+      get line() {
+        return (line ??= lineOf(source, name, kind === 'function'));
+      },
+    };
+  };
   for (const statement of (program as unknown as { body: AnyNode[] }).body) {
     const decl = unwrapExport(statement);
     if (decl === undefined) continue;
@@ -117,13 +132,63 @@ function indexJs(js: string, source: string): ModuleIndex {
     }
   }
   full(program, (node) => {
-    const name = functionName(node as AnyNode);
+    const found = functionName(node as AnyNode);
+    const name = found === undefined ? undefined : nameAsWritten(found, source);
     if (name === undefined || functions.has(name)) return;
     const fn = (node as AnyNode).type === 'VariableDeclarator' ? (node as AnyNode).init! : (node as AnyNode);
     functions.set(name, define(fn, 'function', name));
   });
   return { topLevel, functions };
 }
+
+/**
+ * TypeScript (or JSX) source as plain JavaScript, by esbuild, cached on disk by the source's hash
+ * (in the bundle cache, bundle.ts): esbuild's first call in a process costs ~0.1 s (it starts its
+ * service), so a jugfile unchanged since a previous command costs a file read instead.
+ */
+function strippedTypes(source: string, loader: Exclude<Loader, 'js'>): string {
+  const cached = strippedCached(source, loader);
+  if (cached !== undefined) return cached;
+  const js = esbuild().transformSync(source, { loader, format: 'esm', target: 'esnext' }).code;
+  storeStripped(source, loader, js);
+  return js;
+}
+
+/** As strippedTypes(), with esbuild's asynchronous API (which reuses a service already started). */
+async function strippedAsync(source: string, loader: Exclude<Loader, 'js'>): Promise<string> {
+  const js = (await esbuild().transform(source, { loader, format: 'esm', target: 'esnext' })).code;
+  storeStripped(source, loader, js);
+  return js;
+}
+
+/** Loaded only when a source is not in the cache: importing esbuild costs ~35 ms. */
+function esbuild(): typeof import('esbuild') {
+  return createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+}
+
+function strippedPath(source: string, loader: string): { dir: string; path: string } | undefined {
+  const dir = cacheDir();
+  if (dir === undefined) return undefined;
+  const key = createHash('sha1').update(`${STRIP_FORMAT}\0${loader}\0${source}`).digest('hex').slice(0, 32);
+  return { dir, path: join(dir, `stripped-${key}.js`) };
+}
+
+function strippedCached(source: string, loader: string): string | undefined {
+  const at = strippedPath(source, loader);
+  try {
+    return at === undefined ? undefined : readFileSync(at.path, 'utf8');
+  } catch {
+    return undefined; // not cached yet
+  }
+}
+
+function storeStripped(source: string, loader: string, js: string): void {
+  const at = strippedPath(source, loader);
+  if (at !== undefined) cacheWrite(at.dir, at.path, js);
+}
+
+/** Changes when what strippedTypes() writes changes. */
+const STRIP_FORMAT = '1';
 
 /** The acorn (ESTree) node fields this module reads. */
 interface AnyNode extends Node {
@@ -182,11 +247,29 @@ function namesUsed(node: Node): Set<string> {
   return out;
 }
 
+/**
+ * The name a function has in the source as written: esbuild renames a function expression that
+ * has the name of a binding in scope (`const other = TaskGenerator(function other…)` becomes
+ * `function other2`), so `<name><digits>` that the source never declares is `<name>`.
+ */
+function nameAsWritten(name: string, source: string): string {
+  const m = /^(.*\D)\d+$/.exec(name);
+  if (m === null || declaresFunction(source, name)) return name;
+  return declaresFunction(source, m[1]!) ? m[1]! : name;
+}
+
+function declaresFunction(source: string, name: string): boolean {
+  return new RegExp(`function\\s*\\*?\\s*${name.replace(/[$]/g, '\\$')}\\b`).test(source);
+}
+
 /** 1-based line of the first definition of `name` in the original source (1 if not found). */
-function lineOf(source: string, name: string): number {
+function lineOf(source: string, name: string, fn = false): number {
   if (name === '') return 1;
   const escaped = name.replace(/[$]/g, '\\$');
-  const m = new RegExp(`(?:function\\s*\\*?\\s*${escaped}\\b|(?:const|let|var|class)\\s+${escaped}\\b)`).exec(source);
+  // A function: its `function name` first (`const name = TaskGenerator(function name…` may span lines).
+  const m =
+    (fn ? new RegExp(`function\\s*\\*?\\s*${escaped}\\b`).exec(source) : null) ??
+    new RegExp(`(?:function\\s*\\*?\\s*${escaped}\\b|(?:const|let|var|class)\\s+${escaped}\\b)`).exec(source);
   if (m === null) return 1;
   return source.slice(0, m.index).split('\n').length;
 }

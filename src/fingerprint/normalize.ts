@@ -1,17 +1,23 @@
 /**
  * The normal form of a piece of code, so that a fingerprint ignores what does not change what the
  * code does: comments, whitespace, formatting, and the names of local variables and parameters.
- * esbuild prints the code minified (whitespace and comments removed); then every name the code
- * declares itself (parameters, locals, inner functions) is renamed by order of first appearance,
- * so the form does not depend on what they were called (esbuild's own short names depend on the
- * letters of the original names). Names the code takes from outside (module-level helpers,
- * globals, properties) are kept: referring to another helper is a change.
+ * acorn parses the code and gives its tokens (comments and whitespace are not tokens); the normal
+ * form is the token sequence, one space apart, where
+ * - semicolons inserted automatically (ASI) are written, and a trailing comma before `)`, `]`, `}`
+ *   is dropped, so a formatter adding or removing them changes nothing;
+ * - string literals are written in one quoting style (`'a'` and `"a"` are the same);
+ * - every name the code declares itself (parameters, locals, inner functions and classes) is
+ *   renamed by order of first appearance (`$0`, `$1`, …): the form does not depend on what they
+ *   were called. Names the code takes from outside (module-level helpers, globals) and property
+ *   names are kept: referring to another helper is a change. A shorthand property `{ total }`
+ *   keeps its key (`total : $3`), which is part of the result.
+ * No esbuild here (the file's types were stripped before, once per file: module-index.ts): a
+ * definition costs a parse, well under a millisecond.
  */
-import { parse, type Node } from 'acorn';
+import { parse, type Node, type Token } from 'acorn';
 import { full } from 'acorn-walk';
-import { transformSync } from 'esbuild';
 
-/** What a snippet is, which decides how it is wrapped to be an expression esbuild can print. */
+/** What a snippet is, which decides how it is wrapped to be parsed. */
 export type SnippetKind = 'function' | 'class' | 'declaration';
 
 /**
@@ -20,51 +26,78 @@ export type SnippetKind = 'function' | 'class' | 'declaration';
  */
 export function normalizeCode(source: string, kind: SnippetKind): string {
   // A declarator becomes a local of a function: its value's code is kept, its name renamed like
-  // any local (what names it is the declaration's key, not its code).
-  const wrapped = kind === 'declaration' ? `(function(){let ${source};})` : `(${source})`;
-  const minified = transformSync(wrapped, {
-    loader: 'js',
-    minifyWhitespace: true,
-    minifyIdentifiers: true,
-    minifySyntax: false,
-    legalComments: 'none',
-    charset: 'utf8',
-  }).code.trim();
-  return renameDeclared(minified);
+  // any local (what names it is the declaration's key, not its code). Parsed as a module, so
+  // `import.meta` and top-level `await` in it parse.
+  const wrapped = kind === 'declaration' ? `(function(){let ${source}\n;})` : `(${source}\n)`;
+  const tokens: Token[] = [];
+  const inserted = new Set<number>();
+  const program = parse(wrapped, {
+    ecmaVersion: 'latest',
+    sourceType: 'module',
+    onToken: tokens,
+    onInsertedSemicolon: (lastTokEnd) => inserted.add(lastTokEnd),
+  });
+  const spots = renamedSpots(program);
+  const out: string[] = [];
+  tokens.forEach((tok, k) => {
+    if (tok.type.label === 'eof') return;
+    if (tok.type.label === ',' && /^[)\]}]$/.test(tokenText(wrapped, tokens[k + 1]))) return; // trailing comma
+    const spot = spots.get(tok.start);
+    if (spot !== undefined) out.push(spot);
+    else if (tok.type.label === 'string') out.push(JSON.stringify((tok as Token & { value: unknown }).value));
+    else out.push(wrapped.slice(tok.start, tok.end));
+    if (inserted.has(tok.end)) out.push(';');
+  });
+  return out.join(' ');
+}
+
+function tokenText(code: string, tok: Token | undefined): string {
+  return tok === undefined ? '' : code.slice(tok.start, tok.end);
 }
 
 /** The node fields read here. */
-interface IdNode extends Node {
-  readonly name: string;
+interface AnyNode extends Node {
+  readonly name?: string;
+  readonly id?: AnyNode | null;
+  readonly key?: AnyNode;
+  readonly value?: AnyNode;
+  readonly property?: AnyNode;
+  readonly computed?: boolean;
+  readonly shorthand?: boolean;
 }
 
 /**
- * `code` with every name it declares replaced by `$<n>`, numbered by first appearance. esbuild
- * gives two symbols one short name only when they share a slot (a structural fact), so this
- * renaming depends on the code's structure alone.
+ * Start offset → replacement, for every identifier naming something the code declares itself:
+ * `$<n>`, numbered by first appearance (a shorthand property's `key:$<n>`). Property names
+ * (`a.b`, `{ b: 1 }`, methods) are not references and keep their text.
  */
-function renameDeclared(code: string): string {
-  const program = parse(code, { ecmaVersion: 'latest', sourceType: 'script' });
+function renamedSpots(program: Node): Map<number, string> {
   const declared = new Set<string>();
+  const notReferences = new Set<Node>();
+  const shorthand = new Set<number>();
   full(program, (node, _state, type) => {
-    if (type === 'VariablePattern' && node.type === 'Identifier') declared.add((node as IdNode).name);
-    const id = (node as Node & { id?: IdNode | null }).id;
-    if ((node.type.startsWith('Function') || node.type.startsWith('Class')) && id) declared.add(id.name);
+    const n = node as AnyNode;
+    if (type === 'VariablePattern' && n.type === 'Identifier') declared.add(n.name!);
+    if ((n.type.startsWith('Function') || n.type.startsWith('Class')) && n.id) declared.add(n.id.name!);
+    if (n.type === 'MemberExpression' && !n.computed && n.property !== undefined) notReferences.add(n.property);
+    if ((n.type === 'Property' || n.type === 'MethodDefinition' || n.type === 'PropertyDefinition') && !n.computed && n.key !== undefined) {
+      if (n.shorthand && n.value !== undefined) shorthand.add(n.value.start);
+      else notReferences.add(n.key);
+    }
   });
-  const spots: IdNode[] = [];
+  const found: AnyNode[] = [];
   full(program, (node) => {
-    if (node.type === 'Identifier' && declared.has((node as IdNode).name)) spots.push(node as IdNode);
+    const n = node as AnyNode;
+    if (n.type === 'Identifier' && declared.has(n.name!) && !notReferences.has(n)) found.push(n);
   });
-  spots.sort((a, b) => a.start - b.start);
+  found.sort((a, b) => a.start - b.start);
   const numbers = new Map<string, number>();
-  let out = '';
-  let at = 0;
-  for (const spot of spots) {
-    if (spot.start < at) continue; // a shorthand property's key and value: one spot
-    let n = numbers.get(spot.name);
-    if (n === undefined) numbers.set(spot.name, (n = numbers.size));
-    out += code.slice(at, spot.start) + `$${n}`;
-    at = spot.end;
+  const spots = new Map<number, string>();
+  for (const id of found) {
+    if (spots.has(id.start)) continue; // a shorthand property's key and value: one identifier
+    let k = numbers.get(id.name!);
+    if (k === undefined) numbers.set(id.name!, (k = numbers.size));
+    spots.set(id.start, shorthand.has(id.start) ? `${id.name} : $${k}` : `$${k}`);
   }
-  return out + code.slice(at);
+  return spots;
 }

@@ -4,26 +4,73 @@
  * of being read as a value:
  *
  *   offset 0      prefix  'V' = V8 structured-clone payload, stored as is
- *                         'Z' = V8 structured-clone payload, zlib-deflated
+ *                         'B' = V8 structured-clone payload, brotli-compressed (quality 1),
+ *                               after its uncompressed length (uint64 LE)
+ *                         'N' = a numeric array (number[] or a typed array) as its raw elements
+ *                         'Z' = V8 structured-clone payload, zlib-deflated (written by jug up to
+ *                               0.1.0 at git 7fd9be9; read, no longer written)
  *   offset 1..8   payload length in bytes, uint64 little-endian
  *   offset 9..12  CRC-32 of the payload bytes as written, uint32 little-endian
  *   offset 13..   payload
  *
- * The payload is `v8.serialize(value)`: it holds anything structured clone can (nested objects,
- * arrays, Map, Set, Date, BigInt, typed arrays, Buffers, undefined, Error objects).
+ * The V8 payload is `v8.serialize(value)`: it holds anything structured clone can (nested
+ * objects, arrays, Map, Set, Date, BigInt, typed arrays, Buffers, undefined, Error objects).
+ *
+ * The 'N' payload: byte 0 the element kind (NUMERIC_KINDS), byte 1 the codec (0 = the elements'
+ * bytes as they are, little-endian, from file offset 16; 1 / 2 = those bytes shuffled into lanes —
+ * every element's byte 0, then every byte 1, … — then compressed with brotli quality 1 / raw
+ * deflate level 1, after their length as uint64 LE), byte 2 reserved (0), then the data. A plain array of numbers is stored this way when that round-trips
+ * exactly (every element a number, no holes, no extra properties), and comes back as a plain
+ * array; anything else falls back to the V8 payload.
  */
+import { constants as bufferConstants } from 'node:buffer';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import util from 'node:util';
 import v8 from 'node:v8';
 import { CorruptResultError, StoreError, describeError } from '../errors.js';
 
 export const PREFIX_RAW = 0x56; // 'V'
 export const PREFIX_ZLIB = 0x5a; // 'Z'
+export const PREFIX_BROTLI = 0x42; // 'B'
+export const PREFIX_NUMERIC = 0x4e; // 'N'
 export const HEADER_BYTES = 13;
+/** Bytes of the 'N' payload before the data: kind, codec, reserved. */
+export const NUMERIC_HEADER_BYTES = 3;
+export const NUMERIC_STORED = 0;
+export const NUMERIC_SHUFFLED_BROTLI = 1;
+export const NUMERIC_SHUFFLED_DEFLATE = 2;
+/** Bytes before a compressed stream ('B', and 'N' codecs 1 and 2): its decompressed length, uint64 LE. */
+export const RAW_LENGTH_BYTES = 8;
 
 /** Below this many bytes compression is not attempted. */
 const MIN_COMPRESS = 256;
-/** Bytes sampled to decide whether compressing pays. */
-const SAMPLE = 64 * 1024;
+/** Numeric arrays of fewer bytes than this go through V8 (its varints are smaller for small ints). */
+const MIN_NUMERIC_BYTES = 4096;
+/** The sample that decides whether compressing pays: up to SAMPLE_CHUNKS chunks of SAMPLE_CHUNK bytes, spread evenly. */
+const SAMPLE_CHUNK = 16 * 1024;
+const SAMPLE_CHUNKS = 4;
+/**
+ * Compress when the sample shrinks to at most this fraction. A V8 payload compresses when that
+ * saves ≥ 10% (brotli 1 costs ~3 ms per MB there). Numeric data only when it saves ≥ 25%:
+ * uniformly random doubles shrink to ~0.83 after shuffling, which saves less disk time than
+ * brotli and the unshuffle cost (~2.5 ms per 2 MB each way); data with fewer significant bits
+ * (integers, 31-bit fractions, repeated values) shrinks to a few percent.
+ */
+const PAYS_V8 = 0.9;
+const PAYS_NUMERIC = 0.75;
+/**
+ * Numeric data that brotli shrinks to at most this fraction is also deflated (level 1), and
+ * kept deflated unless that is more than twice brotli's size: on such very redundant data
+ * (integers, the benchmark's 31-bit LCG fractions, periodic data) deflate 1 compresses 2 MiB in
+ * ~1–3 ms and inflates it in ~0.6 ms, 4× faster than brotli 1 decompresses (~2.6 ms), and a
+ * result is read at least as often as it is written. On less redundant data deflate 1 slows down
+ * a lot (13–30 ms per 2 MiB on doubles with 12–40 random bits, against brotli's 4–9 ms): brotli
+ * stays. The whole-result ratio decides, not the sample's: a 64-KiB sample misses long-range
+ * repeats (LCG data: 43 % on the sample, 2.8 % on 2 MiB).
+ */
+const DEFLATE_NUMERIC = 0.1;
 
 type Zlib = typeof import('node:zlib');
 let zlibModule: Zlib | undefined;
@@ -35,17 +82,18 @@ function zlib(): Zlib {
   return (zlibModule ??= createRequire(import.meta.url)('node:zlib') as Zlib);
 }
 
-let nativeCrc32: ((data: Uint8Array) => number) | null | undefined;
-function crc32(data: Uint8Array): number {
+let nativeCrc32: ((data: Uint8Array, initial?: number) => number) | null | undefined;
+/** CRC-32 of `data`, continuing from `initial` (the CRC of the bytes before it) when given. */
+function crc32(data: Uint8Array, initial = 0): number {
   if (nativeCrc32 === undefined) {
-    const z = zlib() as Zlib & { crc32?: (d: Uint8Array) => number };
+    const z = zlib() as Zlib & { crc32?: (d: Uint8Array, initial?: number) => number };
     nativeCrc32 = typeof z.crc32 === 'function' ? z.crc32.bind(z) : null;
   }
-  return nativeCrc32 === null ? crc32Js(data) : nativeCrc32(data);
+  return nativeCrc32 === null ? crc32Js(data, initial) : nativeCrc32(data, initial);
 }
 
 let table: Uint32Array | undefined;
-function crc32Js(data: Uint8Array): number {
+function crc32Js(data: Uint8Array, initial: number): number {
   if (table === undefined) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -54,28 +102,247 @@ function crc32Js(data: Uint8Array): number {
       table[n] = c >>> 0;
     }
   }
-  let c = 0xffffffff;
+  let c = (initial ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** Whether deflating `raw` is worth it: tried on a sample, kept if it saves at least 10%. */
-function compressionPays(raw: Buffer): boolean {
-  if (raw.length < MIN_COMPRESS) return false;
-  const sample = raw.length > SAMPLE ? raw.subarray(0, SAMPLE) : raw;
-  const packed = zlib().deflateSync(sample, { level: 1 });
-  return packed.length < sample.length * 0.9;
+// ---------------------------------------------------------------------------------------------
+// Codecs
+
+/** Brotli at quality 1: on this project's measurements faster than zlib level 1 and smaller (docs/store-format.md). */
+function brotli(data: Uint8Array): Buffer {
+  const z = zlib();
+  return z.brotliCompressSync(data, {
+    params: { [z.constants.BROTLI_PARAM_QUALITY]: 1, [z.constants.BROTLI_PARAM_SIZE_HINT]: data.length },
+  });
+}
+
+/** Deflate (raw, RFC 1951: the CRC of the framing already guards the bytes) at level 1. */
+function deflate(data: Uint8Array): Buffer {
+  return zlib().deflateRawSync(data, { level: 1 });
 }
 
 /**
- * Encodes a result into the framed bytes written to the store. Throws a StoreError naming the
- * task, and where inside the value the culprit is (`.scale`, `[3].fn`), when the value cannot be
- * stored (functions, symbols, WeakMaps, ...).
+ * Splits `payload` into its stated decompressed length and the stream after it, and decompresses
+ * it in one piece of exactly that size (Node's default collects 16-KiB chunks, then copies them
+ * together); a stream that would give more, or less, is damage.
  */
-export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer {
-  let raw: Buffer;
+function decompress(payload: Uint8Array, how: 'brotli' | 'deflate'): Buffer {
+  if (payload.length < RAW_LENGTH_BYTES) throw new Error('the compressed payload is shorter than its length field');
+  const head = Buffer.from(payload.buffer, payload.byteOffset, RAW_LENGTH_BYTES);
+  const raw = head.readBigUInt64LE(0);
+  const z = zlib();
+  if (raw > BigInt(bufferConstants.MAX_LENGTH)) throw new Error(`implausible decompressed length ${raw}`);
+  const size = Number(raw);
+  const options = { chunkSize: Math.max(size, 64), maxOutputLength: Math.max(size, 1) };
+  const stream = payload.subarray(RAW_LENGTH_BYTES);
+  const out = how === 'brotli' ? z.brotliDecompressSync(stream, options) : z.inflateRawSync(stream, options);
+  if (out.length !== size) throw new Error(`the stream decompresses to ${out.length} bytes, not the ${size} stated`);
+  return out;
+}
+
+/** The 8-byte decompressed-length field that precedes a compressed stream. */
+function rawLength(n: number): Uint8Array {
+  const b = Buffer.allocUnsafe(RAW_LENGTH_BYTES);
+  b.writeBigUInt64LE(BigInt(n), 0);
+  return b;
+}
+
+/** Up to SAMPLE_CHUNKS chunks of `data` (whole multiples of `stride` bytes), spread evenly, concatenated. */
+function sampleOf(data: Uint8Array, stride: number): Uint8Array {
+  if (data.length <= SAMPLE_CHUNK * SAMPLE_CHUNKS) return data;
+  const chunk = SAMPLE_CHUNK - (SAMPLE_CHUNK % stride);
+  const out = new Uint8Array(chunk * SAMPLE_CHUNKS);
+  const step = Math.floor((data.length - chunk) / (SAMPLE_CHUNKS - 1));
+  for (let k = 0; k < SAMPLE_CHUNKS; k++) {
+    const at = Math.floor((k * step) / stride) * stride;
+    out.set(data.subarray(at, at + chunk), k * chunk);
+  }
+  return out;
+}
+
+/** Whether brotli shrinks `sample` to at most `fraction` of its size. */
+function pays(sample: Uint8Array, fraction: number): boolean {
+  return brotli(sample).length <= sample.length * fraction;
+}
+
+/**
+ * Byte shuffle: element i's byte b goes to b·n + i. Floats' sign, exponent and high mantissa
+ * bytes then sit together, which brotli compresses well, while random low bytes stay apart.
+ */
+export function shuffleBytes(src: Uint8Array, stride: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
+  const n = Math.floor(src.length / stride);
+  if (stride === 8 && src.byteOffset % 4 === 0) {
+    const w = new Uint32Array(src.buffer, src.byteOffset, n * 2);
+    for (let i = 0; i < n; i++) {
+      const lo = w[2 * i]!;
+      const hi = w[2 * i + 1]!;
+      out[i] = lo;
+      out[n + i] = lo >>> 8;
+      out[2 * n + i] = lo >>> 16;
+      out[3 * n + i] = lo >>> 24;
+      out[4 * n + i] = hi;
+      out[5 * n + i] = hi >>> 8;
+      out[6 * n + i] = hi >>> 16;
+      out[7 * n + i] = hi >>> 24;
+    }
+    return out;
+  }
+  for (let b = 0; b < stride; b++) {
+    const base = b * n;
+    for (let i = 0; i < n; i++) out[base + i] = src[i * stride + b]!;
+  }
+  return out;
+}
+
+/** The inverse of shuffleBytes, into `out` (by default a new buffer). */
+export function unshuffleBytes(src: Uint8Array, stride: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
+  const n = Math.floor(src.length / stride);
+  if (stride === 8 && out.byteOffset % 4 === 0) {
+    const w = new Uint32Array(out.buffer, out.byteOffset, n * 2);
+    for (let i = 0; i < n; i++) {
+      w[2 * i] = src[i]! | (src[n + i]! << 8) | (src[2 * n + i]! << 16) | (src[3 * n + i]! << 24);
+      w[2 * i + 1] = src[4 * n + i]! | (src[5 * n + i]! << 8) | (src[6 * n + i]! << 16) | (src[7 * n + i]! << 24);
+    }
+    return out;
+  }
+  for (let b = 0; b < stride; b++) {
+    const base = b * n;
+    for (let i = 0; i < n; i++) out[i * stride + b] = src[base + i]!;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numeric arrays
+
+type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array;
+type NumericCtor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor;
+
+/** Kind byte of the 'N' payload → what it decodes to. 'a': a plain Array of numbers, held as float64. */
+export const NUMERIC_KINDS: Readonly<Record<number, { ctor: NumericCtor; plain: boolean }>> = {
+  0x61: { ctor: Float64Array, plain: true }, // 'a'
+  0x64: { ctor: Float64Array, plain: false }, // 'd'
+  0x66: { ctor: Float32Array, plain: false }, // 'f'
+  0x69: { ctor: Int32Array, plain: false }, // 'i'
+  0x75: { ctor: Uint32Array, plain: false }, // 'u'
+};
+
+const TYPED_KIND = new Map<object, number>([
+  [Float64Array.prototype, 0x64],
+  [Float32Array.prototype, 0x66],
+  [Int32Array.prototype, 0x69],
+  [Uint32Array.prototype, 0x75],
+]);
+
+const littleEndian = os.endianness() === 'LE';
+
+/** A numeric value ready for the 'N' payload: its kind byte and its elements' bytes. */
+interface NumericBody {
+  readonly kind: number;
+  readonly bytes: Uint8Array;
+  readonly stride: number;
+}
+
+/**
+ * The 'N' body of `value` when it is a typed array of an exact supported type (not a subclass,
+ * not a Buffer) of at least MIN_NUMERIC_BYTES; undefined otherwise.
+ */
+function typedBody(value: unknown): NumericBody | undefined {
+  if (!ArrayBuffer.isView(value) || value.byteLength < MIN_NUMERIC_BYTES) return undefined;
+  const kind = TYPED_KIND.get(Object.getPrototypeOf(value) as object);
+  if (kind === undefined) return undefined;
+  const typed = value as NumericArray;
+  return { kind, bytes: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), stride: typed.BYTES_PER_ELEMENT };
+}
+
+/** Whether every element of a plain array is a number (a hole reads as undefined: not a number). */
+function allNumbers(a: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'number') return false;
+  return true;
+}
+
+const INSPECT_OWN_PROPERTIES: util.InspectOptions = { maxArrayLength: 0, depth: 0, customInspect: false, showHidden: false, getters: false };
+
+/**
+ * Whether the array `a` has no own enumerable properties besides its elements (structured clone
+ * would keep such a property: `a.label = ...`). Asked of util.inspect with no elements shown,
+ * which lists only the other properties (Node finds them without walking the elements, unlike
+ * Object.keys): an array with none prints as `[ ... n more items ]`. Anything else — an extra
+ * property, a symbol key, a future Node printing it differently — counts as "maybe", and the
+ * value goes through V8, which is always exact.
+ */
+function onlyElements(a: readonly unknown[]): boolean {
+  return util.inspect(a, INSPECT_OWN_PROPERTIES) === `[ ... ${a.length} more item${a.length === 1 ? '' : 's'} ]`;
+}
+
+/** A plain array of numbers as float64 elements (exact: -0, NaN, ±Infinity and every double survive). */
+function plainBody(a: readonly number[]): NumericBody {
+  const f = Float64Array.from(a);
+  return { kind: 0x61, bytes: new Uint8Array(f.buffer), stride: 8 };
+}
+
+/** A candidate for the plain-array path: a real Array (not a subclass) long enough to be worth it. */
+function plainCandidate(value: unknown): value is readonly unknown[] {
+  return Array.isArray(value) && value.length * 8 >= MIN_NUMERIC_BYTES && Object.getPrototypeOf(value) === Array.prototype;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/** An encoded result as the pieces written one after the other (header first), and their total length. */
+export interface EncodedResult {
+  readonly parts: readonly Uint8Array[];
+  readonly length: number;
+}
+
+/** The 13-byte header for `body` (prefix, length, CRC-32 over all of `body`), followed by `body`. */
+function frame(prefix: number, body: readonly Uint8Array[]): EncodedResult {
+  let length = 0;
+  let crc = 0;
+  for (const p of body) {
+    length += p.length;
+    crc = crc32(p, crc);
+  }
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header[0] = prefix;
+  header.writeBigUInt64LE(BigInt(length), 1);
+  header.writeUInt32LE(crc, 9);
+  return { parts: [header, ...body], length: HEADER_BYTES + length };
+}
+
+/**
+ * 'N': the elements as they are, or shuffled and compressed when the sample says it pays —
+ * deflated when they are very redundant, else with brotli (see DEFLATE_NUMERIC).
+ */
+function encodeNumeric(body: NumericBody): EncodedResult {
+  const sample = shuffleBytes(sampleOf(body.bytes, body.stride), body.stride);
+  const ratio = brotli(sample).length / sample.length;
+  if (ratio > PAYS_NUMERIC) return frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, NUMERIC_STORED, 0]), body.bytes]);
+  // The shuffled bytes only live until they are compressed: a reused buffer (fresh memory costs page faults).
+  const shuffled = shuffleBytes(body.bytes, body.stride, scratchBytes(body.bytes.length));
+  let codec = NUMERIC_SHUFFLED_BROTLI;
+  let packed = brotli(shuffled);
+  if (packed.length <= shuffled.length * DEFLATE_NUMERIC) {
+    const deflated = deflate(shuffled);
+    if (deflated.length <= 2 * packed.length) [codec, packed] = [NUMERIC_SHUFFLED_DEFLATE, deflated];
+  }
+  return frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, codec, 0]), rawLength(shuffled.length), packed]);
+}
+
+/** 'V' or 'B': the V8 payload, brotli-compressed when the sample says it pays. */
+function encodeV8(raw: Buffer): EncodedResult {
+  if (raw.length >= MIN_COMPRESS && pays(sampleOf(raw, 1), PAYS_V8)) {
+    const packed = brotli(raw);
+    if (packed.length + RAW_LENGTH_BYTES < raw.length) return frame(PREFIX_BROTLI, [rawLength(raw.length), packed]);
+  }
+  return frame(PREFIX_RAW, [raw]);
+}
+
+function serialize(value: unknown, taskName: string): Buffer {
   try {
-    raw = v8.serialize(value);
+    return v8.serialize(value);
   } catch (e) {
     const culprit = locateUncloneable(value, new Set());
     const why =
@@ -88,17 +355,33 @@ export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer 
         `functions, symbols and class-specific behaviour are not kept.`,
     );
   }
-  let prefix = PREFIX_RAW;
-  let payload = raw;
-  if (compressionPays(raw)) {
-    payload = zlib().deflateSync(raw, { level: 6 });
-    prefix = PREFIX_ZLIB;
+}
+
+/**
+ * Encodes a result into the framed bytes written to the store, as the pieces to write one after
+ * the other (no copy of a large array's elements). Throws a StoreError naming the task, and where
+ * inside the value the culprit is (`.scale`, `[3].fn`), when the value cannot be stored
+ * (functions, symbols, WeakMaps, ...).
+ *
+ * Numeric arrays (typed arrays of float64/float32/int32/uint32, and plain arrays of numbers that
+ * round-trip exactly) are stored as their elements ('N'); everything else as V8's serialization
+ * ('V', or 'B' when brotli shrinks it).
+ */
+export function encodeResultParts(value: unknown, taskName = 'unknown task'): EncodedResult {
+  if (littleEndian) {
+    const typed = typedBody(value);
+    if (typed !== undefined) return encodeNumeric(typed);
+    if (plainCandidate(value) && allNumbers(value) && onlyElements(value)) {
+      return encodeNumeric(plainBody(value as readonly number[]));
+    }
   }
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  header[0] = prefix;
-  header.writeBigUInt64LE(BigInt(payload.length), 1);
-  header.writeUInt32LE(crc32(payload), 9);
-  return Buffer.concat([header, payload]);
+  return encodeV8(serialize(value, taskName));
+}
+
+/** encodeResultParts as one buffer. */
+export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer {
+  const { parts, length } = encodeResultParts(value, taskName);
+  return Buffer.concat(parts, length);
 }
 
 function serializes(x: unknown): boolean {
@@ -169,6 +452,57 @@ function locateUncloneable(x: unknown, seen: Set<object>): { path: string; kind:
   return failingSeen ? undefined : { path: '', kind: kindOf(x) };
 }
 
+const KNOWN_PREFIXES = new Set([PREFIX_RAW, PREFIX_ZLIB, PREFIX_BROTLI, PREFIX_NUMERIC]);
+
+/** The value of an 'N' payload (throws on anything malformed: the caller reports it as corrupt). */
+function decodeNumeric(payload: Uint8Array): unknown {
+  if (payload.length < NUMERIC_HEADER_BYTES) throw new Error('the numeric payload is shorter than its header');
+  const kind = NUMERIC_KINDS[payload[0]!];
+  const codec = payload[1]!;
+  if (kind === undefined) throw new Error(`unknown numeric kind 0x${payload[0]!.toString(16)}`);
+  if (codec !== NUMERIC_STORED && codec !== NUMERIC_SHUFFLED_BROTLI && codec !== NUMERIC_SHUFFLED_DEFLATE) {
+    throw new Error(`unknown numeric codec ${codec}`);
+  }
+  const stride = kind.ctor.BYTES_PER_ELEMENT;
+  const data = payload.subarray(NUMERIC_HEADER_BYTES);
+  const shuffled = codec !== NUMERIC_STORED;
+  const bytes = shuffled ? decompress(data, codec === NUMERIC_SHUFFLED_BROTLI ? 'brotli' : 'deflate') : data;
+  if (bytes.length % stride !== 0) throw new Error(`${bytes.length} data bytes are not whole ${stride}-byte elements`);
+  // A plain array is built from a reused buffer; a typed array gets memory of its own.
+  const typed = kind.plain ? scratchFloat64(bytes.length) : new kind.ctor(bytes.length / stride);
+  const view = new Uint8Array(typed.buffer, typed.byteOffset, bytes.length);
+  if (shuffled) unshuffleBytes(bytes, stride, view);
+  else view.set(bytes);
+  if (!littleEndian) swapBytes(view, stride);
+  return kind.plain ? toPlainArray(typed as Float64Array) : typed;
+}
+
+function swapBytes(view: Uint8Array, stride: number): void {
+  const b = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  if (stride === 8) b.swap64();
+  else b.swap32();
+}
+
+/** A plain array holding `f`'s elements (V8 keeps it as unboxed doubles). */
+function toPlainArray(f: Float64Array): number[] {
+  const out = new Array<number>(f.length);
+  for (let i = 0; i < f.length; i++) out[i] = f[i]!;
+  return out;
+}
+
+function decodePayload(prefix: number, payload: Uint8Array): unknown {
+  switch (prefix) {
+    case PREFIX_NUMERIC:
+      return decodeNumeric(payload);
+    case PREFIX_BROTLI:
+      return v8.deserialize(decompress(payload, 'brotli'));
+    case PREFIX_ZLIB:
+      return v8.deserialize(zlib().inflateSync(payload));
+    default:
+      return v8.deserialize(payload);
+  }
+}
+
 /**
  * Decodes framed bytes. Any damage (wrong prefix, wrong length, checksum mismatch, undecodable
  * payload) raises CorruptResultError with `where` in the message — never a wrong value.
@@ -180,9 +514,9 @@ export function decodeResult(bytes: Uint8Array, where: string, path: string = wh
     new CorruptResultError(`Corrupt result ${where}: ${why}.`, path, why);
   if (buf.length === 0) throw corrupt('the file is empty');
   if (buf.length < HEADER_BYTES) throw corrupt(`the file is truncated (${buf.length} bytes)`);
-  const prefix = buf[0];
-  if (prefix !== PREFIX_RAW && prefix !== PREFIX_ZLIB) {
-    throw corrupt(`unknown format prefix 0x${prefix!.toString(16).padStart(2, '0')}`);
+  const prefix = buf[0]!;
+  if (!KNOWN_PREFIXES.has(prefix)) {
+    throw corrupt(`unknown format prefix 0x${prefix.toString(16).padStart(2, '0')}`);
   }
   const length = buf.readBigUInt64LE(1);
   if (length !== BigInt(buf.length - HEADER_BYTES)) {
@@ -191,9 +525,82 @@ export function decodeResult(bytes: Uint8Array, where: string, path: string = wh
   const payload = buf.subarray(HEADER_BYTES);
   if (crc32(payload) !== buf.readUInt32LE(9)) throw corrupt('checksum mismatch');
   try {
-    const raw = prefix === PREFIX_ZLIB ? zlib().inflateSync(payload) : payload;
-    return v8.deserialize(raw);
+    return decodePayload(prefix, payload);
   } catch (e) {
     throw corrupt(`the payload does not decode (${describeError(e)})`);
   }
+}
+
+/** Reads exactly `into.length` bytes of `fd` at `position`; false if the file ends first. */
+function readFully(fd: number, into: Uint8Array, position: number): boolean {
+  let done = 0;
+  while (done < into.length) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) return false;
+    done += n;
+  }
+  return true;
+}
+
+/** Reused for reading plain numeric arrays (then copied into the array): fresh memory costs page faults. */
+let scratch: Float64Array | undefined;
+const SCRATCH_MAX_BYTES = 64 * 1024 * 1024;
+
+function scratchFloat64(bytes: number): Float64Array {
+  const n = Math.ceil(bytes / 8);
+  if (bytes > SCRATCH_MAX_BYTES) return new Float64Array(n);
+  if (scratch === undefined || scratch.length < n) scratch = new Float64Array(Math.max(n, 1024));
+  return scratch.subarray(0, n);
+}
+
+/** `bytes` bytes of a reused buffer (8-byte aligned), for data that is consumed at once. */
+function scratchBytes(bytes: number): Uint8Array {
+  if (bytes > SCRATCH_MAX_BYTES) return new Uint8Array(bytes);
+  if (shuffleScratch === undefined || shuffleScratch.length < bytes) shuffleScratch = new Uint8Array(Math.max(bytes, 8192));
+  return shuffleScratch.subarray(0, bytes);
+}
+let shuffleScratch: Uint8Array | undefined;
+
+/**
+ * Reads and decodes the result file at `path` (errors as decodeResult; the file system's own
+ * errors, ENOENT included, are thrown as they are). An uncompressed numeric result is read
+ * straight into the memory of the value returned, skipping a copy of the whole file; its length
+ * and CRC are checked the same way. Anything else goes through decodeResult.
+ */
+export function decodeResultFile(path: string, where: string): unknown {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (littleEndian && size >= DIRECT_MIN_BYTES) {
+      const direct = readStoredNumeric(fd, size);
+      if (direct !== undefined) return direct;
+    }
+    // Everything else, and any doubt (damage is then reported by decodeResult): the whole file.
+    const all = Buffer.allocUnsafe(size);
+    return decodeResult(readFully(fd, all, 0) ? all : fs.readFileSync(path), where, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Files smaller than this are read whole: the direct path's extra read is not worth it. */
+const DIRECT_MIN_BYTES = 64 * 1024;
+
+/**
+ * An uncompressed 'N' result read straight into its value's memory, when the file is one whose
+ * header, length and CRC all check out; undefined otherwise (the caller then decodes the whole
+ * file, which reports any damage).
+ */
+function readStoredNumeric(fd: number, size: number): unknown {
+  const head = Buffer.allocUnsafe(HEADER_BYTES + NUMERIC_HEADER_BYTES);
+  if (!readFully(fd, head, 0) || head[0] !== PREFIX_NUMERIC || head[HEADER_BYTES + 1] !== NUMERIC_STORED) return undefined;
+  const kind = NUMERIC_KINDS[head[HEADER_BYTES]!];
+  const dataBytes = size - head.length;
+  if (kind === undefined || dataBytes % kind.ctor.BYTES_PER_ELEMENT !== 0) return undefined;
+  if (head.readBigUInt64LE(1) !== BigInt(size - HEADER_BYTES)) return undefined;
+  const typed = kind.plain ? scratchFloat64(dataBytes) : new kind.ctor(dataBytes / kind.ctor.BYTES_PER_ELEMENT);
+  const bytes = new Uint8Array(typed.buffer, typed.byteOffset, dataBytes);
+  if (!readFully(fd, bytes, head.length)) return undefined;
+  if (crc32(bytes, crc32(head.subarray(HEADER_BYTES))) !== head.readUInt32LE(9)) return undefined;
+  return kind.plain ? toPlainArray(typed as Float64Array) : typed;
 }

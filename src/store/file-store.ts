@@ -15,7 +15,7 @@ import fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
-import { decodeResult, encodeResult } from './encode.js';
+import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
 import { syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace, tracing } from '../trace.js';
 import type { FailureRecord, Lock, LockInfo, PreparedResult, Store } from './store.js';
@@ -113,6 +113,19 @@ function ownerFileGone(path: string, ownFile: string, owner: { pid: number; toke
   return localOwnerGone(owner);
 }
 
+/** Writes every part, in order, at the start of `fd` (writev, continued after a short write). */
+function writeParts(fd: number, parts: readonly Uint8Array[]): void {
+  let rest = parts.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    let n = fs.writevSync(fd, rest as Uint8Array[]);
+    while (rest.length > 0 && n >= rest[0]!.length) {
+      n -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
+  }
+}
+
 function isCode(e: unknown, ...codes: string[]): boolean {
   return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
 }
@@ -190,28 +203,25 @@ export class FileStore implements Store {
 
   async load(hash: string, taskName?: string): Promise<unknown> {
     const path = this.resultPath(hash);
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(path);
-    } catch (e) {
-      if (isCode(e, 'ENOENT', 'ENOTDIR')) {
-        const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
-        throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
-      }
-      throw this.#fsError(e, `read ${path}`);
-    }
     const who = taskName === undefined ? '' : ` of task '${taskName}'`;
     try {
-      return decodeResult(bytes, `${who} at ${path}`.trimStart(), path);
+      return decodeResultFile(path, `${who} at ${path}`.trimStart());
     } catch (e) {
-      if (!(e instanceof CorruptResultError)) throw e;
-      throw new CorruptResultError(
-        `${e.message} It cannot be read: delete the file and run \`jug execute\` to recompute it.`,
-        path,
-        e.reason,
-        hash,
-        taskName,
-      );
+      if (e instanceof CorruptResultError) {
+        throw new CorruptResultError(
+          `${e.message} It cannot be read: delete the file and run \`jug execute\` to recompute it.`,
+          path,
+          e.reason,
+          hash,
+          taskName,
+        );
+      }
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) {
+        const whose = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
+        throw new NotComputedError(`The result of ${whose} is not in the store ${this.location}: run \`jug execute\` first.`, hash);
+      }
+      if (typeof (e as { code?: unknown } | null)?.code === 'string') throw this.#fsError(e, `read ${path}`);
+      throw e;
     }
   }
 
@@ -255,7 +265,7 @@ export class FileStore implements Store {
    */
   async prepare(hash: string, value: unknown, taskName?: string): Promise<PreparedResult> {
     checkHash(hash);
-    const bytes = encodeResult(value, taskName);
+    const encoded = encodeResultParts(value, taskName);
     const tmpDir = join(this.location, 'tempfiles');
     const final = this.resultPath(hash);
     this.#ensureDir(tmpDir);
@@ -264,8 +274,7 @@ export class FileStore implements Store {
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
-      let off = 0;
-      while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+      writeParts(fd, encoded.parts);
       fs.closeSync(fd);
       fd = undefined;
     } catch (e) {
@@ -273,7 +282,7 @@ export class FileStore implements Store {
       removeQuietly(tmp);
       throw this.#fsError(e, `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`);
     }
-    return { hash, tmp, taskName, bytes: bytes.length };
+    return { hash, tmp, taskName, bytes: encoded.length };
   }
 
   /**
@@ -463,10 +472,12 @@ export class FileStore implements Store {
       if (!HASH_RE.test(hash)) continue;
       try {
         const path = join(dir, name);
-        const { mtimeMs } = fs.statSync(path);
+        const { mtimeMs, birthtimeMs } = fs.statSync(path);
         const failed = isFailedMtime(mtimeMs);
         const text = fs.readFileSync(path, 'utf8');
-        out.set(hash, this.#lockInfo(path, text, mtimeMs, failed));
+        const info = this.#lockInfo(path, text, mtimeMs, failed);
+        // Birth time where the filesystem keeps one (0 otherwise): when the lock was taken.
+        out.set(hash, birthtimeMs > 0 && !failed ? { ...info, since: birthtimeMs } : info);
       } catch (e) {
         if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
       }

@@ -6,11 +6,16 @@
 import { openProject, taskMatcher, taskTarget, TARGET_HASH_NOTE, type CommonOptions, type Project, type TaskSelector } from '../common.js';
 import { countNames, invalidate as invalidateTasks, runningWarning } from '../invalidation.js';
 import { renderShort, renderTable } from '../table.js';
+import { UsageError } from '../../errors.js';
+import { codeState } from '../outdated-state.js';
+import { describeChanged } from '../../outdated/analysis.js';
 
 /** Options of `jug invalidate`. */
 export interface InvalidateOptions extends CommonOptions {
-  /** Pattern of the task names to invalidate, or a task hash or unique hash prefix (as `execute --target`). Required. */
-  target: string;
+  /** Pattern of the task names to invalidate, or a task hash or unique hash prefix (as `execute --target`). Required unless `outdated`. */
+  target?: string;
+  /** The outdated results (computed by code that has changed since: `jug status --outdated`), and everything downstream. @default false */
+  outdated?: boolean;
   /** One line instead of the table. @default false */
   short?: boolean;
   /** Invalidate even though the jugfile stops at a barrier() (tasks after it are not visible). @default false */
@@ -18,10 +23,15 @@ export interface InvalidateOptions extends CommonOptions {
 }
 
 export async function invalidate(jugfile: string | undefined, options: InvalidateOptions): Promise<number> {
-  taskMatcher(options.target); // a bad regular expression is reported before the jugfile loads
+  if (options.target === undefined && !options.outdated) {
+    throw new UsageError('jug invalidate needs --target PATTERN (tasks by name or hash) or --outdated (results computed by code changed since).');
+  }
+  if (options.target !== undefined) taskMatcher(options.target); // a bad regular expression is reported before the jugfile loads
   const project = await openProject(jugfile, options);
   try {
-    return await invalidateProject(project, taskTarget(options.target, project.graph.tasks), options);
+    const named = options.target === undefined ? () => true : taskTarget(options.target, project.graph.tasks);
+    if (!options.outdated) return await invalidateProject(project, named, { ...options, target: options.target! });
+    return await invalidateOutdated(project, named, options);
   } finally {
     await project.store.close();
   }
@@ -31,7 +41,7 @@ export async function invalidate(jugfile: string | undefined, options: Invalidat
 export async function invalidateProject(
   project: Project,
   matches: TaskSelector,
-  options: Pick<InvalidateOptions, 'target' | 'short' | 'ignoreBarrier'>,
+  options: Pick<InvalidateOptions, 'short' | 'ignoreBarrier'> & { readonly target: string },
   out: (s: string) => void = (s) => process.stdout.write(s),
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
@@ -78,6 +88,41 @@ export async function invalidateProject(
     out('Tasks matched, but none had a stored result.\n');
     return 0;
   }
+  const rows = new Map([...countNames(graph, result.removed)].map(([name, n]) => [name, [n]]));
+  out(options.short ? renderShort(['Invalidated'], rows) : renderTable(['Invalidated'], rows));
+  return 0;
+}
+
+/**
+ * `--outdated`: removes the results computed by code that has changed since (those `jug status
+ * --outdated` lists; with --target, only those among the matching tasks) and everything that
+ * depends on them, with the same cascade as --target. Results of unknown code are kept.
+ */
+export async function invalidateOutdated(
+  project: Project,
+  matches: TaskSelector,
+  options: Pick<InvalidateOptions, 'short' | 'ignoreBarrier'>,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  const { graph, store } = project;
+  const { analysis } = await codeState(graph, store, await store.list());
+  const roots = graph.tasks.flatMap((t, i) => (analysis.states[i] === 'outdated' && matches(t) ? [i] : []));
+  if (project.barrier !== undefined && !options.ignoreBarrier) {
+    err(
+      `jug: the jugfile stops at barrier() (${project.barrier.where}) because tasks before it are not all computed, so ` +
+        'the results after it, which may depend on outdated ones, are not known. Nothing was removed. Run `jug execute` ' +
+        'until the barrier is passed, then invalidate again; or pass --ignore-barrier to invalidate only the tasks before it.\n',
+    );
+    return 1;
+  }
+  if (roots.length === 0) {
+    out(`No outdated results${analysis.unknown > 0 ? ` (${analysis.unknown} result(s) of unknown code are kept)` : ''}.\n`);
+    return 0;
+  }
+  for (const c of analysis.changed) err(`jug: outdated: ${c.results} result(s) of ${describeChanged(c)}.\n`);
+  const result = await invalidateTasks(graph, store, roots);
+  err(runningWarning(graph, result));
   const rows = new Map([...countNames(graph, result.removed)].map(([name, n]) => [name, [n]]));
   out(options.short ? renderShort(['Invalidated'], rows) : renderTable(['Invalidated'], rows));
   return 0;

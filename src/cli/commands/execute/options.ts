@@ -38,6 +38,12 @@ export interface ExecuteOptions extends CommonOptions {
   retryDelay?: number;
   /** Time limit of a task attempt, seconds (its own `timeoutMs` wins). @default none */
   timeout?: number;
+  /**
+   * First remove the outdated results (computed by code that has changed since) and everything
+   * downstream of them, so this run computes them again. Without it, stored results are never
+   * recomputed; a line says when some are outdated. @default false
+   */
+  rerunOutdated?: boolean;
   /** Read the JUG_MAX_* / JUG_EXIT_IF_FILE_EXISTS exit checks from the environment (`--no-check-environment`: false). @default true */
   checkEnvironment?: boolean;
 }

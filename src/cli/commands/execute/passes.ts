@@ -24,6 +24,7 @@ import { FailureMarkClearer } from '../../retry-failed.js';
 import { takeDelayedSignals, type SignalHandling } from '../../signal-handling.js';
 import { logEvent } from './log.js';
 import type { ExecuteOptions } from './options.js';
+import { outdatedBeforePass } from './outdated.js';
 
 /** The run was aborted by a second signal: running tasks abandoned, their locks released. */
 export class RunAborted extends ExitError {}
@@ -71,6 +72,7 @@ export async function runPasses(first: Project, firstTarget: TaskSelector | unde
   let target = firstTarget;
   for (let pass = 0; ; pass++) {
     if (pass > 0) target = targetOf(options.target, project);
+    project = await outdatedBeforePass(project, pass, options, executedIn(context.earlier), target);
     await clearer?.clear(project.graph, target);
     const result = await runPass(project, pass, target, context);
     const passDone = result.failures.length === 0 && result.gaveUpOn.length === 0 && result.notRun.length === 0;

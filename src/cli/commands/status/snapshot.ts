@@ -9,6 +9,8 @@ import type { BarrierStop } from '../../../barrier.js';
 import type { TaskGraph } from '../../../graph.js';
 import type { RunningNote } from '../../../run-records-types.js';
 import type { FailureRecord, LockInfo, Store } from '../../../store/store.js';
+import { codeState } from '../../outdated-state.js';
+import { outdatedJson, type OutdatedJson } from '../../status-outdated.js';
 import { FAILED, FINISHED, READY, RUNNING, STALE, WAITING, classify, type StatusColumn } from '../../status-counts.js';
 
 /** Counts of tasks in each state. */
@@ -73,6 +75,11 @@ export interface StatusSnapshot {
   readonly running: RunningTask[];
   /** Failure marks (graph order; marks of tasks the jugfile does not declare last). */
   readonly failures: FailureEntry[];
+  /**
+   * Stored results computed by code that has changed since (issue 18): how many are outdated,
+   * downstream of those, of unknown code, and per changed task function how many and where.
+   */
+  readonly outdated: OutdatedJson;
   /** Set when the jugfile stopped loading at a barrier: tasks after it are not counted. */
   readonly barrier: { readonly where: string; readonly tasksBefore: number; readonly missing: number } | null;
 }
@@ -107,6 +114,7 @@ export async function statusSnapshot(input: SnapshotInput, now = new Date()): Pr
   const classes = await classify(graph, store, input.stored, locks);
   const failures = await store.failures();
   const notes = (await store.runningNotes?.()) ?? [];
+  const { analysis } = await codeState(graph, store, input.stored ?? (await store.list()));
   return {
     schema: 1,
     jugdir: store.location,
@@ -114,6 +122,7 @@ export async function statusSnapshot(input: SnapshotInput, now = new Date()): Pr
     ...countsOf(graph, classes),
     running: runningTasks(graph, classes, locks, notes),
     failures: failureEntries(graph, failures),
+    outdated: outdatedJson(analysis),
     barrier: barrier === undefined ? null : { where: barrier.where, tasksBefore: barrier.tasksBefore, missing: barrier.missing },
   };
 }

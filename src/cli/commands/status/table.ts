@@ -1,7 +1,9 @@
-/** `jug status`'s table (or `--short` line) and the notes under it: hosts, silent holders, stale locks, failures, barrier. */
+/** `jug status`'s table (or `--short` line) and the notes under it: outdated results, hosts, silent holders, stale locks, failures, barrier. */
 import { barrierNote, type Project } from '../../common.js';
 import { FAILED, RUNNING, STALE, STATUS_COLUMNS, classify, locksOf, shortStatus, statusByName, statusTotals } from '../../status-counts.js';
 import { renderTable } from '../../table.js';
+import { codeState } from '../../outdated-state.js';
+import { OUTDATED_COLUMNS, outdatedByName, outdatedNote } from '../../status-outdated.js';
 import { runningHostsLine, silentHolderLines, silentHolders } from '../../lock-holders.js';
 
 /** The table (or the `short` line) with its notes, as `jug status` prints it. */
@@ -17,7 +19,16 @@ export async function statusTable({ graph, store, barrier, stored }: Project, sh
     // The Stale column only when some lock is stale: otherwise the table is Jug's.
     const rows = statusByName(graph, cls);
     if (stale === 0) for (const [k, r] of rows) rows.set(k, r.slice(0, STALE));
-    out += renderTable(stale === 0 ? STATUS_COLUMNS.slice(0, STALE) : STATUS_COLUMNS, rows);
+    const columns: string[] = stale === 0 ? STATUS_COLUMNS.slice(0, STALE) : [...STATUS_COLUMNS];
+    // Outdated and Downstream only when some result is outdated (then a note names the functions).
+    const { analysis } = await codeState(graph, store, stored);
+    if (analysis.outdated > 0) {
+      const extra = outdatedByName(graph, analysis);
+      for (const [k, r] of rows) rows.set(k, [...r, ...extra.get(k)!]);
+      columns.push(...OUTDATED_COLUMNS);
+    }
+    out += renderTable(columns, rows);
+    out += outdatedNote(analysis);
     out += runningHostsLine(locksOf(graph, cls, locks, RUNNING));
   }
   out += silentHolderLines(silentHolders(locksOf(graph, cls, locks, RUNNING)));
