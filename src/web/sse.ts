@@ -42,11 +42,6 @@ export class SseStreams {
     });
   }
 
-  /** Writes one frame to `res`. */
-  static send(res: ServerResponse, frame: string): void {
-    res.write(frame);
-  }
-
   /** Ends every stream (server stopping). */
   endAll(): void {
     for (const res of this.#open) res.end();
