@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../../../errors.js';
 import { RUNNER_COMMIT_DELAY_MS, type RunDefaults } from '../../../execute-task.js';
-import { taskCode } from '../../../record-code.js';
+import { prepareTaskCode, taskCode } from '../../../record-code.js';
 import { RunRecorder } from '../../../run-records.js';
 import { RunningTracker } from '../../../running-notes.js';
 import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
@@ -105,7 +105,8 @@ async function prepareRun(jugfile: string | undefined, options: ExecuteOptions, 
   project.store.keepAlive?.({ mainThread: threads !== undefined });
   const target = await selectTarget(options, project, started);
   // Each task's run is recorded with its code fingerprint (computed once per task function,
-  // before each pass: passes.ts).
+  // awaited before each pass: passes.ts); started now, so that with threads it overlaps their start.
+  void prepareTaskCode(project.graph.tasks);
   const recorder = new RunRecorder(project.store, taskCode);
   const tracker = new RunningTracker(project.store);
   tracker.start();
