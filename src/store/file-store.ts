@@ -611,12 +611,10 @@ export class FileStore implements Store {
       if (!HASH_RE.test(hash)) continue;
       try {
         const path = join(dir, name);
-        const { mtimeMs, birthtimeMs } = fs.statSync(path);
+        const { mtimeMs } = fs.statSync(path);
         const failed = isFailedMtime(mtimeMs);
         const text = fs.readFileSync(path, 'utf8');
-        const info = this.#lockInfo(path, text, mtimeMs, failed);
-        // Birth time where the filesystem keeps one (0 otherwise): when the lock was taken.
-        out.set(hash, birthtimeMs > 0 && !failed ? { ...info, since: birthtimeMs } : info);
+        out.set(hash, this.#lockInfo(path, text, mtimeMs, failed));
       } catch (e) {
         if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `stat ${join(dir, name)}`);
       }

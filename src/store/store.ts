@@ -31,8 +31,6 @@ export interface LockInfo {
    * this host is judged at once; lease 0: never).
    */
   readonly staleAt?: number;
-  /** When the lock was taken (epoch ms), for stores that can tell (the file store: the lock file's birth time). */
-  readonly since?: number;
 }
 
 /**

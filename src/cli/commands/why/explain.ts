@@ -157,8 +157,8 @@ function explainStale(lock: LockInfo): WhyAnswer {
 function explainRunning(lock: LockInfo, note: RunningNote | undefined, now: number): WhyAnswer {
   const thread = note?.thread === undefined ? '' : `, thread ${note.thread}`;
   const who = lock.holder === undefined ? 'another process' : `pid ${lock.holder.pid}${thread} on ${lock.holder.host}`;
-  // When it started: its process's running note, else when the lock was taken (file birth time).
-  const start = note?.start ?? lock.since;
+  // When it started: its process's running note (absent for a store without them).
+  const start = note?.start;
   const since = start === undefined ? '' : ` since ${utc(start)} (${ago(start, now)} ago)`;
   const beat = lock.heartbeatAt === undefined ? '' : `; last heartbeat ${ago(lock.heartbeatAt, now)} ago`;
   return { state: 'running', lines: [`Running: ${who} holds its lock${since}${beat}.`] };
