@@ -16,6 +16,7 @@ import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { parseRunLines } from '../src/run-records.js';
 import {
   FIXTURES,
   entries,
@@ -220,10 +221,19 @@ test('crash torture: random SIGKILLs of concurrent `jug execute` processes lose 
   assert.equal(existsSync(join(jugdir, 'corrupt')), false, `seed ${seed}: corrupt results were found`);
   const stored = storedHashes(jugdir);
   assert.equal(stored.length, TASKS);
-  // Results, and the run records of every process (a killed one's included: records are kept);
-  // running notes (runs/*.running) of dead processes are removed by the next run.
-  const unexpected = walk(jugdir).filter((f) => !/^[0-9a-f]{2}\/[0-9a-f]{38}$/.test(f) && !/^runs\/[^/]+\.jsonl$/.test(f));
+  // Results, and the run records of the processes (docs/store-format.md, "Run records"); the
+  // running notes of the killed processes were removed by the final run's start.
+  const unexpected = walk(jugdir).filter((f) => !/^[0-9a-f]{2}\/[0-9a-f]{38}$/.test(f) && !/^runs\/\d+-[sr][0-9a-f]+-.+\.jsonl$/.test(f));
   assert.deepEqual(unexpected, [], `seed ${seed}: unexpected files in the jugdir`);
+  // Every result stored has its run record, whichever process stored it and however it was killed.
+  const recorded = new Set(
+    walk(jugdir)
+      .filter((f) => f.startsWith('runs/'))
+      .flatMap((f) => parseRunLines(readFileSync(join(jugdir, f), 'utf8')))
+      .filter((r) => r.outcome === 'done')
+      .map((r) => r.hash),
+  );
+  assert.deepEqual(stored.filter((h) => !recorded.has(h)), [], `seed ${seed}: stored results without a run record`);
 
   // Every result decodes to exactly the expected value, read through jug's API.
   const check = await runNode([join(FIXTURES, 'torture-check.mjs'), jugdir], { timeoutMs: 60_000 });
