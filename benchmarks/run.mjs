@@ -5,7 +5,7 @@
  * and its median reported, next to Python Jug 2.5's figures for the same workload on this machine
  * kind (../shared/reference/anchors.md).
  *
- *   node benchmarks/run.mjs [--reps N] [--only primes,primes_cpu,tiny] [--quick] [--out FILE]
+ *   node benchmarks/run.mjs [--reps N] [--only primes,primes_cpu,tiny,memory,payload,redis] [--quick] [--out FILE]
  *                           [--wait-quiet [S]]
  *
  * Writes benchmarks/RESULTS.md (and benchmarks/RESULTS.json, from which RESULTS.md is rendered,

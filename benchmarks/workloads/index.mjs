@@ -9,6 +9,7 @@ import memory from './memory.mjs';
 import payload from './payload.mjs';
 import primes from './primes.mjs';
 import primesCpu from './primes_cpu.mjs';
+import redis from './redis.mjs';
 import tiny from './tiny.mjs';
 
-export const WORKLOAD_TABLE = [primes, primesCpu, tiny, memory, payload];
+export const WORKLOAD_TABLE = [primes, primesCpu, tiny, memory, payload, redis];
