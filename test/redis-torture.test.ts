@@ -12,7 +12,8 @@ import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { FIXTURES, makeTempDir, parseTable, removeTempDir, runJug, runNode, show, startJug, type RunResult, type Started } from './helpers.js';
+import { FIXTURES, makeTempDir, parseTable, removeTempDir, runJug, runNode, show, startJug } from './helpers.js';
+import { chaos } from './chaos.js';
 import { SKIP_REDIS, TestRedis } from './redis-server.js';
 
 const JUGFILE = join(FIXTURES, 'redis-work.ts');
@@ -34,7 +35,6 @@ function prng(seed: number): () => number {
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let redis: TestRedis | undefined;
 let tmp: string;
@@ -68,55 +68,19 @@ test('kill -9 torture on Redis: random SIGKILLs of processes with and without th
   const env = { REDIS_N: String(N), REDIS_SLEEP_MS: '15', REDIS_LOG: log, TMPDIR: tmp };
   const baseArgs = ['execute', JUGFILE, '--jugdir', url, '--wait-cycle-time', '0.2', '--lock-lease', '10'];
 
-  interface Proc {
-    readonly started: Started;
-    readonly pid: number;
-    readonly threads: boolean;
-    readonly killAfterMs: number;
-    firstStartAt?: number;
-    killed: boolean;
-    spared: boolean;
-    result?: RunResult;
-  }
-  const live = new Set<Proc>();
-  const finished: Proc[] = [];
-  let kills = 0;
-  let completed = false;
-  const t0 = Date.now();
-  const spawnOne = (): void => {
-    const threads = rand() < 0.4;
-    const started = startJug(threads ? [...baseArgs, '--threads', '2'] : baseArgs, { env, timeoutMs: 90_000 });
-    const p: Proc = { started, pid: started.child.pid!, threads, killAfterMs: 20 + rand() * 400, killed: false, spared: false };
-    live.add(p);
-    void started.done.then((r) => {
-      p.result = r;
-      live.delete(p);
-      finished.push(p);
-      if (!p.killed && r.code === 0) completed = true;
-    });
-  };
-  while (!completed && kills < MAX_KILLS && Date.now() - t0 < CHAOS_BUDGET_MS) {
-    while (live.size < PROCESSES) spawnOne();
-    await sleep(10);
-    const pids = pidsStarted(log);
-    for (const p of live) {
-      if (p.firstStartAt === undefined && pids.has(p.pid)) p.firstStartAt = Date.now();
-      if (p.firstStartAt !== undefined && !p.killed && !p.spared && Date.now() - p.firstStartAt >= p.killAfterMs) {
-        if (kills >= MIN_KILLS && rand() < 0.2) {
-          p.spared = true;
-          continue;
-        }
-        p.killed = true;
-        kills++;
-        p.started.child.kill('SIGKILL');
-      }
-    }
-    await Promise.race([sleep(5), ...[...live].filter((p) => p.killed).map((p) => p.started.done)]);
-  }
-  await Promise.all([...live].map((p) => p.started.done));
+  const { finished, kills, completed, chaosMs } = await chaos({
+    rand,
+    spawn: (threads) => startJug(threads ? [...baseArgs, '--threads', '2'] : baseArgs, { env, timeoutMs: 90_000 }),
+    startedPids: () => pidsStarted(log),
+    processes: PROCESSES,
+    minKills: MIN_KILLS,
+    maxKills: MAX_KILLS,
+    budgetMs: CHAOS_BUDGET_MS,
+    maxKillAfterMs: 420,
+  });
   t.diagnostic(
     `${finished.length} processes (${finished.filter((p) => p.threads).length} with --threads 2), ${kills} SIGKILLs, ` +
-      `${((Date.now() - t0) / 1000).toFixed(1)} s, ${completed ? 'a run completed' : 'budget reached'}`,
+      `${(chaosMs / 1000).toFixed(1)} s, ${completed ? 'a run completed' : 'budget reached'}`,
   );
   assert.ok(kills >= 4, `only ${kills} kills: the torture did not torture (seed ${seed})`);
   for (const p of finished) {

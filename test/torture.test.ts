@@ -28,9 +28,8 @@ import {
   show,
   startJug,
   storedHashes,
-  type RunResult,
-  type Started,
 } from './helpers.js';
+import { chaos } from './chaos.js';
 
 const JUGFILE = join(FIXTURES, 'torture.ts');
 /** Distinct tasks in the jugfile (torture.ts's TASKS). */
@@ -113,7 +112,6 @@ function walk(dir: string, prefix = ''): string[] {
   );
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('crash torture: random SIGKILLs of concurrent `jug execute` processes lose and corrupt nothing', { timeout: 150_000 }, async (t) => {
   const seed = process.env['JUG_TORTURE_SEED'] !== undefined ? Number(process.env['JUG_TORTURE_SEED']) : randomInt(2 ** 31);
@@ -125,70 +123,19 @@ test('crash torture: random SIGKILLs of concurrent `jug execute` processes lose 
   const env = { TORTURE_LOG: log, TORTURE_JUGDIR: jugdir, TMPDIR: tmp };
   const baseArgs = ['execute', JUGFILE, '--jugdir', jugdir, '--wait-cycle-time', '0.2', '-q'];
 
-  interface Proc {
-    readonly started: Started;
-    readonly pid: number;
-    readonly threads: boolean;
-    /** Kill this long after the process's first task starts (unless spared then). */
-    readonly killAfterMs: number;
-    spared: boolean;
-    firstStartAt?: number;
-    killed: boolean;
-    result?: RunResult;
-  }
-  const live = new Set<Proc>();
-  const finished: Proc[] = [];
-  let kills = 0;
-  let completed = false;
-  const t0 = Date.now();
-
-  const spawnOne = (): void => {
-    const threads = rand() < 0.4;
-    const args = threads ? [...baseArgs, '--threads', '2'] : baseArgs;
-    const started = startJug(args, { env, timeoutMs: 120_000 });
-    const p: Proc = {
-      started,
-      pid: started.child.pid!,
-      threads,
-      // Short enough that the ~1.5 s of task work cannot finish before MIN_KILLS kills (with up to
-      // 600 ms a run sometimes completed after 9).
-      killAfterMs: 20 + rand() * 300,
-      killed: false,
-      spared: false,
-    };
-    live.add(p);
-    void started.done.then((r) => {
-      p.result = r;
-      live.delete(p);
-      finished.push(p);
-      if (!p.killed && r.code === 0) completed = true;
-    });
-  };
-
-  // Chaos: keep PROCESSES running, kill each at a random moment after its first task started.
-  while (!completed && kills < MAX_KILLS && Date.now() - t0 < CHAOS_BUDGET_MS) {
-    while (live.size < PROCESSES) spawnOne();
-    await sleep(10);
-    const starts = readLog(log);
-    for (const p of live) {
-      if (p.firstStartAt === undefined && starts.some((l) => l.pid === p.pid)) p.firstStartAt = Date.now();
-      if (p.firstStartAt !== undefined && !p.killed && !p.spared && Date.now() - p.firstStartAt >= p.killAfterMs) {
-        // Once enough processes died, some are spared and may complete the run.
-        if (kills >= MIN_KILLS && rand() < 0.2) {
-          p.spared = true;
-          continue;
-        }
-        p.killed = true;
-        kills++;
-        p.started.child.kill('SIGKILL');
-      }
-    }
-    // Let a process that was killed be reaped before its replacement starts.
-    await Promise.race([sleep(5), ...[...live].filter((p) => p.killed).map((p) => p.started.done)]);
-  }
-  const chaosMs = Date.now() - t0;
-  // No more kills: whatever still runs finishes.
-  await Promise.all([...live].map((p) => p.started.done));
+  // Chaos: keep PROCESSES running, kill each at a random moment after its first task started. The
+  // kill delay is short enough that the ~1.5 s of task work cannot finish before MIN_KILLS kills
+  // (with up to 600 ms a run sometimes completed after 9).
+  const { finished, kills, completed, chaosMs } = await chaos({
+    rand,
+    spawn: (threads) => startJug(threads ? [...baseArgs, '--threads', '2'] : baseArgs, { env, timeoutMs: 120_000 }),
+    startedPids: () => new Set(readLog(log).map((l) => l.pid)),
+    processes: PROCESSES,
+    minKills: MIN_KILLS,
+    maxKills: MAX_KILLS,
+    budgetMs: CHAOS_BUDGET_MS,
+    maxKillAfterMs: 320,
+  });
   t.diagnostic(
     `${finished.length} processes (${finished.filter((p) => p.threads).length} with --threads 2), ${kills} SIGKILLs, ` +
       `chaos ${(chaosMs / 1000).toFixed(1)} s, ${completed ? 'a run completed' : 'budget reached'}`,

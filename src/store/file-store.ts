@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
-import { syncFs, syncFsAvailable } from './sync-fs.js';
+import { fsyncDir, syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace, tracing } from '../trace.js';
 import type { FailureRecord, Lock, LockInfo, PreparedResult, Store } from './store.js';
 import { parseFailureRecord } from './failure-record.js';
@@ -924,17 +924,6 @@ function renameIntoPlace(tmp: string, final: string): void {
   }
 }
 
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
 
 /**
  * Results up to this size are flushed with synchronous calls (a few hundred microseconds); larger

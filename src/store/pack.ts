@@ -24,6 +24,7 @@ import { CorruptResultError, StoreError } from '../errors.js';
 import { decodeResult } from './encode.js';
 import { parseLockOwner } from './lock-owner.js';
 import type { Lock } from './store.js';
+import { fsyncDir } from './sync-fs.js';
 
 const INDEX_MAGIC = Buffer.from('JUGPIDX1', 'latin1');
 const DATA_MAGIC = Buffer.from('JUGPACK1', 'latin1');
@@ -512,17 +513,6 @@ function writeFileDurably(host: PackHost, path: string, chunks: readonly Uint8Ar
   }
 }
 
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // some filesystems refuse fsync on directories
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
 
 /**
  * Records the removal of packed `hashes` in `packs/removed`, flushed. Caller holds the pack lock.

@@ -12,7 +12,7 @@
  * false and the store fsyncs each file instead.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const SCRIPT = 'while IFS= read -r d; do if sync -f "$d" 2>/dev/null; then echo ok; else echo err; fi; done';
@@ -89,4 +89,20 @@ export function syncFsAvailable(path: string): Promise<boolean> {
     () => false,
   );
   return available;
+}
+
+/**
+ * Flushes a directory's entries (a rename or unlink in it) to disk. Best effort: some filesystems
+ * refuse fsync on directories; the rename itself is still atomic.
+ */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // refused: see above
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
