@@ -19,18 +19,7 @@ import {
   PREFIX_ZLIB,
 } from '../src/store/encode.js';
 import { CorruptResultError, StoreError } from '../src/errors.js';
-
-/** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './chaos.js';
 
 function randomBytes(rand: () => number, n: number): Buffer {
   const b = Buffer.alloc(n);

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FIXTURES, makeTempDir, parseTable, removeTempDir, runJug, runNode, show, startJug } from './helpers.js';
-import { chaos } from './chaos.js';
+import { chaos, prng } from './chaos.js';
 import { SKIP_REDIS, TestRedis } from './redis-server.js';
 
 const JUGFILE = join(FIXTURES, 'redis-work.ts');
@@ -22,18 +22,6 @@ const PROCESSES = 3;
 const MIN_KILLS = 8;
 const MAX_KILLS = 30;
 const CHAOS_BUDGET_MS = 30_000;
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 
 let redis: TestRedis | undefined;

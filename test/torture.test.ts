@@ -29,7 +29,7 @@ import {
   startJug,
   storedHashes,
 } from './helpers.js';
-import { chaos } from './chaos.js';
+import { chaos, prng } from './chaos.js';
 
 const JUGFILE = join(FIXTURES, 'torture.ts');
 /** Distinct tasks in the jugfile (torture.ts's TASKS). */
@@ -74,18 +74,6 @@ function describeLocks(jugdir: string): string {
       }
     })
     .join('\n');
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface LogLine {
