@@ -302,15 +302,11 @@ export class PackReader {
    */
   reload(): PackIndex | undefined {
     this.#looked = true;
+    // No pack (most jugdirs): one stat per look (`has()` of every task not stored comes here).
+    if (sigOf(this.indexPath) === undefined) return this.#noPack();
     const rsig = sigOf(this.removedPath);
     const isig = sigOf(this.indexPath);
-    if (isig === undefined) {
-      this.#index = undefined;
-      this.#indexSig = undefined;
-      this.#removedSig = undefined;
-      this.#removed = new Set();
-      return undefined;
-    }
+    if (isig === undefined) return this.#noPack();
     if (this.#index === undefined || !sameSig(isig, this.#indexSig)) {
       try {
         this.#index = parseIndex(fs.readFileSync(this.indexPath), this.indexPath);
@@ -337,6 +333,14 @@ export class PackReader {
     this.#removedSig = ours && rsig !== undefined && text.length === rsig.size ? rsig : undefined;
     this.#checkedAt = performance.now();
     return index;
+  }
+
+  #noPack(): undefined {
+    this.#index = undefined;
+    this.#indexSig = undefined;
+    this.#removedSig = undefined;
+    this.#removed = new Set();
+    return undefined;
   }
 
   /** Whether the index as last read holds `hash` (no file system access: a hint, not an answer). */
