@@ -153,18 +153,10 @@ export class RunLogFile {
 
   /** Every process's running notes in `jugdir` (unreadable files and bad entries skipped). */
   static readRunning(jugdir: string): RunningNote[] {
-    const dir = join(jugdir, RUNS_DIR);
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return [];
-    }
     const out: RunningNote[] = [];
-    for (const name of names) {
-      if (!name.endsWith('.running')) continue;
+    for (const path of runFiles(jugdir, '.running')) {
       try {
-        const list = JSON.parse(fs.readFileSync(join(dir, name), 'utf8')) as unknown;
+        const list = JSON.parse(fs.readFileSync(path, 'utf8')) as unknown;
         if (!Array.isArray(list)) continue;
         for (const n of list as Partial<RunningNote>[]) {
           if (typeof n?.hash === 'string' && typeof n.start === 'number' && typeof n.host === 'string' && typeof n.pid === 'number') {
@@ -203,24 +195,30 @@ export class RunLogFile {
    * vanishes while read (pruned) counts as empty; a partial last line is skipped.
    */
   static read(jugdir: string): RunRecord[] {
-    const dir = join(jugdir, RUNS_DIR);
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return [];
-    }
     const out: RunRecord[] = [];
-    for (const name of names.sort()) {
-      if (!name.endsWith('.jsonl')) continue;
+    for (const path of runFiles(jugdir, '.jsonl')) {
       let text: string;
       try {
-        text = fs.readFileSync(join(dir, name), 'utf8');
+        text = fs.readFileSync(path, 'utf8');
       } catch {
         continue;
       }
       for (const r of parseRunLines(text)) out.push(r);
     }
     return out;
+  }
+}
+
+/** The paths of the files in `<jugdir>/runs/` whose names end with `suffix`, sorted; none if there is no such directory. */
+function runFiles(jugdir: string, suffix: string): string[] {
+  const dir = join(jugdir, RUNS_DIR);
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((name) => name.endsWith(suffix))
+      .sort()
+      .map((name) => join(dir, name));
+  } catch {
+    return [];
   }
 }
