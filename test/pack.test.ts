@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CorruptResultError, NotComputedError } from '../src/errors.js';
 import { FileStore } from '../src/store/file-store.js';
-import { PackReader, parseIndex, parseTombstones, serializeIndex } from '../src/store/pack.js';
+import { PackIndex, PackReader, parseIndex, parseTombstones, serializeIndex } from '../src/store/pack.js';
 import { FIXTURES, makeTempDir, parseTable, removeTempDir, runJug, runShell, show, startJug, storedHashes, type RunResult } from './helpers.js';
 
 let tmp: string;
@@ -284,19 +284,27 @@ describe('pack index format', () => {
     const hashes = Array.from({ length: 100 }, (_, i) => (i * 7919).toString(16).padStart(40, 'a'));
     hashes.push(...hashes.slice(0, 20).map((h) => `${h.slice(0, 20)}${'0'.repeat(12)}${h.slice(32)}`));
     const entries = hashes.map((hash, i) => ({ hash, file: i % 2 ? '1-aa.pack' : '2-bb.pack', offset: 8 + i * 16, length: 16 + i }));
-    const index = parseIndex(serializeIndex(3, entries), 'x');
-    assert.equal(index.generation, 3);
-    assert.equal(index.size, 120);
-    for (const e of entries) {
-      const i = index.find(e.hash);
-      assert.equal(index.hashAt(i), e.hash);
-      assert.deepEqual(index.entryAt(i), { file: e.file, offset: e.offset, length: e.length });
+    const saved = PackIndex.mapMaxEntries;
+    try {
+      // Both look-ups: the Map (small indexes) and the open-addressing table (large ones).
+      for (const mapMax of [saved, 0]) {
+        PackIndex.mapMaxEntries = mapMax;
+        const index = parseIndex(serializeIndex(3, entries), 'x');
+        assert.equal(index.generation, 3);
+        assert.equal(index.size, 120);
+        for (const e of entries) {
+          const i = index.find(e.hash);
+          assert.equal(index.hashAt(i), e.hash);
+          assert.deepEqual(index.entryAt(i), { file: e.file, offset: e.offset, length: e.length });
+        }
+        for (const miss of ['f'.repeat(40), '0'.repeat(40), `${hashes[0]!.slice(0, 39)}g`, hashes[0]!.slice(1), `${hashes[0]}0`, '', hashes[5]!.toUpperCase()]) {
+          assert.equal(index.find(miss), -1, miss);
+        }
+        assert.equal(parseIndex(serializeIndex(1, []), 'x').find(hashes[0]!), -1, 'an empty index');
+      }
+    } finally {
+      PackIndex.mapMaxEntries = saved;
     }
-    for (const miss of ['f'.repeat(40), '0'.repeat(40), `${hashes[0]!.slice(0, 39)}g`, hashes[0]!.slice(1), `${hashes[0]}0`, '']) {
-      assert.equal(index.find(miss), -1, miss);
-    }
-    assert.equal(index.find(hashes[5]!.toUpperCase()), index.find(hashes[5]!), 'upper-case hex names the same hash');
-    assert.equal(parseIndex(serializeIndex(1, []), 'x').find(hashes[0]!), -1, 'an empty index');
   });
 
   it('a damaged index is reported, never read as entries', () => {

@@ -541,13 +541,18 @@ function smallV8Value(p: Uint8Array, start = 0, end = p.length): unknown {
   }
   if (tag !== 0x49) return NOT_SMALL; // 'I': int32, zigzag varint (at most 5 bytes)
   let z = 0;
-  for (let i = start + 3, shift = 0; i < end; i++, shift += 7) {
+  for (let i = start + 3, scale = 1; i < end; i++, scale *= 128) {
     const b = p[i]!;
-    if (shift === 28 && b > 0x0f) return NOT_SMALL;
-    z += (b & 0x7f) * 2 ** shift;
+    if (scale === 268435456 && b > 0x0f) return NOT_SMALL; // the 5th byte holds the top 4 bits
+    z += (b & 0x7f) * scale;
     if ((b & 0x80) === 0) return i === end - 1 ? (z % 2 === 0 ? z / 2 : -(z + 1) / 2) : NOT_SMALL;
   }
   return NOT_SMALL;
+}
+
+/** The uint32 (little-endian) at `o` (in range: the caller checked). */
+function u32At(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
 
 /**
@@ -562,9 +567,9 @@ export function decodeResultAt(buf: Buffer, offset: number, length: number, wher
     length <= HEADER_BYTES + 11 &&
     end <= buf.length &&
     buf[offset] === PREFIX_RAW &&
-    buf.readUInt32LE(offset + 1) === length - HEADER_BYTES &&
-    buf.readUInt32LE(offset + 5) === 0 &&
-    crc32Js(buf, 0, offset + HEADER_BYTES, end) === buf.readUInt32LE(offset + 9)
+    u32At(buf, offset + 1) === length - HEADER_BYTES &&
+    u32At(buf, offset + 5) === 0 &&
+    crc32Js(buf, 0, offset + HEADER_BYTES, end) === u32At(buf, offset + 9)
   ) {
     const v = smallV8Value(buf, offset + HEADER_BYTES, end);
     if (v !== NOT_SMALL) return v;

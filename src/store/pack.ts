@@ -49,12 +49,11 @@ export interface PackEntry {
   readonly length: number;
 }
 
-/** Value of each hex digit's char code (lower and upper case); -1 for anything else. */
+/** Value of each (lower-case, as jug writes hashes) hex digit's char code; -1 for anything else. */
 const HEX_VALUE = (() => {
   const t = new Int8Array(128).fill(-1);
   for (let d = 0; d < 16; d++) {
     t['0123456789abcdef'.charCodeAt(d)] = d;
-    t['0123456789ABCDEF'.charCodeAt(d)] = d;
   }
   return t;
 })();
@@ -70,18 +69,24 @@ function slotOf(first: number, last: number, bits: number): number {
 }
 
 /**
- * A parsed index: entries sorted by hash, kept as the index's own bytes (no object per entry),
- * found through an open-addressing table of entry numbers built once when the index is read
- * (one pass over the entries, no strings: ~0.1 ms per 5,000 entries).
+ * A parsed index: entries sorted by hash, kept as the index's own bytes (no object per entry).
+ * Found through a Map from hash to entry number, built once when the index is read from one hex
+ * string of all entries (a look-up is then one Map.get, fast even before V8 has optimized the
+ * caller: the first pass over a pack matters); an index of more than `mapMaxEntries` entries
+ * through an open-addressing table of entry numbers instead (no string per entry).
  */
 export class PackIndex {
+  /** Indexes of more entries than this are looked up through the table (tests lower it). */
+  static mapMaxEntries = 262_144;
+
   readonly #buf: Buffer;
   /** Offset of entry 0 in #buf. */
   readonly #base: number;
   readonly #count: number;
+  readonly #byHash: Map<string, number> | undefined;
   /** Entry number + 1 per slot (0: empty); 2^#bits slots, at least twice the entries. */
-  readonly #table: Int32Array;
-  readonly #bits: number;
+  readonly #table: Int32Array | undefined;
+  readonly #bits: number = 0;
 
   constructor(
     readonly generation: number,
@@ -93,6 +98,13 @@ export class PackIndex {
     this.#buf = buf;
     this.#base = base;
     this.#count = count;
+    if (count <= PackIndex.mapMaxEntries) {
+      const hex = buf.toString('hex', base, base + count * ENTRY_BYTES);
+      const byHash = new Map<string, number>();
+      for (let i = 0; i < count; i++) byHash.set(hex.slice(i * 2 * ENTRY_BYTES, i * 2 * ENTRY_BYTES + 40), i);
+      this.#byHash = byHash;
+      return;
+    }
     let bits = 4;
     while (1 << bits < count * 2) bits++;
     this.#bits = bits;
@@ -112,8 +124,9 @@ export class PackIndex {
     return this.#count;
   }
 
-  /** Position of `hash` (40 hex) or -1. */
+  /** Position of `hash` (40 lower-case hex digits) or -1. */
   find(hash: string): number {
+    if (this.#byHash !== undefined) return this.#byHash.get(hash) ?? -1;
     if (hash.length !== 40) return -1;
     // The first and last 32-bit words (int32); `bad` turns negative at a character that is not hex.
     let first = 0;
@@ -128,7 +141,7 @@ export class PackIndex {
     }
     if (bad < 0) return -1;
     const mask = (1 << this.#bits) - 1;
-    const table = this.#table;
+    const table = this.#table!;
     for (let s = slotOf(first, last, this.#bits); ; s = (s + 1) & mask) {
       const v = table[s]!;
       if (v === 0) return -1;
@@ -163,7 +176,7 @@ export class PackIndex {
     const b = this.#buf;
     const o = this.#base + i * ENTRY_BYTES + 22;
     const lo = (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-    return lo + (b[o + 4]! | (b[o + 5]! << 8)) * 2 ** 32;
+    return lo + (b[o + 4]! | (b[o + 5]! << 8)) * 4294967296; // 2^32
   }
 
   lengthAt(i: number): number {
@@ -333,6 +346,9 @@ export class PackReader {
   #paths = new Map<string, string>();
   /** When (performance.now()) the tombstone file was last seen unchanged. */
   #checkedAt = Number.NEGATIVE_INFINITY;
+  /** The data files of #wholesOf held in memory, by file number (decodeCached's shortcut past #files). */
+  #wholes: (Buffer | undefined)[] = [];
+  #wholesOf: PackIndex | undefined;
   /** Whether the index was looked for at least once. */
   #looked = false;
 
@@ -469,9 +485,18 @@ export class PackReader {
     const i = index.find(hash);
     if (i < 0 || this.current() !== index || (this.#removed.size > 0 && this.#removed.has(hash))) return PACK_MISS;
     try {
-      const name = index.files[index.fileAt(i)]!;
-      const whole = (this.#files.get(name) ?? this.#open(name, this.#pathOf(name))).whole;
-      if (whole === undefined) return PACK_MISS;
+      if (this.#wholesOf !== index) {
+        this.#wholesOf = index;
+        this.#wholes = [];
+      }
+      const fileNo = index.fileAt(i);
+      let whole = this.#wholes[fileNo];
+      if (whole === undefined) {
+        const name = index.files[fileNo]!;
+        whole = (this.#files.get(name) ?? this.#open(name, this.#pathOf(name))).whole;
+        if (whole === undefined) return PACK_MISS;
+        this.#wholes[fileNo] = whole;
+      }
       return decodeResultAt(whole, index.offsetAt(i), index.lengthAt(i), hash);
     } catch {
       return PACK_MISS;
