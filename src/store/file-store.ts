@@ -214,7 +214,11 @@ export class FileStore implements Store {
     // the loose file is missing. First the hot path of packed results: bytes held in memory,
     // decoded; any trouble (damage included) is left to the full path, which reports it.
     const cached = this.#packs.decodeCached(hash);
-    if (cached !== PACK_MISS) return cached;
+    return cached !== PACK_MISS ? cached : this.#loadSlow(hash, taskName);
+  }
+
+  /** load() of a result not decoded from the cached pack: loose, or packed and read afresh. Kept apart so that the hot path above stays small (cheap to compile). */
+  #loadSlow(hash: string, taskName: string | undefined): unknown {
     let found = this.#packs.mayHold(hash) ? this.#packedBytes(hash) : undefined;
     if (found === undefined) {
       const path = this.resultPath(hash);

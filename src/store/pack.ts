@@ -484,20 +484,31 @@ export class PackReader {
     if (index === undefined) return PACK_MISS;
     const i = index.find(hash);
     if (i < 0 || this.current() !== index || (this.#removed.size > 0 && this.#removed.has(hash))) return PACK_MISS;
+    const whole = this.#wholesOf === index ? this.#wholes[index.fileAt(i)] : undefined;
+    return whole === undefined ? this.#decodeOpening(index, i, hash) : this.#decodeIn(whole, index, i, hash);
+  }
+
+  #decodeIn(whole: Buffer, index: PackIndex, i: number, hash: string): unknown {
+    try {
+      return decodeResultAt(whole, index.offsetAt(i), index.lengthAt(i), hash);
+    } catch {
+      return PACK_MISS;
+    }
+  }
+
+  /** decodeCached() when the entry's data file is not yet held for this index: opened (and read whole if small) first. */
+  #decodeOpening(index: PackIndex, i: number, hash: string): unknown {
     try {
       if (this.#wholesOf !== index) {
         this.#wholesOf = index;
         this.#wholes = [];
       }
       const fileNo = index.fileAt(i);
-      let whole = this.#wholes[fileNo];
-      if (whole === undefined) {
-        const name = index.files[fileNo]!;
-        whole = (this.#files.get(name) ?? this.#open(name, this.#pathOf(name))).whole;
-        if (whole === undefined) return PACK_MISS;
-        this.#wholes[fileNo] = whole;
-      }
-      return decodeResultAt(whole, index.offsetAt(i), index.lengthAt(i), hash);
+      const name = index.files[fileNo]!;
+      const whole = (this.#files.get(name) ?? this.#open(name, this.#pathOf(name))).whole;
+      if (whole === undefined) return PACK_MISS;
+      this.#wholes[fileNo] = whole;
+      return this.#decodeIn(whole, index, i, hash);
     } catch {
       return PACK_MISS;
     }
