@@ -65,6 +65,9 @@ export class LazyStore implements Store {
       isFailed: async () => (await get()).isFailed(),
     };
   }
+  lockAhead(hash: string): void {
+    this.#store?.lockAhead?.(hash);
+  }
   flush(): void {
     this.#store?.flush();
   }

@@ -46,6 +46,8 @@ export class RedisUnavailableError extends StoreError {
   override name = 'RedisUnavailableError';
 }
 
+/** Locks of announced tasks (`lockAhead()`) taken in one round trip. */
+const LOCK_AHEAD = 32;
 /** Run records buffered before a write (a crash loses at most these). */
 const RUN_BATCH = 64;
 /** Longest a run record waits in the buffer, ms. */
@@ -86,6 +88,12 @@ export class RedisStore implements Store {
   readonly #knownAtLock = new Map<string, boolean>();
   /** Lock releases under way (not awaited by release(): they go out in order on the connection). */
   readonly #releases = new Set<Promise<unknown>>();
+  /** Hashes announced by lockAhead() whose locks were not tried yet, in the order announced. */
+  readonly #ahead = new Set<string>();
+  /** Lock attempts sent ahead of their get(): hash → the GET_LOCK reply (undefined: the attempt failed). */
+  readonly #tried = new Map<string, Promise<Reply | undefined>>();
+  /** Locks taken ahead that no get() has asked for yet (released at close()). */
+  readonly #unclaimed = new Set<string>();
 
   private constructor(config: RedisConfig, options: RedisStoreOptions) {
     this.#config = config;
@@ -323,6 +331,54 @@ export class RedisStore implements Store {
     void p.finally(() => this.#releases.delete(p));
   }
 
+  lockAhead(hash: string): void {
+    if (!this.#closed) this.#ahead.add(hash);
+  }
+
+  /**
+   * The reply of the lock attempt for `hash` made ahead of its get(), if it was announced
+   * (lockAhead): the first get() of an announced hash tries its lock and those of the next
+   * LOCK_AHEAD - 1 announced ones, pipelined in one round trip.
+   */
+  triedAhead(hash: string): Promise<Reply | undefined> | undefined {
+    if (!this.#tried.has(hash) && this.#ahead.has(hash)) {
+      const batch: string[] = [];
+      for (const h of [hash, ...this.#ahead]) {
+        if (batch.length === LOCK_AHEAD) break;
+        if (this.#ahead.delete(h)) batch.push(h);
+      }
+      for (const h of batch) this.#tried.set(h, this.#tryAhead(h));
+    }
+    const tried = this.#tried.get(hash);
+    this.#tried.delete(hash);
+    this.#unclaimed.delete(hash);
+    return tried;
+  }
+
+  #tryAhead(hash: string): Promise<Reply | undefined> {
+    const keys = [...this.lockKeys(hash), this.#k.results];
+    return this.#script('took a lock', S.GET_LOCK, keys, [OWNER, this.#leaseMs, hash]).then(
+      (reply) => {
+        // Taken, and its get() has not come yet: held (renewed by the heartbeat) until it does.
+        if ((reply === 1 || reply === 2) && this.#tried.has(hash)) {
+          this.#held.add(hash);
+          this.#unclaimed.add(hash);
+        }
+        return reply;
+      },
+      () => undefined, // the get() tries again and reports the error
+    );
+  }
+
+  /** Releases the locks taken ahead that no get() asked for (the run stopped before their turn). */
+  async #releaseUnclaimed(): Promise<void> {
+    this.#ahead.clear();
+    await Promise.all(this.#tried.values());
+    this.#tried.clear();
+    for (const hash of this.#unclaimed) if (this.#held.delete(hash)) this.releaseSoon(hash);
+    this.#unclaimed.clear();
+  }
+
   get leaseMs(): number {
     return this.#leaseMs;
   }
@@ -379,6 +435,7 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.#releaseUnclaimed();
     await Promise.all(this.#releases);
     await this.#heartbeat?.stop();
     this.#heartbeat = undefined;
@@ -460,7 +517,7 @@ class RedisLock implements Lock {
   async get(): Promise<boolean> {
     const { store, hash } = this;
     const keys = [...store.lockKeys(hash), store.keys.results];
-    const got = await store.lockScript('took a lock', S.GET_LOCK, keys, [OWNER, store.leaseMs, hash]);
+    const got = (await store.triedAhead(hash)) ?? (await store.lockScript('took a lock', S.GET_LOCK, keys, [OWNER, store.leaseMs, hash]));
     if (got === 1 || got === 2) return this.#took(got);
     const value = String(got);
     if (value.startsWith(S.FAILED_MARK)) return false;
