@@ -76,6 +76,8 @@ export class RedisStore implements Store {
   readonly #outageMs: number;
   readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string };
   #opened = false;
+  /** Set when a command got no answer within the outage bound: later commands fail at once. */
+  #frozen: RedisUnavailableError | undefined;
   #lastError: Error | undefined;
   #closed = false;
   #heartbeat: { stop(): Promise<void> } | undefined;
@@ -110,7 +112,11 @@ export class RedisStore implements Store {
       owner: `${p}:owner:${OWNER_ID}`,
       runs: `${p}:runs`,
     };
-    this.#redis = new Redis(clientOptions(config, options.connectMs ?? 3000, () => this.#opened && !this.#closed));
+    this.#redis = new Redis({
+      ...clientOptions(config, options.connectMs ?? 3000, () => this.#opened && !this.#closed),
+      // A server that keeps the connection but does not answer (stopped, hung): the same bound.
+      commandTimeout: this.#outageMs,
+    });
     // Errors are handled where commands fail (the last one explains a failed connect); an
     // unhandled 'error' event would only print noise.
     this.#redis.on('error', (e: Error) => (this.#lastError = e));
@@ -179,9 +185,11 @@ export class RedisStore implements Store {
   async #run<T>(what: string, f: (r: Redis) => Promise<T>): Promise<T> {
     let since: number | undefined;
     for (;;) {
+      if (this.#frozen !== undefined) throw this.#frozen;
       try {
         return await f(this.#redis);
       } catch (e) {
+        if (e instanceof Error && e.message === 'Command timed out') throw this.#froze(what);
         if (this.#closed || !isConnectionError(e)) throw this.#commandError(what, e);
         since ??= Date.now();
         if (Date.now() - since > this.#outageMs) {
@@ -194,6 +202,17 @@ export class RedisStore implements Store {
         await sleep(100);
       }
     }
+  }
+
+  /** The server holds the connection but answered nothing for the outage bound (stopped with SIGSTOP, hung). */
+  #froze(what: string): RedisUnavailableError {
+    this.#frozen ??= new RedisUnavailableError(
+      `Redis at ${this.#config.address} (jugdir ${this.location}) did not answer for more than ` +
+        `${Math.round(this.#outageMs / 1000)} s while it ${what}; stopping. Is the server stopped, hung or overloaded? ` +
+        'Nothing half-written is left: results are written whole or not at all, and run again later ' +
+        '(JUG_REDIS_OUTAGE_SECONDS sets how long to wait).',
+    );
+    return this.#frozen;
   }
 
   #commandError(what: string, e: unknown): Error {
@@ -435,6 +454,7 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#frozen !== undefined) return this.#closeFrozen();
     await this.#releaseUnclaimed();
     await Promise.all(this.#releases);
     await this.#heartbeat?.stop();
@@ -451,6 +471,15 @@ export class RedisStore implements Store {
     } catch {
       this.#redis.disconnect();
     }
+  }
+
+  /** Closes without a word to a server that stopped answering (its locks end with their lease). */
+  #closeFrozen(): void {
+    this.#closed = true;
+    if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
+    void this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
+    this.#redis.disconnect();
   }
 
   async removeFailedLock(hash: string): Promise<boolean> {
