@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { RedisOptions } from 'ioredis';
 import { IOREDIS_PATH, Redis } from './redis-client.js';
 import { CorruptResultError, NotComputedError, StoreError } from '../errors.js';
-import type { RunRecord } from '../run-records-types.js';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
 import { decodeResult, encodeResult } from './encode.js';
 import { parseFailureRecord, recordLine } from './failure-record.js';
 import { checkHash } from './file-store.js';
@@ -74,7 +74,9 @@ export class RedisStore implements Store {
   readonly #redis: Redis;
   readonly #leaseMs: number;
   readonly #outageMs: number;
-  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string };
+  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; running: string };
+  /** Whether this process's running notes are in the store. */
+  #notesWritten = false;
   #opened = false;
   /** Set when a command got no answer within the outage bound: later commands fail at once. */
   #frozen: RedisUnavailableError | undefined;
@@ -111,6 +113,7 @@ export class RedisStore implements Store {
       lock: `${p}:lock:`,
       owner: `${p}:owner:${OWNER_ID}`,
       runs: `${p}:runs`,
+      running: `${p}:running`,
     };
     this.#redis = new Redis({
       ...clientOptions(config, options.connectMs ?? 3000, () => this.#opened && !this.#closed),
@@ -421,6 +424,7 @@ export class RedisStore implements Store {
   }
 
   async clearStaleLocks(): Promise<number> {
+    await this.#removeDeadNotes();
     let n = 0;
     const now = Date.now();
     for (const [hash, [value, ttl]] of await this.#rawLocks()) {
@@ -461,8 +465,9 @@ export class RedisStore implements Store {
     this.#heartbeat = undefined;
     try {
       await this.#writeRuns();
+      await this.noteRunning([]);
     } catch {
-      // run records are best effort: a store that went away loses the buffered ones
+      // run records and notes are best effort: a store that went away loses the buffered ones
     }
     this.#closed = true;
     if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
@@ -530,8 +535,45 @@ export class RedisStore implements Store {
     return out;
   }
 
+  /**
+   * Replaces this process's running notes: one field (this process's owner id) of the hash
+   * `P:running`, its value the notes as JSON; an empty list removes the field. Best-effort.
+   */
+  async noteRunning(running: readonly RunningNote[]): Promise<void> {
+    if (running.length === 0 && !this.#notesWritten) return;
+    this.#notesWritten = running.length > 0;
+    await this.#run('noted its running tasks', (r) =>
+      running.length === 0 ? r.hdel(this.#k.running, OWNER_ID) : r.hset(this.#k.running, OWNER_ID, JSON.stringify(running)),
+    );
+  }
+
+  /** Every process's running notes (bad entries skipped). */
+  async runningNotes(): Promise<RunningNote[]> {
+    const all = await this.#run('read the running notes', (r) => r.hgetall(this.#k.running));
+    const out: RunningNote[] = [];
+    for (const text of Object.values(all)) {
+      try {
+        const list = JSON.parse(text) as unknown;
+        if (Array.isArray(list)) for (const n of list as unknown[]) if (isRunningNote(n)) out.push(n);
+      } catch {
+        // a damaged entry is skipped
+      }
+    }
+    return out;
+  }
+
+  /** Removes the running notes of processes of this host that are gone (killed before they could); returns how many. */
+  async #removeDeadNotes(): Promise<number> {
+    const dead = (await this.#run('read the running notes', (r) => r.hkeys(this.#k.running))).filter((id) => {
+      const m = /^(\d+):([^:]+):(.*)$/.exec(id);
+      return m !== null && id !== OWNER_ID && m[3] === HOST && localOwnerGone({ pid: Number(m[1]), token: m[2]! });
+    });
+    if (dead.length === 0) return 0;
+    return this.#run('removed dead processes\' running notes', (r) => r.hdel(this.#k.running, ...dead));
+  }
+
   /** The store's keys (`jug copy`, tests, docs). */
-  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string }> {
+  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; running: string }> {
     return this.#k;
   }
 }
@@ -603,6 +645,13 @@ function scriptSha(source: string): string {
   let sha = shas.get(source);
   if (sha === undefined) shas.set(source, (sha = createHash('sha1').update(source).digest('hex')));
   return sha;
+}
+
+function isRunningNote(n: unknown): n is RunningNote {
+  if (typeof n !== 'object' || n === null) return false;
+  const o = n as Record<string, unknown>;
+  return typeof o['hash'] === 'string' && typeof o['start'] === 'number' && typeof o['host'] === 'string' && typeof o['pid'] === 'number' &&
+    (o['thread'] === undefined || typeof o['thread'] === 'number');
 }
 
 function sleep(ms: number): Promise<void> {
