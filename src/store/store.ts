@@ -148,10 +148,10 @@ export interface Store {
   /** The lock object for `hash` (not taken until `get()`). */
   lock(hash: string): Lock;
   /**
-   * Hint that this process will soon call `lock(hash).get()` (the serial executor says so for
-   * each task it dispatches, in order). Optional: a network store (Redis) takes the locks of
-   * several announced tasks in one round trip; a lock taken ahead and never asked for is
-   * released at `close()`.
+   * Hint that this process will soon call `lock(hash).get()` (the serial executor and each worker
+   * thread say so for each task they are given, in order). Optional: a network store (Redis) takes
+   * the locks of several announced tasks in one round trip; a lock taken ahead and never asked for
+   * is released at `close()`.
    */
   lockAhead?(hash: string): void;
   /**
