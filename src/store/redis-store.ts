@@ -695,6 +695,7 @@ const r = new Redis({ ...d.options, retryStrategy: (t) => Math.min(50 * t, 500) 
 r.on('error', () => {});
 r.defineCommand('jugRenew', { numberOfKeys: d.keys.length, lua: d.lua });
 const beat = () => { r.jugRenew(...d.keys, ...d.args).catch(() => {}); };
+beat(); // at once: a lease as short as a few beats is renewed before the first interval ends
 setInterval(beat, d.intervalMs);
 `;
   const options = clientOptions(config, 3000, () => true);
