@@ -161,6 +161,9 @@ async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
   const mySlot = slot;
   const stop = new Int32Array(request.stop);
   const clock = request.attempt;
+  // Its lock is asked for when its turn comes: a network store may take several at once. (A copy
+  // of it in another thread that claims it first finds the lock this process's, and runs it.)
+  if (request.lockHeld !== true) store.lockAhead?.(request.hash);
   const outcome = await executeTask(task, store, {
     keepFailed: data.keepFailed,
     deferCommit: true,

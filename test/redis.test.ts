@@ -276,6 +276,33 @@ describe('Redis store: a server that goes away or fills up', { skip: SKIP_REDIS 
     }
   });
 
+  test('a frozen server (SIGSTOP): the run stops after the bound with a clear message, exit 1; nothing half-written', async () => {
+    const redis = await TestRedis.start();
+    let stopped = false;
+    try {
+      const log = join(tmp, 'frozen.log');
+      const env = { REDIS_N: '40', REDIS_SLEEP_MS: '60', REDIS_LOG: log, JUG_REDIS_OUTAGE_SECONDS: '2' };
+      const run = startJug(['execute', JUGFILE, '--jugdir', redis.url()], { env, timeoutMs: 60_000 });
+      assert.ok(await waitFor(() => starts(log).size >= 5, 20_000), 'the run did not start');
+      process.kill(redis.pid!, 'SIGSTOP'); // the connection stays open; nothing answers
+      stopped = true;
+      const r = await run.done;
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, new RegExp(`Redis at 127\\.0\\.0\\.1:${redis.port} .*did not answer for more than 2 s`), show(r));
+      assert.doesNotMatch(r.stderr, /internal error/);
+      process.kill(redis.pid!, 'SIGCONT');
+      stopped = false;
+      // Every result there is whole (the check reads them all), and a later run completes the rest, each once more at most.
+      const again = await runJug(['execute', JUGFILE, '--jugdir', redis.url()], { env: { ...env, REDIS_SLEEP_MS: '0' } });
+      assert.equal(again.code, 0, show(again));
+      const res = await check(redis.url(), { REDIS_N: '40' });
+      assert.equal(res.total, res.expected);
+    } finally {
+      if (stopped) process.kill(redis.pid!, 'SIGCONT');
+      await redis.destroy();
+    }
+  });
+
   test("a full server (maxmemory): the task fails with Redis's message, the run stops, no partial result", async () => {
     const redis = await TestRedis.start(['--maxmemory', '3mb', '--maxmemory-policy', 'noeviction']);
     try {

@@ -48,6 +48,8 @@ export class InProcessExecutor implements Executor {
   }
 
   async run(index: number, task: Task, gate: StartGate): Promise<TaskOutcome> {
+    // Its lock is asked for when its turn comes: a network store may take several at once.
+    this.store.lockAhead?.(task.hash());
     const outcome = await executeTask(task, this.store, {
       defaults: this.defaults,
       keepFailed: this.keepFailed,

@@ -4,7 +4,7 @@
  * wrapper has the store's location at once, and imports and connects the real store (e.g.
  * redis-store.ts, with ioredis) when the first method is called. File-store users never load it.
  */
-import type { RunRecord } from '../run-records-types.js';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
 import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
 
 /** A Store whose real store is opened by `open` on the first call. */
@@ -65,6 +65,9 @@ export class LazyStore implements Store {
       isFailed: async () => (await get()).isFailed(),
     };
   }
+  lockAhead(hash: string): void {
+    this.#store?.lockAhead?.(hash);
+  }
   flush(): void {
     this.#store?.flush();
   }
@@ -103,6 +106,16 @@ export class LazyStore implements Store {
   async recordRun(entry: RunRecord, urgent?: boolean): Promise<void> {
     const s = await this.opened();
     await s.recordRun?.(entry, urgent);
+  }
+  async noteRunning(running: readonly RunningNote[]): Promise<void> {
+    // Nothing to remove from a store never opened.
+    if (running.length === 0 && this.#opening === undefined) return;
+    const s = await this.opened();
+    await s.noteRunning?.(running);
+  }
+  async runningNotes(): Promise<RunningNote[]> {
+    const s = await this.opened();
+    return s.runningNotes === undefined ? [] : s.runningNotes();
   }
   async runLog(): Promise<RunRecord[]> {
     const s = await this.opened();

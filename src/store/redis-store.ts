@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { RedisOptions } from 'ioredis';
 import { IOREDIS_PATH, Redis } from './redis-client.js';
 import { CorruptResultError, NotComputedError, StoreError } from '../errors.js';
-import type { RunRecord } from '../run-records-types.js';
+import type { RunningNote, RunRecord } from '../run-records-types.js';
 import { decodeResult, encodeResult } from './encode.js';
 import { parseFailureRecord, recordLine } from './failure-record.js';
 import { checkHash } from './file-store.js';
@@ -46,6 +46,8 @@ export class RedisUnavailableError extends StoreError {
   override name = 'RedisUnavailableError';
 }
 
+/** Locks of announced tasks (`lockAhead()`) taken in one round trip. */
+const LOCK_AHEAD = 32;
 /** Run records buffered before a write (a crash loses at most these). */
 const RUN_BATCH = 64;
 /** Longest a run record waits in the buffer, ms. */
@@ -72,8 +74,12 @@ export class RedisStore implements Store {
   readonly #redis: Redis;
   readonly #leaseMs: number;
   readonly #outageMs: number;
-  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string };
+  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; running: string };
+  /** Whether this process's running notes are in the store. */
+  #notesWritten = false;
   #opened = false;
+  /** Set when a command got no answer within the outage bound: later commands fail at once. */
+  #frozen: RedisUnavailableError | undefined;
   #lastError: Error | undefined;
   #closed = false;
   #heartbeat: { stop(): Promise<void> } | undefined;
@@ -86,6 +92,12 @@ export class RedisStore implements Store {
   readonly #knownAtLock = new Map<string, boolean>();
   /** Lock releases under way (not awaited by release(): they go out in order on the connection). */
   readonly #releases = new Set<Promise<unknown>>();
+  /** Hashes announced by lockAhead() whose locks were not tried yet, in the order announced. */
+  readonly #ahead = new Set<string>();
+  /** Lock attempts sent ahead of their get(): hash → the GET_LOCK reply (undefined: the attempt failed). */
+  readonly #tried = new Map<string, Promise<Reply | undefined>>();
+  /** Locks taken ahead that no get() has asked for yet (released at close()). */
+  readonly #unclaimed = new Set<string>();
 
   private constructor(config: RedisConfig, options: RedisStoreOptions) {
     this.#config = config;
@@ -101,8 +113,13 @@ export class RedisStore implements Store {
       lock: `${p}:lock:`,
       owner: `${p}:owner:${OWNER_ID}`,
       runs: `${p}:runs`,
+      running: `${p}:running`,
     };
-    this.#redis = new Redis(clientOptions(config, options.connectMs ?? 3000, () => this.#opened && !this.#closed));
+    this.#redis = new Redis({
+      ...clientOptions(config, options.connectMs ?? 3000, () => this.#opened && !this.#closed),
+      // A server that keeps the connection but does not answer (stopped, hung): the same bound.
+      commandTimeout: this.#outageMs,
+    });
     // Errors are handled where commands fail (the last one explains a failed connect); an
     // unhandled 'error' event would only print noise.
     this.#redis.on('error', (e: Error) => (this.#lastError = e));
@@ -171,9 +188,11 @@ export class RedisStore implements Store {
   async #run<T>(what: string, f: (r: Redis) => Promise<T>): Promise<T> {
     let since: number | undefined;
     for (;;) {
+      if (this.#frozen !== undefined) throw this.#frozen;
       try {
         return await f(this.#redis);
       } catch (e) {
+        if (e instanceof Error && e.message === 'Command timed out') throw this.#froze(what);
         if (this.#closed || !isConnectionError(e)) throw this.#commandError(what, e);
         since ??= Date.now();
         if (Date.now() - since > this.#outageMs) {
@@ -186,6 +205,17 @@ export class RedisStore implements Store {
         await sleep(100);
       }
     }
+  }
+
+  /** The server holds the connection but answered nothing for the outage bound (stopped with SIGSTOP, hung). */
+  #froze(what: string): RedisUnavailableError {
+    this.#frozen ??= new RedisUnavailableError(
+      `Redis at ${this.#config.address} (jugdir ${this.location}) did not answer for more than ` +
+        `${Math.round(this.#outageMs / 1000)} s while it ${what}; stopping. Is the server stopped, hung or overloaded? ` +
+        'Nothing half-written is left: results are written whole or not at all, and run again later ' +
+        '(JUG_REDIS_OUTAGE_SECONDS sets how long to wait).',
+    );
+    return this.#frozen;
   }
 
   #commandError(what: string, e: unknown): Error {
@@ -323,6 +353,54 @@ export class RedisStore implements Store {
     void p.finally(() => this.#releases.delete(p));
   }
 
+  lockAhead(hash: string): void {
+    if (!this.#closed) this.#ahead.add(hash);
+  }
+
+  /**
+   * The reply of the lock attempt for `hash` made ahead of its get(), if it was announced
+   * (lockAhead): the first get() of an announced hash tries its lock and those of the next
+   * LOCK_AHEAD - 1 announced ones, pipelined in one round trip.
+   */
+  triedAhead(hash: string): Promise<Reply | undefined> | undefined {
+    if (!this.#tried.has(hash) && this.#ahead.has(hash)) {
+      const batch: string[] = [];
+      for (const h of [hash, ...this.#ahead]) {
+        if (batch.length === LOCK_AHEAD) break;
+        if (this.#ahead.delete(h)) batch.push(h);
+      }
+      for (const h of batch) this.#tried.set(h, this.#tryAhead(h));
+    }
+    const tried = this.#tried.get(hash);
+    this.#tried.delete(hash);
+    this.#unclaimed.delete(hash);
+    return tried;
+  }
+
+  #tryAhead(hash: string): Promise<Reply | undefined> {
+    const keys = [...this.lockKeys(hash), this.#k.results];
+    return this.#script('took a lock', S.GET_LOCK, keys, [OWNER, this.#leaseMs, hash]).then(
+      (reply) => {
+        // Taken, and its get() has not come yet: held (renewed by the heartbeat) until it does.
+        if ((reply === 1 || reply === 2) && this.#tried.has(hash)) {
+          this.#held.add(hash);
+          this.#unclaimed.add(hash);
+        }
+        return reply;
+      },
+      () => undefined, // the get() tries again and reports the error
+    );
+  }
+
+  /** Releases the locks taken ahead that no get() asked for (the run stopped before their turn). */
+  async #releaseUnclaimed(): Promise<void> {
+    this.#ahead.clear();
+    await Promise.all(this.#tried.values());
+    this.#tried.clear();
+    for (const hash of this.#unclaimed) if (this.#held.delete(hash)) this.releaseSoon(hash);
+    this.#unclaimed.clear();
+  }
+
   get leaseMs(): number {
     return this.#leaseMs;
   }
@@ -346,6 +424,7 @@ export class RedisStore implements Store {
   }
 
   async clearStaleLocks(): Promise<number> {
+    await this.#removeDeadNotes();
     let n = 0;
     const now = Date.now();
     for (const [hash, [value, ttl]] of await this.#rawLocks()) {
@@ -379,13 +458,16 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#frozen !== undefined) return this.#closeFrozen();
+    await this.#releaseUnclaimed();
     await Promise.all(this.#releases);
     await this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     try {
       await this.#writeRuns();
+      await this.noteRunning([]);
     } catch {
-      // run records are best effort: a store that went away loses the buffered ones
+      // run records and notes are best effort: a store that went away loses the buffered ones
     }
     this.#closed = true;
     if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
@@ -394,6 +476,15 @@ export class RedisStore implements Store {
     } catch {
       this.#redis.disconnect();
     }
+  }
+
+  /** Closes without a word to a server that stopped answering (its locks end with their lease). */
+  #closeFrozen(): void {
+    this.#closed = true;
+    if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
+    void this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
+    this.#redis.disconnect();
   }
 
   async removeFailedLock(hash: string): Promise<boolean> {
@@ -444,8 +535,45 @@ export class RedisStore implements Store {
     return out;
   }
 
+  /**
+   * Replaces this process's running notes: one field (this process's owner id) of the hash
+   * `P:running`, its value the notes as JSON; an empty list removes the field. Best-effort.
+   */
+  async noteRunning(running: readonly RunningNote[]): Promise<void> {
+    if (running.length === 0 && !this.#notesWritten) return;
+    this.#notesWritten = running.length > 0;
+    await this.#run('noted its running tasks', (r) =>
+      running.length === 0 ? r.hdel(this.#k.running, OWNER_ID) : r.hset(this.#k.running, OWNER_ID, JSON.stringify(running)),
+    );
+  }
+
+  /** Every process's running notes (bad entries skipped). */
+  async runningNotes(): Promise<RunningNote[]> {
+    const all = await this.#run('read the running notes', (r) => r.hgetall(this.#k.running));
+    const out: RunningNote[] = [];
+    for (const text of Object.values(all)) {
+      try {
+        const list = JSON.parse(text) as unknown;
+        if (Array.isArray(list)) for (const n of list as unknown[]) if (isRunningNote(n)) out.push(n);
+      } catch {
+        // a damaged entry is skipped
+      }
+    }
+    return out;
+  }
+
+  /** Removes the running notes of processes of this host that are gone (killed before they could); returns how many. */
+  async #removeDeadNotes(): Promise<number> {
+    const dead = (await this.#run('read the running notes', (r) => r.hkeys(this.#k.running))).filter((id) => {
+      const m = /^(\d+):([^:]+):(.*)$/.exec(id);
+      return m !== null && id !== OWNER_ID && m[3] === HOST && localOwnerGone({ pid: Number(m[1]), token: m[2]! });
+    });
+    if (dead.length === 0) return 0;
+    return this.#run('removed dead processes\' running notes', (r) => r.hdel(this.#k.running, ...dead));
+  }
+
   /** The store's keys (`jug copy`, tests, docs). */
-  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string }> {
+  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; running: string }> {
     return this.#k;
   }
 }
@@ -460,7 +588,7 @@ class RedisLock implements Lock {
   async get(): Promise<boolean> {
     const { store, hash } = this;
     const keys = [...store.lockKeys(hash), store.keys.results];
-    const got = await store.lockScript('took a lock', S.GET_LOCK, keys, [OWNER, store.leaseMs, hash]);
+    const got = (await store.triedAhead(hash)) ?? (await store.lockScript('took a lock', S.GET_LOCK, keys, [OWNER, store.leaseMs, hash]));
     if (got === 1 || got === 2) return this.#took(got);
     const value = String(got);
     if (value.startsWith(S.FAILED_MARK)) return false;
@@ -519,6 +647,13 @@ function scriptSha(source: string): string {
   return sha;
 }
 
+function isRunningNote(n: unknown): n is RunningNote {
+  if (typeof n !== 'object' || n === null) return false;
+  const o = n as Record<string, unknown>;
+  return typeof o['hash'] === 'string' && typeof o['start'] === 'number' && typeof o['host'] === 'string' && typeof o['pid'] === 'number' &&
+    (o['thread'] === undefined || typeof o['thread'] === 'number');
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -560,6 +695,7 @@ const r = new Redis({ ...d.options, retryStrategy: (t) => Math.min(50 * t, 500) 
 r.on('error', () => {});
 r.defineCommand('jugRenew', { numberOfKeys: d.keys.length, lua: d.lua });
 const beat = () => { r.jugRenew(...d.keys, ...d.args).catch(() => {}); };
+beat(); // at once: a lease as short as a few beats is renewed before the first interval ends
 setInterval(beat, d.intervalMs);
 `;
   const options = clientOptions(config, 3000, () => true);

@@ -148,6 +148,13 @@ export interface Store {
   /** The lock object for `hash` (not taken until `get()`). */
   lock(hash: string): Lock;
   /**
+   * Hint that this process will soon call `lock(hash).get()` (the serial executor and each worker
+   * thread say so for each task they are given, in order). Optional: a network store (Redis) takes
+   * the locks of several announced tasks in one round trip; a lock taken ahead and never asked for
+   * is released at `close()`.
+   */
+  lockAhead?(hash: string): void;
+  /**
    * Hint that the caller has no more results coming for now: commit the pending ones at once
    * (stores that group commits; others do nothing).
    */
