@@ -95,9 +95,10 @@ export async function prepareTaskCode(tasks: readonly Task[]): Promise<void> {
     else todo.set(key, t);
   }
   let made = 0;
+  const sources = new Map<string, string | undefined>(); // file → hash of its source, read once per file
   for (const [key, task] of todo) {
     // From the disk cache synchronously; computing (esbuild's async API) only on a miss.
-    const at = cacheLookup(task);
+    const at = cacheLookup(task, sources);
     if (at.cached !== undefined) {
       byKey.set(key, at.cached);
       continue;
@@ -125,18 +126,26 @@ interface CacheLookup {
   readonly cached: RecordCode | undefined;
 }
 
-function cacheLookup(task: Task): CacheLookup {
+function cacheLookup(task: Task, sources: Map<string, string | undefined>): CacheLookup {
   const origin = codeOrigin(task.fn);
   const file = origin?.file;
-  let source: string | undefined;
-  try {
-    source = file === undefined ? undefined : readFileSync(file, 'utf8');
-  } catch {
-    source = undefined;
-  }
+  const source = file === undefined ? undefined : sourceHash(file, sources);
   const fnName = functionNameIn(task.fn, task.name);
   const path = source === undefined ? undefined : cachePath(source, fnName, origin?.version);
   return { fnName, path, cached: path === undefined ? undefined : readCached(path) };
+}
+
+/** The hash of `file`'s source, read and hashed once per file for all its task functions (memo in `sources`). */
+function sourceHash(file: string, sources: Map<string, string | undefined>): string | undefined {
+  if (sources.has(file)) return sources.get(file);
+  let hash: string | undefined;
+  try {
+    hash = createHash('sha1').update(readFileSync(file)).digest('hex');
+  } catch {
+    hash = undefined; // unreadable: no cached fingerprint
+  }
+  sources.set(file, hash);
+  return hash;
 }
 
 /** `task`'s function's fingerprint, computed (and cached on disk). */
@@ -164,10 +173,10 @@ const BUILD = ((): string => {
   }
 })();
 
-function cachePath(source: string, fnName: string, version: string | number | undefined): string | undefined {
+function cachePath(sourceHash: string, fnName: string, version: string | number | undefined): string | undefined {
   const dir = cacheDir();
   if (dir === undefined) return undefined;
-  const key = createHash('sha1').update(JSON.stringify(['fp1', BUILD, fnName, version ?? null, source])).digest('hex');
+  const key = createHash('sha1').update(JSON.stringify(['fp2', BUILD, fnName, version ?? null, sourceHash])).digest('hex');
   return join(dir, `code-${key}.json`);
 }
 
