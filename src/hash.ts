@@ -164,8 +164,20 @@ function showPath(path: Path): string {
 }
 
 class Encoder {
-  private readonly seen = new Set<object>();
+  /** Containers being encoded (to refuse cycles); made at the first container: most tasks have none. */
+  #seen: Set<object> | undefined;
   constructor(readonly w: Writer) {}
+
+  private get seen(): Set<object> {
+    return (this.#seen ??= new Set<object>());
+  }
+
+  /** Ready for another top-level value (the shared encoder of {@link hashTask}). */
+  reset(w: Writer): this {
+    (this as { w: Writer }).w = w;
+    this.#seen?.clear();
+    return this;
+  }
 
   encode(x: unknown, path: Path): void {
     const w = this.w;
@@ -248,7 +260,23 @@ class Encoder {
       if (Array.isArray(x)) {
         w.tag('a');
         w.u32(x.length);
-        for (let i = 0; i < x.length; i++) this.encode(x[i], { up: path, step: i });
+        for (let i = 0; i < x.length; i++) {
+          const e: unknown = x[i];
+          // The common elements (numbers, tasks: an array of 50,000 task results) without a path
+          // object each: they cannot fail, so no error message needs where they are.
+          if (typeof e === 'number') {
+            w.tag('n');
+            w.f64(e);
+            continue;
+          }
+          const ref = typeof e === 'object' && e !== null ? (e as Partial<TaskRef>)[taskRef] : undefined;
+          if (typeof ref === 'function') {
+            w.tag('T');
+            w.ascii(ref.call(e));
+            continue;
+          }
+          this.encode(e, { up: path, step: i });
+        }
         return;
       }
       if (x instanceof Map) {
@@ -358,23 +386,38 @@ function sha1Hex(b: Uint8Array): string {
  * position when an argument cannot be hashed.
  */
 export function hashTask(name: string, args: readonly unknown[]): string {
-  return withWriter((w) => {
-    w.ascii(TASK_DOMAIN);
-    w.tag('s');
-    w.str(name);
-    const enc = new Encoder(w);
-    w.tag('a');
-    w.u32(args.length);
-    for (let i = 0; i < args.length; i++) {
-      try {
-        enc.encode(args[i], undefined);
-      } catch (e) {
-        if (e instanceof UnhashableValue) throw e.toHashError(`argument ${i + 1} of task '${name}'`);
-        throw e;
-      }
+  // Called once per task declared (a million at start-up for a big jugfile): the shared writer
+  // and encoder without a closure or allocation per call when free (withWriter's logic, inlined).
+  if (sharedBusy) {
+    const w = new Writer();
+    return encodeTask(w, new Encoder(w), name, args);
+  }
+  sharedBusy = true;
+  try {
+    return encodeTask(shared.reset(), sharedEncoder.reset(shared), name, args);
+  } finally {
+    sharedBusy = false;
+  }
+}
+
+/** The shared writer's encoder (used only while `sharedBusy` is held by hashTask). */
+const sharedEncoder = new Encoder(shared);
+
+function encodeTask(w: Writer, enc: Encoder, name: string, args: readonly unknown[]): string {
+  w.ascii(TASK_DOMAIN);
+  w.tag('s');
+  w.str(name);
+  w.tag('a');
+  w.u32(args.length);
+  for (let i = 0; i < args.length; i++) {
+    try {
+      enc.encode(args[i], undefined);
+    } catch (e) {
+      if (e instanceof UnhashableValue) throw e.toHashError(`argument ${i + 1} of task '${name}'`);
+      throw e;
     }
-    return sha1Hex(w.view());
-  });
+  }
+  return sha1Hex(w.view());
 }
 
 /**

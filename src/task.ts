@@ -225,6 +225,8 @@ export class Task<T = unknown> extends TaskNode<T> {
   /** The Tasks this task directly depends on (Tasklets are resolved to their base Task). */
   dependencies(): Task[] {
     const out: Task[] = [];
+    // Arguments that are all plain values (numbers, strings…: most leaves) have none, and need no walk.
+    if (!this.args.some(isObjectLike)) return out;
     collectDependencies(this.args, out, new Set());
     return out;
   }
@@ -361,6 +363,11 @@ function collectDependencies(x: unknown, out: Task[], seen: Set<unknown>): void 
   } else if (isPlainObject(x)) {
     for (const k of Object.keys(x)) collectDependencies((x as Record<string, unknown>)[k], out, seen);
   }
+}
+
+/** Whether `x` may hold Tasks: an object (functions cannot: a TaskGenerator argument is not a dependency). */
+function isObjectLike(x: unknown): boolean {
+  return typeof x === 'object' && x !== null;
 }
 
 /** The Tasks inside `x` (a task, a Tasklet, or containers of them), each once. */

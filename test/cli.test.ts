@@ -153,6 +153,14 @@ describe('jug CLI', { concurrency: 3 }, () => {
     expectCode(await runJug(['check', jugfile, `--jugdir=${jugdir}`], opts), 0);
     // Another jugdir is another (empty) store.
     expectCode(await runJug(['check', jugfile, '--jugdir', join(tmp, 'override-other.jugdata')], opts), 1);
+    // Only the last task declared missing (check decides from the declared tasks before any graph): still 1.
+    expectCode(await runJug(['invalidate', jugfile, '--jugdir', jugdir, '--target', 'writeOutput'], opts), 0);
+    expectCode(await runJug(['check', jugfile, '--jugdir', jugdir], opts), 1);
+    // Only a first task missing, with everything depending on it removed as well: 1.
+    expectCode(await runJug(['invalidate', jugfile, '--jugdir', jugdir, '--target', 'isPrime'], opts), 0);
+    expectCode(await runJug(['check', jugfile, '--jugdir', jugdir], opts), 1);
+    expectCode(await runJug(['execute', jugfile, '--jugdir', jugdir], opts), 0);
+    expectCode(await runJug(['check', jugfile, '--jugdir', jugdir], opts), 0);
   });
 
   describe('usage errors exit 2', { concurrency: true }, () => {

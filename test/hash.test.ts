@@ -234,6 +234,37 @@ describe('hash golden vectors (changing any of these invalidates every stored re
     assert.equal(hashTask('vectors.g', []), sha1(TASK, Buffer.from('s'), lenStr('vectors.g'), Buffer.from('a'), Buffer.alloc(4)));
     // a task argument contributes 'T' + its 40-hex hash (Merkle)
     assert.equal(hashValue(T12), sha1(VALUE, Buffer.from('T'), Buffer.from(T12.hash(), 'latin1')));
+    // An array: 'a' + count + each element. Numbers and tasks take a shorter path in the encoder
+    // (no error path to build): the same bytes as any other element, NaN canonical, -0 kept.
+    const n = (x: number): Buffer => {
+      const b = Buffer.alloc(9);
+      b[0] = 0x6e;
+      if (Number.isNaN(x)) b.writeUInt32BE(0x7ff80000, 1);
+      else b.writeDoubleBE(x, 1);
+      return b;
+    };
+    const count = (k: number): Buffer => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(k);
+      return b;
+    };
+    const mixed = [1, T12, -0, Number.NaN, 'x', [T12, 2]];
+    assert.equal(
+      hashValue(mixed),
+      sha1(
+        VALUE, Buffer.from('a'), count(6), n(1), Buffer.from('T'), Buffer.from(T12.hash(), 'latin1'), n(-0), n(Number.NaN),
+        Buffer.from('s'), lenStr('x'), Buffer.from('a'), count(2), Buffer.from('T'), Buffer.from(T12.hash(), 'latin1'), n(2),
+      ),
+    );
+    assert.equal(
+      hashTask('vectors.g', [mixed]),
+      sha1(TASK, Buffer.from('s'), lenStr('vectors.g'), Buffer.from('a'), count(1), Buffer.from('a'), count(6), n(1), Buffer.from('T'), Buffer.from(T12.hash(), 'latin1'), n(-0), n(Number.NaN), Buffer.from('s'), lenStr('x'), Buffer.from('a'), count(2), Buffer.from('T'), Buffer.from(T12.hash(), 'latin1'), n(2)),
+    );
+    // A circular array is still refused by the shared encoder, which then hashes the next task normally.
+    const loop: unknown[] = [1];
+    loop.push(loop);
+    assert.throws(() => hashTask('vectors.g', [loop]), /circular/);
+    assert.equal(hashTask('vectors.g', [1, 'a', [T12]]), '1ca16da2b0ef31fe9d6f6ee7199dba9ac5bacc2b');
   });
 });
 

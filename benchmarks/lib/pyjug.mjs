@@ -7,9 +7,10 @@
  * may be a pyenv shim, a shell script adding ~0.4 s to every start.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BenchError, ROOT, fmtS, fmtX, log, measureAll, median, runProcess, timeCommand } from './harness.mjs';
+import { performance } from 'node:perf_hooks';
+import { BenchError, ROOT, WORK, describeRun, fmtS, fmtX, log, measureAll, median, runProcess, timeCommand } from './harness.mjs';
 
 /** How reports name the shared copy: relative to the repository, never an absolute path of this machine. */
 export const PYJUG_LABEL = '../shared/pyjug';
@@ -55,6 +56,29 @@ export function timePyJug(args, what, options = {}) {
   return timeCommand(py.python, [py.jug, ...args], what, { ...options, label: `python3 ${PYJUG_LABEL}/bin/jug` });
 }
 
+/**
+ * The anchors' Python jugfile `name` (e.g. 'tiny.py'), or, when `edits` (`[regex, replacement]`
+ * pairs, e.g. a smaller N for --quick) are given, a copy under benchmarks/.work with them applied.
+ * Each edit must match: a jugfile that changed upstream stops the benchmark instead of silently
+ * measuring something else.
+ */
+export function pyJugfile(name, edits = []) {
+  const original = join(requirePyJug().jugfiles, name);
+  if (edits.length === 0) return original;
+  let text = readFileSync(original, 'utf8');
+  for (const [re, by] of edits) {
+    if (!re.test(text)) throw new BenchError(`${PYJUG_LABEL}/jugfiles/${name}: expected to find ${re} to edit; has the jugfile changed?`);
+    text = text.replace(re, by);
+  }
+  mkdirSync(WORK, { recursive: true });
+  // Same basename in its own directory: Python Jug names tasks after the jugfile's module.
+  const dir = join(WORK, `pyjugfile-${process.pid}-${edits.map(([, by]) => by).join('-').replace(/\W+/g, '_')}`);
+  mkdirSync(dir, { recursive: true });
+  const copy = join(dir, name);
+  writeFileSync(copy, text);
+  return copy;
+}
+
 /** One untimed run so that Python Jug's byte-compiled cache exists before the first timed one. */
 export async function warmPyJug() {
   const r = await runPyJug(['--version']);
@@ -93,6 +117,33 @@ export async function sideBySide(workload, configs, reps, baselineOf) {
     });
   }
   return out;
+}
+
+/**
+ * Starts every argument list in `group` at once as Python Jug processes (cwd `cwd`), and returns
+ * the wall time in ms from before the first spawn until the last exit. Stops the benchmark
+ * unless each exits `expectCode` (`null`: any exit code, for `jug status`, whose exit code in
+ * Python Jug 2.5 is the number of finished tasks modulo 256).
+ */
+export async function timePyGroup(group, what, { cwd, expectCode = 0 } = {}) {
+  const t0 = performance.now();
+  const results = await Promise.all(group.map((args) => runPyJug(args, { cwd })));
+  const bad = results.filter((r) => (expectCode === null ? r.signal !== null : r.code !== expectCode));
+  if (bad.length > 0) {
+    throw new BenchError(`${what}: ${bad.length} of ${results.length} Python Jug process(es) did not exit ${expectCode}.\n${bad.map(describeRun).join('')}`);
+  }
+  return { ms: Math.max(...results.map((r) => r.end)) - t0 };
+}
+
+/**
+ * Per-repetition ratio of config `key` to config `baseKey` in one measureAll() result (both ran in
+ * every repetition, interleaved): `{ ratios, median, min, max }`.
+ */
+export function ratioTo(measured, key, baseKey) {
+  const a = measured.get(key).walls;
+  const b = measured.get(baseKey).walls;
+  const ratios = a.map((w, i) => w / b[i]);
+  return { ratios, median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
 }
 
 /** "0.21× (0.19–0.24)": a per-repetition ratio's median and range. */

@@ -5,6 +5,7 @@
  * list it here. Helpers: ../lib/harness.mjs (our CLI, interleaved repetitions, tables) and
  * ../lib/pyjug.mjs (Python Jug, side by side).
  */
+import graph from './graph.mjs';
 import memory from './memory.mjs';
 import pack from './pack.mjs';
 import payload from './payload.mjs';
@@ -13,4 +14,4 @@ import primesCpu from './primes_cpu.mjs';
 import redis from './redis.mjs';
 import tiny from './tiny.mjs';
 
-export const WORKLOAD_TABLE = [primes, primesCpu, tiny, memory, payload, redis, pack];
+export const WORKLOAD_TABLE = [primes, primesCpu, tiny, graph, memory, payload, redis, pack];

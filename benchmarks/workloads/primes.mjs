@@ -21,6 +21,7 @@ import {
   timeExecute,
   timeGroup,
 } from '../lib/harness.mjs';
+import { PYJUG_LABEL, fmtRatio, pyJugfile, ratioTo, runPyJug, timePyGroup, warmPyJug } from '../lib/pyjug.mjs';
 
 const PRIMES_JUGFILE = join(ROOT, 'examples', 'primes.ts');
 
@@ -62,11 +63,18 @@ async function benchPrimes({ reps, quick }) {
   };
   add('serial (1 process)', 1, [], 1);
   for (const n of [2, 4, 8]) add(`${n} processes`, n, [], n);
+  // Python Jug side by side, between our 8 processes and our --threads 8 (A, B, A, B …).
+  await warmPyJug();
+  configs.push(pythonPrimesConfig(sleepMs));
   for (const n of [2, 4, 8]) add(`--threads ${n}`, 1, ['--threads', String(n)], n);
 
   const measured = await measureAll('primes', configs, reps);
   const rows = configs.map((c) => {
     const s = measured.get(c.key);
+    if (c.key === PY_KEY) {
+      const r = s.median / idealMs(8);
+      return { config: c.key, ...s, ratio: `${fmtX(r)} ideal ${fmtS(idealMs(8))} (baseline of the same-run ratios)`, anchor: pyRatio(8, PY.primes.procsWct1[8]) };
+    }
     const ideal = idealMs(c.workers);
     const r = s.median / ideal;
     const n = c.workers;
@@ -74,17 +82,27 @@ async function benchPrimes({ reps, quick }) {
     if (n === 1) anchor = pyRatio(1, PY.primes.serial);
     else if (c.key.includes('processes')) anchor = `${pyRatio(n, PY.primes.procs[n])}; wct 1: ${pyRatio(n, PY.primes.procsWct1[n])}`;
     else anchor = `— (no threads; ${n} procs ${PY.primes.procs[n].toFixed(1)} s, wct 1: ${PY.primes.procsWct1[n].toFixed(1)} s)`;
+    const vsPy = n === 8 ? `; ${fmtRatio(ratioTo(measured, c.key, PY_KEY))} Python 8 procs (same run)` : '';
     return {
       config: c.key,
       ...s,
       ideal,
       ratioValue: r,
-      ratio: `${fmtX(r)} ideal ${fmtS(ideal)} (overhead ${((r - 1) * 100).toFixed(1)}%)`,
+      ratio: `${fmtX(r)} ideal ${fmtS(ideal)} (overhead ${((r - 1) * 100).toFixed(1)}%)${vsPy}`,
       anchor,
     };
   });
   const t8 = rows.find((r) => r.config === '--threads 8');
+  const py8 = measured.get(PY_KEY);
   const goals = [
+    ...['--threads 8', '8 processes'].map((key) => {
+      const r = ratioTo(measured, key, PY_KEY);
+      return {
+        text: `primes, ours ${key} faster than Python Jug with 8 processes and \`--wait-cycle-time 1\` (same run)`,
+        measured: `${fmtRatio(r)} Python's time (${fmtS(measured.get(key).median)} vs ${fmtS(py8.median)})`,
+        met: r.median < 1,
+      };
+    }),
     {
       text: `\`--threads 8\` within 3% of the ideal ${fmtS(t8.ideal)} (ceil(99/8) × ${sleepMs} ms)`,
       measured: `${fmtS(t8.median)} = ${fmtX(t8.ratioValue)} ideal (overhead ${((t8.ratioValue - 1) * 100).toFixed(1)}%)`,
@@ -96,9 +114,34 @@ async function benchPrimes({ reps, quick }) {
     'N processes = N `jug execute` started together on one jugdir; wall = until the last one exits. Ideal = ceil(99/N) × sleep.',
     'Processes run with the default `--wait-cycle-time` (12 s cap). Our back-off while waiting on tasks other processes hold starts at 50 ms and grows ×1.5 up to that cap, so unlike Python Jug (fixed 12 s poll) the default already behaves like a short wait cycle; the `--wait-cycle-time 1` variant is therefore not run. Python Jug\'s figures for both are shown.',
     'Python Jug has no threads; its figures for N processes are shown next to `--threads N` for comparison. Compare ratios to ideal, not absolute seconds (shared, noisy machines).',
+    `Side by side: "${PY_KEY}" runs ${PYJUG_LABEL}/jugfiles/primes.py${sleepMs === 1000 ? '' : ` (a copy sleeping ${sleepMs} ms)`} with \`python3 ${PYJUG_LABEL}/bin/jug execute … --wait-cycle-time 1\` in 8 processes started together, in every repetition between our 8 processes and our \`--threads\` runs; its \`jug check\` must pass and its output.txt say 25 primes. Ratios "× Python" are ours / Python *of the same repetition*: median (min–max).`,
   ];
   return { title: 'primes — sleep-bound tasks, N workers', rows, goals, notes };
 }
 
+
+const PY_KEY = 'Python Jug: 8 processes, --wait-cycle-time 1';
+
+/** Python Jug's primes.py in 8 processes (`--wait-cycle-time 1`) on a fresh jugdir, checked. */
+function pythonPrimesConfig(sleepMs) {
+  const jugfile = pyJugfile('primes.py', sleepMs === 1000 ? [] : [[/sleep\(1\.\)/, `sleep(${sleepMs / 1000})`]]);
+  return {
+    key: PY_KEY,
+    workers: 8,
+    run: async () => {
+      const cwd = freshDir('primes-python');
+      mkdirSync(cwd, { recursive: true });
+      const jugdir = join(cwd, 'jugdir');
+      const args = ['execute', jugfile, '--jugdir', jugdir, '--wait-cycle-time', '1'];
+      const { ms } = await timePyGroup(Array.from({ length: 8 }, () => args), 'Python Jug primes, 8 processes', { cwd });
+      const check = await runPyJug(['check', jugfile, '--jugdir', jugdir], { cwd });
+      if (check.code !== 0) throw new BenchError(`Python Jug primes: \`jug check\` exited ${check.code} after the run.`);
+      const out = join(cwd, 'output.txt');
+      const text = existsSync(out) ? readFileSync(out, 'utf8') : '(missing)';
+      if (text !== 'Found 25 primes <= 100.\n') throw new BenchError(`Python Jug primes: output.txt holds ${JSON.stringify(text)}, expected 25 primes.`);
+      return ms;
+    },
+  };
+}
 
 export default { name: 'primes', run: benchPrimes };

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import {
   BenchError,
   JUGFILES,
+  OPTS,
   PY,
   ROOT,
   WORK,
@@ -20,7 +21,9 @@ import {
   median,
   timeExecute,
   timeGroup,
+  waitQuiet,
 } from '../lib/harness.mjs';
+import { PYJUG_LABEL, fmtRatio, pyJugfile, ratioTo, runPyJug, timePyGroup, warmPyJug } from '../lib/pyjug.mjs';
 import { countDivisors } from '../jugfiles/divisors.mjs';
 
 const CPU_JUGFILE = join(JUGFILES, 'primes_cpu.ts');
@@ -63,9 +66,12 @@ async function benchPrimesCpu({ reps, quick }) {
     run: async () =>
       (await timeExecute({ label: `primes_cpu ${key}`, jugfile: CPU_JUGFILE, env, procs, extra, dirName: `cpu-${key.replace(/\W+/g, '_')}` })).ms,
   });
+  await warmPyJug();
   const configs = [
+    pyCfg(PY1, 1, nTasks),
     cfg('serial (1 process)', 1, []),
     cfg('--threads 1', 1, ['--threads', '1']),
+    pyCfg(PY2, 2, nTasks),
     cfg('--threads 2', 1, ['--threads', '2']),
     cfg('2 processes', 2, []),
   ];
@@ -75,17 +81,33 @@ async function benchPrimesCpu({ reps, quick }) {
   const t2 = m.get('--threads 2').median;
   const p2 = m.get('2 processes').median;
   const pySpeedup = PY.primesCpu.serial / PY.primesCpu.procs2;
+  const py1 = m.get(PY1).median;
+  const py2 = m.get(PY2).median;
+  const vs = (key, base) => `; ${fmtRatio(ratioTo(m, key, base))} Python ${base === PY1 ? '1 process' : '2 processes'} (same run)`;
   const rows = [
-    { config: 'serial (1 process)', ...m.get('serial (1 process)'), ratio: `1.00× (baseline); ${(serial / nTasks).toFixed(1)} ms/task`, anchor: `${PY.primesCpu.serial} s (1 process)` },
-    { config: '--threads 1', ...m.get('--threads 1'), ratio: `${fmtX(serial / t1)} vs serial; ${(t1 / nTasks).toFixed(1)} ms/task`, anchor: '—' },
-    { config: '--threads 2', ...m.get('--threads 2'), ratio: `${fmtX(t1 / t2)} speed-up vs --threads 1`, anchor: `${fmtX(pySpeedup)} (2 processes vs 1)` },
-    { config: '2 processes', ...m.get('2 processes'), ratio: `${fmtX(serial / p2)} speed-up vs serial`, anchor: `${PY.primesCpu.procs2} s (${fmtX(pySpeedup)})` },
+    { config: PY1, ...m.get(PY1), ratio: `baseline; ${(py1 / nTasks).toFixed(1)} ms/task`, anchor: `${PY.primesCpu.serial} s (anchors)` },
+    { config: PY2, ...m.get(PY2), ratio: `${fmtX(py1 / py2)} speed-up vs 1 process (same run)`, anchor: `${PY.primesCpu.procs2} s (${fmtX(pySpeedup)}, anchors)` },
+    { config: 'serial (1 process)', ...m.get('serial (1 process)'), ratio: `1.00× (baseline); ${(serial / nTasks).toFixed(1)} ms/task${vs('serial (1 process)', PY1)}`, anchor: `${PY.primesCpu.serial} s (1 process)` },
+    { config: '--threads 1', ...m.get('--threads 1'), ratio: `${fmtX(serial / t1)} vs serial; ${(t1 / nTasks).toFixed(1)} ms/task${vs('--threads 1', PY1)}`, anchor: '—' },
+    { config: '--threads 2', ...m.get('--threads 2'), ratio: `${fmtX(t1 / t2)} speed-up vs --threads 1${vs('--threads 2', PY2)}`, anchor: `${fmtX(pySpeedup)} (2 processes vs 1)` },
+    { config: '2 processes', ...m.get('2 processes'), ratio: `${fmtX(serial / p2)} speed-up vs serial${vs('2 processes', PY2)}`, anchor: `${PY.primesCpu.procs2} s (${fmtX(pySpeedup)})` },
   ];
+  const r1 = ratioTo(m, 'serial (1 process)', PY1);
   const goals = [
     {
       text: '`--threads 2` speed-up over `--threads 1` ≥ 1.90× (Python Jug, 2 processes vs 1: 1.87×)',
       measured: `${fmtS(t1)} / ${fmtS(t2)} = ${fmtX(t1 / t2)}`,
       met: t1 / t2 >= 1.9,
+    },
+    {
+      text: 'primes_cpu, 1 worker: ours ≤ 0.80× Python Jug\'s 1-process time (same run; do not regress)',
+      measured: `${fmtRatio(r1)} (${fmtS(serial)} vs ${fmtS(py1)})`,
+      met: r1.median <= 0.8,
+    },
+    {
+      text: 'primes_cpu, 2 workers: our speed-up (`--threads 2` vs `--threads 1`, and 2 processes vs serial) ≥ Python Jug\'s 2 processes vs 1 (same run)',
+      measured: `threads ${fmtX(t1 / t2)}, processes ${fmtX(serial / p2)} vs Python ${fmtX(py1 / py2)}`,
+      met: t1 / t2 >= py1 / py2 && serial / p2 >= py1 / py2,
     },
   ];
   const notes = [
@@ -93,9 +115,29 @@ async function benchPrimesCpu({ reps, quick }) {
     `limit calibrated on this machine to ${limit.toLocaleString('en-US')} so that one task takes ${perTaskMs.toFixed(1)} ms in-process (target ${CPU_TARGET_MS} ms; Python Jug's ~35 ms task is a loop to ~1e6, V8 is faster per iteration).`,
     `Measured through jug: serial ${(serial / nTasks).toFixed(1)} ms per task including start-up, hashing and storing (wall / ${nTasks}).`,
     `Machine has ${os.cpus().length} CPU(s); the speed-up is bounded by that.`,
+    `Side by side: Python Jug runs ${PYJUG_LABEL}/jugfiles/primes_cpu.py${nTasks === 200 ? '' : ` (a copy with ${nTasks} tasks)`} (a naive loop over 2..n, ~35 ms per task in CPython) in 1 process and in 2 processes started together, interleaved with ours in every repetition. Per-task work is calibrated to the same ~35 ms on both sides, so the ratio compares the frameworks plus whatever calibration error remains (printed above). Ratios "× Python" are ours / Python of the same repetition: median (min–max).`,
   ];
   return { title: 'primes_cpu — CPU-bound tasks, 1 vs 2 workers', rows, goals, notes, extra: { limit, perTaskMs } };
 }
 
+
+const PY1 = 'Python Jug: 1 process';
+const PY2 = 'Python Jug: 2 processes';
+
+/** Python Jug's primes_cpu.py in `procs` processes on a fresh jugdir, checked. */
+function pyCfg(key, procs, nTasks) {
+  const jugfile = pyJugfile('primes_cpu.py', nTasks === 200 ? [] : [[/^N_TASKS = 200$/m, `N_TASKS = ${nTasks}`]]);
+  return {
+    key,
+    run: async () => {
+      const jugdir = freshDir(`cpu-python-${procs}`);
+      const args = ['execute', jugfile, '--jugdir', jugdir];
+      const { ms } = await timePyGroup(Array.from({ length: procs }, () => args), `Python Jug primes_cpu, ${procs} process(es)`);
+      const check = await runPyJug(['check', jugfile, '--jugdir', jugdir]);
+      if (check.code !== 0) throw new BenchError(`Python Jug primes_cpu: \`jug check\` exited ${check.code} after the run.`);
+      return ms;
+    },
+  };
+}
 
 export default { name: 'primes_cpu', run: benchPrimesCpu };

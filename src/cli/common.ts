@@ -28,8 +28,17 @@ export interface CommonOptions {
 export interface Project {
   readonly jugfile: string;
   readonly store: Store;
-  /** The tasks declared (before the barrier, if the load stopped at one). */
+  /**
+   * The tasks declared (before the barrier, if the load stopped at one) as a graph: built on first
+   * use (50,000 tasks: ~0.1 s), so that a command needing only {@link declared} never builds it.
+   */
   readonly graph: TaskGraph;
+  /**
+   * Every Task the jugfile declared, in declaration order (duplicates included): the graph's
+   * tasks are these, de-duplicated by hash, with their dependencies (all declared too). Absent
+   * in projects made by hand (tests): use the graph's tasks then.
+   */
+  readonly declared?: readonly Task[];
   /** The jugfile module's exports (for `jug shell`). */
   readonly exports: Record<string, unknown>;
   /**
@@ -73,10 +82,14 @@ export async function loadProject(
   // A jugfile may select its own store with setJugdir(); --jugdir still wins when given.
   registry().jugdirFixed = options.jugdir !== undefined;
   const loaded = await loadAgainst(jugfile, store, (dir) => openStore(dir, cliStoreOptions(options, storeOptions)), bundle);
+  let graph: TaskGraph | undefined;
   return {
     jugfile,
     store: loaded.store,
-    graph: buildGraph(loaded.tasks),
+    get graph(): TaskGraph {
+      return (graph ??= buildGraph(loaded.tasks));
+    },
+    declared: loaded.tasks,
     exports: loaded.exports,
     barrier: loaded.barrier,
     stored: loaded.stored,

@@ -5,7 +5,8 @@
 import type { TaskGraph } from '../graph.js';
 import { analyse, latestAny, latestDone, type OutdatedAnalysis } from '../outdated/analysis.js';
 import type { RunRecord } from '../run-records-types.js';
-import { partsWhere, prepareCodeNow } from '../outdated/current-code.js';
+import { codeNow, partsWhere, prepareCodeNow } from '../outdated/current-code.js';
+import { recordsMayBeOutdated } from '../outdated/quick-check.js';
 import type { Store } from '../store/store.js';
 import { plural } from './table.js';
 
@@ -33,6 +34,39 @@ export async function codeState(graph: TaskGraph, store: Store, stored: Readonly
     analysis = analyse(graph, stored, done, undefined, (name) => where.get(name) ?? {});
   }
   return { hasRecords, log, done, analysis };
+}
+
+/**
+ * Whether some stored result of `graph` may be outdated, cheaply: false when no run record
+ * carries a code fingerprint other than its task's now (src/outdated/quick-check.ts, on the
+ * records' raw text: no parsing). True means "run {@link codeState} to know". For the commands
+ * that only say whether results are outdated (`jug execute`'s line, `jug status`'s table).
+ */
+export async function mayHaveOutdated(graph: TaskGraph, store: Store, stored: ReadonlySet<string>): Promise<boolean> {
+  if (stored.size === 0 || store.runLog === undefined) return false;
+  if (store.runLogTexts === undefined) return true;
+  const texts = await store.runLogTexts();
+  if (!texts.some((t) => t.includes('"code":"'))) return false; // no fingerprints recorded: all unknown
+  await prepareCodeNow(graph.tasks);
+  return recordsMayBeOutdated(texts, currentCodeByName(graph));
+}
+
+/** Task name → its code fingerprint now; null when tasks of one name have different ones. */
+function currentCodeByName(graph: TaskGraph): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  const lastFn = new Map<string, unknown>();
+  for (const t of graph.tasks) {
+    if (lastFn.get(t.name) === t.fn) continue; // one look per name and function (thousands of tasks share a few)
+    lastFn.set(t.name, t.fn);
+    const code = codeNow(t)?.code;
+    if (code === undefined) {
+      if (out.has(t.name)) out.set(t.name, null);
+      continue;
+    }
+    const seen = out.get(t.name);
+    out.set(t.name, seen === undefined || seen === code ? code : null);
+  }
+  return out;
 }
 
 /** The latest record of each hash, any outcome (for `jug why`). */

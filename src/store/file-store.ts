@@ -785,6 +785,10 @@ export class FileStore implements Store {
     return RunLogFile.read(this.location);
   }
 
+  async runLogTexts(): Promise<string[]> {
+    return RunLogFile.readTexts(this.location);
+  }
+
   async noteRunning(running: readonly RunningNote[]): Promise<void> {
     this.#runs.noteRunning(running);
   }

@@ -121,4 +121,10 @@ export class LazyStore implements Store {
     const s = await this.opened();
     return s.runLog === undefined ? [] : s.runLog();
   }
+  async runLogTexts(): Promise<string[]> {
+    const s = await this.opened();
+    if (s.runLogTexts !== undefined) return s.runLogTexts();
+    // A store keeping its records otherwise: the same records, as JSON lines.
+    return s.runLog === undefined ? [] : [(await s.runLog()).map((r) => JSON.stringify(r) + '\n').join('')];
+  }
 }

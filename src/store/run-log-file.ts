@@ -196,14 +196,19 @@ export class RunLogFile {
    */
   static read(jugdir: string): RunRecord[] {
     const out: RunRecord[] = [];
+    for (const text of RunLogFile.readTexts(jugdir)) for (const r of parseRunLines(text)) out.push(r);
+    return out;
+  }
+
+  /** The text of every run-log file in `jugdir` (unreadable ones skipped), unparsed. */
+  static readTexts(jugdir: string): string[] {
+    const out: string[] = [];
     for (const path of runFiles(jugdir, '.jsonl')) {
-      let text: string;
       try {
-        text = fs.readFileSync(path, 'utf8');
+        out.push(fs.readFileSync(path, 'utf8'));
       } catch {
-        continue;
+        // removed meanwhile
       }
-      for (const r of parseRunLines(text)) out.push(r);
     }
     return out;
   }

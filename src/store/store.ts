@@ -206,6 +206,12 @@ export interface Store {
   /** Every readable run record of every process that used this store. */
   runLog?(): Promise<RunRecord[]>;
   /**
+   * The run records as stored, unparsed: one JSON-lines text per source (a FileStore: per run-log
+   * file), `parseRunLines()` of which gives {@link runLog}. Optional, for cheap scans
+   * (src/outdated/quick-check.ts): without it, callers parse the whole log.
+   */
+  runLogTexts?(): Promise<string[]>;
+  /**
    * Replaces this process's notes of its running tasks (see RunningNote); an empty list removes
    * them. Optional, like run records: without it running tasks show no start or thread.
    */

@@ -2,8 +2,13 @@
 import { openProject, type CommonOptions } from '../common.js';
 
 export async function check(jugfile: string | undefined, options: CommonOptions): Promise<number> {
-  const { graph, store, barrier, stored } = await openProject(jugfile, options);
+  const project = await openProject(jugfile, options);
+  const { store, barrier, stored } = project;
+  const declared = project.declared ?? project.graph.tasks;
   await store.close();
   // Stopped at a barrier: the tasks after it are not even declared yet.
-  return barrier === undefined && graph.tasks.every((t) => stored.has(t.hash())) ? 0 : 1;
+  if (barrier !== undefined) return 1;
+  // A declared task not stored settles it without building the graph (the common "not done yet").
+  if (!declared.every((t) => stored.has(t.hash()))) return 1;
+  return project.graph.tasks.every((t) => stored.has(t.hash())) ? 0 : 1;
 }

@@ -7,7 +7,7 @@ import type { Project, TaskSelector } from '../../common.js';
 import { withDependencies } from '../../../graph.js';
 import { describeChanged } from '../../../outdated/analysis.js';
 import { invalidate, runningWarning } from '../../invalidation.js';
-import { codeState, outdatedRunLine } from '../../outdated-state.js';
+import { codeState, mayHaveOutdated, outdatedRunLine } from '../../outdated-state.js';
 import { plural } from '../../table.js';
 import type { ExecuteOptions } from './options.js';
 
@@ -29,6 +29,8 @@ export async function outdatedBeforePass(
   const { graph, store } = project;
   if (project.stored.size === 0 || store.runLog === undefined) return project;
   if (!options.rerunOutdated && pass > 0) return project;
+  // Reading and parsing every run record is the expensive part: only when some may be outdated.
+  if (!(await mayHaveOutdated(graph, store, project.stored))) return project;
   const { analysis } = await codeState(graph, store, project.stored);
   if (!options.rerunOutdated) {
     process.stderr.write(outdatedRunLine(analysis));

@@ -2,7 +2,7 @@
 import { barrierNote, type Project } from '../../common.js';
 import { FAILED, RUNNING, STALE, STATUS_COLUMNS, classify, locksOf, shortStatus, statusByName, statusTotals } from '../../status-counts.js';
 import { renderTable } from '../../table.js';
-import { codeState } from '../../outdated-state.js';
+import { codeState, mayHaveOutdated } from '../../outdated-state.js';
 import { OUTDATED_COLUMNS, outdatedByName, outdatedNote } from '../../status-outdated.js';
 import { runningHostsLine, silentHolderLines, silentHolders } from '../../lock-holders.js';
 
@@ -21,14 +21,15 @@ export async function statusTable({ graph, store, barrier, stored }: Project, sh
     if (stale === 0) for (const [k, r] of rows) rows.set(k, r.slice(0, STALE));
     const columns: string[] = stale === 0 ? STATUS_COLUMNS.slice(0, STALE) : [...STATUS_COLUMNS];
     // Outdated and Downstream only when some result is outdated (then a note names the functions).
-    const { analysis } = await codeState(graph, store, stored);
-    if (analysis.outdated > 0) {
+    // (The run records are read and parsed only when a cheap scan of them says some may be.)
+    const analysis = (await mayHaveOutdated(graph, store, stored)) ? (await codeState(graph, store, stored)).analysis : undefined;
+    if (analysis !== undefined && analysis.outdated > 0) {
       const extra = outdatedByName(graph, analysis);
       for (const [k, r] of rows) rows.set(k, [...r, ...extra.get(k)!]);
       columns.push(...OUTDATED_COLUMNS);
     }
     out += renderTable(columns, rows);
-    out += outdatedNote(analysis);
+    if (analysis !== undefined) out += outdatedNote(analysis);
     out += runningHostsLine(locksOf(graph, cls, locks, RUNNING));
   }
   out += silentHolderLines(silentHolders(locksOf(graph, cls, locks, RUNNING)));
