@@ -23,6 +23,7 @@ import {
   runDetails,
   RunRecorder,
 } from '../src/run-records.js';
+import { runRecordLine } from '../src/run-record-lines.js';
 import { fmtMs, timingSnapshot } from '../src/cli/commands/status/timing.js';
 import { Task, TaskGenerator } from '../src/task.js';
 import { beginLoad } from '../src/registry.js';
@@ -57,6 +58,28 @@ describe('parsing records', () => {
     assert.deepEqual(parseRunLines(text), [a, b]);
     assert.deepEqual(parseRunLines(''), []);
     assert.deepEqual(parseRunLines(JSON.stringify(a)), [], 'a single line without its newline is partial');
+  });
+});
+
+describe('writing records as lines', () => {
+  it('runRecordLine: the same JSON as JSON.stringify for records built in field order, every field', () => {
+    const parts = { f: 'd'.repeat(12), 'g"h': 'e'.repeat(12) };
+    const full: RunRecord = {
+      v: 1, hash: H('a'), task: 'm.f', args: '1, "two", m.g(3)', outcome: 'failed', start: 1796281762794, end: 1796281762794.124,
+      host: 'h1', pid: 7, thread: 3, bytes: 17, attempt: 2, jug: '0.1.0', error: 'Error: a "quoted" \\ back\tslash \u0001 \ud800', code: 'c'.repeat(16), parts,
+    };
+    for (const r of [full, rec(), rec({ task: 'naïve.é\u2028' })]) {
+      assert.equal(runRecordLine(r), `${JSON.stringify(r)}\n`);
+      assert.deepEqual(parseRunLines(runRecordLine(r)), [r]);
+    }
+    const escaped = rec({ args: 'x\ny "z"' }); // args added last: the same record, fields in record order
+    assert.deepEqual(JSON.parse(runRecordLine(escaped)), escaped);
+    assert.equal(runRecordLine({ ...full, parts }), `${JSON.stringify(full)}\n`, 'the same parts object again (cached text)');
+  });
+
+  it('runRecordLine: undefined fields are left out, fields in the record order whatever the object\'s', () => {
+    const r = { jug: '1', pid: 2, host: 'h', end: 2, start: 1, outcome: 'done', task: 't', hash: H('b'), v: 1, thread: undefined } as const;
+    assert.equal(runRecordLine(r), '{"v":1,"hash":"' + H('b') + '","task":"t","outcome":"done","start":1,"end":2,"host":"h","pid":2,"jug":"1"}\n');
   });
 });
 

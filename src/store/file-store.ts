@@ -770,8 +770,14 @@ export class FileStore implements Store {
     }
   }
 
-  async recordRun(entry: RunRecord, urgent = false): Promise<void> {
-    this.#runs.append(entry, urgent);
+  /** Not `async`: called for every task, so it costs no promise of its own (a record that cannot be written is lost, see RunLogFile). */
+  recordRun(entry: RunRecord, urgent = false): Promise<void> {
+    try {
+      this.#runs.append(entry, urgent);
+      return DONE;
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   async runLog(): Promise<RunRecord[]> {
@@ -932,6 +938,8 @@ function renameIntoPlace(tmp: string, final: string): void {
 const SYNC_FLUSH_MAX_BYTES = 64 * 1024;
 
 /** Groups at least this large are flushed with syncfs; smaller ones with fsync per result. */
+/** A settled promise, returned by calls that finished synchronously. */
+const DONE: Promise<void> = Promise.resolve();
 const SYNCFS_MIN_GROUP = 16;
 
 /** Largest group of results committed together. */

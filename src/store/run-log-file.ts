@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import type { RunningNote, RunRecord } from '../run-records-types.js';
-import { parseRunLines } from '../run-record-lines.js';
+import { parseRunLines, runRecordLine } from '../run-record-lines.js';
 import { HOST_SAFE, OWNER_TOKEN, isThisHost, localOwnerGone } from './lock-owner.js';
 
 /** The directory of the run records in a jugdir. */
@@ -55,7 +55,7 @@ export class RunLogFile {
 
   /** Buffers `entry` (written now if `urgent` or the buffer is full). */
   append(entry: RunRecord, urgent: boolean): void {
-    this.#buffer.push(JSON.stringify(entry) + '\n');
+    this.#buffer.push(runRecordLine(entry));
     if (this.#buffer.length === 1) {
       open.add(this);
       hookExit();
