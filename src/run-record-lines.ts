@@ -134,3 +134,24 @@ export function runRecordLine(r: RunRecord): string {
   }
   return `${line}}\n`;
 }
+
+/**
+ * What compacting a run log keeps of `records` (in their order), given the hashes stored now:
+ * per hash, its latest record if that is a failure (`jug why` says the last run failed) or its
+ * result is stored, and the latest 'done' record of each result stored (`jug status --timing`,
+ * outdated results, `jug why`). Records of results no longer stored, and older runs, go.
+ */
+export function recordsToKeep(records: readonly RunRecord[], stored: ReadonlySet<string>): RunRecord[] {
+  const latest = new Map<string, RunRecord>();
+  const done = new Map<string, RunRecord>();
+  for (const r of records) {
+    const l = latest.get(r.hash);
+    if (l === undefined || r.end >= l.end) latest.set(r.hash, r);
+    if (r.outcome !== 'done' || !stored.has(r.hash)) continue;
+    const d = done.get(r.hash);
+    if (d === undefined || r.end >= d.end) done.set(r.hash, r);
+  }
+  const keep = new Set<RunRecord>(done.values());
+  for (const [hash, r] of latest) if (r.outcome === 'failed' || stored.has(hash)) keep.add(r);
+  return records.filter((r) => keep.has(r));
+}

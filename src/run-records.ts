@@ -148,6 +148,18 @@ export class RunRecorder {
 /** For the promise of a record handed over: its failure costs the record only. */
 function ignore(): void {}
 
+/**
+ * Compacts `store`'s run records after results were removed (`jug cleanup`, `jug invalidate`):
+ * drops the records of results no longer stored and older runs, keeping the latest record per
+ * hash that readers use (recordsToKeep). Returns how many records were dropped (0 for a store
+ * that cannot compact). Safe while other processes run: see the stores' compactRunLog.
+ */
+export async function compactRunRecords(store: Store): Promise<number> {
+  if (store.compactRunLog === undefined) return 0;
+  const { read, kept } = await store.compactRunLog(await store.list());
+  return read - kept;
+}
+
 /** Every record of `store` (none for a store without run records). */
 export async function readRunLog(store: Store): Promise<RunRecord[]> {
   return store.runLog === undefined ? [] : await store.runLog();

@@ -5,7 +5,7 @@
  * redis-store.ts, with ioredis) when the first method is called. File-store users never load it.
  */
 import type { RunRecord } from '../run-records-types.js';
-import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
+import type { FailureRecord, Lock, LockInfo, RunLogCompaction, Store } from './store.js';
 
 /** A Store whose real store is opened by `open` on the first call. */
 export class LazyStore implements Store {
@@ -107,5 +107,9 @@ export class LazyStore implements Store {
   async runLog(): Promise<RunRecord[]> {
     const s = await this.opened();
     return s.runLog === undefined ? [] : s.runLog();
+  }
+  async compactRunLog(stored: ReadonlySet<string>): Promise<RunLogCompaction> {
+    const s = await this.opened();
+    return s.compactRunLog === undefined ? { read: 0, kept: 0 } : s.compactRunLog(stored);
   }
 }

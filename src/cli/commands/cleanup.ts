@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { openProject, taskMatcher, taskTarget, type CommonOptions, type Project, type TaskSelector } from '../common.js';
 import { silentHolderLines, silentHolders } from '../lock-holders.js';
 import { plural } from '../table.js';
-import { removeResults } from '../invalidation.js';
+import { compactQuietly, removeResults } from '../invalidation.js';
 
 /** Options of `jug cleanup` (the first four are mutually exclusive). */
 export interface CleanupOptions extends CommonOptions {
@@ -107,6 +107,10 @@ export async function cleanupProject(
     out(`${dry ? 'Would remove' : 'Removed'} ${parts.join(' and ')}\n`);
     if (live > 0) out(`Kept ${plural(live, 'lock')} held by running processes\n`);
     if (silent.length > 0) out(`Kept, not stale yet:\n${silentHolderLines(silent)}`);
+  }
+  if (doResults && !dry) {
+    const dropped = await compactQuietly(store, err);
+    if (dropped > 0) out(`Compacted the run records: ${plural(dropped, 'record')} of removed results or older runs dropped\n`);
   }
   if (doStale && !dry) {
     const n = await store.clearDeadWrites();
