@@ -79,6 +79,8 @@ export async function cleanupProject(
       } else {
         const n = (await removeResults(store, unused)).size;
         out(`Removed ${plural(n, 'result')}\n`);
+        const dropped = await compactQuietly(store, err);
+        if (dropped > 0) out(`Compacted the run records: ${plural(dropped, 'record')} of removed results or older runs dropped\n`);
       }
     }
   }
@@ -107,10 +109,6 @@ export async function cleanupProject(
     out(`${dry ? 'Would remove' : 'Removed'} ${parts.join(' and ')}\n`);
     if (live > 0) out(`Kept ${plural(live, 'lock')} held by running processes\n`);
     if (silent.length > 0) out(`Kept, not stale yet:\n${silentHolderLines(silent)}`);
-  }
-  if (doResults && !dry) {
-    const dropped = await compactQuietly(store, err);
-    if (dropped > 0) out(`Compacted the run records: ${plural(dropped, 'record')} of removed results or older runs dropped\n`);
   }
   if (doStale && !dry) {
     const n = await store.clearDeadWrites();
