@@ -60,7 +60,8 @@ export async function resolveWith(x: unknown, store: Store): Promise<unknown> {
     return index(base, key, x);
   }
   if (hasLazyHooks(x)) return x[resolveHook]((y) => resolveWith(y, store));
-  if (Array.isArray(x)) return Promise.all(x.map((e) => resolveWith(e, store)));
+  // A Task element straight to the store (no resolveWith call, one promise less per element).
+  if (Array.isArray(x)) return Promise.all(x.map((e) => (e instanceof Task ? store.load(e.hash(), e.name) : resolveWith(e, store))));
   if (x instanceof Map) {
     const entries = await Promise.all(
       [...x].map(async ([k, v]) => [await resolveWith(k, store), await resolveWith(v, store)] as const),

@@ -8,6 +8,7 @@ import v8 from 'node:v8';
 import zlib from 'node:zlib';
 import {
   decodeResult,
+  decodeResultAt,
   encodeResult,
   HEADER_BYTES,
   NUMERIC_SHUFFLED_BROTLI,
@@ -292,6 +293,61 @@ describe('unstorable values: where inside the value', () => {
       );
     });
   }
+});
+
+describe('small primitives (decoded without v8.deserialize) and decodeResultAt', () => {
+  const rand = prng(19);
+  const values: unknown[] = [0, -0, 1, -1, 63, 64, -64, -65, 8191, 8192, 2 ** 20, 2 ** 30 - 1, 2 ** 30, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1,
+    2 ** 53, 1.5, -2.25, NaN, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE, true, false, null, undefined, '', 'a', 'abc', [], {}, [1], 1n];
+  for (let i = 0; i < 2000; i++) {
+    const k = rand();
+    values.push(k < 0.3 ? Math.floor(rand() * 2 ** 32) - 2 ** 31 : k < 0.6 ? Math.floor(rand() * 256) - 128 : k < 0.8 ? (rand() - 0.5) * 2 ** (rand() * 200 - 100) : Math.floor(rand() * 2 ** 40));
+  }
+
+  it('decode to exactly what v8.deserialize gives, in a buffer of their own and in place in a larger one', () => {
+    const framed = values.map((v) => encodeResult(v));
+    const pack = Buffer.concat([Buffer.from('JUGPACK1'), ...framed]);
+    let offset = 8;
+    for (let i = 0; i < values.length; i++) {
+      const expected = v8.deserialize(v8.serialize(values[i]));
+      assert.deepStrictEqual(decodeResult(framed[i]!, 'w'), expected, `value ${String(values[i])}`);
+      assert.deepStrictEqual(decodeResultAt(pack, offset, framed[i]!.length, 'w'), expected, `value ${String(values[i])} in place`);
+      if (typeof expected === 'number') assert.ok(Object.is(decodeResultAt(pack, offset, framed[i]!.length, 'w'), expected), `${expected}: -0 and NaN exactly`);
+      offset += framed[i]!.length;
+    }
+  });
+
+  it('payloads that only look small (trailing bytes, a bad varint, another version) go to v8.deserialize or are damage', () => {
+    const frame = (payload: number[]): Buffer => {
+      const body = Buffer.from(payload);
+      const head = Buffer.alloc(HEADER_BYTES);
+      head[0] = PREFIX_RAW;
+      head.writeBigUInt64LE(BigInt(body.length), 1);
+      head.writeUInt32LE(referenceCrc32(body), 9);
+      return Buffer.concat([head, body]);
+    };
+    // 'I' 42 followed by padding V8 itself skips: v8.deserialize decides (and agrees).
+    const padded = [0xff, 0x0f, 0x00, 0x49, 0x54];
+    assert.equal(decodeResult(frame(padded), 'w'), v8.deserialize(Buffer.from(padded)));
+    // A varint that runs past the end, and one too long for an int32: never a made-up number.
+    for (const bad of [[0xff, 0x0f, 0x49, 0x80], [0xff, 0x0f, 0x49, 0xff, 0xff, 0xff, 0xff, 0x7f]]) {
+      let fromV8: unknown;
+      let v8Threw = false;
+      try {
+        fromV8 = v8.deserialize(Buffer.from(bad));
+      } catch {
+        v8Threw = true;
+      }
+      if (v8Threw) assert.throws(() => decodeResult(frame(bad), 'w'), CorruptResultError);
+      else assert.deepStrictEqual(decodeResult(frame(bad), 'w'), fromV8);
+    }
+    // Damage inside a pack is reported as for a file: the CRC still guards the bytes.
+    const good = encodeResult(12345);
+    const pack = Buffer.concat([Buffer.alloc(5), good]);
+    pack[5 + HEADER_BYTES + 3] ^= 1;
+    assert.throws(() => decodeResultAt(pack, 5, good.length, 'in the pack'), /Corrupt result in the pack: checksum mismatch/);
+    assert.throws(() => decodeResultAt(pack, 5, good.length + 1, 'in the pack'), CorruptResultError, 'past the end of the data');
+  });
 });
 
 describe('corruption is always detected', () => {

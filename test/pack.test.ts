@@ -279,22 +279,29 @@ describe('jug pack', () => {
 });
 
 describe('pack index format', () => {
-  it('round-trips and finds entries by binary search', () => {
+  it('round-trips and finds every entry, also when hashes collide in the look-up table', () => {
+    // Every hash here has the same first 8 hex digits; pairs also share the last 8 (the table's key).
     const hashes = Array.from({ length: 100 }, (_, i) => (i * 7919).toString(16).padStart(40, 'a'));
+    hashes.push(...hashes.slice(0, 20).map((h) => `${h.slice(0, 20)}${'0'.repeat(12)}${h.slice(32)}`));
     const entries = hashes.map((hash, i) => ({ hash, file: i % 2 ? '1-aa.pack' : '2-bb.pack', offset: 8 + i * 16, length: 16 + i }));
-    const index = parseIndex(serializeIndex(3, entries), 'x');
-    assert.equal(index.generation, 3);
-    assert.equal(index.size, 100);
-    for (const e of entries) assert.deepEqual(index.entryAt(index.find(e.hash)), { file: e.file, offset: e.offset, length: e.length });
-    assert.equal(index.find('f'.repeat(40)), -1);
-    // Large indexes are searched in their bytes, not through a Map.
     const saved = PackIndex.mapMaxEntries;
-    PackIndex.mapMaxEntries = 0;
     try {
-      const big = parseIndex(serializeIndex(3, entries), 'x');
-      for (const e of entries) assert.deepEqual(big.entryAt(big.find(e.hash)), { file: e.file, offset: e.offset, length: e.length });
-      assert.equal(big.find('f'.repeat(40)), -1);
-      assert.equal(big.find('0'.repeat(40)), -1);
+      // Both look-ups: the Map (small indexes) and the open-addressing table (large ones).
+      for (const mapMax of [saved, 0]) {
+        PackIndex.mapMaxEntries = mapMax;
+        const index = parseIndex(serializeIndex(3, entries), 'x');
+        assert.equal(index.generation, 3);
+        assert.equal(index.size, 120);
+        for (const e of entries) {
+          const i = index.find(e.hash);
+          assert.equal(index.hashAt(i), e.hash);
+          assert.deepEqual(index.entryAt(i), { file: e.file, offset: e.offset, length: e.length });
+        }
+        for (const miss of ['f'.repeat(40), '0'.repeat(40), `${hashes[0]!.slice(0, 39)}g`, hashes[0]!.slice(1), `${hashes[0]}0`, '', hashes[5]!.toUpperCase()]) {
+          assert.equal(index.find(miss), -1, miss);
+        }
+        assert.equal(parseIndex(serializeIndex(1, []), 'x').find(hashes[0]!), -1, 'an empty index');
+      }
     } finally {
       PackIndex.mapMaxEntries = saved;
     }

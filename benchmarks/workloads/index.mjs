@@ -6,10 +6,11 @@
  * ../lib/pyjug.mjs (Python Jug, side by side).
  */
 import memory from './memory.mjs';
+import pack from './pack.mjs';
 import payload from './payload.mjs';
 import primes from './primes.mjs';
 import primesCpu from './primes_cpu.mjs';
 import redis from './redis.mjs';
 import tiny from './tiny.mjs';
 
-export const WORKLOAD_TABLE = [primes, primesCpu, tiny, memory, payload, redis];
+export const WORKLOAD_TABLE = [primes, primesCpu, tiny, memory, payload, redis, pack];

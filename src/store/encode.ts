@@ -83,8 +83,14 @@ function zlib(): Zlib {
 }
 
 let nativeCrc32: ((data: Uint8Array, initial?: number) => number) | null | undefined;
+/**
+ * Up to this many bytes the CRC is computed in JavaScript: for small results (most of them) that
+ * is faster than the call into zlib, and a process loading only small results never loads zlib.
+ */
+const CRC_JS_MAX_BYTES = 256;
 /** CRC-32 of `data`, continuing from `initial` (the CRC of the bytes before it) when given. */
 function crc32(data: Uint8Array, initial = 0): number {
+  if (data.length <= CRC_JS_MAX_BYTES) return crc32Js(data, initial);
   if (nativeCrc32 === undefined) {
     const z = zlib() as Zlib & { crc32?: (d: Uint8Array, initial?: number) => number };
     nativeCrc32 = typeof z.crc32 === 'function' ? z.crc32.bind(z) : null;
@@ -93,7 +99,7 @@ function crc32(data: Uint8Array, initial = 0): number {
 }
 
 let table: Uint32Array | undefined;
-function crc32Js(data: Uint8Array, initial: number): number {
+function crc32Js(data: Uint8Array, initial: number, start = 0, end = data.length): number {
   if (table === undefined) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -103,7 +109,7 @@ function crc32Js(data: Uint8Array, initial: number): number {
     }
   }
   let c = (initial ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  for (let i = start; i < end; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -498,9 +504,77 @@ function decodePayload(prefix: number, payload: Uint8Array): unknown {
       return v8.deserialize(decompress(payload, 'brotli'));
     case PREFIX_ZLIB:
       return v8.deserialize(zlib().inflateSync(payload));
-    default:
-      return v8.deserialize(payload);
+    default: {
+      const v = smallV8Value(payload);
+      return v === NOT_SMALL ? v8.deserialize(payload) : v;
+    }
   }
+}
+
+const oneDouble = new Float64Array(1);
+const doubleBytes = new Uint8Array(oneDouble.buffer);
+/** smallV8Value(): the payload is not one it decodes. */
+const NOT_SMALL: unique symbol = Symbol('not a small V8 value');
+
+/**
+ * A V8 payload of one primitive — an int32, a double, true, false, null, undefined — decoded
+ * without v8.deserialize (whose set-up costs more than the whole rest of loading a small packed
+ * result); NOT_SMALL for anything else, which v8.deserialize then decodes. The layout (V8's
+ * ValueSerializer): 0xFF, the format version, then a tag: 'I' and a zigzag varint, 'N' and 8
+ * bytes of a little-endian double, 'T' 'F' '0' '_'. Only an exact match with nothing after it is
+ * taken, for the versions whose tags are these (13–15; Node 20 and 22 write 15).
+ */
+function smallV8Value(p: Uint8Array, start = 0, end = p.length): unknown {
+  const n = end - start;
+  if (n < 3 || n > 11 || p[start] !== 0xff || p[start + 1]! < 13 || p[start + 1]! > 15) return NOT_SMALL;
+  const tag = p[start + 2]!;
+  if (n === 3) {
+    if (tag === 0x54) return true; // 'T'
+    if (tag === 0x46) return false; // 'F'
+    if (tag === 0x30) return null; // '0'
+    if (tag === 0x5f) return undefined; // '_'
+    return NOT_SMALL;
+  }
+  if (tag === 0x4e && n === 11 && littleEndian) {
+    for (let i = 0; i < 8; i++) doubleBytes[i] = p[start + 3 + i]!; // 'N'
+    return oneDouble[0];
+  }
+  if (tag !== 0x49) return NOT_SMALL; // 'I': int32, zigzag varint (at most 5 bytes)
+  let z = 0;
+  for (let i = start + 3, scale = 1; i < end; i++, scale *= 128) {
+    const b = p[i]!;
+    if (scale === 268435456 && b > 0x0f) return NOT_SMALL; // the 5th byte holds the top 4 bits
+    z += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return i === end - 1 ? (z % 2 === 0 ? z / 2 : -(z + 1) / 2) : NOT_SMALL;
+  }
+  return NOT_SMALL;
+}
+
+/** The uint32 (little-endian) at `o` (in range: the caller checked). */
+function u32At(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+
+/**
+ * decodeResult() of `length` bytes of `buf` from `offset` (a result inside a pack held in
+ * memory). A whole, undamaged result of one small primitive is decoded in place, without making
+ * a Buffer for it (that costs more than the rest); anything else goes through decodeResult.
+ */
+export function decodeResultAt(buf: Buffer, offset: number, length: number, where: string, path: string = where): unknown {
+  const end = offset + length;
+  if (
+    length >= HEADER_BYTES &&
+    length <= HEADER_BYTES + 11 &&
+    end <= buf.length &&
+    buf[offset] === PREFIX_RAW &&
+    u32At(buf, offset + 1) === length - HEADER_BYTES &&
+    u32At(buf, offset + 5) === 0 &&
+    crc32Js(buf, 0, offset + HEADER_BYTES, end) === u32At(buf, offset + 9)
+  ) {
+    const v = smallV8Value(buf, offset + HEADER_BYTES, end);
+    if (v !== NOT_SMALL) return v;
+  }
+  return decodeResult(buf.subarray(offset, end), where, path);
 }
 
 /**
@@ -510,25 +584,28 @@ function decodePayload(prefix: number, payload: Uint8Array): unknown {
  */
 export function decodeResult(bytes: Uint8Array, where: string, path: string = where): unknown {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const corrupt = (why: string): CorruptResultError =>
-    new CorruptResultError(`Corrupt result ${where}: ${why}.`, path, why);
-  if (buf.length === 0) throw corrupt('the file is empty');
-  if (buf.length < HEADER_BYTES) throw corrupt(`the file is truncated (${buf.length} bytes)`);
+  if (buf.length === 0) throw corruptResult(where, path, 'the file is empty');
+  if (buf.length < HEADER_BYTES) throw corruptResult(where, path, `the file is truncated (${buf.length} bytes)`);
   const prefix = buf[0]!;
   if (!KNOWN_PREFIXES.has(prefix)) {
-    throw corrupt(`unknown format prefix 0x${prefix.toString(16).padStart(2, '0')}`);
+    throw corruptResult(where, path, `unknown format prefix 0x${prefix.toString(16).padStart(2, '0')}`);
   }
-  const length = buf.readBigUInt64LE(1);
-  if (length !== BigInt(buf.length - HEADER_BYTES)) {
-    throw corrupt(`the header says ${length} payload bytes but the file holds ${buf.length - HEADER_BYTES}`);
+  // The uint64 length as two uint32 halves (no BigInt on the hot path of small results).
+  if (buf.readUInt32LE(1) !== buf.length - HEADER_BYTES || buf.readUInt32LE(5) !== 0) {
+    const length = buf.readBigUInt64LE(1);
+    throw corruptResult(where, path, `the header says ${length} payload bytes but the file holds ${buf.length - HEADER_BYTES}`);
   }
   const payload = buf.subarray(HEADER_BYTES);
-  if (crc32(payload) !== buf.readUInt32LE(9)) throw corrupt('checksum mismatch');
+  if (crc32(payload) !== buf.readUInt32LE(9)) throw corruptResult(where, path, 'checksum mismatch');
   try {
     return decodePayload(prefix, payload);
   } catch (e) {
-    throw corrupt(`the payload does not decode (${describeError(e)})`);
+    throw corruptResult(where, path, `the payload does not decode (${describeError(e)})`);
   }
+}
+
+function corruptResult(where: string, path: string, why: string): CorruptResultError {
+  return new CorruptResultError(`Corrupt result ${where}: ${why}.`, path, why);
 }
 
 /** Reads exactly `into.length` bytes of `fd` at `position`; false if the file ends first. */

@@ -41,7 +41,7 @@ import {
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { compactRunFiles, RunLogFile, RUNS_DIR } from './run-log-file.js';
 import type { RunningNote, RunRecord } from '../run-records-types.js';
-import { PackReader, packLooseResults, removePacked, type PackHost, type PackOptions, type PackReport } from './pack.js';
+import { PACK_MISS, PackReader, packLooseResults, removePacked, type PackHost, type PackOptions, type PackReport } from './pack.js';
 
 export { FAILED_MTIME } from './lock-owner.js';
 
@@ -211,7 +211,14 @@ export class FileStore implements Store {
   async load(hash: string, taskName?: string): Promise<unknown> {
     // A hash the cached pack index holds is read from the pack (see #readResult); any other is
     // read loose, straight into the value's memory (decodeResultFile), and from the pack only if
-    // the loose file is missing.
+    // the loose file is missing. First the hot path of packed results: bytes held in memory,
+    // decoded; any trouble (damage included) is left to the full path, which reports it.
+    const cached = this.#packs.decodeCached(hash);
+    return cached !== PACK_MISS ? cached : this.#loadSlow(hash, taskName);
+  }
+
+  /** load() of a result not decoded from the cached pack: loose, or packed and read afresh. Kept apart so that the hot path above stays small (cheap to compile). */
+  #loadSlow(hash: string, taskName: string | undefined): unknown {
     let found = this.#packs.mayHold(hash) ? this.#packedBytes(hash) : undefined;
     if (found === undefined) {
       const path = this.resultPath(hash);

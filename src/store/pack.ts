@@ -21,7 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CorruptResultError, StoreError } from '../errors.js';
-import { decodeResult } from './encode.js';
+import { decodeResult, decodeResultAt } from './encode.js';
 import { parseLockOwner } from './lock-owner.js';
 import type { Lock } from './store.js';
 import { fsyncDir } from './sync-fs.js';
@@ -49,62 +49,144 @@ export interface PackEntry {
   readonly length: number;
 }
 
-/**
- * Indexes of up to this many entries are looked up through a Map (built once, ~1 ms per 5,000
- * entries); larger ones by binary search in the index bytes (no per-entry objects).
- */
-const MAP_MAX_ENTRIES = 262_144;
+/** Value of each (lower-case, as jug writes hashes) hex digit's char code; -1 for anything else. */
+const HEX_VALUE = (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (let d = 0; d < 16; d++) {
+    t['0123456789abcdef'.charCodeAt(d)] = d;
+  }
+  return t;
+})();
 
-/** A parsed index: entries sorted by hash, looked up through a Map or by binary search. */
+/** Value of the hex digit with char code `c`; -1 if it is not one. */
+function hexDigit(c: number): number {
+  return c < 128 ? HEX_VALUE[c]! : -1;
+}
+
+/** Slot of a hash in a table of 2^bits slots, from its first and last 32-bit words (SHA-1: uniform). */
+function slotOf(first: number, last: number, bits: number): number {
+  return Math.imul(first ^ last, 0x9e3779b1 | 0) >>> (32 - bits);
+}
+
+/**
+ * A parsed index: entries sorted by hash, kept as the index's own bytes (no object per entry).
+ * Found through a Map from hash to entry number, built once when the index is read from one hex
+ * string of all entries (a look-up is then one Map.get, fast even before V8 has optimized the
+ * caller: the first pass over a pack matters); an index of more than `mapMaxEntries` entries
+ * through an open-addressing table of entry numbers instead (no string per entry).
+ */
 export class PackIndex {
+  /** Indexes of more entries than this are looked up through the table (tests lower it). */
+  static mapMaxEntries = 262_144;
+
+  readonly #buf: Buffer;
+  /** Offset of entry 0 in #buf. */
+  readonly #base: number;
+  readonly #count: number;
+  readonly #byHash: Map<string, number> | undefined;
+  /** Entry number + 1 per slot (0: empty); 2^#bits slots, at least twice the entries. */
+  readonly #table: Int32Array | undefined;
+  readonly #bits: number = 0;
+
   constructor(
     readonly generation: number,
     readonly files: readonly string[],
-    /** count × 20 bytes, sorted. */
-    readonly hashes: Buffer,
-    readonly fileOf: Uint16Array,
-    readonly offsets: Float64Array,
-    readonly lengths: Uint32Array,
-  ) {}
-
-  get size(): number {
-    return this.fileOf.length;
+    buf: Buffer,
+    base: number,
+    count: number,
+  ) {
+    this.#buf = buf;
+    this.#base = base;
+    this.#count = count;
+    if (count <= PackIndex.mapMaxEntries) {
+      const hex = buf.toString('hex', base, base + count * ENTRY_BYTES);
+      const byHash = new Map<string, number>();
+      for (let i = 0; i < count; i++) byHash.set(hex.slice(i * 2 * ENTRY_BYTES, i * 2 * ENTRY_BYTES + 40), i);
+      this.#byHash = byHash;
+      return;
+    }
+    let bits = 4;
+    while (1 << bits < count * 2) bits++;
+    this.#bits = bits;
+    const mask = (1 << bits) - 1;
+    const table = new Int32Array(1 << bits);
+    for (let i = 0, o = base; i < count; i++, o += ENTRY_BYTES) {
+      const first = (buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!;
+      const last = (buf[o + 16]! << 24) | (buf[o + 17]! << 16) | (buf[o + 18]! << 8) | buf[o + 19]!;
+      let s = slotOf(first, last, bits);
+      while (table[s] !== 0) s = (s + 1) & mask;
+      table[s] = i + 1;
+    }
+    this.#table = table;
   }
 
-  /** Indexes of up to this many entries are looked up through a Map (tests lower it). */
-  static mapMaxEntries = MAP_MAX_ENTRIES;
+  get size(): number {
+    return this.#count;
+  }
 
-  /** hash → position, built on the first look-up of an index of at most mapMaxEntries. */
-  #byHash: Map<string, number> | undefined;
-
-  /** Position of `hash` (40 hex) or -1. */
+  /** Position of `hash` (40 lower-case hex digits) or -1. */
   find(hash: string): number {
-    if (this.size <= PackIndex.mapMaxEntries) {
-      if (this.#byHash === undefined) {
-        this.#byHash = new Map();
-        for (let i = 0; i < this.size; i++) this.#byHash.set(this.hashAt(i), i);
-      }
-      return this.#byHash.get(hash) ?? -1;
+    if (this.#byHash !== undefined) return this.#byHash.get(hash) ?? -1;
+    if (hash.length !== 40) return -1;
+    // The first and last 32-bit words (int32); `bad` turns negative at a character that is not hex.
+    let first = 0;
+    let last = 0;
+    let bad = 0;
+    for (let k = 0; k < 8; k++) {
+      const d = hexDigit(hash.charCodeAt(k));
+      const e = hexDigit(hash.charCodeAt(32 + k));
+      bad |= d | e;
+      first = (first << 4) | (d & 15);
+      last = (last << 4) | (e & 15);
     }
-    const key = Buffer.from(hash, 'hex');
-    let lo = 0;
-    let hi = this.size - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.hashes.compare(key, 0, 20, mid * 20, mid * 20 + 20);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
+    if (bad < 0) return -1;
+    const mask = (1 << this.#bits) - 1;
+    const table = this.#table!;
+    for (let s = slotOf(first, last, this.#bits); ; s = (s + 1) & mask) {
+      const v = table[s]!;
+      if (v === 0) return -1;
+      if (this.#holds(v - 1, hash)) return v - 1;
     }
-    return -1;
+  }
+
+  /** Whether entry `i` is of `hash` (40 hex digits). */
+  #holds(i: number, hash: string): boolean {
+    const buf = this.#buf;
+    const o = this.#base + i * ENTRY_BYTES;
+    for (let j = 0; j < 20; j++) {
+      const hi = hexDigit(hash.charCodeAt(2 * j));
+      const lo = hexDigit(hash.charCodeAt(2 * j + 1));
+      if ((hi | lo) < 0 || ((hi << 4) | lo) !== buf[o + j]) return false;
+    }
+    return true;
   }
 
   hashAt(i: number): string {
-    return this.hashes.toString('hex', i * 20, i * 20 + 20);
+    const o = this.#base + i * ENTRY_BYTES;
+    return this.#buf.toString('hex', o, o + 20);
+  }
+
+  /** Data file number (into `files`) of entry `i`. */
+  fileAt(i: number): number {
+    const o = this.#base + i * ENTRY_BYTES + 20;
+    return this.#buf[o]! | (this.#buf[o + 1]! << 8);
+  }
+
+  offsetAt(i: number): number {
+    const b = this.#buf;
+    const o = this.#base + i * ENTRY_BYTES + 22;
+    const lo = (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+    return lo + (b[o + 4]! | (b[o + 5]! << 8)) * 4294967296; // 2^32
+  }
+
+  lengthAt(i: number): number {
+    const b = this.#buf;
+    const o = this.#base + i * ENTRY_BYTES + 28;
+    return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
   }
 
   entryAt(i: number): PackEntry {
-    return { file: this.files[this.fileOf[i]!]!, offset: this.offsets[i]!, length: this.lengths[i]! };
+    return { file: this.files[this.fileAt(i)]!, offset: this.offsetAt(i), length: this.lengthAt(i) };
   }
 }
 
@@ -164,18 +246,10 @@ export function parseIndex(buf: Buffer, path: string): PackIndex {
   const count = buf.readUInt32LE(o);
   o += 4;
   if (o + count * ENTRY_BYTES !== body.length) throw bad('wrong length');
-  const hashes = Buffer.alloc(count * 20);
-  const fileOf = new Uint16Array(count);
-  const offsets = new Float64Array(count);
-  const lengths = new Uint32Array(count);
-  for (let i = 0; i < count; i++, o += ENTRY_BYTES) {
-    buf.copy(hashes, i * 20, o, o + 20);
-    fileOf[i] = buf.readUInt16LE(o + 20);
-    offsets[i] = buf.readUIntLE(o + 22, 6);
-    lengths[i] = buf.readUInt32LE(o + 28);
-    if (fileOf[i]! >= nFiles) throw bad('entry names no data file');
+  for (let i = 0, e = o + 20; i < count; i++, e += ENTRY_BYTES) {
+    if ((buf[e]! | (buf[e + 1]! << 8)) >= nFiles) throw bad('entry names no data file');
   }
-  return new PackIndex(generation, files, hashes, fileOf, offsets, lengths);
+  return new PackIndex(generation, files, buf, o, count);
 }
 
 /** First line of the tombstone file: the index generation its removals apply to. */
@@ -218,6 +292,9 @@ function sameSig(a: FileSig | undefined, b: FileSig | undefined): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
+/** PackReader.decodeCached(): not decoded from memory (the caller takes the full path). */
+export const PACK_MISS: unique symbol = Symbol('not in the cached pack');
+
 /** A packed result read back: its bytes and where they were, for messages. */
 export interface PackedBytes {
   readonly bytes: Buffer;
@@ -240,6 +317,8 @@ const RECHECK_MS = 100;
 /** After this many reads from one data file, it is read whole and kept in memory (if not larger than SLURP_MAX_BYTES). */
 const SLURP_AFTER_READS = 32;
 const SLURP_MAX_BYTES = 64 * 1024 * 1024;
+/** A data file this small is read whole at its first read (one read instead of many; packs of tiny results are ~20 bytes per result). */
+const SLURP_AT_ONCE_BYTES = 1024 * 1024;
 
 /** An open data file: read entry by entry, or whole once many of its entries were read. */
 interface DataFile {
@@ -267,6 +346,9 @@ export class PackReader {
   #paths = new Map<string, string>();
   /** When (performance.now()) the tombstone file was last seen unchanged. */
   #checkedAt = Number.NEGATIVE_INFINITY;
+  /** The data files of #wholesOf held in memory, by file number (decodeCached's shortcut past #files). */
+  #wholes: (Buffer | undefined)[] = [];
+  #wholesOf: PackIndex | undefined;
   /** Whether the index was looked for at least once. */
   #looked = false;
 
@@ -389,13 +471,55 @@ export class PackReader {
     return { index, live, removed: index.size - live.length };
   }
 
+  /**
+   * The value of `hash`'s live packed result if the index as cached holds it and its data file
+   * is held in memory, else PACK_MISS: the hot path of loading packed results (a look-up in memory
+   * and a decode in place; no system call while the cache is fresh, see RECHECK_MS). Any doubt —
+   * a stale cache, a data file not in memory, damage — is a miss, left to {@link read} and the
+   * caller's full path, which report it.
+   */
+  decodeCached(hash: string): unknown {
+    if (!this.#looked) this.mayHold(hash);
+    const index = this.#index;
+    if (index === undefined) return PACK_MISS;
+    const i = index.find(hash);
+    if (i < 0 || this.current() !== index || (this.#removed.size > 0 && this.#removed.has(hash))) return PACK_MISS;
+    const whole = this.#wholesOf === index ? this.#wholes[index.fileAt(i)] : undefined;
+    return whole === undefined ? this.#decodeOpening(index, i, hash) : this.#decodeIn(whole, index, i, hash);
+  }
+
+  #decodeIn(whole: Buffer, index: PackIndex, i: number, hash: string): unknown {
+    try {
+      return decodeResultAt(whole, index.offsetAt(i), index.lengthAt(i), hash);
+    } catch {
+      return PACK_MISS;
+    }
+  }
+
+  /** decodeCached() when the entry's data file is not yet held for this index: opened (and read whole if small) first. */
+  #decodeOpening(index: PackIndex, i: number, hash: string): unknown {
+    try {
+      if (this.#wholesOf !== index) {
+        this.#wholesOf = index;
+        this.#wholes = [];
+      }
+      const fileNo = index.fileAt(i);
+      const name = index.files[fileNo]!;
+      const whole = (this.#files.get(name) ?? this.#open(name, this.#pathOf(name))).whole;
+      if (whole === undefined) return PACK_MISS;
+      this.#wholes[fileNo] = whole;
+      return this.#decodeIn(whole, index, i, hash);
+    } catch {
+      return PACK_MISS;
+    }
+  }
+
   /** The bytes of `hash`'s packed result, or undefined if it is not packed. */
   read(hash: string): PackedBytes | undefined {
     for (let attempt = 0; ; attempt++) {
       const entry = this.find(hash);
       if (entry === undefined) return undefined;
-      let path = this.#paths.get(entry.file);
-      if (path === undefined) this.#paths.set(entry.file, (path = join(this.dir, entry.file)));
+      const path = this.#pathOf(entry.file);
       try {
         const bytes = this.#readEntry(path, entry);
         return { bytes, where: `${path} at offset ${entry.offset}`, path, entry };
@@ -410,12 +534,23 @@ export class PackReader {
     }
   }
 
+  #pathOf(name: string): string {
+    let path = this.#paths.get(name);
+    if (path === undefined) this.#paths.set(name, (path = join(this.dir, name)));
+    return path;
+  }
+
+  /** Opens data file `name` (read whole at once if small). */
+  #open(name: string, path: string): DataFile {
+    const file: DataFile = { fd: fs.openSync(path, 'r'), reads: 0 };
+    this.#files.set(name, file);
+    const { size } = fs.fstatSync(file.fd);
+    if (size <= SLURP_AT_ONCE_BYTES) file.whole = readAt(file.fd, 0, size);
+    return file;
+  }
+
   #readEntry(path: string, entry: PackEntry): Buffer {
-    let file = this.#files.get(entry.file);
-    if (file === undefined) {
-      file = { fd: fs.openSync(path, 'r'), reads: 0 };
-      this.#files.set(entry.file, file);
-    }
+    const file = this.#files.get(entry.file) ?? this.#open(entry.file, path);
     if (file.whole === undefined && ++file.reads > SLURP_AFTER_READS) {
       const { size } = fs.fstatSync(file.fd);
       if (size <= SLURP_MAX_BYTES) file.whole = readAt(file.fd, 0, size);
