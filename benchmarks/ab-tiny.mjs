@@ -6,7 +6,11 @@
  * its children) of each, with B/A ratios. Used for the cost of run records
  * (benchmarks/RESULTS-run-records.md).
  *
- *   node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--variants]
+ *   node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--variants] [--also C/bin/jug.js]
+ *
+ * --also adds a third checkout (`C-serial`, `C-threads2`), interleaved with the others, compared with A.
+ * Besides the ratio of medians, `paired` is the median of the per-repetition ratios (each run against
+ * the A run of the same repetition, seconds apart): steadier when the machine's load drifts.
  *
  * Each checkout runs its own benchmarks/jugfiles/tiny.ts (so that `import 'jug'` is its own).
  * --variants adds, for B: `B-nocode` (JUG_RECORD_CODE=0: run records without code fingerprints);
@@ -30,6 +34,7 @@ const flag = (name) => {
   return v;
 };
 const reps = Number(flag('--reps') ?? 5);
+const also = flag('--also');
 const variants = args.includes('--variants');
 const bins = args.filter((a) => !a.startsWith('--'));
 if (bins.length !== 2) {
@@ -64,6 +69,12 @@ const configs = [
   { name: 'A-threads2', bin: binA, extra: ['--threads', '2'] },
   { name: 'B-threads2', bin: binB, extra: ['--threads', '2'] },
 ];
+if (also !== undefined) {
+  configs.push(
+    { name: 'C-serial', bin: resolve(also), extra: [] },
+    { name: 'C-threads2', bin: resolve(also), extra: ['--threads', '2'] },
+  );
+}
 if (variants) {
   configs.push(
     { name: 'B-nocode-serial', bin: binB, extra: [], env: { JUG_RECORD_CODE: '0' } },
@@ -105,19 +116,24 @@ const rows = configs.map((c) => {
   const base = c.name.includes('threads') ? 'A-threads2' : c.name.endsWith('-cold-serial') ? 'A-cold-serial' : 'A-serial';
   const wall = med(c.name, 'wall');
   const cpu = med(c.name, 'cpu');
+  const paired = (key) => median(samples.get(c.name).map((s, i) => s[key] / samples.get(base)[i][key])).toFixed(3);
   return {
     config: c.name,
     wall: wall.toFixed(0),
     cpu: cpu.toFixed(0),
     wallRatio: (wall / med(base, 'wall')).toFixed(3),
     cpuRatio: (cpu / med(base, 'cpu')).toFixed(3),
+    pairedWall: paired('wall'),
+    pairedCpu: paired('cpu'),
     walls: samples.get(c.name).map((s) => s.wall.toFixed(0)).join(' '),
     cpus: samples.get(c.name).map((s) => s.cpu.toFixed(0)).join(' '),
   };
 });
-console.log(`| config | median wall ms | median CPU ms | wall / A | CPU / A | walls | CPUs |`);
-console.log(`|---|---|---|---|---|---|---|`);
-for (const r of rows) console.log(`| ${r.config} | ${r.wall} | ${r.cpu} | ${r.wallRatio} | ${r.cpuRatio} | ${r.walls} | ${r.cpus} |`);
+console.log(`| config | median wall ms | median CPU ms | wall / A | CPU / A | paired wall / A | paired CPU / A | walls | CPUs |`);
+console.log(`|---|---|---|---|---|---|---|---|---|`);
+for (const r of rows) {
+  console.log(`| ${r.config} | ${r.wall} | ${r.cpu} | ${r.wallRatio} | ${r.cpuRatio} | ${r.pairedWall} | ${r.pairedCpu} | ${r.walls} | ${r.cpus} |`);
+}
 
 console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 // Removed last, in the background (hundreds of thousands of files): the figures are out first.

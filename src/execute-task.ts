@@ -520,22 +520,31 @@ async function storeResult(run: TaskRun, ran: Ran): Promise<TaskOutcome> {
 async function writeResult(run: TaskRun, ran: Ran): Promise<Extract<TaskOutcome, { kind: 'executed' }>> {
   const { task, store, options } = run;
   const hash = task.hash();
-  const base = { kind: 'executed', ms: ran.ms, ...startedField(run.startedEpoch), ...attemptsField(run) } as const;
   if (store.prepare === undefined || store.commitPrepared === undefined) {
     await store.dump(hash, ran.result, task.name);
-    options.onResult?.(base);
-    return base;
+    const dumped = executedOutcome(run, ran.ms, undefined, undefined);
+    options.onResult?.(dumped);
+    return dumped;
   }
   const prepared = await store.prepare(hash, ran.result, task.name);
-  const bytes = prepared.bytes === undefined ? {} : { bytes: prepared.bytes };
   if (options.deferCommit) {
     run.handedOver = true; // the lock goes with the prepared result to the caller
-    return { ...base, ...bytes, prepared };
+    return executedOutcome(run, ran.ms, prepared.bytes, prepared);
   }
-  const outcome = { ...base, ...bytes };
+  const outcome = executedOutcome(run, ran.ms, prepared.bytes, undefined);
   options.onResult?.(outcome);
   await store.commitPrepared(prepared);
   return outcome;
+}
+
+/** An 'executed' outcome, its optional fields set only when known (built without spreads: once per task). */
+function executedOutcome(run: TaskRun, ms: number, bytes: number | undefined, prepared: PreparedResult | undefined): Extract<TaskOutcome, { kind: 'executed' }> {
+  const out: { -readonly [K in keyof Extract<TaskOutcome, { kind: 'executed' }>]: Extract<TaskOutcome, { kind: 'executed' }>[K] } = { kind: 'executed', ms };
+  if (run.startedEpoch !== undefined) out.startedAt = run.startedEpoch;
+  if (run.policy.attempts > 1 && run.attempt > 0) out.attempts = run.attempt;
+  if (bytes !== undefined) out.bytes = bytes;
+  if (prepared !== undefined) out.prepared = prepared;
+  return out;
 }
 
 function startedField(startedAt: number | undefined): { startedAt?: number } {

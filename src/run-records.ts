@@ -67,7 +67,8 @@ export type CodeOf = (task: Task) => RecordCode | undefined;
 export function makeRunRecord(task: Task, details: RunDetails, codeOf?: CodeOf): RunRecord {
   const code = codeOf?.(task);
   const { thread, bytes, attempt, error } = details;
-  return {
+  // Built without spreads (each a copy through a runtime call): this runs for every task.
+  const r: Mutable<RunRecord> = {
     v: 1,
     hash: task.hash(),
     task: task.name,
@@ -77,14 +78,20 @@ export function makeRunRecord(task: Task, details: RunDetails, codeOf?: CodeOf):
     end: micro(details.end),
     host: HOST,
     pid: process.pid,
-    ...(thread === undefined ? {} : { thread }),
-    ...(bytes === undefined ? {} : { bytes }),
-    ...(attempt === undefined || attempt === 1 ? {} : { attempt }),
     jug: jugVersion(),
-    ...(error === undefined ? {} : { error: cut(firstLine(error), RECORD_ERROR_LENGTH) }),
-    ...(code === undefined ? {} : { code: code.code, parts: code.parts }),
   };
+  if (thread !== undefined) r.thread = thread;
+  if (bytes !== undefined) r.bytes = bytes;
+  if (attempt !== undefined && attempt !== 1) r.attempt = attempt;
+  if (error !== undefined) r.error = cut(firstLine(error), RECORD_ERROR_LENGTH);
+  if (code !== undefined) {
+    r.code = code.code;
+    r.parts = code.parts;
+  }
+  return r;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** What a run record says of an outcome: undefined for outcomes of tasks this process did not run. */
 export function runDetails(outcome: TaskOutcome, now = Date.now()): RunDetails | undefined {
@@ -131,11 +138,26 @@ export class RunRecorder {
     if (details === undefined) return;
     try {
       // Failures are rare and show in `jug status` at once; results' records go with their commit.
-      this.#store.recordRun(makeRunRecord(task, details, this.#codeOf), details.outcome === 'failed').catch(() => {});
+      this.#store.recordRun(makeRunRecord(task, details, this.#codeOf), details.outcome === 'failed').catch(ignore);
     } catch {
       // describing the arguments or fingerprinting failed: no record
     }
   }
+}
+
+/** For the promise of a record handed over: its failure costs the record only. */
+function ignore(): void {}
+
+/**
+ * Compacts `store`'s run records after results were removed (`jug cleanup`, `jug invalidate`):
+ * drops the records of results no longer stored and older runs, keeping the latest record per
+ * hash that readers use (recordsToKeep). Returns how many records were dropped (0 for a store
+ * that cannot compact). Safe while other processes run: see the stores' compactRunLog.
+ */
+export async function compactRunRecords(store: Store): Promise<number> {
+  if (store.compactRunLog === undefined) return 0;
+  const { read, kept } = await store.compactRunLog(await store.list());
+  return read - kept;
 }
 
 /** Every record of `store` (none for a store without run records). */

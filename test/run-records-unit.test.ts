@@ -23,6 +23,7 @@ import {
   runDetails,
   RunRecorder,
 } from '../src/run-records.js';
+import { recordsToKeep, runRecordLine } from '../src/run-record-lines.js';
 import { fmtMs, timingSnapshot } from '../src/cli/commands/status/timing.js';
 import { Task, TaskGenerator } from '../src/task.js';
 import { beginLoad } from '../src/registry.js';
@@ -57,6 +58,53 @@ describe('parsing records', () => {
     assert.deepEqual(parseRunLines(text), [a, b]);
     assert.deepEqual(parseRunLines(''), []);
     assert.deepEqual(parseRunLines(JSON.stringify(a)), [], 'a single line without its newline is partial');
+  });
+});
+
+describe('writing records as lines', () => {
+  it('runRecordLine: the same JSON as JSON.stringify for records built in field order, every field', () => {
+    const parts = { f: 'd'.repeat(12), 'g"h': 'e'.repeat(12) };
+    const full: RunRecord = {
+      v: 1, hash: H('a'), task: 'm.f', args: '1, "two", m.g(3)', outcome: 'failed', start: 1796281762794, end: 1796281762794.124,
+      host: 'h1', pid: 7, thread: 3, bytes: 17, attempt: 2, jug: '0.1.0', error: 'Error: a "quoted" \\ back\tslash \u0001 \ud800', code: 'c'.repeat(16), parts,
+    };
+    for (const r of [full, rec(), rec({ task: 'naïve.é\u2028' })]) {
+      assert.equal(runRecordLine(r), `${JSON.stringify(r)}\n`);
+      assert.deepEqual(parseRunLines(runRecordLine(r)), [r]);
+    }
+    const escaped = rec({ args: 'x\ny "z"' }); // args added last: the same record, fields in record order
+    assert.deepEqual(JSON.parse(runRecordLine(escaped)), escaped);
+    assert.equal(runRecordLine({ ...full, parts }), `${JSON.stringify(full)}\n`, 'the same parts object again (cached text)');
+  });
+
+  it('runRecordLine: undefined fields are left out, fields in the record order whatever the object\'s', () => {
+    const r = { jug: '1', pid: 2, host: 'h', end: 2, start: 1, outcome: 'done', task: 't', hash: H('b'), v: 1, thread: undefined } as const;
+    assert.equal(runRecordLine(r), '{"v":1,"hash":"' + H('b') + '","task":"t","outcome":"done","start":1,"end":2,"host":"h","pid":2,"jug":"1"}\n');
+  });
+});
+
+describe('compacting records', () => {
+  it('recordsToKeep: per stored result its latest done record (and a later failure), a not-stored hash\'s last failure, in log order', () => {
+    const a1 = rec({ hash: H('a'), end: 10 });
+    const a2 = rec({ hash: H('a'), end: 30 });
+    const aFail = rec({ hash: H('a'), outcome: 'failed', end: 40 });
+    const b = rec({ hash: H('b'), end: 20 }); // result removed
+    const cFail1 = rec({ hash: H('c'), outcome: 'failed', end: 5 });
+    const cFail2 = rec({ hash: H('c'), outcome: 'failed', end: 6 });
+    const dFail = rec({ hash: H('d'), outcome: 'failed', end: 1 });
+    const dDone = rec({ hash: H('d'), end: 2 }); // recomputed, then removed: nothing to say
+    const stored = new Set([H('a')]);
+    assert.deepEqual(recordsToKeep([a1, b, cFail1, a2, dFail, cFail2, aFail, dDone], stored), [a2, cFail2, aFail]);
+    assert.deepEqual(recordsToKeep([], stored), []);
+  });
+
+  it('MemoryStore.compactRunLog: keeps what recordsToKeep keeps', async () => {
+    const store = new MemoryStore();
+    await store.recordRun(rec({ hash: H('a'), end: 1 }));
+    await store.recordRun(rec({ hash: H('a'), end: 2 }));
+    await store.recordRun(rec({ hash: H('b'), end: 3 }));
+    assert.deepEqual(await store.compactRunLog(new Set([H('a')])), { read: 3, kept: 1 });
+    assert.deepEqual(await store.runLog(), [rec({ hash: H('a'), end: 2 })]);
   });
 });
 

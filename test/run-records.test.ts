@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunRecord } from '../src/run-records-types.js';
 import { parseRunLines } from '../src/run-records.js';
+import { HOST_SAFE, startToken } from '../src/store/lock-owner.js';
 import type { StatusSnapshot } from '../src/cli/commands/status/snapshot.js';
 import type { TimingSnapshot } from '../src/cli/commands/status/timing.js';
 import { FIXTURES, ROOT, makeTempDir, removeTempDir, runJug, show, startJug, storedHashes, waitFor, type RunResult } from './helpers.js';
@@ -185,7 +186,7 @@ describe('invalidate and cleanup keep the records consistent with the results', 
     assert.equal(again.tasks['records.work']?.finished, 8);
     assert.equal(again.tasks['records.total']?.finished, 1);
     assert.equal(again.hosts[HOST]?.tasks, 9);
-    assert.equal(allRecords(jugdir).length, 18, 'both runs are kept in the log');
+    assert.equal(allRecords(jugdir).length, 9, 'invalidate compacted the log: the removed results\' records are gone');
   });
 
   test('jug cleanup: records of results it removes no longer count', async () => {
@@ -196,6 +197,44 @@ describe('invalidate and cleanup keep the records consistent with the results', 
     assert.equal(timing.tasks['records.work']?.finished, 4);
     assert.equal(timing.tasks['records.total'], undefined, 'the old total was removed (its hash changed with N)');
     assert.equal(timing.unrecorded, 0);
+  });
+
+  test('jug cleanup compacts the records: the latest per stored result and last failures kept, a live process\'s file untouched', async () => {
+    const jugdir = jugdirOf('compact');
+    const env = { REC_N: '6', REC_FAIL: '5' };
+    expectCode(await runJug(['execute', JUGFILE, '--jugdir', jugdir, '-q'], { env }), 1);
+    expectCode(await runJug(['execute', JUGFILE, '--jugdir', jugdir, '-q', '--target', 'records.work'], { env: { ...env, REC_N: '8' } }), 1);
+    const before = allRecords(jugdir);
+    assert.equal(runFiles(jugdir).size, 2);
+    // A process still running (this test's own pid and start token): its file may be appended to, so it is left as it is.
+    const live = `${process.pid}-${startToken(process.pid)!}-${HOST_SAFE}.jsonl`;
+    const liveText = `${JSON.stringify({ ...before[0]!, hash: 'f'.repeat(40), pid: process.pid })}\n`;
+    writeFileSync(join(jugdir, 'runs', live), liveText);
+
+    const r = await runJug(['cleanup', JUGFILE, '--jugdir', jugdir], { env: { REC_N: '4' } });
+    expectCode(r, 0);
+    assert.match(r.stdout, /Compacted the run records: \d+ records of removed results or older runs dropped/);
+    const files = runFiles(jugdir);
+    assert.equal(readFileSync(join(jugdir, 'runs', live), 'utf8'), liveText, 'the live process\'s file is untouched');
+    const compacted = [...files.keys()].filter((n) => n !== live);
+    assert.equal(compacted.length, 1, `the dead processes' files became one: ${compacted.join(', ')}`);
+    assert.match(compacted[0]!, /^compacted-\d+-[sr][0-9a-f]+-.+\.jsonl$/);
+    const kept = files.get(compacted[0]!)!;
+    const stored = new Set(storedHashes(jugdir));
+    const done = kept.filter((k) => k.outcome === 'done');
+    assert.equal(done.length, 4, 'one record per stored work(0..3)');
+    assert.ok(done.every((k) => stored.has(k.hash)));
+    const failed = kept.filter((k) => k.outcome === 'failed');
+    assert.deepEqual(failed.map((k) => k.args), ['5'], 'the last of the two failed runs of work(5): `jug why` says so');
+    const timing = await timingJson(jugdir, { REC_N: '4' });
+    assert.equal(timing.tasks['records.work']?.finished, 4);
+    assert.equal(timing.unrecorded, 0);
+
+    // Again: nothing left to drop, the compacted log is not rewritten.
+    const again = await runJug(['cleanup', JUGFILE, '--jugdir', jugdir], { env: { REC_N: '4' } });
+    expectCode(again, 0);
+    assert.doesNotMatch(again.stdout, /Compacted/);
+    assert.deepEqual([...runFiles(jugdir).keys()].sort(), [...files.keys()].sort());
   });
 });
 

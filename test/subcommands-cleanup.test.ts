@@ -89,7 +89,8 @@ describe('jug cleanup (CLI)', { concurrency: 2 }, () => {
     expectCode(r, 0);
     assert.equal(
       r.stdout,
-      'Removed 4 results\nRemoved 1 failure mark and 1 stale lock\nKept 2 locks held by running processes\n',
+      'Removed 4 results\nCompacted the run records: 4 records of removed results or older runs dropped\n' +
+        'Removed 1 failure mark and 1 stale lock\nKept 2 locks held by running processes\n',
     );
     assert.equal(storedHashes(jugdir).length, 5);
     assert.deepEqual(entries(join(jugdir, 'locks')), [`${H('a')}.lock`, `${H('b')}.lock`, 'notes.txt']);
@@ -160,7 +161,7 @@ export const all = [base + 1, 2].map((x) => risky(x));
     utimesSync(join(locksDir, `${H('a')}.lock`), 1, 1); // now a failure mark
     const keep = await runJug(['cleanup', '--keep-locks', jugfile]);
     expectCode(keep, 0);
-    assert.equal(keep.stdout, 'Removed 4 results\n');
+    assert.equal(keep.stdout, 'Removed 4 results\nCompacted the run records: 4 records of removed results or older runs dropped\n');
     assert.equal(existsSync(join(locksDir, `${H('a')}.lock`)), true);
 
     const locksOnly = await runJug(['cleanup', '--locks-only', jugfile]);

@@ -3,6 +3,7 @@
  * every task that depends on them, transitively, lose their stored results and failure marks.
  */
 import type { TaskGraph } from '../graph.js';
+import { compactRunRecords } from '../run-records.js';
 import type { Store } from '../store/store.js';
 
 /** What an invalidation did. */
@@ -89,4 +90,18 @@ export async function removeResults(store: Store, hashes: readonly string[]): Pr
   const removed = new Set<string>();
   for (const h of hashes) if (await store.remove(h)) removed.add(h);
   return removed;
+}
+
+/**
+ * Compacts the run records (compactRunRecords) after results were removed; returns how many
+ * records were dropped. A failure to compact is said on `err` and costs nothing else: the
+ * results are removed, and the records left over are only history.
+ */
+export async function compactQuietly(store: Store, err: (s: string) => void): Promise<number> {
+  try {
+    return await compactRunRecords(store);
+  } catch (e) {
+    err(`jug: the run records were not compacted (they are kept as they were): ${e instanceof Error ? e.message : String(e)}\n`);
+    return 0;
+  }
 }

@@ -20,7 +20,7 @@ import { CorruptResultError, NotComputedError, StoreError, describeError } from 
 import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
 import { fsyncDir, syncFs, syncFsAvailable } from './sync-fs.js';
 import { trace, tracing } from '../trace.js';
-import type { FailureRecord, Lock, LockInfo, PreparedResult, Store } from './store.js';
+import type { FailureRecord, Lock, LockInfo, PreparedResult, RunLogCompaction, Store } from './store.js';
 import { parseFailureRecord } from './failure-record.js';
 import { FileLock, RECLAIM_MARKER_TTL_MS, linkedHere, type LockContext } from './file-lock.js';
 import {
@@ -39,7 +39,7 @@ import {
   parseOwnerTmpName,
 } from './lock-owner.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
-import { RunLogFile } from './run-log-file.js';
+import { compactRunFiles, RunLogFile, RUNS_DIR } from './run-log-file.js';
 import type { RunningNote, RunRecord } from '../run-records-types.js';
 import { PACK_MISS, PackReader, packLooseResults, removePacked, type PackHost, type PackOptions, type PackReport } from './pack.js';
 
@@ -777,8 +777,14 @@ export class FileStore implements Store {
     }
   }
 
-  async recordRun(entry: RunRecord, urgent = false): Promise<void> {
-    this.#runs.append(entry, urgent);
+  /** Not `async`: called for every task, so it costs no promise of its own (a record that cannot be written is lost, see RunLogFile). */
+  recordRun(entry: RunRecord, urgent = false): Promise<void> {
+    try {
+      this.#runs.append(entry, urgent);
+      return DONE;
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   async runLog(): Promise<RunRecord[]> {
@@ -787,6 +793,52 @@ export class FileStore implements Store {
 
   async runLogTexts(): Promise<string[]> {
     return RunLogFile.readTexts(this.location);
+  }
+
+  /**
+   * Compacts the run records under the lock `locks/runs.lock` (one compaction at a time; if
+   * another holds it, nothing is done): see compactRunFiles. A records file's writer counts as
+   * live on this host while its process runs; on another host while its owner file beats or the
+   * file itself changed within the lease.
+   */
+  async compactRunLog(stored: ReadonlySet<string>): Promise<RunLogCompaction> {
+    this.#writeRuns(true);
+    const lock = new FileLock('runs', join(this.location, 'locks', 'runs.lock'), this.#lockContext);
+    if (!(await lock.get())) return { read: 0, kept: 0 };
+    try {
+      const beating = this.#beatingOwners();
+      const fresh = (path: string): boolean => {
+        try {
+          return this.#leaseMs <= 0 || Date.now() - fs.statSync(path).mtimeMs <= this.#leaseMs;
+        } catch {
+          return false;
+        }
+      };
+      return compactRunFiles(this.location, stored, (w) =>
+        isThisHost(w.host) ? !localOwnerGone(w) : beating.has(writerKey(w)) || fresh(w.path),
+      );
+    } catch (e) {
+      throw this.#fsError(e, `compact the run records in ${join(this.location, RUNS_DIR)}`);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Writers (writerKey) whose owner file in tempfiles/ changed within the lease. */
+  #beatingOwners(): Set<string> {
+    const dir = join(this.location, 'tempfiles');
+    const out = new Set<string>();
+    const now = Date.now();
+    for (const name of namesIn(dir)) {
+      const owner = parseOwnerFileName(name);
+      if (owner === undefined) continue;
+      try {
+        if (this.#leaseMs <= 0 || now - fs.statSync(join(dir, name)).mtimeMs <= this.#leaseMs) out.add(writerKey(owner));
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return out;
   }
 
   async noteRunning(running: readonly RunningNote[]): Promise<void> {
@@ -943,6 +995,8 @@ function renameIntoPlace(tmp: string, final: string): void {
 const SYNC_FLUSH_MAX_BYTES = 64 * 1024;
 
 /** Groups at least this large are flushed with syncfs; smaller ones with fsync per result. */
+/** A settled promise, returned by calls that finished synchronously. */
+const DONE: Promise<void> = Promise.resolve();
 const SYNCFS_MIN_GROUP = 16;
 
 /** Largest group of results committed together. */

@@ -5,7 +5,7 @@
  * redis-store.ts, with ioredis) when the first method is called. File-store users never load it.
  */
 import type { RunningNote, RunRecord } from '../run-records-types.js';
-import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
+import type { FailureRecord, Lock, LockInfo, RunLogCompaction, Store } from './store.js';
 
 /** A Store whose real store is opened by `open` on the first call. */
 export class LazyStore implements Store {
@@ -126,5 +126,9 @@ export class LazyStore implements Store {
     if (s.runLogTexts !== undefined) return s.runLogTexts();
     // A store keeping its records otherwise: the same records, as JSON lines.
     return s.runLog === undefined ? [] : [(await s.runLog()).map((r) => JSON.stringify(r) + '\n').join('')];
+  }
+  async compactRunLog(stored: ReadonlySet<string>): Promise<RunLogCompaction> {
+    const s = await this.opened();
+    return s.compactRunLog === undefined ? { read: 0, kept: 0 } : s.compactRunLog(stored);
   }
 }

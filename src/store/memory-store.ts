@@ -6,7 +6,8 @@ import { CorruptResultError, NotComputedError } from '../errors.js';
 import { decodeResult, encodeResult } from './encode.js';
 import { checkHash } from './file-store.js';
 import { boundRecord } from './failure-record.js';
-import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
+import type { FailureRecord, Lock, LockInfo, RunLogCompaction, Store } from './store.js';
+import { recordsToKeep } from '../run-record-lines.js';
 import type { RunningNote, RunRecord } from '../run-records-types.js';
 
 /** A store kept in memory; useful in tests. */
@@ -125,6 +126,13 @@ export class MemoryStore implements Store {
 
   async runLog(): Promise<RunRecord[]> {
     return structuredClone(this.#runs);
+  }
+
+  async compactRunLog(stored: ReadonlySet<string>): Promise<RunLogCompaction> {
+    const read = this.#runs.length;
+    const kept = recordsToKeep(this.#runs, stored);
+    this.#runs.splice(0, read, ...kept);
+    return { read, kept: kept.length };
   }
 
   #running: RunningNote[] = [];

@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import type { RunningNote, RunRecord } from '../run-records-types.js';
-import { parseRunLines } from '../run-record-lines.js';
+import { parseRunLines, recordsToKeep, runRecordLine } from '../run-record-lines.js';
+import type { RunLogCompaction } from './store.js';
 import { HOST_SAFE, OWNER_TOKEN, isThisHost, localOwnerGone } from './lock-owner.js';
 
 /** The directory of the run records in a jugdir. */
@@ -17,6 +18,23 @@ export const RUNS_DIR = 'runs';
 export const RUN_FILE = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}.jsonl`;
 /** This process's running-notes file name (its tasks running now: RunningNote[] as JSON). */
 export const RUNNING_FILE = `${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}.running`;
+/** Prefix of a compacted log: `compacted-<pid>-<token>-<host>-<ms base 36>.jsonl`, written whole, never appended to. */
+export const COMPACTED_PREFIX = 'compacted-';
+/** Prefix of a compacted log being written (not `.jsonl`: readers skip it). */
+const COMPACTING_PREFIX = '.compacting-';
+/** A process's records file name: pid, start token, host. */
+const PROCESS_FILE = /^(\d+)-([sr][0-9a-f]+)-(.+)\.jsonl$/;
+
+/** The process that writes a records file. */
+export interface RunFileWriter {
+  readonly pid: number;
+  readonly token: string;
+  /** File-safe host name (HOST_SAFE of its host). */
+  readonly host: string;
+  /** The file's path (to judge another host's writer by the file's age). */
+  readonly path: string;
+}
+
 /** Records buffered before they are written without waiting for a commit. */
 const MAX_BUFFERED = 512;
 
@@ -55,7 +73,7 @@ export class RunLogFile {
 
   /** Buffers `entry` (written now if `urgent` or the buffer is full). */
   append(entry: RunRecord, urgent: boolean): void {
-    this.#buffer.push(JSON.stringify(entry) + '\n');
+    this.#buffer.push(runRecordLine(entry));
     if (this.#buffer.length === 1) {
       open.add(this);
       hookExit();
@@ -211,6 +229,76 @@ export class RunLogFile {
       }
     }
     return out;
+  }
+}
+
+/**
+ * Compacts the records of `jugdir` (the caller holds the compaction lock, so no other compaction
+ * runs): reads the files no live process appends to — those of processes `live` says are gone,
+ * and earlier compacted logs — writes what recordsToKeep() keeps of them to one new compacted log
+ * (temporary name, fsync, rename, fsync of the directory), then removes the files read. Files of
+ * live processes (this one's included) are left alone: they may be appended to meanwhile. A crash
+ * before the removals leaves records twice, which readers take as one (the latest per hash).
+ */
+export function compactRunFiles(jugdir: string, stored: ReadonlySet<string>, live: (w: RunFileWriter) => boolean): RunLogCompaction {
+  const dir = join(jugdir, RUNS_DIR);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch {
+    return { read: 0, kept: 0 };
+  }
+  const records: RunRecord[] = [];
+  const read: string[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    if (name.startsWith(COMPACTING_PREFIX)) {
+      fs.rmSync(path, { force: true }); // a compaction that crashed (we hold the lock)
+      continue;
+    }
+    if (!name.endsWith('.jsonl') || name === RUN_FILE) continue;
+    if (!name.startsWith(COMPACTED_PREFIX)) {
+      const m = PROCESS_FILE.exec(name);
+      if (m === null || live({ pid: Number(m[1]), token: m[2]!, host: m[3]!, path })) continue;
+    }
+    try {
+      for (const r of parseRunLines(fs.readFileSync(path, 'utf8'))) records.push(r);
+      read.push(path);
+    } catch {
+      // unreadable: left as it is
+    }
+  }
+  const kept = recordsToKeep(records, stored);
+  const alone = read.length === 1 && read[0]!.slice(dir.length + 1).startsWith(COMPACTED_PREFIX);
+  if (read.length === 0 || (alone && kept.length === records.length)) return { read: records.length, kept: records.length };
+  if (kept.length > 0) writeCompacted(dir, kept);
+  for (const path of read) fs.rmSync(path, { force: true });
+  return { read: records.length, kept: kept.length };
+}
+
+/** Writes `records` to a new compacted log in `dir`, durably, under its final name at once. */
+function writeCompacted(dir: string, records: readonly RunRecord[]): void {
+  const name = `${COMPACTED_PREFIX}${process.pid}-${OWNER_TOKEN}-${HOST_SAFE}-${Date.now().toString(36)}.jsonl`;
+  const tmp = join(dir, `${COMPACTING_PREFIX}${name}`);
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    let text = '';
+    for (const r of records) text += runRecordLine(r);
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, join(dir, name));
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    // a filesystem that cannot flush a directory
   }
 }
 

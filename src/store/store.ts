@@ -216,6 +216,20 @@ export interface Store {
    * them. Optional, like run records: without it running tasks show no start or thread.
    */
   noteRunning?(running: readonly RunningNote[]): Promise<void>;
+  /**
+   * Compacts the run records (`jug cleanup`, `jug invalidate`): keeps what recordsToKeep()
+   * (src/run-record-lines.ts) keeps given `stored` (a listing of the results taken before the call),
+   * safely while other processes run and record. Optional: a store without it keeps every record.
+   */
+  compactRunLog?(stored: ReadonlySet<string>): Promise<RunLogCompaction>;
   /** Every process's notes of its running tasks (a dead process's may remain: join them with live locks). */
   runningNotes?(): Promise<RunningNote[]>;
+}
+
+/** What compacting the run records did (`Store.compactRunLog`). */
+export interface RunLogCompaction {
+  /** Records read (those that could be compacted: the file store leaves live processes' files alone). */
+  readonly read: number;
+  /** Records kept of them. */
+  readonly kept: number;
 }

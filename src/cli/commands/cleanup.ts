@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { openProject, taskMatcher, taskTarget, type CommonOptions, type Project, type TaskSelector } from '../common.js';
 import { silentHolderLines, silentHolders } from '../lock-holders.js';
 import { plural } from '../table.js';
-import { removeResults } from '../invalidation.js';
+import { compactQuietly, removeResults } from '../invalidation.js';
 
 /** Options of `jug cleanup` (the first four are mutually exclusive). */
 export interface CleanupOptions extends CommonOptions {
@@ -79,6 +79,8 @@ export async function cleanupProject(
       } else {
         const n = (await removeResults(store, unused)).size;
         out(`Removed ${plural(n, 'result')}\n`);
+        const dropped = await compactQuietly(store, err);
+        if (dropped > 0) out(`Compacted the run records: ${plural(dropped, 'record')} of removed results or older runs dropped\n`);
       }
     }
   }

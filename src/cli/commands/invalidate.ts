@@ -4,7 +4,7 @@
  * `jug execute` computes them again.
  */
 import { openProject, taskMatcher, taskTarget, TARGET_HASH_NOTE, type CommonOptions, type Project, type TaskSelector } from '../common.js';
-import { countNames, invalidate as invalidateTasks, runningWarning } from '../invalidation.js';
+import { compactQuietly, countNames, invalidate as invalidateTasks, runningWarning } from '../invalidation.js';
 import { renderShort, renderTable } from '../table.js';
 import { UsageError } from '../../errors.js';
 import { codeState } from '../outdated-state.js';
@@ -30,8 +30,12 @@ export async function invalidate(jugfile: string | undefined, options: Invalidat
   const project = await openProject(jugfile, options);
   try {
     const named = options.target === undefined ? () => true : taskTarget(options.target, project.graph.tasks);
-    if (!options.outdated) return await invalidateProject(project, named, { ...options, target: options.target! });
-    return await invalidateOutdated(project, named, options);
+    const code = options.outdated
+      ? await invalidateOutdated(project, named, options)
+      : await invalidateProject(project, named, { ...options, target: options.target! });
+    // The records of the removed results go too (a record of a removed result never shows as done anyway).
+    if (code === 0) await compactQuietly(project.store, (s) => process.stderr.write(s));
+    return code;
   } finally {
     await project.store.close();
   }

@@ -72,13 +72,18 @@ function renderStatus(s: WebSnapshot): void {
   fill(table.tFoot!, [foot]);
 }
 
+/**
+ * The running tasks. "≥ d": the task's process wrote no running note for it yet (notes are written at
+ * most twice a second, so a short task never gets one), and d is how long ago this server first saw its
+ * lock: a lower bound of how long it has held it. Never negative when the clocks' skew estimate is off.
+ */
 function renderRunning(s: WebSnapshot): void {
   byId('running-count').textContent = `(${col(s, 'Running')})`;
   const now = Date.now() + skew;
   fill(
     byId<HTMLTableElement>('running').tBodies[0]!,
     s.running.map((r) =>
-      row([r.name, r.args, r.host ?? '?', r.pid === undefined ? '?' : `pid ${r.pid}${r.thread === undefined ? '' : ` thread ${r.thread}`}`, `${r.sinceSeen ? '≥ ' : ''}${duration(now - r.since)}`], [false, false, false, false, true]),
+      row([r.name, r.args, r.host ?? '?', r.pid === undefined ? '?' : `pid ${r.pid}${r.thread === undefined ? '' : ` thread ${r.thread}`}`, `${r.sinceSeen ? '≥ ' : ''}${duration(Math.max(0, now - r.since))}`], [false, false, false, false, true]),
     ),
   );
 }
