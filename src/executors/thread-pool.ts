@@ -36,6 +36,7 @@ import {
 } from '../execute-task.js';
 import { makeFailureRecord } from '../failure.js';
 import type { RunRecorder } from '../run-records.js';
+import type { RunningTracker } from '../running-notes.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
@@ -44,6 +45,8 @@ import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from
 import { trace, tracing } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
+import { InProcessExecutor } from './in-process.js';
+import { InlinePolicy } from './inline-policy.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
@@ -103,6 +106,14 @@ const BATCH = 16;
 const CLOSE_WAIT_MS = 500;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
 const COMMIT_GROUP = 256;
+
+/** What the main thread needs to run tasks itself, as the serial runner does. */
+export interface InlineOptions {
+  /** `--debug`: fail tasks that change their arguments. @default false */
+  readonly debug?: boolean;
+  /** Tells the store which task runs now (running notes). @default none */
+  readonly tracker?: RunningTracker;
+}
 
 /** One dispatch of a task: sent to one thread, and to a second if the first is busy when another idles. */
 interface Dispatch {
@@ -244,9 +255,22 @@ export class ThreadPoolExecutor implements Executor {
     private readonly defaults: RunDefaults = {},
     /** Where the runs of its tasks are recorded (run records). @default none */
     private readonly recorder?: RunRecorder,
+    /** For the tasks the main thread runs itself (see inline-policy.ts). @default neither */
+    private readonly inlineOptions: InlineOptions = {},
   ) {
     this.#queue = new PQueue({ concurrency: threads });
     pool.on('message', (m: unknown) => this.#onWorkerMessage(m));
+    this.#inline = this.#inlineRunner();
+  }
+
+  /** Decides which tasks the main thread runs itself (tiny ones: inline-policy.ts). */
+  readonly #inlinePolicy = new InlinePolicy();
+  /** Runs those tasks, as the serial runner does; one per pass (it uses the pass's table). */
+  #inline: InProcessExecutor;
+
+  #inlineRunner(): InProcessExecutor {
+    const { debug, tracker } = this.inlineOptions;
+    return new InProcessExecutor(this.store, this.table, this.keepFailed, debug ?? false, this.defaults, this.recorder, tracker);
   }
 
   /** Watches tasks with a time limit while their threads run them (terminating those past it). */
@@ -280,6 +304,7 @@ export class ThreadPoolExecutor implements Executor {
       size.reset();
     }
     this.table = table;
+    this.#inline = this.#inlineRunner();
     this.#claims = new TaskClaims(table.tasks);
     this.#generation = generation;
     this.#stored = encodeHashes(stored);
@@ -308,10 +333,18 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   async run(index: number, task: Task, gate?: StartGate): Promise<TaskOutcome> {
+    const policy = retryPolicy(task, this.defaults);
+    const inline = gate !== undefined && !this.#stopping && this.#inlinePolicy.inline(task, policy);
+    const outcome = inline ? await this.#inline.run(index, task, gate) : await this.#runInThread(index, task, policy, gate);
+    this.#inlinePolicy.observe(task, outcome);
+    return outcome;
+  }
+
+  /** Runs task `index` in a worker thread and commits its result. */
+  async #runInThread(index: number, task: Task, policy: RetryPolicy, gate: StartGate | undefined): Promise<TaskOutcome> {
     let resolve!: (outcome: TaskOutcome) => void;
     const answered = new Promise<TaskOutcome>((r) => (resolve = r));
     const claims = this.#claims;
-    const policy = retryPolicy(task, this.defaults);
     const dispatch: Dispatch = { index, task, claims, token: claims.open(index), gate, policy, pending: 0, sent: 0, resolve, settled: false };
     this.#dispatches.set(index, dispatch);
     void this.#queue.add(async (): Promise<void> => {
@@ -615,6 +648,7 @@ export class ThreadPoolExecutor implements Executor {
 
   stop(): void {
     this.#stopping = true;
+    this.#inline.stop();
     Atomics.store(this.#stopFlag, 0, 1);
     // Tasks no thread has started (waiting for a free slot, queued in a thread behind another, or
     // sent to a thread still loading the jugfile) will not start now: settle them at once rather
@@ -655,6 +689,7 @@ export class ThreadPoolExecutor implements Executor {
   /** Kills the running tasks at once; their locks are released and no partial result remains. */
   async abort(running: readonly Task[]): Promise<void> {
     this.#stopping = true;
+    await this.#inline.abort([]); // signals a task running inline; every lock is released below
     await destroyThreadPool(this.pool);
     await releaseAbandoned(this.store, running);
   }

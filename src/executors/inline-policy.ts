@@ -1,0 +1,51 @@
+/**
+ * Which tasks of a `--threads` run the main thread runs itself ("inline") instead of handing them
+ * to a worker thread. Handing a task over costs more than a trivial task itself (a message each
+ * way, the worker's share of the status table, the main thread committing what the worker wrote):
+ * on 5,001 trivial tasks, two threads were slower than the serial runner. So a task function
+ * whose measured runs are all tiny runs inline, as in the serial runner, while the threads keep
+ * every other task.
+ *
+ * Decided per task function (its name), from the durations of its runs, wherever they ran:
+ * - Unknown functions (fewer than MIN_SAMPLES runs seen) go to the threads: a task whose duration
+ *   is unknown may be long, and there it can be stopped and does not block the main thread.
+ * - Once MIN_SAMPLES runs are seen, all shorter than TINY_MS, the function's further tasks run
+ *   inline.
+ * - A run of TINY_MS or longer (inline or not) sends the function back to the threads for the
+ *   rest of the run: its runs are no longer all tiny.
+ * - A task with a time limit (its own `timeout` option or --timeout) never runs inline: only a
+ *   worker thread can be terminated at the limit.
+ */
+import type { RetryPolicy, TaskOutcome } from '../execute-task.js';
+import type { Task } from '../task.js';
+
+/** Runs of a function seen before it may run inline. */
+export const MIN_SAMPLES = 8;
+/** A run this long (ms) or longer is not tiny. */
+export const TINY_MS = 1;
+
+interface Runs {
+  count: number;
+  /** A run was TINY_MS or longer: never inline again. */
+  long: boolean;
+}
+
+export class InlinePolicy {
+  readonly #byFunction = new Map<string, Runs>();
+
+  /** Whether `task` (with its retry policy) runs in the main thread. */
+  inline(task: Task, policy: RetryPolicy): boolean {
+    if (policy.timeoutMs !== undefined) return false;
+    const runs = this.#byFunction.get(task.name);
+    return runs !== undefined && !runs.long && runs.count >= MIN_SAMPLES;
+  }
+
+  /** Feeds the outcome of one of `task`'s runs (only executed runs carry a duration). */
+  observe(task: Task, outcome: TaskOutcome): void {
+    if (outcome.kind !== 'executed') return;
+    let runs = this.#byFunction.get(task.name);
+    if (runs === undefined) this.#byFunction.set(task.name, (runs = { count: 0, long: false }));
+    runs.count++;
+    if (outcome.ms >= TINY_MS) runs.long = true;
+  }
+}
