@@ -161,14 +161,35 @@ describe('jug execute --threads: tiny tasks run in the main thread', () => {
     assert.deepEqual(locks(jugdir), []);
   });
 
+  test('a tiny task calling process.exit() in the main thread fails alone, as it would in a worker thread', async () => {
+    const dir = dirOf('exit');
+    const jugdir = join(dir, 'jugdata');
+    const r = await runJug(['execute', JUGFILE, '--jugdir', jugdir, '--threads', '2', '--keep-going'], {
+      env: { INLINE_N: '300', INLINE_EXIT_AT: '250', INLINE_SIDE: join(dir, 'side.txt') },
+    });
+    expectCode(r, 1);
+    assert.match(r.stderr, /task inline\.tick failed[\s\S]*called process\.exit\(3\) in the main thread/, show(r));
+    assert.deepEqual(row(r.stdout, 'inline.tick'), [299, 0, 1], show(r));
+    assert.equal(ticks(join(dir, 'side.txt')).length, 299);
+    const failed = records(jugdir).filter((x) => x.outcome === 'failed');
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]!.args, '250');
+    assert.equal(failed[0]!.thread, undefined, 'it ran in the main thread');
+    assert.deepEqual(locks(jugdir), []);
+  });
+
   test('SIGINT while tiny tasks run inline: no task starts after it, none is left half-done; a new run finishes exactly the rest', async () => {
     const dir = dirOf('sigint');
     const jugdir = join(dir, 'jugdata');
     const side = join(dir, 'side.txt');
     const env = { INLINE_N: '20000', INLINE_SIDE: side };
-    const run = startJug(['execute', JUGFILE, '--jugdir', jugdir, '--threads', '2'], { env, timeoutMs: 120_000 });
-    // Well past the measured runs: the main thread is running ticks itself by now.
-    assert.ok(await waitFor(() => ticks(side).length >= 400, 60_000), 'the ticks did not start');
+    // JUG_TRACE tells when the main thread starts running ticks itself.
+    const run = startJug(['execute', JUGFILE, '--jugdir', jugdir, '--threads', '2'], { env: { ...env, JUG_TRACE: '1' }, timeoutMs: 120_000 });
+    let trace = '';
+    run.child.stderr!.on('data', (s: string) => (trace += s));
+    assert.ok(await waitFor(() => /inline\.tick: .* runs inline from now/.test(trace), 60_000), 'the ticks never ran inline');
+    const inlineFrom = ticks(side).length;
+    assert.ok(await waitFor(() => ticks(side).length >= inlineFrom + 200, 60_000), 'the ticks stopped');
     run.child.kill('SIGINT');
     const r = await run.done;
     expectCode(r, 130);

@@ -273,7 +273,7 @@ export class ThreadPoolExecutor implements Executor {
 
   #inlineRunner(): InProcessExecutor {
     const { debug, tracker } = this.inlineOptions;
-    return new InProcessExecutor(this.store, this.table, this.keepFailed, debug ?? false, this.defaults, this.recorder, tracker);
+    return new InProcessExecutor(this.store, this.table, this.keepFailed, debug ?? false, this.defaults, this.recorder, tracker, true);
   }
 
   /** Watches tasks with a time limit while their threads run them (terminating those past it). */
