@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import {
   BenchError,
   JUGFILES,
+  OPTS,
   PY,
   ROOT,
   WORK,
@@ -20,6 +21,7 @@ import {
   median,
   timeExecute,
   timeGroup,
+  waitQuiet,
 } from '../lib/harness.mjs';
 import { countDivisors } from '../jugfiles/divisors.mjs';
 
@@ -86,6 +88,16 @@ async function benchPrimesCpu({ reps, quick }) {
       text: '`--threads 2` speed-up over `--threads 1` ≥ 1.90× (Python Jug, 2 processes vs 1: 1.87×)',
       measured: `${fmtS(t1)} / ${fmtS(t2)} = ${fmtX(t1 / t2)}`,
       met: t1 / t2 >= 1.9,
+    },
+    {
+      text: '`--threads 2` speed-up not below Python Jug\'s 2-process one (do not regress: 1.76× vs 1.77× measured 2026-12-02)',
+      measured: `${fmtX(t1 / t2)} vs ${fmtX(pySpeedup)}`,
+      met: t1 / t2 >= pySpeedup,
+    },
+    {
+      text: '`--threads 1` time ≤ 0.80× Python Jug\'s 1-process time (do not regress)',
+      measured: `${fmtS(t1)} = ${fmtX(t1 / (PY.primesCpu.serial * 1000))} Python`,
+      met: t1 <= 0.8 * PY.primesCpu.serial * 1000,
     },
   ];
   const notes = [

@@ -38,7 +38,12 @@ async function benchTiny({ reps, quick }) {
     run: async () =>
       (await timeExecute({ label: `tiny ${key}`, jugfile: TINY_JUGFILE, env, procs, extra, dirName: `tiny-${key.replace(/\W+/g, '_')}` })).ms,
   });
-  const execConfigs = [cfg('execute, serial', 1, []), cfg('execute, --threads 2', 1, ['--threads', '2']), cfg('execute, 2 processes', 2, [])];
+  const execConfigs = [
+    cfg('execute, serial', 1, []),
+    cfg('execute, --threads 2', 1, ['--threads', '2']),
+    cfg('execute, --threads 8', 1, ['--threads', '8']),
+    cfg('execute, 2 processes', 2, []),
+  ];
 
   const m1 = await measureAll('tiny', execConfigs, reps);
   // The jugdir for the all-done measurements: one untimed serial run, checked.
@@ -76,6 +81,12 @@ async function benchTiny({ reps, quick }) {
     anchor: `— (no threads; 2 processes ${fmtRate(PY.tiny.procs2Rate)} tasks/s)`,
   });
   rows.push({
+    config: 'execute, --threads 8',
+    ...m1.get('execute, --threads 8'),
+    ratio: `${fmtRate(rate('execute, --threads 8'))} tasks/s = ${fmtX(rate('execute, --threads 8') / rate('execute, serial'))} serial`,
+    anchor: '— (no threads)',
+  });
+  rows.push({
     config: 'execute, 2 processes',
     ...m1.get('execute, 2 processes'),
     ratio: `${fmtRate(rate('execute, 2 processes'))} tasks/s = ${fmtX(rate('execute, 2 processes') / PY.tiny.procs2Rate)} Python`,
@@ -95,6 +106,15 @@ async function benchTiny({ reps, quick }) {
       measured: `${nTasks} tasks / ${fmtS(m1.get('execute, serial').median)} = ${fmtRate(serialRate)} tasks/s (${fmtX(serialRate / PY.tiny.serialRate)} Python)`,
       met: serialRate >= 5 * PY.tiny.serialRate,
     },
+    // Issue 19 §3: threads never slower than serial (tiny tasks run in the main thread: inline-policy.ts).
+    ...[2, 8].map((n) => {
+      const r = rate(`execute, --threads ${n}`);
+      return {
+        text: `tiny, \`--threads ${n}\` ≥ serial tasks/s (same run, medians)`,
+        measured: `${fmtRate(r)} vs ${fmtRate(serialRate)} tasks/s = ${fmtX(r / serialRate)} serial`,
+        met: r >= serialRate,
+      };
+    }),
   ];
   const notes = [
     `${n.toLocaleString('en-US')} trivial tasks \`double(i)\` plus one \`total(xs)\` over all of them (${nTasks} tasks), from an empty jugdir; tasks/s = ${nTasks} / wall (start-up included, as for Python Jug).`,
