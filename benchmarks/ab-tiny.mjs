@@ -6,12 +6,14 @@
  * its children) of each, with B/A ratios. Used for the cost of run records
  * (benchmarks/RESULTS-run-records.md).
  *
- *   node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--variants] [--also C/bin/jug.js]
+ *   node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--threads 2,8] [--variants] [--also C/bin/jug.js]
  *
  * --also adds a third checkout (`C-serial`, `C-threads2`), interleaved with the others, compared with A.
  * Besides the ratio of medians, `paired` is the median of the per-repetition ratios (each run against
  * the A run of the same repetition, seconds apart): steadier when the machine's load drifts.
  *
+ * --threads: the thread counts compared (default 2); each `threadsN` row is also divided by B's
+ * serial time (`B/B-serial`: above 1 = slower than serial).
  * Each checkout runs its own benchmarks/jugfiles/tiny.ts (so that `import 'jug'` is its own).
  * --variants adds, for B: `B-nocode` (JUG_RECORD_CODE=0: run records without code fingerprints);
  * `B-fpcold-serial` (the fingerprint cache emptied before each run, the bundle cache kept: the cost
@@ -35,6 +37,7 @@ const flag = (name) => {
 };
 const reps = Number(flag('--reps') ?? 5);
 const also = flag('--also');
+const threadCounts = (flag('--threads') ?? '2').split(',').map(Number);
 const variants = args.includes('--variants');
 const bins = args.filter((a) => !a.startsWith('--'));
 if (bins.length !== 2) {
@@ -66,8 +69,10 @@ function once(name, bin, extra, env, n) {
 const configs = [
   { name: 'A-serial', bin: binA, extra: [] },
   { name: 'B-serial', bin: binB, extra: [] },
-  { name: 'A-threads2', bin: binA, extra: ['--threads', '2'] },
-  { name: 'B-threads2', bin: binB, extra: ['--threads', '2'] },
+  ...threadCounts.flatMap((n) => [
+    { name: `A-threads${n}`, bin: binA, extra: ['--threads', String(n)] },
+    { name: `B-threads${n}`, bin: binB, extra: ['--threads', String(n)] },
+  ]),
 ];
 if (also !== undefined) {
   configs.push(
@@ -113,7 +118,8 @@ const median = (xs) => {
 };
 const med = (name, key) => median(samples.get(name).map((s) => s[key]));
 const rows = configs.map((c) => {
-  const base = c.name.includes('threads') ? 'A-threads2' : c.name.endsWith('-cold-serial') ? 'A-cold-serial' : 'A-serial';
+  const threads = /threads(\d+)/.exec(c.name)?.[1];
+  const base = threads !== undefined ? `A-threads${threads}` : c.name.endsWith('-cold-serial') ? 'A-cold-serial' : 'A-serial';
   const wall = med(c.name, 'wall');
   const cpu = med(c.name, 'cpu');
   const paired = (key) => median(samples.get(c.name).map((s, i) => s[key] / samples.get(base)[i][key])).toFixed(3);
@@ -125,14 +131,15 @@ const rows = configs.map((c) => {
     cpuRatio: (cpu / med(base, 'cpu')).toFixed(3),
     pairedWall: paired('wall'),
     pairedCpu: paired('cpu'),
+    vsSerial: (wall / med(`${c.name[0]}-serial`, 'wall')).toFixed(3),
     walls: samples.get(c.name).map((s) => s.wall.toFixed(0)).join(' '),
     cpus: samples.get(c.name).map((s) => s.cpu.toFixed(0)).join(' '),
   };
 });
-console.log(`| config | median wall ms | median CPU ms | wall / A | CPU / A | paired wall / A | paired CPU / A | walls | CPUs |`);
-console.log(`|---|---|---|---|---|---|---|---|---|`);
+console.log(`| config | median wall ms | median CPU ms | wall / A | CPU / A | paired wall / A | paired CPU / A | wall / own serial | walls | CPUs |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of rows) {
-  console.log(`| ${r.config} | ${r.wall} | ${r.cpu} | ${r.wallRatio} | ${r.cpuRatio} | ${r.pairedWall} | ${r.pairedCpu} | ${r.walls} | ${r.cpus} |`);
+  console.log(`| ${r.config} | ${r.wall} | ${r.cpu} | ${r.wallRatio} | ${r.cpuRatio} | ${r.pairedWall} | ${r.pairedCpu} | ${r.vsSerial} | ${r.walls} | ${r.cpus} |`);
 }
 
 console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);

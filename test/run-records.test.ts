@@ -80,8 +80,10 @@ describe('jug execute records every task it runs', () => {
         assert.ok(typeof rec.bytes === 'number' && rec.bytes > 0, 'encoded size');
         assert.match(rec.code ?? '', /^[0-9a-f]{16}$/, 'code fingerprint');
         if (threads.length === 0) assert.equal(rec.thread, undefined, 'main thread: no thread id');
-        else assert.ok(Number.isInteger(rec.thread) && rec.thread! > 0, `thread id in ${JSON.stringify(rec)}`);
+        // With threads, tiny task functions run in the main thread once measured (inline-policy.ts).
+        else if (rec.thread !== undefined) assert.ok(Number.isInteger(rec.thread) && rec.thread > 0, `thread id in ${JSON.stringify(rec)}`);
       }
+      if (threads.length > 0) assert.ok(records.filter((x) => x.thread !== undefined).length >= 8, 'the first runs are in worker threads');
       const work = records.filter((x) => x.task === 'records.work');
       assert.equal(work.length, 12);
       assert.deepEqual(work.map((x) => x.args).sort(), Array.from({ length: 12 }, (_, i) => String(i)).sort());

@@ -52,7 +52,7 @@ async function benchTiny({ reps, quick }) {
       return ms;
     },
   };
-  const execConfigs = [pyExec, cfg('execute, serial', 1, []), cfg('execute, --threads 2', 1, ['--threads', '2']), cfg('execute, 2 processes', 2, [])];
+  const execConfigs = [pyExec, cfg('execute, serial', 1, []), cfg('execute, --threads 2', 1, ['--threads', '2']), cfg('execute, --threads 8', 1, ['--threads', '8']), cfg('execute, 2 processes', 2, [])];
 
   const m1 = await measureAll('tiny', execConfigs, reps);
   // The jugdir for the all-done measurements: one untimed serial run, checked.
@@ -106,6 +106,12 @@ async function benchTiny({ reps, quick }) {
     anchor: `— (no threads; 2 processes ${fmtRate(PY.tiny.procs2Rate)} tasks/s)`,
   });
   rows.push({
+    config: 'execute, --threads 8',
+    ...m1.get('execute, --threads 8'),
+    ratio: `${fmtRate(rate('execute, --threads 8'))} tasks/s = ${fmtX(rate('execute, --threads 8') / rate('execute, serial'))} serial`,
+    anchor: '— (no threads)',
+  });
+  rows.push({
     config: 'execute, 2 processes',
     ...m1.get('execute, 2 processes'),
     ratio: `${fmtRate(rate('execute, 2 processes'))} tasks/s = ${fmtX(rate('execute, 2 processes') / PY.tiny.procs2Rate)} Python 2 procs (anchor)${vsPyExec('execute, 2 processes')}`,
@@ -140,6 +146,15 @@ async function benchTiny({ reps, quick }) {
         text: `${key.startsWith('graph') ? '' : 'tiny '}${key}: ≤ ${limit}× Python Jug's time (same run)`,
         measured: `${fmtRatio(r)} (${fmtS(m2.get(key).median)} vs ${fmtS(m2.get(`Python Jug: ${key}`).median)})`,
         met: r.median <= limit,
+      };
+    }),
+    // Issue 19 §3: threads never slower than serial (tiny tasks run in the main thread: inline-policy.ts).
+    ...[2, 8].map((n) => {
+      const r = rate(`execute, --threads ${n}`);
+      return {
+        text: `tiny, \`--threads ${n}\` ≥ serial tasks/s (same run, medians)`,
+        measured: `${fmtRate(r)} vs ${fmtRate(serialRate)} tasks/s = ${fmtX(r / serialRate)} serial`,
+        met: r >= serialRate,
       };
     }),
   ];

@@ -34,6 +34,11 @@ export class InProcessExecutor implements Executor {
     private readonly recorder?: RunRecorder,
     /** Tells the store which task runs now (running notes). @default none */
     private readonly tracker?: RunningTracker,
+    /**
+     * process.exit() called by a task function fails that task instead of ending the process (the
+     * thread pool's inline runs: in a worker thread such a call ends only that thread). @default false
+     */
+    private readonly guardExit = false,
   ) {
     this.#mutex = new Mutex(() => store.flush());
   }
@@ -64,11 +69,15 @@ export class InProcessExecutor implements Executor {
       onRan: () => gate.ran(),
       onSectionStart: () => this.#window.commitEarly && this.store.flush(),
       onRun: () => {
+        if (this.guardExit) guardProcessExit(task);
         this.table.set(index, TaskState.Running);
         // A task expected to run long is noted at once: this thread may block in it.
         this.tracker?.started(task, this.#window.commitEarly);
       },
-      onRunEnd: () => this.tracker?.ended(task),
+      onRunEnd: () => {
+        if (this.guardExit) unguardProcessExit();
+        this.tracker?.ended(task);
+      },
       // A result's record goes to the store before the result is committed.
       onResult: (executed) => this.recorder?.record(task, executed),
     });
@@ -91,4 +100,24 @@ export class InProcessExecutor implements Executor {
     registry().runningSignal?.abort(new Error('the run was aborted (second Ctrl-C)'));
     await releaseAbandoned(this.store, running);
   }
+}
+
+/** The real process.exit while a guarded task runs. */
+let realExit: typeof process.exit | undefined;
+
+/** Until {@link unguardProcessExit}: process.exit() throws, failing `task` (which called it). */
+function guardProcessExit(task: Task): void {
+  realExit ??= process.exit;
+  process.exit = ((code?: number | string | null) => {
+    throw new Error(
+      `task ${task.name} called process.exit(${code ?? ''}) in the main thread, where --threads runs tiny tasks itself: ` +
+        'the task failed instead of the run ending (in a worker thread, the call ends that thread and fails the task). ' +
+        'Throw an error to fail a task.',
+    );
+  }) as typeof process.exit;
+}
+
+function unguardProcessExit(): void {
+  if (realExit !== undefined) process.exit = realExit;
+  realExit = undefined;
 }

@@ -6,7 +6,10 @@
  * withdrawn before any thread gets them.
  *
  * - Waves: at most `wave` threads (one per core) start at the same time; each thread that has
- *   started (loaded jug and the jugfile) lets another start, until N run. Starting all N at once on
+ *   started (loaded jug and the jugfile) lets another start, until N run — while tasks wait for a
+ *   thread (Piscina's queue): a run whose tasks the main thread runs itself (tiny ones:
+ *   inline-policy.ts) boots no thread it will not use (each loads the jugfile: CPU taken from the
+ *   main thread). A task that finds no thread later lets the next wave start. Starting all N at once on
  *   fewer cores shares the CPU between them, so that none is ready before all are: 8 threads on 2
  *   cores ran their first task after ~0.5 s, the first two now after ~0.2 s.
  * - Placement (the balancer): a task goes to the least busy started thread holding fewer than
@@ -68,7 +71,19 @@ export class PoolSize {
   attach(pool: Piscina): void {
     this.#pool = pool;
     pool.on('workerCreate', () => this.#grow()); // a thread has started (Piscina's READY)
-    this.#grow();
+    this.#grow(true);
+  }
+
+  #growSoon = false;
+
+  /** A task found no thread to take it: start more (after Piscina has queued it). */
+  #demanded(): void {
+    if (this.#growSoon) return;
+    this.#growSoon = true;
+    setImmediate(() => {
+      this.#growSoon = false;
+      this.#grow();
+    });
   }
 
   /** Set when the pool is being destroyed: threads ending then are no fault. */
@@ -115,7 +130,7 @@ export class PoolSize {
   reset(): void {
     if (this.#cap === this.threads) return;
     this.#cap = this.threads;
-    this.#grow();
+    this.#grow(true);
   }
 
   /** Threads Piscina runs or is starting, not counting those being stopped. */
@@ -132,10 +147,10 @@ export class PoolSize {
     options.minThreads = n;
   }
 
-  /** Starts threads up to `started + wave` (at most the cap). */
-  #grow(): void {
+  /** Starts threads up to `started + wave` (at most the cap), if tasks wait for one (or `first`: the first wave). */
+  #grow(first = false): void {
     const pool = this.#pool;
-    if (pool === undefined) return;
+    if (pool === undefined || (!first && pool.queueSize === 0)) return;
     const target = Math.min(this.#cap, this.#startedThreads().count + this.wave);
     const live = this.#live();
     if (target <= live) return;
@@ -168,6 +183,7 @@ export class PoolSize {
           bestStarted = started;
         }
       }
+      if (best === null) this.#demanded();
       return best;
     };
   }

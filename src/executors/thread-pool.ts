@@ -36,6 +36,7 @@ import {
 } from '../execute-task.js';
 import { makeFailureRecord } from '../failure.js';
 import type { RunRecorder } from '../run-records.js';
+import type { RunningTracker } from '../running-notes.js';
 import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
@@ -44,6 +45,8 @@ import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from
 import { trace, tracing } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
+import { InProcessExecutor } from './in-process.js';
+import { InlinePolicy, MIN_SAMPLES } from './inline-policy.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
@@ -104,6 +107,17 @@ const CLOSE_WAIT_MS = 500;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
 const COMMIT_GROUP = 256;
 
+/** What the main thread needs to run tasks itself, as the serial runner does. */
+export interface InlineOptions {
+  /** `--debug`: fail tasks that change their arguments. @default false */
+  readonly debug?: boolean;
+  /** Tells the store which task runs now (running notes). @default none */
+  readonly tracker?: RunningTracker;
+}
+
+/** A dispatch's answer when its turn came and the main thread is to run it itself (inline-policy.ts). */
+const RUN_INLINE = Symbol('run inline');
+
 /** One dispatch of a task: sent to one thread, and to a second if the first is busy when another idles. */
 interface Dispatch {
   readonly index: number;
@@ -120,7 +134,7 @@ interface Dispatch {
   /** Copies sent in all (at most 2). */
   sent: number;
   /** Settles run(): the first outcome of the copy that started the task, or `cancelled`. */
-  readonly resolve: (outcome: TaskOutcome) => void;
+  readonly resolve: (outcome: TaskOutcome | typeof RUN_INLINE) => void;
   settled: boolean;
 }
 
@@ -230,7 +244,7 @@ export async function destroyThreadPool(pool: Piscina): Promise<void> {
 export class ThreadPoolExecutor implements Executor {
   readonly #queue: PQueue;
   #stopping = false;
-  #window = new AdaptiveWindow(PIPELINE, LONG_DEPTH);
+  #window = new AdaptiveWindow(PIPELINE, LONG_DEPTH, MIN_SAMPLES);
   /** Shared with the workers: set when the run stops, so tasks queued inside a worker don't start. */
   readonly #stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
@@ -244,9 +258,22 @@ export class ThreadPoolExecutor implements Executor {
     private readonly defaults: RunDefaults = {},
     /** Where the runs of its tasks are recorded (run records). @default none */
     private readonly recorder?: RunRecorder,
+    /** For the tasks the main thread runs itself (see inline-policy.ts). @default neither */
+    private readonly inlineOptions: InlineOptions = {},
   ) {
     this.#queue = new PQueue({ concurrency: threads });
     pool.on('message', (m: unknown) => this.#onWorkerMessage(m));
+    this.#inline = this.#inlineRunner();
+  }
+
+  /** Decides which tasks the main thread runs itself (tiny ones: inline-policy.ts). */
+  readonly #inlinePolicy = new InlinePolicy();
+  /** Runs those tasks, as the serial runner does; one per pass (it uses the pass's table). */
+  #inline: InProcessExecutor;
+
+  #inlineRunner(): InProcessExecutor {
+    const { debug, tracker } = this.inlineOptions;
+    return new InProcessExecutor(this.store, this.table, this.keepFailed, debug ?? false, this.defaults, this.recorder, tracker, true);
   }
 
   /** Watches tasks with a time limit while their threads run them (terminating those past it). */
@@ -274,12 +301,13 @@ export class ThreadPoolExecutor implements Executor {
     if (generation > 0 && size !== undefined) {
       // New tasks (past a barrier): their durations are unknown again, and threads stopped near
       // the end of the last pass are needed again.
-      this.#window = new AdaptiveWindow(PIPELINE, LONG_DEPTH);
+      this.#window = new AdaptiveWindow(PIPELINE, LONG_DEPTH, MIN_SAMPLES);
       this.#queue.concurrency = this.threads;
       size.depth = 1;
       size.reset();
     }
     this.table = table;
+    this.#inline = this.#inlineRunner();
     this.#claims = new TaskClaims(table.tasks);
     this.#generation = generation;
     this.#stored = encodeHashes(stored);
@@ -308,10 +336,20 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   async run(index: number, task: Task, gate?: StartGate): Promise<TaskOutcome> {
-    let resolve!: (outcome: TaskOutcome) => void;
-    const answered = new Promise<TaskOutcome>((r) => (resolve = r));
-    const claims = this.#claims;
+    return await this.#dispatch(index, task, gate);
+  }
+
+  /**
+   * Runs task `index` in a worker thread and commits its result — or, if by the time its turn
+   * comes its function has proved tiny (inline-policy.ts), in this thread as the serial runner
+   * does. (Decided then, not when the scheduler hands the task over: short tasks are handed over
+   * hundreds at a time, before the first ones have run.)
+   */
+  async #dispatch(index: number, task: Task, gate: StartGate | undefined): Promise<TaskOutcome> {
     const policy = retryPolicy(task, this.defaults);
+    let resolve!: (outcome: TaskOutcome | typeof RUN_INLINE) => void;
+    const answered = new Promise<TaskOutcome | typeof RUN_INLINE>((r) => (resolve = r));
+    const claims = this.#claims;
     const dispatch: Dispatch = { index, task, claims, token: claims.open(index), gate, policy, pending: 0, sent: 0, resolve, settled: false };
     this.#dispatches.set(index, dispatch);
     void this.#queue.add(async (): Promise<void> => {
@@ -321,6 +359,7 @@ export class ThreadPoolExecutor implements Executor {
       // exit checks budget tasks at dispatch, signals stop the executor at once.)
       if (this.#afterFailure !== undefined) await this.#afterFailure;
       if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
+      else if (gate !== undefined && this.#inlinePolicy.inline(task, policy)) this.#answer(dispatch, RUN_INLINE);
       else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
       else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
       else await this.#send([dispatch]);
@@ -330,6 +369,13 @@ export class ThreadPoolExecutor implements Executor {
     });
     const raw = await answered;
     if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);
+    if (raw === RUN_INLINE) {
+      const outcome = await this.#inline.run(index, task, gate!);
+      this.#inlinePolicy.observe(task, outcome);
+      return outcome;
+    }
+    // Seen as the thread answers (before the commit, which short tasks wait for in groups).
+    this.#inlinePolicy.observe(task, raw);
     // Exit checks see each task as its thread answers, not once its result is committed (for short
     // tasks, in groups): a check that fires sets the stop flag, which tasks queued in threads obey.
     if (raw.kind === 'executed') gate?.ran();
@@ -509,6 +555,8 @@ export class ThreadPoolExecutor implements Executor {
         return;
       }
       dispatch.pending--;
+      // The terminated thread, for the failure's run record (its slot still shows the task).
+      const thread = this.table.threadSlots().find((s) => s.task === dispatch.index)?.thread ?? 0;
       this.table.releaseThreadSlotOf(dispatch.index);
       const next = await afterTimeoutKill({
         task: dispatch.task,
@@ -521,7 +569,7 @@ export class ThreadPoolExecutor implements Executor {
       });
       if (next.kind !== 'retry') {
         dispatch.pending++; // #deliver counts this answer
-        this.#deliver([dispatch], [next]);
+        this.#deliver([dispatch], [next.kind === 'failed' && thread > 0 ? { ...next, thread } : next]);
         return;
       }
       dispatch.token = dispatch.claims.open(dispatch.index);
@@ -539,9 +587,9 @@ export class ThreadPoolExecutor implements Executor {
    * Takes one copy's answer. `cancelled` from a copy means it did not start the task: the other
    * copy did (its answer follows), or none did and none is left to (then the task is cancelled).
    */
-  #answer(dispatch: Dispatch, outcome: TaskOutcome): void {
+  #answer(dispatch: Dispatch, outcome: TaskOutcome | typeof RUN_INLINE): void {
     if (dispatch.settled) return;
-    if (outcome.kind === 'cancelled' && dispatch.pending > 0) return;
+    if (outcome !== RUN_INLINE && outcome.kind === 'cancelled' && dispatch.pending > 0) return;
     dispatch.settled = true;
     dispatch.resolve(outcome);
   }
@@ -615,6 +663,7 @@ export class ThreadPoolExecutor implements Executor {
 
   stop(): void {
     this.#stopping = true;
+    this.#inline.stop();
     Atomics.store(this.#stopFlag, 0, 1);
     // Tasks no thread has started (waiting for a free slot, queued in a thread behind another, or
     // sent to a thread still loading the jugfile) will not start now: settle them at once rather
@@ -655,6 +704,7 @@ export class ThreadPoolExecutor implements Executor {
   /** Kills the running tasks at once; their locks are released and no partial result remains. */
   async abort(running: readonly Task[]): Promise<void> {
     this.#stopping = true;
+    await this.#inline.abort([]); // signals a task running inline; every lock is released below
     await destroyThreadPool(this.pool);
     await releaseAbandoned(this.store, running);
   }

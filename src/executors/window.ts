@@ -17,20 +17,27 @@ export class AdaptiveWindow {
   /** Moving average of task durations (ms); unknown at first. */
   #meanMs = Number.NaN;
 
+  /** Durations observed. */
+  #count = 0;
+
   /**
    * @param shortDepth tasks in flight per thread for short tasks
    * @param longDepth tasks in flight per thread for long tasks: 1 unless a queued task can move to
    * a thread that falls idle (the thread pool's claims) @default 1
+   * @param shortAfter durations seen before the depth for short tasks applies (2 until then):
+   * the thread pool first learns whether tiny tasks run inline (inline-policy.ts) @default 1
    */
   constructor(
     private readonly shortDepth: number,
     private readonly longDepth = 1,
+    private readonly shortAfter = 1,
   ) {}
 
   /** Feeds one outcome; returns true when the depth changed. */
   observe(outcome: TaskOutcome): boolean {
     if (outcome.kind !== 'executed') return false;
     const before = this.depth;
+    this.#count++;
     this.#meanMs = Number.isNaN(this.#meanMs) ? outcome.ms : 0.9 * this.#meanMs + 0.1 * outcome.ms;
     return this.depth !== before;
   }
@@ -38,7 +45,7 @@ export class AdaptiveWindow {
   /** Tasks in flight per thread. */
   get depth(): number {
     if (Number.isNaN(this.#meanMs)) return 1;
-    if (this.#meanMs < SHORT_TASK_MS) return this.shortDepth;
+    if (this.#meanMs < SHORT_TASK_MS) return this.#count >= this.shortAfter ? this.shortDepth : 2;
     return this.#meanMs < MEDIUM_TASK_MS ? 2 : this.longDepth;
   }
 

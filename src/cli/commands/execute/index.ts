@@ -113,7 +113,7 @@ async function prepareRun(jugfile: string | undefined, options: ExecuteOptions, 
   const threaded =
     started === undefined
       ? undefined
-      : await threadedExecutor(started, project, threads!, options, runDefaults, watchdog!, recorder);
+      : await threadedExecutor(started, project, threads!, options, runDefaults, watchdog!, recorder, tracker);
   if (tracing) trace(`executor ready (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
   return { project, target, started, threaded, watchdog, runDefaults, recorder, tracker };
 }

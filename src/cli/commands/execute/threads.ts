@@ -11,6 +11,7 @@ import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
 import { jugdirFor } from '../../../jugfile.js';
 import { registry } from '../../../registry.js';
 import type { RunRecorder } from '../../../run-records.js';
+import type { RunningTracker } from '../../../running-notes.js';
 import { StatusTable } from '../../../status-table.js';
 import { trace } from '../../../trace.js';
 import { resolveJugfile, type Project } from '../../common.js';
@@ -94,6 +95,7 @@ export async function threadedExecutor(
   runDefaults: RunDefaults,
   watchdog: NodeJS.Timeout,
   recorder: RunRecorder,
+  tracker: RunningTracker,
 ): Promise<ThreadPoolExecutor | undefined> {
   const { pool } = started;
   const module = await import('../../../executors/thread-pool.js');
@@ -108,5 +110,8 @@ export async function threadedExecutor(
     return undefined;
   }
   const table = StatusTable.create(0, threads);
-  return new module.ThreadPoolExecutor(pool, threads, project.store, table, options.keepFailed ?? false, runDefaults, recorder);
+  return new module.ThreadPoolExecutor(pool, threads, project.store, table, options.keepFailed ?? false, runDefaults, recorder, {
+    debug: options.debug ?? false,
+    tracker,
+  });
 }

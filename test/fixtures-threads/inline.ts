@@ -1,0 +1,42 @@
+/**
+ * Trivial tasks for the main thread's inline runs under --threads (src/executors/inline-policy.ts):
+ * INLINE_N tasks `tick(i)` that append `tick i` to INLINE_SIDE (not a task argument) and return
+ * 2·i, one `sum` over them, and INLINE_TIMED tasks `timed(i)` with their own time limit (1 s) that
+ * are as trivial, except `timed(INLINE_SPIN_AT)`, which busy-loops for 60 s. `tick(INLINE_EXIT_AT)`
+ * calls process.exit(3) instead.
+ */
+import { appendFileSync } from 'node:fs';
+import { TaskGenerator } from 'jug';
+
+const N = Number(process.env['INLINE_N'] ?? 300);
+const TIMED = Number(process.env['INLINE_TIMED'] ?? 0);
+const SPIN_AT = Number(process.env['INLINE_SPIN_AT'] ?? -1);
+const SIDE = process.env['INLINE_SIDE'] ?? 'inline-side.txt';
+const EXIT_AT = Number(process.env['INLINE_EXIT_AT'] ?? -1);
+
+export const tick = TaskGenerator(function tick(i: number): number {
+  if (i === EXIT_AT) process.exit(3);
+  appendFileSync(SIDE, `tick ${i}\n`);
+  return 2 * i;
+});
+
+export const sum = TaskGenerator(function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+});
+
+export const timed = TaskGenerator(
+  function timed(i: number): number {
+    if (i === SPIN_AT) {
+      const end = Date.now() + 60_000;
+      while (Date.now() < end) {
+        // busy: only terminating its thread stops it
+      }
+    }
+    return i;
+  },
+  { timeoutMs: 1000 },
+);
+
+export const ticks = Array.from({ length: N }, (_, i) => tick(i));
+export const total = sum(ticks);
+export const limited = Array.from({ length: TIMED }, (_, i) => timed(i));
