@@ -299,11 +299,10 @@ async function main() {
       for (const g of r.goals) process.stdout.write(`  GOAL ${g.met ? 'MET' : 'NOT MET'}: ${g.text}: ${g.measured}\n`);
     }
   } catch (e) {
-    if (e instanceof BenchError) {
-      process.stderr.write(`\nrun.mjs: ABORTED: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    if (!(e instanceof BenchError)) throw e;
+    // The workloads measured before the failing one are still written (they took minutes).
+    process.stderr.write(`\nrun.mjs: ABORTED: ${e.message}\n`);
+    aborted = true;
   } finally {
     // Jugdirs and output files are scratch; only the report files survive.
     for (const f of readdirSync(WORK)) {
@@ -327,7 +326,7 @@ async function main() {
   writeFileSync(jsonPath, JSON.stringify(store, null, 2) + '\n');
   writeFileSync(opts.out, renderMarkdown(store, latest));
   process.stdout.write(`\nWrote ${relative(process.cwd(), opts.out)} (and ${relative(process.cwd(), jsonPath)}).\n`);
-  return 0;
+  return aborted ? 1 : 0;
 }
 
 process.exitCode = await main();

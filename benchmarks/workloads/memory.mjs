@@ -59,7 +59,7 @@ async function timeWithRss(label, source, extra) {
   mkdirSync(dir, { recursive: true });
   const jugfile = join(dir, 'jugfile.ts');
   writeFileSync(jugfile, source);
-  const main = new URL('../dist/cli/main.js', import.meta.url).href;
+  const main = new URL('../../dist/cli/main.js', import.meta.url).href;
   const child = `const { main } = await import(${JSON.stringify(main)});
 const code = await main(process.argv.slice(1));
 process.stderr.write('MAXRSS_KB ' + process.resourceUsage().maxRSS + '\\n');
