@@ -274,6 +274,7 @@ async function main() {
 
   const benches = Object.fromEntries(WORKLOAD_TABLE.map((w) => [w.name, w.run]));
   const results = {};
+  let aborted = false;
   try {
     for (const w of opts.only) {
       const t0 = performance.now();
