@@ -227,6 +227,9 @@ function renderMarkdown(store, latest) {
     ...machineLines(latest.machine),
     `- Code measured: ${latest.code}`,
     '- Durability: results are fsynced (durable) by default, in every run below.',
+    '- Measured apart (A/B of two builds, which this harness does not do): the cost of run records and of',
+    '  their code fingerprints on tiny, in benchmarks/RESULTS-run-records.md (`node benchmarks/ab-tiny.mjs`);',
+    '  outdated detection, in benchmarks/RESULTS-outdated.md.',
     '',
   ];
   if (anyQuick && !latest.quick) out.push('**Some sections below come from a --quick run and are not representative.**', '');
