@@ -188,7 +188,17 @@ export class FileStore implements Store {
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (e) {
-      throw this.#fsError(isCode(e, 'ENOENT') ? (mkdirCause(dir) ?? e) : e, `create directory ${dir}`);
+      if (!isCode(e, 'ENOENT')) throw this.#fsError(e, `create directory ${dir}`);
+      // Either a real cause Node's recursive mkdir reports as ENOENT (mkdirCause finds it), or a
+      // race with `jug pack` removing the shard it emptied between mkdir's EEXIST and its stat:
+      // then the directory can simply be made again.
+      const cause = mkdirCause(dir);
+      if (cause !== undefined && !isCode(cause, 'EEXIST')) throw this.#fsError(cause, `create directory ${dir}`);
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+      } catch (again) {
+        throw this.#fsError(again, `create directory ${dir}`);
+      }
     }
     this.#madeDirs.add(dir);
   }
