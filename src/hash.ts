@@ -13,7 +13,6 @@
 import { hash as cryptoHash } from 'node:crypto';
 import { HashError } from './errors.js';
 import { nameOfFunction, type TaskFunction } from './registry.js';
-import { JS_SHA1_MAX, SHA1_PAD_ROOM, sha1HexInPlace } from './sha1.js';
 
 /**
  * Hook for user objects that define their own identity. An object with a `[jugHash]()` method
@@ -118,15 +117,6 @@ class Writer {
   }
   view(): Uint8Array {
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.len);
-  }
-  /**
-   * SHA-1 of what was written, as 40 hex characters: short inputs (most tasks) by sha1.ts on this
-   * buffer (its padding goes after the bytes written, which stay as they are), long ones by node:crypto.
-   */
-  sha1Hex(): string {
-    if (this.len > JS_SHA1_MAX) return cryptoHash('sha1', this.view(), 'hex');
-    this.ensure(SHA1_PAD_ROOM);
-    return sha1HexInPlace(this.buf, this.len);
   }
   /** Ready for the next hash; a buffer grown past MAX_KEPT is not kept. */
   reset(): this {
@@ -387,6 +377,10 @@ function sha1Bytes(b: Uint8Array): Buffer {
   return cryptoHash('sha1', b, 'buffer') as unknown as Buffer;
 }
 
+function sha1Hex(b: Uint8Array): string {
+  return cryptoHash('sha1', b, 'hex');
+}
+
 /**
  * Hash of a task: 40 lowercase hex characters. Throws a HashError naming the task and argument
  * position when an argument cannot be hashed.
@@ -423,7 +417,7 @@ function encodeTask(w: Writer, enc: Encoder, name: string, args: readonly unknow
       throw e;
     }
   }
-  return w.sha1Hex();
+  return sha1Hex(w.view());
 }
 
 /**
@@ -439,7 +433,7 @@ export function hashValue(value: unknown): string {
       if (e instanceof UnhashableValue) throw e.toHashError('value');
       throw e;
     }
-    return w.sha1Hex();
+    return sha1Hex(w.view());
   });
 }
 
