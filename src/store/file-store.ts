@@ -146,6 +146,10 @@ export class FileStore implements Store {
   readonly #leaseMs: number;
   readonly #lockContext: LockContext;
   #heartbeat: Heartbeat | undefined;
+  /** What keepAlive() asked for; the heartbeat starts with the first lock (#firstLock). */
+  #keepAlive: { readonly mainThread?: boolean } | undefined;
+  /** Whether a lock was taken (or tried) through this store: #firstLock() has run. */
+  #locking = false;
   #madeDirs = new Set<string>();
   /** This process's run records, written with the commits of results (see #writeRuns). */
   readonly #runs: RunLogFile;
@@ -161,6 +165,7 @@ export class FileStore implements Store {
       ensureDir: () => {
         this.#ensureDir(join(this.location, 'locks'));
         this.#ensureDir(join(this.location, 'tempfiles'));
+        if (!this.#locking) this.#firstLock();
       },
       ownerFile: ownerFilePath(this.location),
       leaseMs: this.#leaseMs,
@@ -169,8 +174,19 @@ export class FileStore implements Store {
     };
     this.#runs = new RunLogFile(this.location, (d) => this.#ensureDir(d), (e, what) => this.#fsError(e, what));
     this.#packs = new PackReader(this.location);
-    // Learn early whether group commit works, so that the first result does not wait for it.
+  }
+
+  /**
+   * At this store's first lock (a task about to run): learn whether group commit works, so that
+   * the first result does not wait for it, and start the heartbeat keepAlive() asked for. Not
+   * earlier: a run with nothing to do (a no-op re-execute, ~5,000 tasks all done) spent ~20 ms
+   * spawning the sync helper and ~10 ms starting the heartbeat's thread, for nothing to flush and
+   * no lock to keep alive (docs/design.md, "Start-up").
+   */
+  #firstLock(): void {
+    this.#locking = true;
     if (this.#fsync && this.#commitDelayMs > 0) void syncFsAvailable(this.location);
+    if (this.#keepAlive !== undefined) this.#startHeartbeat(this.#keepAlive);
   }
 
   /** Path of the result file for `hash`. */
@@ -741,7 +757,13 @@ export class FileStore implements Store {
    */
   keepAlive(options: { readonly mainThread?: boolean } = {}): void {
     if (this.#heartbeat !== undefined) return;
-    this.#lockContext.ensureDir();
+    // Started with this store's first lock: before it there is no owner file to beat.
+    this.#keepAlive = options;
+    if (this.#locking) this.#startHeartbeat(options);
+  }
+
+  #startHeartbeat(options: { readonly mainThread?: boolean }): void {
+    if (this.#heartbeat !== undefined) return;
     // Every HEARTBEAT_MS whatever this process's own lease: others judge its locks with theirs.
     this.#heartbeat = startHeartbeat(this.#lockContext.ownerFile, HEARTBEAT_MS, {
       thread: options.mainThread !== true,
@@ -862,6 +884,7 @@ export class FileStore implements Store {
   async close(): Promise<void> {
     this.#runs.close();
     this.#packs.close();
+    this.#keepAlive = undefined;
     await this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     // This process's owner file goes when no lock links to it any more. Not judged by its link
