@@ -2,7 +2,7 @@
  * The task graph of a jugfile: unique tasks (by hash) in a topological order, with dependency and
  * dependant edges as indices. Built once per load; the scheduler, `status` and `check` use it.
  */
-import type { Task } from './task.js';
+import { graphBuild, graphIndex, type Task } from './task.js';
 
 /** Tasks in topological order with edges as indices into `tasks`. */
 export interface TaskGraph {
@@ -17,17 +17,12 @@ export interface TaskGraph {
 }
 
 /**
- * Where a Task object sits in the graph being built: `slotBuild` names the build (a number per
- * call), `slotIndex` its index there, or VISITING while on the stack. Kept on the objects
- * themselves so that a task is looked up in the hash map once (large graphs are built at every
- * start-up: a million tasks spend most of their time in map operations otherwise).
+ * Where a Task object sits in the graph being built: `graphBuild` names the build (a number per
+ * call), `graphIndex` its index there, or VISITING while on the stack. Kept on the objects
+ * themselves (fields every Task has: task.ts) so that a task is looked up in the hash map once
+ * (large graphs are built at every start-up: a million tasks spend most of their time in map
+ * operations otherwise).
  */
-const slotBuild = Symbol('jug.graphBuild');
-const slotIndex = Symbol('jug.graphIndex');
-interface Slotted {
-  [slotBuild]?: number;
-  [slotIndex]?: number;
-}
 let builds = 0;
 const VISITING = -1;
 
@@ -41,8 +36,7 @@ export function buildGraph(declared: readonly Task[]): TaskGraph {
   // Index of a task object already met in this build, or undefined; a twin (another object with
   // the same hash, met first) gets its twin's slot here.
   const known = (t: Task): number | undefined => {
-    const s = t as Slotted;
-    if (s[slotBuild] === build) return s[slotIndex];
+    if (t[graphBuild] === build) return t[graphIndex];
     const at = index.get(t.hash());
     if (at !== undefined) setSlot(t, build, at);
     return at;
@@ -87,16 +81,29 @@ export function buildGraph(declared: readonly Task[]): TaskGraph {
       place(task, ds);
     }
   }
-  const dependants: number[][] = new Array<number[]>(tasks.length);
-  for (let i = 0; i < tasks.length; i++) dependants[i] = [];
+  // The dependants are made when first asked for: `jug status` and `jug check` never need them.
+  let dependants: number[][] | undefined;
+  return {
+    tasks,
+    deps,
+    get dependants(): readonly (readonly number[])[] {
+      return (dependants ??= dependantsOf(deps));
+    },
+    index,
+  };
+}
+
+/** `dependants[i]`: the indices of the tasks whose `deps` hold i. */
+function dependantsOf(deps: readonly (readonly number[])[]): number[][] {
+  const dependants: number[][] = new Array<number[]>(deps.length);
+  for (let i = 0; i < deps.length; i++) dependants[i] = [];
   for (let i = 0; i < deps.length; i++) for (const d of deps[i]!) dependants[d]!.push(i);
-  return { tasks, deps, dependants, index };
+  return dependants;
 }
 
 function setSlot(t: Task, build: number, at: number): void {
-  const s = t as Slotted;
-  s[slotBuild] = build;
-  s[slotIndex] = at;
+  t[graphBuild] = build;
+  t[graphIndex] = at;
 }
 
 /** De-duplication of dependency indices without a Set: a stamp per index, one array per build. */

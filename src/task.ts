@@ -89,6 +89,15 @@ export type ValueAt<T, K> =
         : unknown;
 
 const kTask = Symbol.for('jug.Task');
+
+/**
+ * Scratch fields of graph building (graph.ts) on each Task: which build met it (a number per
+ * buildGraph() call) and its index there. Declared with the Task so that every Task has them
+ * from its construction: added later, they gave 50,000 Tasks a new hidden class and a property
+ * array each, at every start-up (docs/design.md, "Start-up").
+ */
+export const graphBuild: unique symbol = Symbol('jug.graphBuild') as never;
+export const graphIndex: unique symbol = Symbol('jug.graphIndex') as never;
 const kTasklet = Symbol.for('jug.Tasklet');
 
 /**
@@ -147,6 +156,10 @@ export class Task<T = unknown> extends TaskNode<T> {
   readonly args: readonly unknown[];
   readonly #hash: string;
   #runOptions: TaskRunOptions;
+  /** Internal (graph.ts): the graph build that last met this task; 0: none. */
+  [graphBuild] = 0;
+  /** Internal (graph.ts): this task's index in that build (-1 while it is being visited). */
+  [graphIndex] = 0;
 
   /**
    * Declares the task `fn(...args)`. `fn` must be a named function (its name makes the task's
@@ -352,7 +365,17 @@ function collectDependencies(x: unknown, out: Task[], seen: Set<unknown>): void 
     return;
   }
   if (Array.isArray(x)) {
-    for (const e of x) collectDependencies(e, out, seen);
+    for (const e of x) {
+      // A Task element (a reduce over 50,000 tasks) without the call and the instanceof hook.
+      if (typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[kTask] === true) {
+        if (!seen.has(e)) {
+          seen.add(e);
+          out.push(e as Task);
+        }
+      } else {
+        collectDependencies(e, out, seen);
+      }
+    }
   } else if (x instanceof Map) {
     for (const [k, v] of x) {
       collectDependencies(k, out, seen);
