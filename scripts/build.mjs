@@ -36,7 +36,7 @@ await build({
   platform: 'node',
   target: 'node20',
   packages: 'external',
-  sourcemap: true,
+  sourcemap: 'external',
   // No keepNames: it wraps every closure creation in a defineProperty call, per task in hot paths
   // (measured ~6% on 5,000 tiny tasks). jug names its own tasks explicitly.
   logLevel: 'warning',
