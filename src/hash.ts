@@ -49,6 +49,8 @@ class Writer {
   buf: Buffer;
   len = 0;
   #dv: DataView;
+  /** `#views[n]`: the first n bytes of `buf` (see view()). */
+  #views: Uint8Array[] = [];
   constructor(size = 256) {
     this.buf = Buffer.allocUnsafe(size);
     this.#dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
@@ -61,6 +63,7 @@ class Writer {
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
     this.#dv = new DataView(next.buffer, next.byteOffset, next.length);
+    this.#views = [];
   }
   tag(t: string): void {
     this.ensure(1);
@@ -113,10 +116,19 @@ class Writer {
   ascii(s: string): void {
     this.ensure(s.length);
     const b = this.buf;
-    for (let i = 0; i < s.length; i++) b[this.len++] = s.charCodeAt(i);
+    let len = this.len;
+    for (let i = 0; i < s.length; i++) b[len++] = s.charCodeAt(i);
+    this.len = len;
   }
+  /**
+   * What was written, as a Uint8Array over the buffer. Views are kept per length (until the buffer
+   * is replaced): tasks of one shape encode to the same length, and a new typed array per task
+   * cost more than its digest (~1 µs each at start-up, while V8 still interprets this code).
+   */
   view(): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.len);
+    const len = this.len;
+    if (len >= MAX_VIEW) return new Uint8Array(this.buf.buffer, this.buf.byteOffset, len);
+    return (this.#views[len] ??= new Uint8Array(this.buf.buffer, this.buf.byteOffset, len));
   }
   /** Ready for the next hash; a buffer grown past MAX_KEPT is not kept. */
   reset(): this {
@@ -124,6 +136,7 @@ class Writer {
     if (this.buf.length > MAX_KEPT) {
       this.buf = Buffer.allocUnsafe(256);
       this.#dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+      this.#views = [];
     }
     return this;
   }
@@ -131,6 +144,8 @@ class Writer {
 
 /** Strings up to this length are encoded by a loop when they are ASCII (most names and keys). */
 const SHORT_STRING = 64;
+/** Views of at most this many bytes are kept for reuse (Writer.view()). */
+const MAX_VIEW = 4096;
 /** Largest buffer the shared writer keeps between hashes (bytes). */
 const MAX_KEPT = 1 << 20;
 

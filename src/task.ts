@@ -178,6 +178,18 @@ export class Task<T = unknown> extends TaskNode<T> {
       );
     }
     const f = fn as TaskFunction;
+    const generated = pendingGenerated;
+    pendingGenerated = undefined;
+    if (generated !== undefined) {
+      // A TaskGenerator's call: its name, function and arguments array as they are.
+      this.name = generated.name;
+      this.fn = f;
+      this.args = generated.args;
+      this.#hash = hashTask(generated.name, generated.args);
+      this.#runOptions = functionRunOptions(f);
+      r.tasks.push(this);
+      return;
+    }
     const internal = pendingInternal;
     pendingInternal = undefined;
     if (internal !== undefined) {
@@ -254,6 +266,13 @@ export class Task<T = unknown> extends TaskNode<T> {
   }
 }
 Object.defineProperty(Task.prototype, kTask, { value: true });
+
+/**
+ * Set by a TaskGenerator for the one Task constructor call it makes: `new Task(fn, ...args)`
+ * copied the arguments into a second array through a spread call, slow while V8 still
+ * interprets it (~1 µs a task at start-up); the generator's own rest array is kept instead.
+ */
+let pendingGenerated: { readonly name: string; readonly args: unknown[] } | undefined;
 
 /** Set by declareTask() for the one Task constructor call it makes. */
 let pendingInternal: { readonly name: string; readonly hash: string | undefined } | undefined;
@@ -454,8 +473,18 @@ export function TaskGenerator<A extends unknown[], R>(
   registerFunction(name, fn as TaskFunction, site?.where ?? '?');
   setCodeOrigin(fn as TaskFunction, { file: site?.file, version: options.version });
   setFunctionRunOptions(fn as TaskFunction, runOptions);
-  const generator = (...args: LazyArgs<A>): Task<Awaited<R>> =>
-    new Task<Awaited<R>>(fn as never, ...(args as unknown[]));
+  // A TaskGenerator of a TaskGenerator: the Task constructor unwraps it (its general path).
+  const wrapsGenerator = typeof (fn as Partial<TaskRef>)[taskRef] === 'function';
+  const generator = (...args: LazyArgs<A>): Task<Awaited<R>> => {
+    if (wrapsGenerator) return new Task<Awaited<R>>(fn as never, ...(args as unknown[]));
+    // The name registered for fn now, as `new Task(fn, …)` finds it (the last TaskGenerator of fn names it).
+    pendingGenerated = { name: nameOfFunction(fn as TaskFunction) ?? name, args: args as unknown[] };
+    try {
+      return new Task<Awaited<R>>(fn as never);
+    } finally {
+      pendingGenerated = undefined;
+    }
+  };
   Object.defineProperties(generator, {
     fn: { value: fn },
     taskName: { value: name },
