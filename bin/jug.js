@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 // Thin shim: all logic lives in dist/cli/main.js (built by `npm install` / `npm run build`).
-import { main } from '../dist/cli/main.js';
+import module from 'node:module';
 
+// Node ≥ 22.1 keeps V8's compiled code of the modules it loads on disk between runs (the OS temp
+// directory; NODE_DISABLE_COMPILE_CACHE=1 turns it off). Node 20 has no such call: nothing happens.
+module.enableCompileCache?.();
+
+const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
