@@ -46,16 +46,20 @@ export function buildGraph(declared: readonly Task[]): TaskGraph {
   const onStack: Task[] = [];
   const stackDeps: Task[][] = [];
   const stackNext: number[] = [];
+  // How many tasks were placed when each task on the stack was pushed.
+  const stackPlaced: number[] = [];
   const push = (task: Task): void => {
     setSlot(task, build, VISITING);
     onStack.push(task);
     stackDeps.push(task.dependencies());
     stackNext.push(0);
+    stackPlaced.push(tasks.length);
   };
-  const place = (task: Task, ds: readonly Task[]): void => {
+  const place = (task: Task, ds: readonly Task[], placedBefore: number): void => {
     const hash = task.hash();
     // A twin placed while this one was on the stack (only possible with forced hashes): one entry.
-    const twin = index.get(hash);
+    // None can be if nothing was placed since its push (known() had looked its hash up then).
+    const twin = tasks.length === placedBefore ? undefined : index.get(hash);
     if (twin !== undefined) return setSlot(task, build, twin);
     setSlot(task, build, tasks.length);
     index.set(hash, tasks.length);
@@ -78,7 +82,7 @@ export function buildGraph(declared: readonly Task[]): TaskGraph {
       const task = onStack.pop()!;
       stackDeps.pop();
       stackNext.pop();
-      place(task, ds);
+      place(task, ds, stackPlaced.pop()!);
     }
   }
   // The dependants are made when first asked for: `jug status` and `jug check` never need them.
@@ -106,6 +110,9 @@ function setSlot(t: Task, build: number, at: number): void {
   t[graphIndex] = at;
 }
 
+/** The `deps` entry of every task without dependencies (never modified). */
+const NO_DEPS: number[] = [];
+
 /** De-duplication of dependency indices without a Set: a stamp per index, one array per build. */
 class Marks {
   #stamp = 0;
@@ -113,8 +120,9 @@ class Marks {
 
   /** Indices of `ds` (all placed), each once: two Task objects may share a hash. */
   indicesOf(ds: readonly Task[], known: (t: Task) => number | undefined): number[] {
+    // Tasks without dependencies (most leaves) share one empty list: 50,000 arrays fewer that live to the end.
+    if (ds.length === 0) return NO_DEPS;
     const out: number[] = [];
-    if (ds.length === 0) return out;
     const stamp = ++this.#stamp;
     for (const d of ds) {
       const j = known(d)!;
