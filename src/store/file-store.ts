@@ -757,12 +757,16 @@ export class FileStore implements Store {
    */
   keepAlive(options: { readonly mainThread?: boolean } = {}): void {
     if (this.#heartbeat !== undefined) return;
-    // Started with this store's first lock: before it there is no owner file to beat.
     this.#keepAlive = options;
-    if (this.#locking) this.#startHeartbeat(options);
+    // With --threads (`mainThread`) the threads' own stores take the locks, which this process's
+    // owner file keeps alive: beat now (a timer, cheap). Else this store takes every lock of the
+    // run: its first lock starts the heartbeat's thread (before it, no owner file to beat).
+    if (this.#locking || options.mainThread === true) this.#startHeartbeat(options);
   }
 
   #startHeartbeat(options: { readonly mainThread?: boolean }): void {
+    if (this.#heartbeat !== undefined) return;
+    this.#lockContext.ensureDir(); // may start it itself (#firstLock)
     if (this.#heartbeat !== undefined) return;
     // Every HEARTBEAT_MS whatever this process's own lease: others judge its locks with theirs.
     this.#heartbeat = startHeartbeat(this.#lockContext.ownerFile, HEARTBEAT_MS, {
