@@ -74,6 +74,7 @@ async function load(gen: number, stored?: ReadonlySet<string>, followed = false)
     if (url === undefined) throw new Error('the jugfile could not be bundled (the error is reported by the main thread)');
     setJugfileArgv(data.jugfile, data.jugfileArgs);
     await import(loads === 1 ? url : `${url}?jug-load=${loads}`);
+    if (tracing) trace('jugfile imported');
   } catch (e) {
     if (!(e instanceof BarrierError)) loadError = e;
   } finally {
