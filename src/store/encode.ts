@@ -521,12 +521,23 @@ function decodeNumeric(payload: Uint8Array): unknown {
   const bytes = shuffled ? decompress(data, codec === NUMERIC_SHUFFLED_BROTLI ? 'brotli' : 'deflate', true) : data;
   if (bytes.length % stride !== 0) throw new Error(`${bytes.length} data bytes are not whole ${stride}-byte elements`);
   // A plain array is built from a reused buffer; a typed array gets memory of its own.
-  const typed = kind.plain ? scratchFloat64(bytes.length) : new kind.ctor(bytes.length / stride);
+  const typed = kind.plain ? scratchFloat64(bytes.length) : uninitialized(kind.ctor, bytes.length);
   const view = new Uint8Array(typed.buffer, typed.byteOffset, bytes.length);
   if (shuffled) unshuffleBytes(bytes, stride, view);
   else view.set(bytes);
   if (!littleEndian) swapBytes(view, stride);
   return kind.plain ? toPlainArray(typed as Float64Array) : typed;
+}
+
+/**
+ * A new typed array of `bytes` bytes with its own ArrayBuffer (byte offset 0, as v8.deserialize
+ * gives), not zero-filled: every byte is written next (memory malloc reused would otherwise be
+ * cleared first, ~0.2 ms per 2 MiB). Buffer.allocUnsafe of that size has an ArrayBuffer of its own.
+ */
+function uninitialized(ctor: NumericCtor, bytes: number): NumericArray {
+  const b = Buffer.allocUnsafe(bytes);
+  if (b.byteOffset !== 0 || b.buffer.byteLength !== bytes) return new ctor(bytes / ctor.BYTES_PER_ELEMENT);
+  return new ctor(b.buffer, 0, bytes / ctor.BYTES_PER_ELEMENT);
 }
 
 function swapBytes(view: Uint8Array, stride: number): void {
@@ -721,7 +732,7 @@ function readStoredNumeric(fd: number, size: number): unknown {
   const dataBytes = size - head.length;
   if (kind === undefined || dataBytes % kind.ctor.BYTES_PER_ELEMENT !== 0) return undefined;
   if (head.readBigUInt64LE(1) !== BigInt(size - HEADER_BYTES)) return undefined;
-  const typed = kind.plain ? scratchFloat64(dataBytes) : new kind.ctor(dataBytes / kind.ctor.BYTES_PER_ELEMENT);
+  const typed = kind.plain ? scratchFloat64(dataBytes) : uninitialized(kind.ctor, dataBytes);
   const bytes = new Uint8Array(typed.buffer, typed.byteOffset, dataBytes);
   if (!readFully(fd, bytes, head.length)) return undefined;
   if (crc32(bytes, crc32(head.subarray(HEADER_BYTES))) !== head.readUInt32LE(9)) return undefined;
