@@ -46,13 +46,50 @@ if ARGV[3] ~= '0' then redis.call('PEXPIRE', KEYS[3], ARGV[3] * 2) end
 return 1 + redis.call('HEXISTS', KEYS[4], ARGV[4])
 `;
 
-/** Release a lock held by the owner. KEYS: lock, locks index, owner set. ARGV: owner text, hash. */
-export const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], ARGV[2])
+/**
+ * GET_LOCK for several hashes in one call (the locks of tasks announced with `lockAhead()`): one
+ * script run instead of one each, which is most of its cost on the server. KEYS: locks index,
+ * owner set, results. ARGV: owner text, lease ms (0: none), lock key prefix, hash… Returns one
+ * reply per hash, in order, each as GET_LOCK's.
+ */
+export const GET_LOCKS = `
+local owner, lease, pre = ARGV[1], ARGV[2], ARGV[3]
+local out, took = {}, false
+for i = 4, #ARGV do
+  local h = ARGV[i]
+  local k = pre .. h
+  local v = redis.call('GET', k)
+  if v and v ~= owner then
+    out[#out + 1] = v
+  else
+    if not v then
+      if lease == '0' then redis.call('SET', k, owner) else redis.call('SET', k, owner, 'PX', lease) end
+      redis.call('SADD', KEYS[1], h)
+      redis.call('SADD', KEYS[2], h)
+      took = true
+    end
+    out[#out + 1] = 1 + redis.call('HEXISTS', KEYS[3], h)
+  end
 end
-redis.call('SREM', KEYS[3], ARGV[2])
+if took and lease ~= '0' then redis.call('PEXPIRE', KEYS[2], lease * 2) end
+return out
+`;
+
+/**
+ * RELEASE for several hashes in one call (releases grouped by the store, see releaseSoon()).
+ * KEYS: locks index, owner set. ARGV: owner text, lock key prefix, hash…
+ */
+export const RELEASE_MANY = `
+local owner, pre = ARGV[1], ARGV[2]
+for i = 3, #ARGV do
+  local h = ARGV[i]
+  local k = pre .. h
+  if redis.call('GET', k) == owner then
+    redis.call('DEL', k)
+    redis.call('SREM', KEYS[1], h)
+  end
+  redis.call('SREM', KEYS[2], h)
+end
 return 1
 `;
 
