@@ -218,6 +218,30 @@ describe('Redis leases', { skip: SKIP_REDIS }, () => {
     }
   });
 
+  test('run records compacted as on files: the newest of each stored result, the failed, the recent; damaged ones dropped', async () => {
+    const u = url();
+    const H3 = 'c'.repeat(40);
+    const H4 = 'd'.repeat(40);
+    const a = await RedisStore.open(parseRedisUrl(u, {}));
+    const rec = { v: 1 as const, hash: H, task: 't.x', outcome: 'done' as const, start: 1, end: 2, host: 'h', pid: 1, jug: '0' };
+    try {
+      await a.dump(H, 1);
+      await a.recordRun({ ...rec, end: 1 });
+      await a.recordRun(rec);
+      await a.recordRun({ ...rec, hash: H2, end: 3 }); // its result is not stored
+      await a.recordRun({ ...rec, hash: H3, end: 4, outcome: 'failed' });
+      await a.recordRun({ ...rec, hash: H4, end: Date.now() }, true); // recent: maybe a live process's
+      redis.cli('RPUSH', `lease${n}:runs`, '{broken');
+      assert.deepEqual(await a.compactRunLog(await a.list()), { read: 6, kept: 3 });
+      assert.deepEqual((await a.runLog()).map((r) => [r.hash, r.end > 1e12 ? 'now' : r.end]), [[H, 2], [H3, 4], [H4, 'now']]);
+      await a.recordRun({ ...rec, hash: H2, end: 5 }, true);
+      assert.deepEqual(await a.compactRunLog(await a.list()), { read: 4, kept: 3 }, 'H2 is still not stored');
+      assert.equal(redis.cli('GET', `lease${n}:runs:gen`).stdout.trim(), '2');
+    } finally {
+      await a.close();
+    }
+  });
+
   test('run records: buffered, then read back by any store', async () => {
     const u = url();
     const a = await RedisStore.open(parseRedisUrl(u, {}));

@@ -172,3 +172,27 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1
 `;
+
+/** The run records and their compaction generation. KEYS: runs list, generation. Returns {generation, records}. */
+export const READ_RUNS = `
+return {redis.call('GET', KEYS[2]) or '0', redis.call('LRANGE', KEYS[1], 0, -1)}
+`;
+
+/**
+ * Compact the run records: replace the first n (those read, at the generation seen) by the ones
+ * kept, keeping every record appended since (appends only add at the end); nothing if another
+ * compaction ran since the read (the generation changed). KEYS: runs list, generation. ARGV:
+ * generation seen, n, record kept…  Returns 1 if compacted, 0 if not.
+ */
+export const COMPACT_RUNS = `
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+local rest = redis.call('LRANGE', KEYS[1], tonumber(ARGV[2]), -1)
+redis.call('DEL', KEYS[1])
+local function push(t, from, to)
+  for i = from, to, 1000 do redis.call('RPUSH', KEYS[1], unpack(t, i, math.min(i + 999, to))) end
+end
+push(ARGV, 3, #ARGV)
+push(rest, 1, #rest)
+redis.call('INCR', KEYS[2])
+return 1
+`;

@@ -26,7 +26,8 @@ import { checkHash } from './file-store.js';
 import { DEFAULT_LEASE_MS, HEARTBEAT_MS, HOST, OWNER_TOKEN, isThisProcess, localOwnerGone, parseLockOwner } from './lock-owner.js';
 import type { RedisConfig } from './redis-url.js';
 import * as S from './redis-scripts.js';
-import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
+import type { FailureRecord, Lock, LockInfo, RunLogCompaction, Store } from './store.js';
+import { recordsToKeep } from '../run-record-lines.js';
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
@@ -63,6 +64,11 @@ const DUMP_BATCH = 64;
 const LOAD_BATCH = 1000;
 /** Run records buffered before a write (a crash loses at most these). */
 const RUN_BATCH = 64;
+/**
+ * Run records younger than this are never compacted away: a live process records a task before
+ * its result is stored, so its newest records may concern results the caller's listing missed.
+ */
+const COMPACT_KEEP_RECENT_MS = 10 * 60_000;
 /** Longest a run record waits in the buffer, ms. */
 const RUN_FLUSH_MS = 500;
 
@@ -88,7 +94,7 @@ export class RedisStore implements Store {
   readonly #leaseMs: number;
   readonly #outageMs: number;
   readonly #groupMs: number | undefined;
-  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; running: string };
+  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; runsGen: string; running: string };
   /** Whether this process's running notes are in the store. */
   #notesWritten = false;
   #opened = false;
@@ -136,6 +142,7 @@ export class RedisStore implements Store {
       lock: `${p}:lock:`,
       owner: `${p}:owner:${OWNER_ID}`,
       runs: `${p}:runs`,
+      runsGen: `${p}:runs:gen`,
       running: `${p}:running`,
     };
     this.#redis = new Redis({
@@ -646,16 +653,27 @@ export class RedisStore implements Store {
   async runLog(): Promise<RunRecord[]> {
     await this.#writeRuns();
     const lines = await this.#run('read run records', (r) => r.lrange(this.#k.runs, 0, -1));
-    const out: RunRecord[] = [];
-    for (const line of lines) {
-      try {
-        const r = JSON.parse(line) as RunRecord;
-        if (r !== null && typeof r === 'object' && r.v === 1 && typeof r.hash === 'string') out.push(r);
-      } catch {
-        // a damaged record is skipped
-      }
-    }
-    return out;
+    return parseRecords(lines).map(([r]) => r);
+  }
+
+  /**
+   * Compacts the run records (`jug cleanup`, `jug invalidate`): keeps what recordsToKeep() keeps
+   * given `stored`, plus every record younger than COMPACT_KEEP_RECENT_MS (a live process's may
+   * concern results stored after the listing); damaged records go. Safe while other processes
+   * record: COMPACT_RUNS replaces only the records read and keeps those appended since, and does
+   * nothing if another compaction ran meanwhile.
+   */
+  async compactRunLog(stored: ReadonlySet<string>): Promise<RunLogCompaction> {
+    await this.#writeRuns();
+    const keys = [this.#k.runs, this.#k.runsGen];
+    const [gen, lines] = (await this.#script('read run records', S.READ_RUNS, keys, [])) as [string, string[]];
+    const parsed = parseRecords(lines);
+    const recent = Date.now() - COMPACT_KEEP_RECENT_MS;
+    const keep = new Set(recordsToKeep(parsed.map(([r]) => r), stored));
+    const kept = parsed.filter(([r]) => keep.has(r) || r.end >= recent).map(([, line]) => line);
+    if (kept.length === lines.length) return { read: lines.length, kept: lines.length };
+    const done = await this.#script('compacted run records', S.COMPACT_RUNS, keys, [gen, lines.length, ...kept]);
+    return { read: lines.length, kept: done === 1 ? kept.length : lines.length };
   }
 
   /**
@@ -696,7 +714,7 @@ export class RedisStore implements Store {
   }
 
   /** The store's keys (`jug copy`, tests, docs). */
-  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; running: string }> {
+  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; runsGen: string; running: string }> {
     return this.#k;
   }
 }
@@ -768,6 +786,20 @@ function scriptSha(source: string): string {
   let sha = shas.get(source);
   if (sha === undefined) shas.set(source, (sha = createHash('sha1').update(source).digest('hex')));
   return sha;
+}
+
+/** The run records that parse, each with its line. */
+function parseRecords(lines: readonly string[]): [RunRecord, string][] {
+  const out: [RunRecord, string][] = [];
+  for (const line of lines) {
+    try {
+      const r = JSON.parse(line) as RunRecord;
+      if (r !== null && typeof r === 'object' && r.v === 1 && typeof r.hash === 'string') out.push([r, line]);
+    } catch {
+      // a damaged record is skipped
+    }
+  }
+  return out;
 }
 
 /** A dump() waiting for its turn's HSET. */
