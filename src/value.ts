@@ -60,8 +60,7 @@ export async function resolveWith(x: unknown, store: Store): Promise<unknown> {
     return index(base, key, x);
   }
   if (hasLazyHooks(x)) return x[resolveHook]((y) => resolveWith(y, store));
-  // A Task element straight to the store (no resolveWith call, one promise less per element).
-  if (Array.isArray(x)) return Promise.all(x.map((e) => (e instanceof Task ? store.load(e.hash(), e.name) : resolveWith(e, store))));
+  if (Array.isArray(x)) return resolveArray(x, store);
   if (x instanceof Map) {
     const entries = await Promise.all(
       [...x].map(async ([k, v]) => [await resolveWith(k, store), await resolveWith(v, store)] as const),
@@ -77,6 +76,35 @@ export async function resolveWith(x: unknown, store: Store): Promise<unknown> {
     return out;
   }
   return x;
+}
+
+/**
+ * An array resolved element by element. Its Task elements go straight to the store: all in one
+ * `loadMany()` call where the store has it (the file store decodes packed results in one loop),
+ * else one `load()` each (no resolveWith call, one promise less per element).
+ */
+async function resolveArray(x: readonly unknown[], store: Store): Promise<unknown[]> {
+  if (store.loadMany === undefined || x.length < 2) {
+    return Promise.all(x.map((e) => (e instanceof Task ? store.load(e.hash(), e.name) : resolveWith(e, store))));
+  }
+  const hashes: string[] = [];
+  const names: string[] = [];
+  const at: number[] = [];
+  const out = new Array<unknown>(x.length);
+  const others: Promise<void>[] = [];
+  for (let k = 0; k < x.length; k++) {
+    const e = x[k];
+    if (e instanceof Task) {
+      hashes.push(e.hash());
+      names.push(e.name);
+      at.push(k);
+    } else if (typeof e !== 'object' || e === null) out[k] = e;
+    else others.push(resolveWith(e, store).then((v) => void (out[k] = v)));
+  }
+  // Together, so that a failure of either side rejects once and nothing is left unhandled.
+  const [loaded] = await Promise.all([hashes.length === 0 ? [] : store.loadMany(hashes, names), ...others]);
+  for (let j = 0; j < at.length; j++) out[at[j]!] = loaded[j];
+  return out;
 }
 
 function checkTuple(base: unknown, n: number, t: Tasklet): void {

@@ -74,6 +74,7 @@ async function load(gen: number, stored?: ReadonlySet<string>, followed = false)
     if (url === undefined) throw new Error('the jugfile could not be bundled (the error is reported by the main thread)');
     setJugfileArgv(data.jugfile, data.jugfileArgs);
     await import(loads === 1 ? url : `${url}?jug-load=${loads}`);
+    if (tracing) trace('jugfile imported');
   } catch (e) {
     if (!(e instanceof BarrierError)) loadError = e;
   } finally {
@@ -132,7 +133,22 @@ const mutex = new Mutex(() => store.flush());
 
 export default async function run(call: WorkerCall): Promise<TaskOutcome | TaskOutcome[]> {
   // A batch runs as its requests would one by one: their sections take turns on the mutex.
-  return 'batch' in call ? Promise.all(call.batch.map(runOne)) : runOne(call);
+  const answer = await ('batch' in call ? Promise.all(call.batch.map(runOne)) : runOne(call));
+  await stdioTaken();
+  return answer;
+}
+
+/**
+ * Waits until the main thread has taken everything this thread wrote to stdout and stderr. A
+ * worker's write travels as a message, and the next one waits in the thread until the main thread
+ * acknowledges it: without this wait, the lines a task wrote last were lost when the pool was
+ * destroyed right after its answer (the run's end). Costs nothing when nothing is waiting.
+ */
+function stdioTaken(): Promise<unknown> | undefined {
+  const waits = [process.stdout, process.stderr]
+    .filter((s) => s.writableLength > 0)
+    .map((s) => new Promise<void>((resolve) => s.write('', () => resolve())));
+  return waits.length === 0 ? undefined : Promise.all(waits);
 }
 
 async function runOne(request: WorkerRequest): Promise<TaskOutcome> {

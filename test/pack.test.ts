@@ -331,6 +331,32 @@ describe('pack index format', () => {
     await writer.close();
   });
 
+  it('loadMany (value() of an array of tasks) gives what load() gives for packed, loose, removed, damaged and missing results', async () => {
+    const dir = join(tmp, 'load-many');
+    const store = new FileStore(dir, { fsync: false });
+    const h = (c: string): string => c.repeat(40);
+    const small = [h('a'), h('b'), h('c'), h('d')];
+    for (const [k, x] of small.entries()) await store.dump(x, k === 3 ? { big: 'x'.repeat(300) } : k * 7);
+    await store.pack();
+    await store.dump(h('e'), 'loose after the pack');
+    assert.equal(await store.remove(h('c')), true); // a tombstone
+    assert.deepEqual(await store.loadMany([h('a'), h('e'), h('b'), h('d')]), [0, 'loose after the pack', 7, { big: 'x'.repeat(300) }]);
+    await assert.rejects(store.loadMany([h('a'), h('c')], ['t.a', 't.c']), (e: unknown) => e instanceof NotComputedError && e.message.includes("task 't.c'"));
+    await assert.rejects(store.loadMany([h('a'), h('f')]), NotComputedError);
+    // A damaged packed entry: the batch reports it as load() does, naming the task.
+    const index = parseIndex(fs.readFileSync(join(dir, 'packs', 'index')), 'index');
+    const entry = index.entryAt(index.find(h('b')));
+    const dataPath = join(dir, 'packs', entry.file);
+    const data = fs.readFileSync(dataPath);
+    data[entry.offset + entry.length - 1]! ^= 0xff;
+    fs.writeFileSync(dataPath, data);
+    const fresh = new FileStore(dir, { fsync: false });
+    assert.deepEqual(await fresh.loadMany([h('a'), h('d')]), [0, { big: 'x'.repeat(300) }]);
+    await assert.rejects(fresh.loadMany([h('a'), h('b')], ['t.a', 't.b']), (e: unknown) => e instanceof CorruptResultError && /checksum mismatch/.test(e.message) && e.message.includes("task 't.b'"));
+    await fresh.close();
+    await store.close();
+  });
+
   it('a tombstone line cut short does not swallow the next removal', async () => {
     const dir = join(tmp, 'tombstone');
     const store = new FileStore(dir, { fsync: false });

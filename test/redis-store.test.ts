@@ -159,6 +159,89 @@ describe('Redis leases', { skip: SKIP_REDIS }, () => {
     }
   });
 
+  test('grouped releases: a lock taken again before its release went out stays held; announced locks held elsewhere are refused', async () => {
+    const u = url();
+    const H3 = 'c'.repeat(40);
+    // groupMs of a minute: a release goes out only with the next lock command, flush() or close().
+    const child = new Child(u, 60_000, H3);
+    assert.equal(await child.next(), 'took true');
+    const a = await RedisStore.open(parseRedisUrl(u, {}), { groupMs: 60_000 });
+    const lockKey = (h: string): string => `lease${n}:lock:${h}`;
+    try {
+      for (const h of [H, H2, H3]) a.lockAhead(h);
+      assert.equal(await a.lock(H).get(), true, 'taken in the batch');
+      assert.equal(await a.lock(H2).get(), true);
+      assert.equal(await a.lock(H3).get(), false, "held by the other store: the batch's reply says so");
+      await a.lock(H).release();
+      assert.notEqual(redis.cli('GET', lockKey(H)).stdout.trim(), '', 'the release waits for its group');
+      assert.equal(await a.lock(H).get(), true, 'taken again: the waiting release goes out first');
+      a.flush();
+      await sleep(100);
+      assert.equal(await a.lock(H).isLocked(), true, 'the earlier release did not drop the lock taken again');
+      assert.equal(redis.cli('GET', lockKey(H)).stdout.trim() === '', false);
+      await a.lock(H).release();
+      await a.lock(H2).release();
+      assert.equal(await a.lock(H2).isLocked(), false, 'a read of a lock sends the waiting releases first');
+      assert.deepEqual([...(await a.listLocks()).keys()], [H3]);
+    } finally {
+      await a.close();
+      child.send('kill');
+      await child.exited();
+    }
+    assert.equal(redis.cli('GET', lockKey(H)).stdout.trim(), '', 'close() sent the releases');
+  });
+
+  test("grouped results: one turn's dumps and loads go out together; each load gets its own value or error", async () => {
+    const u = url();
+    const a = await RedisStore.open(parseRedisUrl(u, {}), { groupMs: 60_000 });
+    const hashes = Array.from({ length: 150 }, (_, i) => i.toString(16).padStart(40, '0'));
+    try {
+      const first = hashes.slice(0, 10);
+      const dumped = Promise.all(first.map((h, i) => a.dump(h, { i })));
+      await sleep(50);
+      assert.equal(redis.cli('HLEN', `lease${n}:results`).stdout.trim(), '0', 'waiting for its group');
+      a.flush();
+      await dumped;
+      // A group's worth (DUMP_BATCH, 64): sent without flush().
+      await Promise.all(hashes.slice(10, 74).map((h, i) => a.dump(h, { i: i + 10 })));
+      const rest = Promise.all(hashes.slice(74, 140).map((h, i) => a.dump(h, { i: i + 74 })));
+      a.flush();
+      await rest;
+      assert.equal(redis.cli('HLEN', `lease${n}:results`).stdout.trim(), '140');
+      redis.cli('HSET', `lease${n}:results`, hashes[140]!, 'not framed');
+      const loads = await Promise.allSettled(hashes.map((h) => a.load(h, `t${h.slice(-2)}`)));
+      loads.slice(0, 140).forEach((r, i) => assert.deepEqual(r.status === 'fulfilled' ? r.value : r.reason, { i }));
+      assert.ok(loads[140]!.status === 'rejected' && /corrupt|damaged|checksum|short|prefix/i.test(String(loads[140]!.reason)), String(loads[140]));
+      for (const r of loads.slice(141)) assert.ok(r.status === 'rejected' && (r.reason as Error).name === 'NotComputedError', String(r.status));
+    } finally {
+      await a.close();
+    }
+  });
+
+  test('run records compacted as on files: the newest of each stored result, the failed, the recent; damaged ones dropped', async () => {
+    const u = url();
+    const H3 = 'c'.repeat(40);
+    const H4 = 'd'.repeat(40);
+    const a = await RedisStore.open(parseRedisUrl(u, {}));
+    const rec = { v: 1 as const, hash: H, task: 't.x', outcome: 'done' as const, start: 1, end: 2, host: 'h', pid: 1, jug: '0' };
+    try {
+      await a.dump(H, 1);
+      await a.recordRun({ ...rec, end: 1 });
+      await a.recordRun(rec);
+      await a.recordRun({ ...rec, hash: H2, end: 3 }); // its result is not stored
+      await a.recordRun({ ...rec, hash: H3, end: 4, outcome: 'failed' });
+      await a.recordRun({ ...rec, hash: H4, end: Date.now() }, true); // recent: maybe a live process's
+      redis.cli('RPUSH', `lease${n}:runs`, '{broken');
+      assert.deepEqual(await a.compactRunLog(await a.list()), { read: 6, kept: 3 });
+      assert.deepEqual((await a.runLog()).map((r) => [r.hash, r.end > 1e12 ? 'now' : r.end]), [[H, 2], [H3, 4], [H4, 'now']]);
+      await a.recordRun({ ...rec, hash: H2, end: 5 }, true);
+      assert.deepEqual(await a.compactRunLog(await a.list()), { read: 4, kept: 3 }, 'H2 is still not stored');
+      assert.equal(redis.cli('GET', `lease${n}:runs:gen`).stdout.trim(), '2');
+    } finally {
+      await a.close();
+    }
+  });
+
   test('run records: buffered, then read back by any store', async () => {
     const u = url();
     const a = await RedisStore.open(parseRedisUrl(u, {}));

@@ -346,6 +346,31 @@ describe('FileStore: numeric results through real files', () => {
     }
   });
 
+  it('compressed numeric results (decompressed into a reused buffer) and B payloads holding typed arrays stay independent of later decodes', () => {
+    const lcgArray = lcg(262_144, 21);
+    const lcgTyped = new Float64Array(lcg(262_144, 22));
+    const brotliTyped = new Float64Array(Array.from({ length: 50_000 }, (_, i) => (i % 1000) / 7)); // shuffled + brotli
+    const nested = { a: new Float64Array(lcg(8192, 23)), b: new Int16Array(5000).fill(3) }; // a V8 payload, brotli-compressed
+    const encoded = [lcgArray, lcgTyped, brotliTyped, nested].map((v) => encodeResult(v));
+    assert.deepEqual(
+      encoded.map((e) => [String.fromCharCode(e[0]!), e[0] === PREFIX_NUMERIC ? e[HEADER_BYTES + 1] : -1]),
+      [['N', NUMERIC_SHUFFLED_DEFLATE], ['N', NUMERIC_SHUFFLED_DEFLATE], ['N', NUMERIC_SHUFFLED_BROTLI], ['B', -1]],
+    );
+    const first = encoded.map((e) => decodeResult(e, 'first'));
+    const second = encoded.map((e) => decodeResult(e, 'second')); // reuses every scratch buffer again
+    assert.deepStrictEqual(first, [lcgArray, lcgTyped, brotliTyped, nested]);
+    assert.deepStrictEqual(second, first);
+    (first[1] as Float64Array)[0] = -1;
+    (first[2] as Float64Array)[0] = -1;
+    (first[3] as typeof nested).a[0] = -1;
+    assert.deepStrictEqual(second, [lcgArray, lcgTyped, brotliTyped, nested], 'two decodes share no memory');
+    // A later decode of other data leaves earlier values alone.
+    const other = decodeResult(encodeResult(new Float64Array(lcg(262_144, 99))), 'other') as Float64Array;
+    assert.equal(other.length, 262_144);
+    assert.deepStrictEqual(second[1], lcgTyped);
+    assert.deepStrictEqual(second[0], lcgArray);
+  });
+
   it('B is what the V8 payload of compressible non-numeric data gets', () => {
     const v = Array.from({ length: 3000 }, (_, i) => ({ k: `key-${i % 10}`, i }));
     const enc = encodeResult(v);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { InlinePolicy, LONG_MS, MIN_SAMPLES, TINY_MS } from '../src/executors/inline-policy.js';
+import { InlinePolicy, LONG_MS, LONG_ONCE_MS, MIN_SAMPLES, TINY_MS } from '../src/executors/inline-policy.js';
 import type { TaskOutcome } from '../src/execute-task.js';
 import type { RunRecord } from '../src/run-records-types.js';
 import { parseRunLines } from '../src/run-records.js';
@@ -73,13 +73,22 @@ describe('InlinePolicy', () => {
     assert.equal(q.inline(t, policy), false);
   });
 
-  test(`one run of ${LONG_MS} ms sends the function back to the threads for good`, () => {
+  test(`two runs of ${LONG_MS} ms, or one of ${LONG_ONCE_MS} ms, send the function back to the threads for good`, () => {
     const p = new InlinePolicy();
     const t = task('f.mixed');
     for (let i = 0; i < MIN_SAMPLES; i++) p.observe(t, ran(0.1));
     assert.equal(p.inline(t, policy), true);
+    assert.equal(p.anySlow(), false);
+    p.observe(t, ran(LONG_MS)); // one stall (a garbage collection, a loaded machine): still inline
+    assert.equal(p.inline(t, policy), true);
+    assert.equal(p.anySlow(), false);
     p.observe(t, ran(LONG_MS));
     assert.equal(p.inline(t, policy), false);
+    assert.equal(p.anySlow(), true);
+    const once = new InlinePolicy();
+    for (let i = 0; i < MIN_SAMPLES; i++) once.observe(t, ran(0.1));
+    once.observe(t, ran(LONG_ONCE_MS));
+    assert.equal(once.inline(t, policy), false);
     for (let i = 0; i < 10 * MIN_SAMPLES; i++) p.observe(t, ran(0.1));
     assert.equal(p.inline(t, policy), false);
   });

@@ -237,6 +237,23 @@ describe('jug execute --threads', () => {
     assert.deepEqual(lockFiles(jugdir), []);
   });
 
+  it('output a task writes in its worker thread all reaches the terminal, however soon the run ends', async () => {
+    // A worker's writes to stdout/stderr travel to the main thread as messages, and each waits
+    // for the one before it to be taken: without the worker waiting for them before answering,
+    // the last lines were lost when the pool was destroyed right after the run (seen in CI).
+    const jugdir = join(freshDir('chatty'), 'chatty.jugdata');
+    const r = await jug(['execute', fixture('chatty.ts'), '--threads', '2', '--jugdir', jugdir]);
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual([...(await results(jugdir)).values()], ['worker thread', 'worker thread'], 'the tasks did not run in threads');
+    for (const n of [1, 2]) {
+      for (const [stream, text] of [['out', r.stdout], ['err', r.stderr]] as const) {
+        const lines = text.split('\n').filter((l) => l.startsWith(`${stream} ${n} `));
+        assert.equal(lines.length, 201, `${stream} of task ${n}: ${lines.length} of 201 lines arrived`);
+        assert.ok(lines.includes(`${stream} ${n} last`), `the last ${stream} line of task ${n} was lost`);
+      }
+    }
+  });
+
   it('shares one jugdir between two thread pools and two plain processes: every task runs once', async () => {
     const dir = freshDir('mix');
     const jugdir = join(dir, 'mix.jugdata');

@@ -10,11 +10,13 @@
  * - Unknown functions (fewer than MIN_SAMPLES runs seen) go to the threads: a task whose duration
  *   is unknown may be long, and there it can be stopped and does not block the main thread.
  * - Once MIN_SAMPLES runs are seen, with a median under TINY_MS (not the mean: each thread's
- *   first run of a function is cold, and a loaded machine stalls a run now and then) and none of
- *   LONG_MS or longer, the function's further tasks run inline, while the median of its last
- *   RECENT runs stays under TINY_MS.
- * - A run of LONG_MS or longer (inline or not) sends the function back to the threads for the
- *   rest of the run: it may block the main thread again. 
+ *   first run of a function is cold, and a loaded machine stalls a run now and then), the
+ *   function's further tasks run inline, while the median of its last RECENT runs stays under
+ *   TINY_MS and it is not sent back for good (below).
+ * - Two runs of LONG_MS or longer, or one of LONG_ONCE_MS (inline or not), send the function back
+ *   to the threads for the rest of the run: it may block the main thread again. (One run of
+ *   LONG_MS does not: a garbage collection or a loaded machine stalls a trivial run now and then,
+ *   and on a loaded machine that sent the tiny workload's function back to the threads mid-run.)
  * - A task with a time limit (its own `timeout` option or --timeout) never runs inline: only a
  *   worker thread can be terminated at the limit.
  */
@@ -26,8 +28,13 @@ import { trace, tracing } from '../trace.js';
 export const MIN_SAMPLES = 8;
 /** Tiny: a function whose recent runs' median is under this (ms). */
 export const TINY_MS = 1;
-/** A run this long (ms) or longer ends the function's inline runs for good. */
+/**
+ * Two runs this long (ms) or longer end the function's inline runs for good. (Not one: a garbage
+ * collection or the machine's load stalls one run of a trivial function now and then.)
+ */
 export const LONG_MS = 20;
+/** One run this long (ms) or longer ends the function's inline runs for good. */
+export const LONG_ONCE_MS = 200;
 /** Runs whose median decides. */
 const RECENT = 16;
 
@@ -35,7 +42,9 @@ interface Runs {
   count: number;
   /** Durations of the last RECENT runs (a ring, at `count % RECENT`), ms. */
   readonly recent: number[];
-  /** A run was LONG_MS or longer: never inline again. */
+  /** Runs of LONG_MS or longer. */
+  slow: number;
+  /** Two runs were LONG_MS or longer, or one LONG_ONCE_MS: never inline again. */
   long: boolean;
 }
 
@@ -49,13 +58,28 @@ export class InlinePolicy {
     return runs !== undefined && !runs.long && runs.count >= MIN_SAMPLES && medianMs(runs) < TINY_MS;
   }
 
+  /**
+   * Whether some function has proved not tiny: sent back to the threads for good, or a median of
+   * TINY_MS or more over MIN_SAMPLES runs (then it keeps threads busy: pool-size.ts starts more).
+   */
+  anySlow(): boolean {
+    for (const runs of this.#byFunction.values()) {
+      if (runs.long || (runs.count >= MIN_SAMPLES && medianMs(runs) >= TINY_MS)) return true;
+    }
+    return false;
+  }
+
   /** Feeds the outcome of one of `task`'s runs (only executed runs carry a duration). */
   observe(task: Task, outcome: TaskOutcome): void {
     if (outcome.kind !== 'executed') return;
     let runs = this.#byFunction.get(task.name);
-    if (runs === undefined) this.#byFunction.set(task.name, (runs = { count: 0, recent: [], long: false }));
+    if (runs === undefined) this.#byFunction.set(task.name, (runs = { count: 0, recent: [], slow: 0, long: false }));
     runs.recent[runs.count++ % RECENT] = outcome.ms;
-    if (outcome.ms >= LONG_MS) runs.long = true;
+    if (outcome.ms >= LONG_MS) runs.slow++;
+    if (!runs.long && (runs.slow >= 2 || outcome.ms >= LONG_ONCE_MS)) {
+      if (tracing) trace(`${task.name}: a run of ${outcome.ms.toFixed(1)} ms after ${runs.count} runs: to the threads for good`);
+      runs.long = true;
+    }
     if (tracing && runs.count === MIN_SAMPLES) trace(`${task.name}: median ${medianMs(runs).toFixed(3)} ms over ${MIN_SAMPLES} runs${this.inline(task, { attempts: 1, delayMs: 0, timeoutMs: undefined }) ? ': runs inline from now' : ''}`);
   }
 }

@@ -11,7 +11,10 @@
  *   inline-policy.ts) boots no thread it will not use (each loads the jugfile: CPU taken from the
  *   main thread). A task that finds no thread later lets the next wave start. Starting all N at once on
  *   fewer cores shares the CPU between them, so that none is ready before all are: 8 threads on 2
- *   cores ran their first task after ~0.5 s, the first two now after ~0.2 s.
+ *   cores ran their first task after ~0.5 s, the first two now after ~0.2 s. While the main thread
+ *   loads the jugfile (which every dispatch waits for), the first wave is one thread smaller (at
+ *   least one): the main thread keeps a core, and on 2 cores a run whose tasks all prove tiny
+ *   boots a single thread.
  * - Placement (the balancer): a task goes to the least busy started thread holding fewer than
  *   `depth` tasks; to a thread still starting only if no started thread can take it (it then
  *   runs as soon as that thread is up); else it waits in Piscina's queue. Without the depth limit,
@@ -24,12 +27,16 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
+import { trace, tracing } from '../trace.js';
 import { bootedThreads, createBootedThreads, type BootedThreads } from './booted-threads.js';
 
 /** Piscina's `loadBalancer` option type (not exported by name). */
 export type LoadBalancer = NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer'] & {};
 /** Piscina's view of one thread, as the balancer receives it. */
 type PoolThread = Parameters<LoadBalancer>[1][number];
+
+/** How often (ms) a wave held back while tasks look tiny asks again (see PoolSize.tinySoFar). */
+const HOLD_MS = 20;
 
 /** The function name of requests that only make Piscina start a thread (never run). */
 const START_THREAD = 'jugStartThread';
@@ -55,6 +62,13 @@ export class PoolSize {
     if (Atomics.load(new Int32Array(this.booted, 0, 1), 0) !== this.#started.count) this.#started = bootedThreads(this.booted);
     return this.#started;
   }
+
+  /**
+   * The main thread is still loading the jugfile: the first wave leaves it a core (one thread
+   * fewer, at least one), so that its load, which every dispatch waits for, is not slowed by
+   * threads booting beside it. See {@link mainReady}.
+   */
+  #mainLoading = true;
 
   constructor(readonly threads: number) {
     this.wave = Math.max(1, Math.min(threads, availableParallelism()));
@@ -84,6 +98,46 @@ export class PoolSize {
       this.#growSoon = false;
       this.#grow();
     });
+  }
+
+  /**
+   * Told by the executor: whether every task the threads ran or run looks tiny (the inline policy
+   * judged no function slow, no thread has been running one task for HOLD_MS, fewer than
+   * HOLD_ANSWERS answers). While so, more threads would likely go unused (the main thread runs
+   * tiny tasks itself once it has seen a few: inline-policy.ts), so later waves wait, and the
+   * question is asked again every HOLD_MS while tasks wait. @default none: waves start as tasks wait
+   */
+  tinySoFar: (() => boolean) | undefined;
+  #heldTimer: NodeJS.Timeout | undefined;
+
+  /** Whether the next wave waits (see {@link tinySoFar}); if so, asks again in HOLD_MS. */
+  #held(): boolean {
+    if (this.tinySoFar?.() !== true) return false;
+    if (this.#heldTimer === undefined) {
+      this.#heldTimer = setTimeout(() => {
+        this.#heldTimer = undefined;
+        this.#grow();
+      }, HOLD_MS);
+      this.#heldTimer.unref();
+    }
+    return true;
+  }
+
+  /** An answer that was not tiny: a wave held back by {@link #held} starts now (if tasks wait). */
+  answeredSlow(): void {
+    this.#grow();
+  }
+
+  /** The main thread has loaded the jugfile: waves are full-size again (started as tasks wait). */
+  mainReady(): void {
+    if (!this.#mainLoading) return;
+    this.#mainLoading = false;
+    this.#grow();
+  }
+
+  /** Threads that may be starting at the same time now. */
+  get #waveNow(): number {
+    return this.#mainLoading ? Math.max(1, Math.min(this.wave, availableParallelism() - 1)) : this.wave;
   }
 
   /** Set when the pool is being destroyed: threads ending then are no fault. */
@@ -150,11 +204,12 @@ export class PoolSize {
   /** Starts threads up to `started + wave` (at most the cap), if tasks wait for one (or `first`: the first wave). */
   #grow(first = false): void {
     const pool = this.#pool;
-    if (pool === undefined || (!first && pool.queueSize === 0)) return;
-    const target = Math.min(this.#cap, this.#startedThreads().count + this.wave);
+    if (pool === undefined || (!first && (pool.queueSize === 0 || this.#held()))) return;
+    const target = Math.min(this.#cap, this.#startedThreads().count + this.#waveNow);
     const live = this.#live();
     if (target <= live) return;
     this.#setLimit(target);
+    if (tracing) trace(`threads: ${target - live} more start (${pool.queueSize} tasks wait)`);
     // Piscina starts a thread when handed a task no thread can take (the balancer never places
     // these); each is withdrawn at once and never reaches a thread.
     for (let i = live; i < target; i++) {

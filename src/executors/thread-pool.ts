@@ -46,7 +46,7 @@ import { trace, tracing } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
 import { InProcessExecutor } from './in-process.js';
-import { InlinePolicy, MIN_SAMPLES } from './inline-policy.js';
+import { InlinePolicy, LONG_MS, MIN_SAMPLES } from './inline-policy.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
@@ -104,6 +104,8 @@ const LONG_DEPTH = 2;
 const BATCH = 16;
 /** Longest wait at the end of a run for copies of tasks still queued in threads to answer. */
 const CLOSE_WAIT_MS = 500;
+/** Threads' answers after which PoolSize no longer holds waves back for tiny tasks (see #tinySoFar). */
+const HOLD_ANSWERS = 64;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
 const COMMIT_GROUP = 256;
 
@@ -261,6 +263,11 @@ export class ThreadPoolExecutor implements Executor {
     /** For the tasks the main thread runs itself (see inline-policy.ts). @default neither */
     private readonly inlineOptions: InlineOptions = {},
   ) {
+    const size = sizes.get(pool);
+    if (size !== undefined) {
+      size.tinySoFar = () => this.#tinySoFar();
+      size.mainReady(); // the jugfile is loaded: see PoolSize
+    }
     this.#queue = new PQueue({ concurrency: threads });
     pool.on('message', (m: unknown) => this.#onWorkerMessage(m));
     this.#inline = this.#inlineRunner();
@@ -376,6 +383,7 @@ export class ThreadPoolExecutor implements Executor {
     }
     // Seen as the thread answers (before the commit, which short tasks wait for in groups).
     this.#inlinePolicy.observe(task, raw);
+    this.#countAnswer(raw);
     // Exit checks see each task as its thread answers, not once its result is committed (for short
     // tasks, in groups): a check that fires sets the stop flag, which tasks queued in threads obey.
     if (raw.kind === 'executed') gate?.ran();
@@ -511,6 +519,30 @@ export class ThreadPoolExecutor implements Executor {
         ),
       );
     }
+  }
+
+  /** Answers of the threads that said a task ran (or failed), for PoolSize's waves. */
+  #answers = 0;
+  /** A thread's task failed: threads are started as tasks wait, tiny or not. */
+  #failedSeen = false;
+
+  /** Counts a thread's answer for PoolSize's waves: once a function proves not tiny, a held wave starts. */
+  #countAnswer(outcome: TaskOutcome): void {
+    if (outcome.kind === 'cancelled' || outcome.kind === 'loaded') return; // nothing ran
+    this.#answers++;
+    if (outcome.kind === 'failed') this.#failedSeen = true;
+    if (!this.#tinySoFar()) sizes.get(this.pool)?.answeredSlow();
+  }
+
+  /**
+   * Whether the tasks the threads ran and run all look tiny (PoolSize holds later waves back
+   * then): no failure, no function the inline policy judged slow, no thread running one task for
+   * LONG_MS or more, and fewer than HOLD_ANSWERS answers (the policy has decided by then).
+   */
+  #tinySoFar(): boolean {
+    if (this.#failedSeen || this.#answers >= HOLD_ANSWERS || this.#inlinePolicy.anySlow()) return false;
+    const now = Date.now();
+    return this.table.threadSlots().every((s) => s.task < 0 || now - s.since < LONG_MS);
   }
 
   /** Takes the answers of one request: each dispatch settles (unless another copy is still out). */

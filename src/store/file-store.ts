@@ -243,6 +243,20 @@ export class FileStore implements Store {
     return cached !== PACK_MISS ? cached : this.#loadSlow(hash, taskName);
   }
 
+  /**
+   * load() of many results at once (value() of an array of tasks): the packed ones decoded in one
+   * loop (PackReader.decodeManyCached), the others one by one as load() reads them. Fails, like
+   * the first failing load() in order would, on the first result that cannot be loaded.
+   */
+  async loadMany(hashes: readonly string[], taskNames?: readonly (string | undefined)[]): Promise<unknown[]> {
+    const out = new Array<unknown>(hashes.length);
+    if (this.#packs.decodeManyCached(hashes, out) === 0) return out;
+    for (let k = 0; k < hashes.length; k++) {
+      if (out[k] === PACK_MISS) out[k] = this.#loadSlow(hashes[k]!, taskNames?.[k]);
+    }
+    return out;
+  }
+
   /** load() of a result not decoded from the cached pack: loose, or packed and read afresh. Kept apart so that the hot path above stays small (cheap to compile). */
   #loadSlow(hash: string, taskName: string | undefined): unknown {
     let found = this.#packs.mayHold(hash) ? this.#packedBytes(hash) : undefined;

@@ -36,6 +36,11 @@ export class LazyStore implements Store {
   async load(hash: string, taskName?: string): Promise<unknown> {
     return (await this.opened()).load(hash, taskName);
   }
+  async loadMany(hashes: readonly string[], taskNames?: readonly (string | undefined)[]): Promise<unknown[]> {
+    const store = await this.opened();
+    if (store.loadMany !== undefined) return store.loadMany(hashes, taskNames);
+    return Promise.all(hashes.map((h, k) => store.load(h, taskNames?.[k])));
+  }
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
     return (await this.opened()).dump(hash, value, taskName);
   }

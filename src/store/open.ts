@@ -18,7 +18,7 @@ export function openStore(jugdir: string, options: FileStoreOptions = {}): Store
     // with the jugfile's bundling; the connection is made on first use.
     const module = import('./redis-store.js');
     module.catch(() => {}); // reported on first use
-    return new LazyStore(config.location, async () => (await module).RedisStore.open(config, { leaseMs: options.leaseMs }));
+    return new LazyStore(config.location, async () => (await module).RedisStore.open(config, { leaseMs: options.leaseMs, groupMs: options.commitDelayMs }));
   }
   if (isStoreUrl(jugdir)) throw unsupportedStore(jugdir);
   return new FileStore(jugdir, options);

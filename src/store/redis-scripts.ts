@@ -46,13 +46,50 @@ if ARGV[3] ~= '0' then redis.call('PEXPIRE', KEYS[3], ARGV[3] * 2) end
 return 1 + redis.call('HEXISTS', KEYS[4], ARGV[4])
 `;
 
-/** Release a lock held by the owner. KEYS: lock, locks index, owner set. ARGV: owner text, hash. */
-export const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], ARGV[2])
+/**
+ * GET_LOCK for several hashes in one call (the locks of tasks announced with `lockAhead()`): one
+ * script run instead of one each, which is most of its cost on the server. KEYS: locks index,
+ * owner set, results. ARGV: owner text, lease ms (0: none), lock key prefix, hash… Returns one
+ * reply per hash, in order, each as GET_LOCK's.
+ */
+export const GET_LOCKS = `
+local owner, lease, pre = ARGV[1], ARGV[2], ARGV[3]
+local out, took = {}, false
+for i = 4, #ARGV do
+  local h = ARGV[i]
+  local k = pre .. h
+  local v = redis.call('GET', k)
+  if v and v ~= owner then
+    out[#out + 1] = v
+  else
+    if not v then
+      if lease == '0' then redis.call('SET', k, owner) else redis.call('SET', k, owner, 'PX', lease) end
+      redis.call('SADD', KEYS[1], h)
+      redis.call('SADD', KEYS[2], h)
+      took = true
+    end
+    out[#out + 1] = 1 + redis.call('HEXISTS', KEYS[3], h)
+  end
 end
-redis.call('SREM', KEYS[3], ARGV[2])
+if took and lease ~= '0' then redis.call('PEXPIRE', KEYS[2], lease * 2) end
+return out
+`;
+
+/**
+ * RELEASE for several hashes in one call (releases grouped by the store, see releaseSoon()).
+ * KEYS: locks index, owner set. ARGV: owner text, lock key prefix, hash…
+ */
+export const RELEASE_MANY = `
+local owner, pre = ARGV[1], ARGV[2]
+for i = 3, #ARGV do
+  local h = ARGV[i]
+  local k = pre .. h
+  if redis.call('GET', k) == owner then
+    redis.call('DEL', k)
+    redis.call('SREM', KEYS[1], h)
+  end
+  redis.call('SREM', KEYS[2], h)
+end
 return 1
 `;
 
@@ -133,5 +170,29 @@ export const SET_ASIDE = `
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+`;
+
+/** The run records and their compaction generation. KEYS: runs list, generation. Returns {generation, records}. */
+export const READ_RUNS = `
+return {redis.call('GET', KEYS[2]) or '0', redis.call('LRANGE', KEYS[1], 0, -1)}
+`;
+
+/**
+ * Compact the run records: replace the first n (those read, at the generation seen) by the ones
+ * kept, keeping every record appended since (appends only add at the end); nothing if another
+ * compaction ran since the read (the generation changed). KEYS: runs list, generation. ARGV:
+ * generation seen, n, record kept…  Returns 1 if compacted, 0 if not.
+ */
+export const COMPACT_RUNS = `
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+local rest = redis.call('LRANGE', KEYS[1], tonumber(ARGV[2]), -1)
+redis.call('DEL', KEYS[1])
+local function push(t, from, to)
+  for i = from, to, 1000 do redis.call('RPUSH', KEYS[1], unpack(t, i, math.min(i + 999, to))) end
+end
+push(ARGV, 3, #ARGV)
+push(rest, 1, #rest)
+redis.call('INCR', KEYS[2])
 return 1
 `;

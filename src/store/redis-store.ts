@@ -26,7 +26,8 @@ import { checkHash } from './file-store.js';
 import { DEFAULT_LEASE_MS, HEARTBEAT_MS, HOST, OWNER_TOKEN, isThisProcess, localOwnerGone, parseLockOwner } from './lock-owner.js';
 import type { RedisConfig } from './redis-url.js';
 import * as S from './redis-scripts.js';
-import type { FailureRecord, Lock, LockInfo, Store } from './store.js';
+import type { FailureRecord, Lock, LockInfo, RunLogCompaction, Store } from './store.js';
+import { recordsToKeep } from '../run-record-lines.js';
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
@@ -39,6 +40,13 @@ export interface RedisStoreOptions {
   readonly outageMs?: number | undefined;
   /** How long to try to reach the server at start, ms. @default 3000 */
   readonly connectMs?: number | undefined;
+  /**
+   * How long a result (dump()) or a lock release may wait to be sent with others, ms: the runners
+   * of `jug execute` set it (like the file store's commitDelayMs) and call flush() when they run
+   * out of tasks, so that the results of many short tasks go out in one command. Undefined: sent
+   * at the end of the event-loop turn (script use, where nothing calls flush()).
+   */
+  readonly groupMs?: number | undefined;
 }
 
 /** The error for a server that cannot be reached or used (exit 1). */
@@ -48,8 +56,19 @@ export class RedisUnavailableError extends StoreError {
 
 /** Locks of announced tasks (`lockAhead()`) taken in one round trip. */
 const LOCK_AHEAD = 32;
+/** Lock releases sent together (see releaseSoon()). */
+const RELEASE_BATCH = 32;
+/** Most results written by one HSET (results of one event-loop turn are written together, see dump()). */
+const DUMP_BATCH = 64;
+/** Most results read by one HMGET (loads of one tick are read together, see load()). */
+const LOAD_BATCH = 1000;
 /** Run records buffered before a write (a crash loses at most these). */
 const RUN_BATCH = 64;
+/**
+ * Run records younger than this are never compacted away: a live process records a task before
+ * its result is stored, so its newest records may concern results the caller's listing missed.
+ */
+const COMPACT_KEEP_RECENT_MS = 10 * 60_000;
 /** Longest a run record waits in the buffer, ms. */
 const RUN_FLUSH_MS = 500;
 
@@ -74,7 +93,8 @@ export class RedisStore implements Store {
   readonly #redis: Redis;
   readonly #leaseMs: number;
   readonly #outageMs: number;
-  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; running: string };
+  readonly #groupMs: number | undefined;
+  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; runsGen: string; running: string };
   /** Whether this process's running notes are in the store. */
   #notesWritten = false;
   #opened = false;
@@ -98,11 +118,20 @@ export class RedisStore implements Store {
   readonly #tried = new Map<string, Promise<Reply | undefined>>();
   /** Locks taken ahead that no get() has asked for yet (released at close()). */
   readonly #unclaimed = new Set<string>();
+  /** Lock releases not sent yet (releaseSoon()), and the timer that sends them. */
+  #toRelease: string[] = [];
+  #releaseTimer: (() => void) | undefined;
+  /** Loads of this tick, read together in one HMGET (load()). */
+  #loads: PendingLoad[] = [];
+  /** Results of this event-loop turn, written together in one HSET (dump()). */
+  #dumps: PendingDump[] = [];
+  #dumpTimer: (() => void) | undefined;
 
   private constructor(config: RedisConfig, options: RedisStoreOptions) {
     this.#config = config;
     this.location = config.location;
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#groupMs = options.groupMs;
     const envOutage = Number(process.env['JUG_REDIS_OUTAGE_SECONDS']);
     this.#outageMs = options.outageMs ?? (Number.isFinite(envOutage) && envOutage > 0 ? envOutage * 1000 : 60_000);
     const p = config.prefix;
@@ -113,6 +142,7 @@ export class RedisStore implements Store {
       lock: `${p}:lock:`,
       owner: `${p}:owner:${OWNER_ID}`,
       runs: `${p}:runs`,
+      runsGen: `${p}:runs:gen`,
       running: `${p}:running`,
     };
     this.#redis = new Redis({
@@ -251,8 +281,38 @@ export class RedisStore implements Store {
     return (await this.#run('checked a result', (r) => r.hexists(this.#k.results, hash))) === 1;
   }
 
-  async load(hash: string, taskName?: string): Promise<unknown> {
-    const bytes = await this.#run('read a result', (r) => r.hgetBuffer(this.#k.results, hash));
+  /**
+   * Reads a result. The loads asked for in one tick (a task's arguments: `Promise.all` of one
+   * load each) go out as one HMGET, not one command each.
+   */
+  load(hash: string, taskName?: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.#loads.push({ hash, taskName, resolve, reject }) === 1) process.nextTick(() => this.#sendLoads());
+    });
+  }
+
+  #sendLoads(): void {
+    const all = this.#loads;
+    this.#loads = [];
+    for (let i = 0; i < all.length; i += LOAD_BATCH) {
+      const batch = all.slice(i, i + LOAD_BATCH);
+      const what = batch.length === 1 ? 'read a result' : 'read results';
+      this.#run(what, (r) => r.hmgetBuffer(this.#k.results, ...batch.map((l) => l.hash))).then(
+        (values) => {
+          batch.forEach((l, j) => {
+            try {
+              l.resolve(this.#decode(values[j] ?? null, l.hash, l.taskName));
+            } catch (e) {
+              l.reject(e);
+            }
+          });
+        },
+        (e: unknown) => batch.forEach((l) => l.reject(e)),
+      );
+    }
+  }
+
+  #decode(bytes: Buffer | null, hash: string, taskName: string | undefined): unknown {
     const who = taskName === undefined ? `hash ${hash}` : `task '${taskName}' (hash ${hash})`;
     if (bytes === null) throw new NotComputedError(`The result of ${who} is not in the store ${this.location}: run it first.`, hash);
     try {
@@ -263,10 +323,46 @@ export class RedisStore implements Store {
     }
   }
 
+  /**
+   * Stores a result. The results dumped in one event-loop turn (short tasks finish several per
+   * turn) go out as one HSET of several fields, written at the turn's end (setImmediate), at
+   * DUMP_BATCH results or at flush(): one command and one socket write for the group, not one
+   * each. One HSET is atomic, so each result is still whole or absent; a refused write (a full
+   * server) fails every dump() of its group with Redis's message.
+   */
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
     checkHash(hash);
     const bytes = encodeResult(value, taskName);
-    await this.#run(`stored the result of ${taskName ?? hash}`, (r) => r.hset(this.#k.results, hash, bytes));
+    await new Promise<void>((resolve, reject) => {
+      if (this.#dumps.push({ hash, bytes, taskName, resolve, reject }) >= DUMP_BATCH) this.#sendDumps();
+      else this.#dumpTimer ??= this.#later(() => this.#sendDumps());
+    });
+  }
+
+  /** Calls `f` after groupMs, or at the end of this event-loop turn; returns the canceller. */
+  #later(f: () => void): () => void {
+    if (this.#groupMs === undefined) {
+      const t = setImmediate(f);
+      return () => clearImmediate(t);
+    }
+    const t = setTimeout(f, this.#groupMs);
+    return () => clearTimeout(t);
+  }
+
+  #sendDumps(): void {
+    this.#dumpTimer?.();
+    this.#dumpTimer = undefined;
+    if (this.#dumps.length === 0) return;
+    const batch = this.#dumps;
+    this.#dumps = [];
+    const names = batch.map((d) => d.taskName ?? d.hash);
+    const what = batch.length === 1 ? `stored the result of ${names[0]}` : `stored the results of ${batch.length} tasks (${names.slice(0, 3).join(', ')}${batch.length > 3 ? ', …' : ''})`;
+    const args: (string | Buffer)[] = [];
+    for (const d of batch) args.push(d.hash, d.bytes);
+    this.#run(what, (r) => r.hset(this.#k.results, ...args)).then(
+      () => batch.forEach((d) => d.resolve()),
+      (e: unknown) => batch.forEach((d) => d.reject(e)),
+    );
   }
 
   /** Writes framed bytes as they are (`jug copy`, which verified them). */
@@ -302,6 +398,7 @@ export class RedisStore implements Store {
 
   /** Every lock: hash → [value, ms left of its lease (-1: none)]. */
   async #rawLocks(): Promise<Map<string, [string, number]>> {
+    this.#sendReleases();
     const flat = (await this.#script('listed locks', S.LIST_LOCKS, [this.#k.locks], [this.#k.lock])) as (string | number)[];
     const out = new Map<string, [string, number]>();
     for (let i = 0; i + 2 < flat.length; i += 3) out.set(String(flat[i]), [String(flat[i + 1]), Number(flat[i + 2])]);
@@ -340,14 +437,31 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Releases a lock without waiting for the reply: commands on one connection run in order, so
-   * anything this process does next (its next lock, a result) comes after it. Retried across a
-   * lost connection like any command; close() waits for the ones under way.
+   * Releases a lock without waiting for the reply, grouped with others: the releases go out in
+   * one script (RELEASE_MANY) once RELEASE_BATCH are waiting, after groupMs (or at the end of the
+   * event-loop turn), at flush()
+   * and close(), and before any command of this store that takes or reads a lock (so that, as
+   * commands on one connection run in order, this store never sees its own released lock as held
+   * or takes a lock that a late release would then drop). Retried across a lost connection like
+   * any command; close() waits for the ones under way. A task's result is stored before its
+   * release is asked for, so a release held back a few ms only delays when others see it free.
    */
   releaseSoon(hash: string): void {
     this.#knownAtLock.delete(hash);
-    const p = this.#script('released a lock', S.RELEASE, this.lockKeys(hash), [OWNER, hash]).catch(() => {
-      // The lease ends it: a release that cannot reach the server leaves nothing to undo.
+    if (this.#toRelease.push(hash) >= RELEASE_BATCH) this.#sendReleases();
+    else this.#releaseTimer ??= this.#later(() => this.#sendReleases());
+  }
+
+  /** Sends the releases waiting (releaseSoon()). */
+  #sendReleases(): void {
+    this.#releaseTimer?.();
+    this.#releaseTimer = undefined;
+    if (this.#toRelease.length === 0) return;
+    const batch = this.#toRelease;
+    this.#toRelease = [];
+    const what = batch.length === 1 ? 'released a lock' : 'released locks';
+    const p = this.#script(what, S.RELEASE_MANY, [this.#k.locks, this.#k.owner], [OWNER, this.#k.lock, ...batch]).catch(() => {
+      // The lease ends them: a release that cannot reach the server leaves nothing to undo.
     });
     this.#releases.add(p);
     void p.finally(() => this.#releases.delete(p));
@@ -369,7 +483,7 @@ export class RedisStore implements Store {
         if (batch.length === LOCK_AHEAD) break;
         if (this.#ahead.delete(h)) batch.push(h);
       }
-      for (const h of batch) this.#tried.set(h, this.#tryAhead(h));
+      this.#tryAhead(batch);
     }
     const tried = this.#tried.get(hash);
     this.#tried.delete(hash);
@@ -377,19 +491,26 @@ export class RedisStore implements Store {
     return tried;
   }
 
-  #tryAhead(hash: string): Promise<Reply | undefined> {
-    const keys = [...this.lockKeys(hash), this.#k.results];
-    return this.#script('took a lock', S.GET_LOCK, keys, [OWNER, this.#leaseMs, hash]).then(
-      (reply) => {
+  /** Tries the locks of `batch` in one script run (GET_LOCKS); each one's reply goes to #tried. */
+  #tryAhead(batch: string[]): void {
+    this.#sendReleases();
+    const keys = [this.#k.locks, this.#k.owner, this.#k.results];
+    const replies = this.#script('took locks', S.GET_LOCKS, keys, [OWNER, this.#leaseMs, this.#k.lock, ...batch]).then(
+      (r) => (Array.isArray(r) && r.length === batch.length ? r : undefined),
+      () => undefined, // each get() tries again and reports the error
+    );
+    batch.forEach((hash, i) => {
+      const tried = replies.then((r) => {
+        const reply = r?.[i];
         // Taken, and its get() has not come yet: held (renewed by the heartbeat) until it does.
-        if ((reply === 1 || reply === 2) && this.#tried.has(hash)) {
+        if ((reply === 1 || reply === 2) && this.#tried.get(hash) === tried) {
           this.#held.add(hash);
           this.#unclaimed.add(hash);
         }
         return reply;
-      },
-      () => undefined, // the get() tries again and reports the error
-    );
+      });
+      this.#tried.set(hash, tried);
+    });
   }
 
   /** Releases the locks taken ahead that no get() asked for (the run stopped before their turn). */
@@ -399,6 +520,7 @@ export class RedisStore implements Store {
     this.#tried.clear();
     for (const hash of this.#unclaimed) if (this.#held.delete(hash)) this.releaseSoon(hash);
     this.#unclaimed.clear();
+    this.#sendReleases();
   }
 
   get leaseMs(): number {
@@ -409,18 +531,22 @@ export class RedisStore implements Store {
     return this.#held;
   }
 
-  /** Runs a lock script (for RedisLock). */
+  /** Runs a lock script (for RedisLock), after the releases waiting. */
   lockScript(what: string, source: string, keys: string[], args: (string | number)[]): Promise<Reply> {
+    this.#sendReleases();
     return this.#script(what, source, keys, args);
   }
 
   /** The value of a lock key, or null. */
   async lockValue(hash: string): Promise<string | null> {
+    this.#sendReleases();
     return this.#run('read a lock', (r) => r.get(this.#k.lock + hash));
   }
 
   flush(): void {
-    if (this.#runs.length > 0) void this.#writeRuns();
+    this.#sendDumps();
+    this.#sendReleases();
+    if (this.#runs.length > 0) void this.#writeRuns().catch(() => {});
   }
 
   async clearStaleLocks(): Promise<number> {
@@ -459,6 +585,7 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     if (this.#frozen !== undefined) return this.#closeFrozen();
+    this.#sendDumps();
     await this.#releaseUnclaimed();
     await Promise.all(this.#releases);
     await this.#heartbeat?.stop();
@@ -482,12 +609,15 @@ export class RedisStore implements Store {
   #closeFrozen(): void {
     this.#closed = true;
     if (this.#runTimer !== undefined) clearTimeout(this.#runTimer);
+    this.#releaseTimer?.();
+    this.#sendDumps(); // they fail at once: the server is frozen
     void this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     this.#redis.disconnect();
   }
 
   async removeFailedLock(hash: string): Promise<boolean> {
+    this.#sendReleases();
     const [lock, locks] = this.lockKeys(hash);
     return (await this.#script('removed a failure mark', S.REMOVE_FAILED, [lock, locks], [S.FAILED_MARK, hash])) === 1;
   }
@@ -523,16 +653,27 @@ export class RedisStore implements Store {
   async runLog(): Promise<RunRecord[]> {
     await this.#writeRuns();
     const lines = await this.#run('read run records', (r) => r.lrange(this.#k.runs, 0, -1));
-    const out: RunRecord[] = [];
-    for (const line of lines) {
-      try {
-        const r = JSON.parse(line) as RunRecord;
-        if (r !== null && typeof r === 'object' && r.v === 1 && typeof r.hash === 'string') out.push(r);
-      } catch {
-        // a damaged record is skipped
-      }
-    }
-    return out;
+    return parseRecords(lines).map(([r]) => r);
+  }
+
+  /**
+   * Compacts the run records (`jug cleanup`, `jug invalidate`): keeps what recordsToKeep() keeps
+   * given `stored`, plus every record younger than COMPACT_KEEP_RECENT_MS (a live process's may
+   * concern results stored after the listing); damaged records go. Safe while other processes
+   * record: COMPACT_RUNS replaces only the records read and keeps those appended since, and does
+   * nothing if another compaction ran meanwhile.
+   */
+  async compactRunLog(stored: ReadonlySet<string>): Promise<RunLogCompaction> {
+    await this.#writeRuns();
+    const keys = [this.#k.runs, this.#k.runsGen];
+    const [gen, lines] = (await this.#script('read run records', S.READ_RUNS, keys, [])) as [string, string[]];
+    const parsed = parseRecords(lines);
+    const recent = Date.now() - COMPACT_KEEP_RECENT_MS;
+    const keep = new Set(recordsToKeep(parsed.map(([r]) => r), stored));
+    const kept = parsed.filter(([r]) => keep.has(r) || r.end >= recent).map(([, line]) => line);
+    if (kept.length === lines.length) return { read: lines.length, kept: lines.length };
+    const done = await this.#script('compacted run records', S.COMPACT_RUNS, keys, [gen, lines.length, ...kept]);
+    return { read: lines.length, kept: done === 1 ? kept.length : lines.length };
   }
 
   /**
@@ -573,7 +714,7 @@ export class RedisStore implements Store {
   }
 
   /** The store's keys (`jug copy`, tests, docs). */
-  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; running: string }> {
+  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; runsGen: string; running: string }> {
     return this.#k;
   }
 }
@@ -645,6 +786,37 @@ function scriptSha(source: string): string {
   let sha = shas.get(source);
   if (sha === undefined) shas.set(source, (sha = createHash('sha1').update(source).digest('hex')));
   return sha;
+}
+
+/** The run records that parse, each with its line. */
+function parseRecords(lines: readonly string[]): [RunRecord, string][] {
+  const out: [RunRecord, string][] = [];
+  for (const line of lines) {
+    try {
+      const r = JSON.parse(line) as RunRecord;
+      if (r !== null && typeof r === 'object' && r.v === 1 && typeof r.hash === 'string') out.push([r, line]);
+    } catch {
+      // a damaged record is skipped
+    }
+  }
+  return out;
+}
+
+/** A dump() waiting for its turn's HSET. */
+interface PendingDump {
+  readonly hash: string;
+  readonly bytes: Buffer;
+  readonly taskName: string | undefined;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** A load() waiting for its tick's HMGET. */
+interface PendingLoad {
+  readonly hash: string;
+  readonly taskName: string | undefined;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (e: unknown) => void;
 }
 
 function isRunningNote(n: unknown): n is RunningNote {

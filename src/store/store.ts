@@ -112,6 +112,12 @@ export interface Store {
    * if it does not decode. `taskName` only improves messages.
    */
   load(hash: string, taskName?: string): Promise<unknown>;
+  /**
+   * `load()` of several results at once, in order (value() of an array of tasks uses it when the
+   * store has it). Optional: for stores where a batch is cheaper than one `load()` each (the file
+   * store decodes packed results in one loop). Throws what the first failing `load()` would.
+   */
+  loadMany?(hashes: readonly string[], taskNames?: readonly (string | undefined)[]): Promise<unknown[]>;
   /** Stores `value` under `hash` atomically (readers see the old state or the whole new one). */
   dump(hash: string, value: unknown, taskName?: string): Promise<void>;
   /**
