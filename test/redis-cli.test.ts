@@ -142,7 +142,15 @@ describe('a redis:// jugdir through the real CLI: status --json / --timing / --o
     };
     expectCode(await jug('execute', '-q'), 0);
     assert.deepEqual(takeLog(), ['other 3', 'total', 'work 1', 'work 2']);
+    // The plain table decides from the records' raw text (Store.runLogTexts) whether to show outdated results.
+    const before = await jug('status');
+    expectCode(before, 0);
+    assert.doesNotMatch(before.stdout, /utdated/, show(before));
     writeFileSync(jugfile, readFileSync(jugfile, 'utf8').replace('return n * 2;', 'return n * 3;'));
+    const table = await jug('status');
+    expectCode(table, 0);
+    assert.match(table.stdout, /Outdated/, show(table));
+    assert.match(table.stdout, /edits\.work/, show(table));
     const listing = await jug('status', '--outdated');
     expectCode(listing, 0);
     assert.match(listing.stdout, /edits\.work: 2 outdated results\n {4}work: changed \(edits\.ts:\d+\)/, show(listing));

@@ -27,7 +27,7 @@ import { DEFAULT_LEASE_MS, HEARTBEAT_MS, HOST, OWNER_TOKEN, isThisProcess, local
 import type { RedisConfig } from './redis-url.js';
 import * as S from './redis-scripts.js';
 import type { FailureRecord, Lock, LockInfo, RunLogCompaction, Store } from './store.js';
-import { recordsToKeep } from '../run-record-lines.js';
+import { parseRunLines, recordsToKeep, runRecordLine } from '../run-record-lines.js';
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
@@ -634,7 +634,7 @@ export class RedisStore implements Store {
   }
 
   async recordRun(entry: RunRecord, urgent = false): Promise<void> {
-    this.#runs.push(JSON.stringify(entry));
+    this.#runs.push(runRecordLine(entry).slice(0, -1)); // one list element per record, no newline
     if (urgent || this.#runs.length >= RUN_BATCH) return this.#writeRuns();
     this.#runTimer ??= setTimeout(() => void this.#writeRuns().catch(() => {}), RUN_FLUSH_MS).unref();
   }
@@ -651,9 +651,17 @@ export class RedisStore implements Store {
   }
 
   async runLog(): Promise<RunRecord[]> {
+    return parseRunLines((await this.runLogTexts())[0] ?? '');
+  }
+
+  /**
+   * The run records as JSON lines, in one text (for cheap scans, src/outdated/quick-check.ts, and
+   * one JSON.parse for all of them in parseRunLines()). A damaged element only loses its own line.
+   */
+  async runLogTexts(): Promise<string[]> {
     await this.#writeRuns();
     const lines = await this.#run('read run records', (r) => r.lrange(this.#k.runs, 0, -1));
-    return parseRecords(lines).map(([r]) => r);
+    return lines.length === 0 ? [] : [`${lines.join('\n')}\n`];
   }
 
   /**
