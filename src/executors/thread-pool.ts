@@ -342,17 +342,13 @@ export class ThreadPoolExecutor implements Executor {
     trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
 
-  async run(index: number, task: Task, gate?: StartGate): Promise<TaskOutcome> {
-    return await this.#dispatch(index, task, gate);
-  }
-
   /**
    * Runs task `index` in a worker thread and commits its result — or, if by the time its turn
    * comes its function has proved tiny (inline-policy.ts), in this thread as the serial runner
    * does. (Decided then, not when the scheduler hands the task over: short tasks are handed over
    * hundreds at a time, before the first ones have run.)
    */
-  async #dispatch(index: number, task: Task, gate: StartGate | undefined): Promise<TaskOutcome> {
+  async run(index: number, task: Task, gate?: StartGate): Promise<TaskOutcome> {
     const policy = retryPolicy(task, this.defaults);
     let resolve!: (outcome: TaskOutcome | typeof RUN_INLINE) => void;
     const answered = new Promise<TaskOutcome | typeof RUN_INLINE>((r) => (resolve = r));

@@ -27,7 +27,19 @@ import { DEFAULT_LEASE_MS, HEARTBEAT_MS, HOST, OWNER_TOKEN, isThisProcess, local
 import type { RedisConfig } from './redis-url.js';
 import * as S from './redis-scripts.js';
 import type { FailureRecord, Lock, LockInfo, RunLogCompaction, Store } from './store.js';
-import { parseRunLines, recordsToKeep, runRecordLine } from '../run-record-lines.js';
+import { parseRunLines, parseRunRecord, recordsToKeep, runRecordLine } from '../run-record-lines.js';
+
+/** The Redis keys (and key prefixes) of one store: docs/store-format.md, "Redis". */
+export interface StoreKeys {
+  readonly results: string;
+  readonly corrupt: string;
+  readonly locks: string;
+  readonly lock: string;
+  readonly owner: string;
+  readonly runs: string;
+  readonly runsGen: string;
+  readonly running: string;
+}
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
@@ -94,7 +106,7 @@ export class RedisStore implements Store {
   readonly #leaseMs: number;
   readonly #outageMs: number;
   readonly #groupMs: number | undefined;
-  readonly #k: { results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; runsGen: string; running: string };
+  readonly #k: StoreKeys;
   /** Whether this process's running notes are in the store. */
   #notesWritten = false;
   #opened = false;
@@ -722,7 +734,7 @@ export class RedisStore implements Store {
   }
 
   /** The store's keys (`jug copy`, tests, docs). */
-  get keys(): Readonly<{ results: string; corrupt: string; locks: string; lock: string; owner: string; runs: string; runsGen: string; running: string }> {
+  get keys(): Readonly<StoreKeys> {
     return this.#k;
   }
 }
@@ -796,16 +808,17 @@ function scriptSha(source: string): string {
   return sha;
 }
 
-/** The run records that parse, each with its line. */
+/** The run records that parse (checked as every reader checks them: parseRunRecord), each with its line. */
 function parseRecords(lines: readonly string[]): [RunRecord, string][] {
   const out: [RunRecord, string][] = [];
   for (const line of lines) {
+    let r: RunRecord | undefined;
     try {
-      const r = JSON.parse(line) as RunRecord;
-      if (r !== null && typeof r === 'object' && r.v === 1 && typeof r.hash === 'string') out.push([r, line]);
+      r = parseRunRecord(JSON.parse(line));
     } catch {
       // a damaged record is skipped
     }
+    if (r !== undefined) out.push([r, line]);
   }
   return out;
 }
