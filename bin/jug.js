@@ -6,5 +6,7 @@ import module from 'node:module';
 // directory; NODE_DISABLE_COMPILE_CACHE=1 turns it off). Node 20 has no such call: nothing happens.
 module.enableCompileCache?.();
 
-const { main } = await import('../dist/cli/main.js');
+const { main, endsAtOnce, endProcess } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
+// Read-only commands end here, without waiting for the event loop (see ENDS_AT_ONCE in src/cli/main.ts).
+if (endsAtOnce()) await endProcess(process.exitCode);

@@ -2,7 +2,7 @@
  * The task graph of a jugfile: unique tasks (by hash) in a topological order, with dependency and
  * dependant edges as indices. Built once per load; the scheduler, `status` and `check` use it.
  */
-import { graphBuild, graphIndex, type Task } from './task.js';
+import { graphBuild, graphDependencies, graphIndex, type Task } from './task.js';
 
 /** Tasks in topological order with edges as indices into `tasks`. */
 export interface TaskGraph {
@@ -26,65 +26,24 @@ export interface TaskGraph {
 let builds = 0;
 const VISITING = -1;
 
-/** Builds the graph from tasks in declaration order (dependencies found on the way are included). */
+/**
+ * Builds the graph from tasks in declaration order (dependencies found on the way are included).
+ *
+ * A task can only be declared with tasks that exist already, so declaration order is nearly always
+ * a topological order: each root whose dependencies are all placed is placed at once (one hash
+ * lookup, no stack); only a dependency not declared (or declared later) starts a depth-first walk.
+ */
 export function buildGraph(declared: readonly Task[]): TaskGraph {
-  const build = ++builds;
-  const index = new Map<string, number>();
-  const tasks: Task[] = [];
-  const deps: number[][] = [];
-  const marks = new Marks();
-  // Index of a task object already met in this build, or undefined; a twin (another object with
-  // the same hash, met first) gets its twin's slot here.
-  const known = (t: Task): number | undefined => {
-    if (t[graphBuild] === build) return t[graphIndex];
-    const at = index.get(t.hash());
-    if (at !== undefined) setSlot(t, build, at);
-    return at;
-  };
-  // Iterative DFS so that long chains don't overflow the stack: parallel arrays of the tasks on
-  // the stack, their dependencies, and which dependency each looks at next.
-  const onStack: Task[] = [];
-  const stackDeps: Task[][] = [];
-  const stackNext: number[] = [];
-  // How many tasks were placed when each task on the stack was pushed.
-  const stackPlaced: number[] = [];
-  const push = (task: Task): void => {
-    setSlot(task, build, VISITING);
-    onStack.push(task);
-    stackDeps.push(task.dependencies());
-    stackNext.push(0);
-    stackPlaced.push(tasks.length);
-  };
-  const place = (task: Task, ds: readonly Task[], placedBefore: number): void => {
-    const hash = task.hash();
-    // A twin placed while this one was on the stack (only possible with forced hashes): one entry.
-    // None can be if nothing was placed since its push (known() had looked its hash up then).
-    const twin = tasks.length === placedBefore ? undefined : index.get(hash);
-    if (twin !== undefined) return setSlot(task, build, twin);
-    setSlot(task, build, tasks.length);
-    index.set(hash, tasks.length);
-    tasks.push(task);
-    deps.push(marks.indicesOf(ds, known));
-  };
+  const b = new GraphBuilder(++builds);
   for (const root of declared) {
-    if (known(root) !== undefined) continue;
-    push(root);
-    while (onStack.length > 0) {
-      const top = onStack.length - 1;
-      const ds = stackDeps[top]!;
-      const next = stackNext[top]!;
-      if (next < ds.length) {
-        stackNext[top] = next + 1;
-        // Placed, or on the stack (a dependency of itself is impossible: tasks are immutable).
-        if (known(ds[next]!) === undefined) push(ds[next]!);
-        continue;
-      }
-      const task = onStack.pop()!;
-      stackDeps.pop();
-      stackNext.pop();
-      place(task, ds, stackPlaced.pop()!);
-    }
+    if (b.known(root) !== undefined) continue;
+    const ds = graphDependencies(root);
+    const placed = b.tasks.length;
+    const indices = b.marks.indicesOf(ds, b);
+    if (indices !== undefined) b.place(root, indices, placed);
+    else b.walk(root, ds);
   }
+  const { tasks, deps, index } = b;
   // The dependants are made when first asked for: `jug status` and `jug check` never need them.
   let dependants: number[][] | undefined;
   return {
@@ -95,6 +54,77 @@ export function buildGraph(declared: readonly Task[]): TaskGraph {
     },
     index,
   };
+}
+
+/** The state of one buildGraph() call. */
+class GraphBuilder {
+  readonly index = new Map<string, number>();
+  readonly tasks: Task[] = [];
+  readonly deps: (readonly number[])[] = [];
+  readonly marks = new Marks();
+  constructor(readonly build: number) {}
+
+  /**
+   * Index of a task object already met in this build (VISITING while it is on the walk's stack),
+   * or undefined; a twin (another object with the same hash, met first) gets its twin's slot here.
+   */
+  known(t: Task): number | undefined {
+    if (t[graphBuild] === this.build) return t[graphIndex];
+    const at = this.index.get(t.hash());
+    if (at !== undefined) setSlot(t, this.build, at);
+    return at;
+  }
+
+  /**
+   * Places `task` after its dependencies (`depIndices`, all placed). `placedBefore`: how many tasks
+   * were placed when its hash was last looked up; a twin placed since (only possible with forced
+   * hashes, while it was on the walk's stack) makes it share that entry.
+   */
+  place(task: Task, depIndices: readonly number[], placedBefore: number): void {
+    const hash = task.hash();
+    const twin = this.tasks.length === placedBefore ? undefined : this.index.get(hash);
+    if (twin !== undefined) return setSlot(task, this.build, twin);
+    setSlot(task, this.build, this.tasks.length);
+    this.index.set(hash, this.tasks.length);
+    this.tasks.push(task);
+    this.deps.push(depIndices);
+  }
+
+  /**
+   * Places `root` and, first, the dependencies not placed yet: an iterative depth-first walk, so
+   * that long chains don't overflow the stack. Parallel arrays of the tasks on the stack, their
+   * dependencies, which dependency each looks at next, and how many tasks were placed at its push.
+   */
+  walk(root: Task, rootDeps: readonly Task[]): void {
+    const onStack: Task[] = [];
+    const stackDeps: (readonly Task[])[] = [];
+    const stackNext: number[] = [];
+    const stackPlaced: number[] = [];
+    const push = (task: Task, ds: readonly Task[]): void => {
+      setSlot(task, this.build, VISITING);
+      onStack.push(task);
+      stackDeps.push(ds);
+      stackNext.push(0);
+      stackPlaced.push(this.tasks.length);
+    };
+    push(root, rootDeps);
+    while (onStack.length > 0) {
+      const top = onStack.length - 1;
+      const ds = stackDeps[top]!;
+      const next = stackNext[top]!;
+      if (next < ds.length) {
+        stackNext[top] = next + 1;
+        // Placed, or on the stack (a dependency of itself is impossible: tasks are immutable).
+        const d = ds[next]!;
+        if (this.known(d) === undefined) push(d, graphDependencies(d));
+        continue;
+      }
+      const task = onStack.pop()!;
+      stackDeps.pop();
+      stackNext.pop();
+      this.place(task, this.marks.indicesOf(ds, this)!, stackPlaced.pop()!);
+    }
+  }
 }
 
 /** `dependants[i]`: the indices of the tasks whose `deps` hold i. */
@@ -118,14 +148,15 @@ class Marks {
   #stamp = 0;
   #marks = new Uint32Array(1024);
 
-  /** Indices of `ds` (all placed), each once: two Task objects may share a hash. */
-  indicesOf(ds: readonly Task[], known: (t: Task) => number | undefined): number[] {
+  /** Indices of `ds` in the build, each once (two Task objects may share a hash), or undefined if one is not placed yet. */
+  indicesOf(ds: readonly Task[], b: GraphBuilder): readonly number[] | undefined {
     // Tasks without dependencies (most leaves) share one empty list: 50,000 arrays fewer that live to the end.
     if (ds.length === 0) return NO_DEPS;
     const out: number[] = [];
     const stamp = ++this.#stamp;
-    for (const d of ds) {
-      const j = known(d)!;
+    for (let i = 0; i < ds.length; i++) {
+      const j = b.known(ds[i]!);
+      if (j === undefined) return undefined;
       if (j >= this.#marks.length) this.#grow(j);
       if (this.#marks[j] === stamp) continue;
       this.#marks[j] = stamp;

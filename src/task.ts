@@ -251,8 +251,8 @@ export class Task<T = unknown> extends TaskNode<T> {
   dependencies(): Task[] {
     const out: Task[] = [];
     // Arguments that are all plain values (numbers, strings…: most leaves) have none, and need no walk.
-    if (!this.args.some(isObjectLike)) return out;
-    collectDependencies(this.args, out, new Set());
+    if (!hasObjectArgument(this.args)) return out;
+    collectDependencies(this.args, out, new Set(), true);
     return out;
   }
 
@@ -329,7 +329,7 @@ export class Tasklet<T = unknown> extends TaskNode<T> {
   /** Tasks this tasklet needs: its base Task and a Task used as key. */
   dependencies(): Task[] {
     const out: Task[] = [this.base];
-    collectDependencies(this.key, out, new Set([this.base]));
+    collectDependencies(this.key, out, new Set([this.base]), true);
     return out;
   }
 
@@ -360,62 +360,92 @@ export function isTaskLike(x: unknown): x is TaskLike {
   return x instanceof Task || x instanceof Tasklet;
 }
 
+/** The one empty list of {@link graphDependencies} (never modified). */
+const NO_TASKS: readonly Task[] = [];
+
+/**
+ * Internal (graph.ts): the Tasks `task` depends on, a Task possibly more than once (the graph
+ * de-duplicates by index, without a Set of 50,000 tasks for a reduce over them); one shared empty
+ * list for a task without object arguments (most leaves).
+ */
+export function graphDependencies(task: Task): readonly Task[] {
+  if (!hasObjectArgument(task.args)) return NO_TASKS;
+  const out: Task[] = [];
+  collectDependencies(task.args, out, new Set(), false);
+  return out;
+}
+
+/** Whether some argument is an object, which may hold Tasks (functions cannot: a TaskGenerator argument is not a dependency). */
+function hasObjectArgument(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a === 'object' && a !== null) return true;
+  }
+  return false;
+}
+
 /**
  * Walks the containers that `value()` resolves (arrays, plain objects, Map keys and values, Set
- * elements) and collects the Tasks found; Tasklets contribute their own dependencies.
+ * elements) and collects the Tasks found; Tasklets contribute their own dependencies. `once`:
+ * each Task once (`seen` holds them too); otherwise `seen` holds containers only.
  */
-function collectDependencies(x: unknown, out: Task[], seen: Set<unknown>): void {
+function collectDependencies(x: unknown, out: Task[], seen: Set<unknown>, once: boolean): void {
   if (typeof x !== 'object' || x === null) return;
   if (x instanceof Task) {
-    if (!seen.has(x)) {
+    if (!once) {
+      out.push(x);
+    } else if (!seen.has(x)) {
       seen.add(x);
       out.push(x);
     }
     return;
   }
   if (x instanceof Tasklet) {
-    for (const d of x.dependencies()) collectDependencies(d, out, seen);
+    for (const d of x.dependencies()) collectDependencies(d, out, seen, once);
     return;
   }
   if (seen.has(x)) return;
   seen.add(x);
   if (hasLazyHooks(x)) {
-    collectDependencies(x[dependenciesHook](), out, seen);
+    collectDependencies(x[dependenciesHook](), out, seen, once);
     return;
   }
   if (Array.isArray(x)) {
-    for (const e of x) {
-      // A Task element (a reduce over 50,000 tasks) without the call and the instanceof hook.
-      if (typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[kTask] === true) {
-        if (!seen.has(e)) {
-          seen.add(e);
-          out.push(e as Task);
-        }
-      } else {
-        collectDependencies(e, out, seen);
-      }
-    }
+    collectFromArray(x, out, seen, once);
   } else if (x instanceof Map) {
     for (const [k, v] of x) {
-      collectDependencies(k, out, seen);
-      collectDependencies(v, out, seen);
+      collectDependencies(k, out, seen, once);
+      collectDependencies(v, out, seen, once);
     }
   } else if (x instanceof Set) {
-    for (const e of x) collectDependencies(e, out, seen);
+    for (const e of x) collectDependencies(e, out, seen, once);
   } else if (isPlainObject(x)) {
-    for (const k of Object.keys(x)) collectDependencies((x as Record<string, unknown>)[k], out, seen);
+    for (const k of Object.keys(x)) collectDependencies((x as Record<string, unknown>)[k], out, seen, once);
   }
 }
 
-/** Whether `x` may hold Tasks: an object (functions cannot: a TaskGenerator argument is not a dependency). */
-function isObjectLike(x: unknown): boolean {
-  return typeof x === 'object' && x !== null;
+/** collectDependencies() over an array's elements. */
+function collectFromArray(x: readonly unknown[], out: Task[], seen: Set<unknown>, once: boolean): void {
+  for (let i = 0; i < x.length; i++) {
+    const e = x[i];
+    // A Task element (a reduce over 50,000 tasks) without the call and the instanceof hook.
+    if (typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[kTask] === true) {
+      if (!once) {
+        out.push(e as Task);
+      } else if (!seen.has(e)) {
+        seen.add(e);
+        out.push(e as Task);
+      }
+    } else {
+      collectDependencies(e, out, seen, once);
+    }
+  }
 }
 
 /** The Tasks inside `x` (a task, a Tasklet, or containers of them), each once. */
 export function dependenciesOf(x: unknown): Task[] {
   const out: Task[] = [];
-  collectDependencies(x, out, new Set());
+  collectDependencies(x, out, new Set(), true);
   return out;
 }
 
