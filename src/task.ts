@@ -2,8 +2,10 @@
  * The lazy task graph: Task, Tasklet, TaskGenerator, iterateTask.
  *
  * Nothing runs when a task is declared; `jug execute` runs it later, possibly in another thread or
- * process. A task's identity is its hash (name + arguments, see hash.ts), computed when it is
- * declared so that an unhashable argument fails at the line that declared the task.
+ * process. A task's identity is its hash (name + arguments, see hash.ts). It is computed when the
+ * task is declared if an argument could fail to hash (so that the error names the line declaring
+ * it), otherwise when first asked for: `jug check` on a jugdir missing the first task declared
+ * hashes that one only (see {@link hashCanWait}).
  */
 import { TaskDefinitionError } from './errors.js';
 import { hashDerived, hashTask, taskRef, type TaskRef } from './hash.js';
@@ -154,7 +156,8 @@ export class Task<T = unknown> extends TaskNode<T> {
   readonly fn: TaskFunction;
   /** The arguments as declared (may contain Tasks, Tasklets and containers of them). */
   readonly args: readonly unknown[];
-  readonly #hash: string;
+  /** Undefined until first asked for when {@link hashCanWait} allowed it. */
+  #hash: string | undefined;
   #runOptions: TaskRunOptions;
   /** Internal (graph.ts): the graph build that last met this task; 0: none. */
   [graphBuild] = 0;
@@ -185,7 +188,7 @@ export class Task<T = unknown> extends TaskNode<T> {
       this.name = generated.name;
       this.fn = f;
       this.args = generated.args;
-      this.#hash = hashTask(generated.name, generated.args);
+      this.#hash = hashCanWait(generated.args) ? undefined : hashTask(generated.name, generated.args);
       this.#runOptions = functionRunOptions(f);
       r.tasks.push(this);
       return;
@@ -197,7 +200,7 @@ export class Task<T = unknown> extends TaskNode<T> {
       this.name = internal.name;
       this.fn = f;
       this.args = args;
-      this.#hash = internal.hash ?? hashTask(internal.name, args);
+      this.#hash = internal.hash ?? (hashCanWait(args) ? undefined : hashTask(internal.name, args));
       this.#runOptions = functionRunOptions(f);
       r.tasks.push(this);
       return;
@@ -213,7 +216,7 @@ export class Task<T = unknown> extends TaskNode<T> {
     this.name = name;
     this.fn = typeof generatorName === 'function' ? (fn as unknown as { fn: TaskFunction }).fn : f;
     this.args = args;
-    this.#hash = hashTask(name, args);
+    this.#hash = hashCanWait(args) ? undefined : hashTask(name, args);
     this.#runOptions = functionRunOptions(this.fn);
     r.tasks.push(this);
   }
@@ -240,7 +243,47 @@ export class Task<T = unknown> extends TaskNode<T> {
   }
 
   override hash(): string {
-    return this.#hash;
+    return this.#hash ?? this.#hashWithDependencies();
+  }
+
+  /**
+   * Computes this task's hash and, first, those of the tasks it depends on whose hashes are not
+   * computed yet, without recursion: a chain of 100,000 tasks, each declared on the one before,
+   * must not overflow the stack.
+   */
+  #hashWithDependencies(): string {
+    const stack: Task[] = [this as Task];
+    while (stack.length > 0) {
+      const t = stack[stack.length - 1]!;
+      if (t.#hash !== undefined) {
+        stack.pop();
+        continue;
+      }
+      const before = stack.length;
+      Task.#pushUnhashed(t.args, stack);
+      if (stack.length === before) {
+        t.#hash = hashTask(t.name, t.args);
+        stack.pop();
+      }
+    }
+    return this.#hash!;
+  }
+
+  /** Pushes the Tasks among `args` (or in an array argument) whose hashes are not computed yet. */
+  static #pushUnhashed(args: readonly unknown[], out: Task[]): void {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (Array.isArray(a)) {
+        for (let j = 0; j < a.length; j++) Task.#pushIfUnhashed(a[j], out);
+      } else {
+        Task.#pushIfUnhashed(a, out);
+      }
+    }
+  }
+
+  /** Pushes `x` if it is a Task of this copy of the library whose hash is not computed yet (another copy's Task hashes itself). */
+  static #pushIfUnhashed(x: unknown, out: Task[]): void {
+    if (typeof x === 'object' && x !== null && #hash in x && x.#hash === undefined) out.push(x as Task);
   }
 
   override get base(): Task {
@@ -257,7 +300,7 @@ export class Task<T = unknown> extends TaskNode<T> {
   }
 
   override toString(): string {
-    return `Task(${this.name}, ${this.#hash.slice(0, 12)})`;
+    return `Task(${this.name}, ${this.hash().slice(0, 12)})`;
   }
 
   /** Marks real Task instances, across copies of the library. */
@@ -266,6 +309,41 @@ export class Task<T = unknown> extends TaskNode<T> {
   }
 }
 Object.defineProperty(Task.prototype, kTask, { value: true });
+
+/**
+ * Whether a task's hash can be computed when first asked for rather than when it is declared:
+ * every argument is a number, string, boolean, bigint, undefined, null, a Task or Tasklet, or an
+ * array of those (a reduce over many tasks). None of these can fail to hash, and tasks do not
+ * change, so the hash is the same whenever it is computed (as long as such an array is not changed
+ * after the declaration: a task's arguments never should be, it runs with them as they are then).
+ * Anything else (objects, Maps, functions, symbols…) is hashed at once: an error names the line
+ * declaring the task, and the hash is that of the arguments as declared.
+ */
+function hashCanWait(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (isPlainHashable(a)) continue;
+    if (!Array.isArray(a)) return false;
+    for (let j = 0; j < a.length; j++) if (!isPlainHashable(a[j])) return false;
+  }
+  return true;
+}
+
+/** A value of {@link hashCanWait}'s kinds other than an array. */
+function isPlainHashable(x: unknown): boolean {
+  switch (typeof x) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return true;
+    case 'object':
+      return x === null || (x as Record<symbol, unknown>)[kTask] === true || (x as Record<symbol, unknown>)[kTasklet] === true;
+    default:
+      return false;
+  }
+}
 
 /**
  * Set by a TaskGenerator for the one Task constructor call it makes: `new Task(fn, ...args)`
