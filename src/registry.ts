@@ -57,6 +57,13 @@ interface Registry {
    * `CompoundTask` consult it synchronously while the jugfile loads. Undefined: no load is under way.
    */
   stored: ReadonlySet<string> | undefined;
+  /**
+   * Set by `jug check`, which stops at the first task not stored: a task whose arguments cannot
+   * fail to hash (see `hashCanWait` in task.ts) is then hashed when first asked for instead of when
+   * declared. Every other command needs every hash, which costs less computed at declaration.
+   * Absent (registries made by older copies of the library): false.
+   */
+  hashWhenAsked?: boolean;
   /** Set when the current load stopped at a `barrier()` / `bvalue()` (see barrier.ts). */
   barrier: { readonly where: string; readonly tasksBefore: number; readonly missing: number } | undefined;
 }

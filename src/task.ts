@@ -2,10 +2,10 @@
  * The lazy task graph: Task, Tasklet, TaskGenerator, iterateTask.
  *
  * Nothing runs when a task is declared; `jug execute` runs it later, possibly in another thread or
- * process. A task's identity is its hash (name + arguments, see hash.ts). It is computed when the
- * task is declared if an argument could fail to hash (so that the error names the line declaring
- * it), otherwise when first asked for: `jug check` on a jugdir missing the first task declared
- * hashes that one only (see {@link hashCanWait}).
+ * process. A task's identity is its hash (name + arguments, see hash.ts), computed when it is
+ * declared so that an unhashable argument fails at the line that declared the task. Under
+ * `jug check` (registry's `hashWhenAsked`), a task whose arguments cannot fail to hash is hashed
+ * when first asked for: a check on a jugdir missing the first task declared hashes that one only.
  */
 import { TaskDefinitionError } from './errors.js';
 import { hashDerived, hashTask, taskRef, type TaskRef } from './hash.js';
@@ -188,7 +188,7 @@ export class Task<T = unknown> extends TaskNode<T> {
       this.name = generated.name;
       this.fn = f;
       this.args = generated.args;
-      this.#hash = hashCanWait(generated.args) ? undefined : hashTask(generated.name, generated.args);
+      this.#hash = r.hashWhenAsked === true && hashCanWait(generated.args) ? undefined : hashTask(generated.name, generated.args);
       this.#runOptions = functionRunOptions(f);
       r.tasks.push(this);
       return;
@@ -200,7 +200,7 @@ export class Task<T = unknown> extends TaskNode<T> {
       this.name = internal.name;
       this.fn = f;
       this.args = args;
-      this.#hash = internal.hash ?? (hashCanWait(args) ? undefined : hashTask(internal.name, args));
+      this.#hash = internal.hash ?? (r.hashWhenAsked === true && hashCanWait(args) ? undefined : hashTask(internal.name, args));
       this.#runOptions = functionRunOptions(f);
       r.tasks.push(this);
       return;
@@ -216,7 +216,7 @@ export class Task<T = unknown> extends TaskNode<T> {
     this.name = name;
     this.fn = typeof generatorName === 'function' ? (fn as unknown as { fn: TaskFunction }).fn : f;
     this.args = args;
-    this.#hash = hashCanWait(args) ? undefined : hashTask(name, args);
+    this.#hash = r.hashWhenAsked === true && hashCanWait(args) ? undefined : hashTask(name, args);
     this.#runOptions = functionRunOptions(this.fn);
     r.tasks.push(this);
   }
@@ -311,7 +311,8 @@ export class Task<T = unknown> extends TaskNode<T> {
 Object.defineProperty(Task.prototype, kTask, { value: true });
 
 /**
- * Whether a task's hash can be computed when first asked for rather than when it is declared:
+ * Whether a task's hash can be computed when first asked for rather than when it is declared (only
+ * done under `jug check`: computed later, in a loop over old tasks, a hash costs more):
  * every argument is a number, string, boolean, bigint, undefined, null, a Task or Tasklet, or an
  * array of those (a reduce over many tasks). None of these can fail to hash, and tasks do not
  * change, so the hash is the same whenever it is computed (as long as such an array is not changed
