@@ -1,0 +1,79 @@
+/**
+ * `jug status` and `jug check` end the process as soon as they are done (src/cli/main.ts,
+ * ENDS_AT_ONCE): a timer the jugfile leaves running does not keep them alive, and what they
+ * printed is all out, even through a pipe whose reader is slow.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { JUG_BIN, ROOT, makeTempDir, parseTable, removeTempDir, runJug, show, type RunResult } from './helpers.js';
+
+/** Runs `bash -c script` with its positional parameters ($0, $1, …). */
+function runBash(script: string, params: readonly string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, NO_COLOR: '1' };
+    delete env['NODE_TEST_CONTEXT'];
+    delete env['NODE_OPTIONS'];
+    const child = spawn('bash', ['-c', script, ...params], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+before(() => {
+  dir = makeTempDir('read-only-exit');
+  // A jugfile that leaves a timer running (a client or poller made at load would do the same).
+  writeFileSync(
+    join(dir, 'timer.ts'),
+    `import { TaskGenerator } from 'jug';
+export const double = TaskGenerator(function double(x: number): number { return 2 * x; });
+export const xs = [1, 2, 3].map((x) => double(x));
+setInterval(() => {}, 1000);
+`,
+  );
+  // 1,200 task names: a status table of ~100 KiB, more than a pipe holds.
+  writeFileSync(
+    join(dir, 'wide.ts'),
+    `import { TaskGenerator } from 'jug';
+export const tasks = Array.from({ length: 1200 }, (_, i) =>
+  TaskGenerator(function f(x: number): number { return x; }, { name: \`wide.name\${i}\` })(i));
+`,
+  );
+});
+after(() => removeTempDir(dir));
+
+describe('read-only commands end when done', () => {
+  it('status and check end although the jugfile left a timer running', async () => {
+    const jugfile = join(dir, 'timer.ts');
+    const jugdir = join(dir, 'timer.jugdata');
+    const status = await runJug(['status', jugfile, '--jugdir', jugdir], { timeoutMs: 30_000 });
+    assert.equal(status.code, 0, show(status));
+    assert.deepEqual(parseTable(status.stdout).rows.get('Total:'), [0, 3, 0, 0, 0], show(status));
+    const check = await runJug(['check', jugfile, '--jugdir', jugdir], { timeoutMs: 30_000 });
+    assert.equal(check.code, 1, show(check));
+  });
+
+  it('the whole table goes through a pipe whose reader starts late', async () => {
+    const jugfile = join(dir, 'wide.ts');
+    const jugdir = join(dir, 'wide.jugdata');
+    // The reader sleeps for a second before reading: jug has filled the pipe and must wait for it.
+    const script = 'set -o pipefail; "$0" "$1" status "$2" --jugdir "$3" | (sleep 1; cat)';
+    const r = await runBash(script, [process.execPath, JUG_BIN, jugfile, jugdir]);
+    assert.equal(r.code, 0, show(r));
+    assert.ok(r.stdout.length > 65_536, `output of ${r.stdout.length} bytes`);
+    const { rows } = parseTable(r.stdout);
+    assert.equal(rows.size, 1201, 'every name and the total');
+    assert.deepEqual(rows.get('Total:'), [0, 1200, 0, 0, 0]);
+  });
+});
