@@ -260,7 +260,7 @@ export class Task<T = unknown> extends TaskNode<T> {
         continue;
       }
       const before = stack.length;
-      Task.#pushUnhashed(t.args, stack);
+      t.#pushUnhashedDependencies(stack);
       if (stack.length === before) {
         t.#hash = hashTask(t.name, t.args);
         stack.pop();
@@ -269,20 +269,25 @@ export class Task<T = unknown> extends TaskNode<T> {
     return this.#hash!;
   }
 
-  /** Pushes the Tasks among `args` (or in an array argument) whose hashes are not computed yet. */
-  static #pushUnhashed(args: readonly unknown[], out: Task[]): void {
+  /**
+   * Pushes the Tasks among this task's arguments (or in an array argument) whose hashes are not
+   * computed yet. (Instance methods: a reference to the class by name in its body makes esbuild
+   * rename it, and stack frames of task functions would say `_Task.name`.)
+   */
+  #pushUnhashedDependencies(out: Task[]): void {
+    const args = this.args;
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       if (Array.isArray(a)) {
-        for (let j = 0; j < a.length; j++) Task.#pushIfUnhashed(a[j], out);
+        for (let j = 0; j < a.length; j++) this.#pushIfUnhashed(a[j], out);
       } else {
-        Task.#pushIfUnhashed(a, out);
+        this.#pushIfUnhashed(a, out);
       }
     }
   }
 
   /** Pushes `x` if it is a Task of this copy of the library whose hash is not computed yet (another copy's Task hashes itself). */
-  static #pushIfUnhashed(x: unknown, out: Task[]): void {
+  #pushIfUnhashed(x: unknown, out: Task[]): void {
     if (typeof x === 'object' && x !== null && #hash in x && x.#hash === undefined) out.push(x as Task);
   }
 

@@ -13,7 +13,7 @@ import { JUG_BIN, ROOT, makeTempDir, parseTable, removeTempDir, runJug, show, ty
 /** Runs `bash -c script` with its positional parameters ($0, $1, …). */
 function runBash(script: string, params: readonly string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env['NODE_TEST_CONTEXT'];
     delete env['NODE_OPTIONS'];
     const child = spawn('bash', ['-c', script, ...params], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
