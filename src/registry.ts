@@ -58,10 +58,14 @@ interface Registry {
    */
   stored: ReadonlySet<string> | undefined;
   /**
-   * Set by `jug check`, which stops at the first task not stored: a task whose arguments cannot
-   * fail to hash (see `hashCanWait` in task.ts) is then hashed when first asked for instead of when
-   * declared. Every other command needs every hash, which costs less computed at declaration.
+   * Set by `jug check`, whose answer is 1 at the first task not stored: once a task declared during
+   * a load is not in `stored`, {@link hashWhenAsked} is set (see `hashAtDeclaration` in task.ts).
    * Absent (registries made by older copies of the library): false.
+   */
+  hashUntilMissing?: boolean;
+  /**
+   * Set during a load (reset by `beginLoad()`): a task declared from now on whose arguments cannot
+   * fail to hash (`hashCanWait` in task.ts) is hashed when first asked for, not when declared.
    */
   hashWhenAsked?: boolean;
   /** Set when the current load stopped at a `barrier()` / `bvalue()` (see barrier.ts). */
@@ -104,6 +108,7 @@ export function beginLoad(): void {
   r.runOptions = new WeakMap();
   r.barrier = undefined;
   r.jugdirChoice = undefined;
+  r.hashWhenAsked = false;
 }
 
 /** Records `fn` under `name`; a different function already holding the name is an error. */

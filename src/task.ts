@@ -4,13 +4,15 @@
  * Nothing runs when a task is declared; `jug execute` runs it later, possibly in another thread or
  * process. A task's identity is its hash (name + arguments, see hash.ts), computed when it is
  * declared so that an unhashable argument fails at the line that declared the task. Under
- * `jug check` (registry's `hashWhenAsked`), a task whose arguments cannot fail to hash is hashed
- * when first asked for: a check on a jugdir missing the first task declared hashes that one only.
+ * `jug check`, once a task declared is not stored, the tasks declared after it whose arguments
+ * cannot fail to hash are hashed when first asked for (see {@link hashAtDeclaration}).
  */
 import { TaskDefinitionError } from './errors.js';
 import { hashDerived, hashTask, taskRef, type TaskRef } from './hash.js';
 import { deriveTaskName, userCallSite } from './naming.js';
 import { nameOfFunction, registerFunction, registry, setCodeOrigin, type TaskFunction } from './registry.js';
+
+type Registry = ReturnType<typeof registry>;
 import { checkRunOptions, functionRunOptions, setFunctionRunOptions, type TaskRunOptions } from './task-options.js';
 
 declare const resultType: unique symbol;
@@ -156,7 +158,7 @@ export class Task<T = unknown> extends TaskNode<T> {
   readonly fn: TaskFunction;
   /** The arguments as declared (may contain Tasks, Tasklets and containers of them). */
   readonly args: readonly unknown[];
-  /** Undefined until first asked for when {@link hashCanWait} allowed it. */
+  /** Undefined until first asked for when {@link hashAtDeclaration} left it for later. */
   #hash: string | undefined;
   #runOptions: TaskRunOptions;
   /** Internal (graph.ts): the graph build that last met this task; 0: none. */
@@ -188,7 +190,7 @@ export class Task<T = unknown> extends TaskNode<T> {
       this.name = generated.name;
       this.fn = f;
       this.args = generated.args;
-      this.#hash = r.hashWhenAsked === true && hashCanWait(generated.args) ? undefined : hashTask(generated.name, generated.args);
+      this.#hash = hashAtDeclaration(r, generated.name, generated.args, undefined);
       this.#runOptions = functionRunOptions(f);
       r.tasks.push(this);
       return;
@@ -200,7 +202,7 @@ export class Task<T = unknown> extends TaskNode<T> {
       this.name = internal.name;
       this.fn = f;
       this.args = args;
-      this.#hash = internal.hash ?? (r.hashWhenAsked === true && hashCanWait(args) ? undefined : hashTask(internal.name, args));
+      this.#hash = hashAtDeclaration(r, internal.name, args, internal.hash);
       this.#runOptions = functionRunOptions(f);
       r.tasks.push(this);
       return;
@@ -216,7 +218,7 @@ export class Task<T = unknown> extends TaskNode<T> {
     this.name = name;
     this.fn = typeof generatorName === 'function' ? (fn as unknown as { fn: TaskFunction }).fn : f;
     this.args = args;
-    this.#hash = r.hashWhenAsked === true && hashCanWait(args) ? undefined : hashTask(name, args);
+    this.#hash = hashAtDeclaration(r, name, args, undefined);
     this.#runOptions = functionRunOptions(this.fn);
     r.tasks.push(this);
   }
@@ -316,8 +318,22 @@ export class Task<T = unknown> extends TaskNode<T> {
 Object.defineProperty(Task.prototype, kTask, { value: true });
 
 /**
- * Whether a task's hash can be computed when first asked for rather than when it is declared (only
- * done under `jug check`: computed later, in a loop over old tasks, a hash costs more):
+ * The hash of a task being declared (`forced`: the one given by the library), or undefined to
+ * compute it when first asked for. The latter only under `jug check` (registry's
+ * `hashUntilMissing`) once a task declared in this load was not stored: check's answer is then 1,
+ * it needs no other hash, and a graph of 50,000 tasks on an empty jugdir costs one hash. Until
+ * then, and in every other command, which needs every hash, hashes are computed here: computed
+ * later, in a loop over tasks declared long before, each costs ~1.6× as much (measured).
+ */
+function hashAtDeclaration(r: Registry, name: string, args: readonly unknown[], forced: string | undefined): string | undefined {
+  if (r.hashWhenAsked === true && forced === undefined && hashCanWait(args)) return undefined;
+  const hash = forced ?? hashTask(name, args);
+  if (r.hashUntilMissing === true && r.stored !== undefined && !r.stored.has(hash)) r.hashWhenAsked = true;
+  return hash;
+}
+
+/**
+ * Whether a task's hash can be computed when first asked for rather than when it is declared:
  * every argument is a number, string, boolean, bigint, undefined, null, a Task or Tasklet, or an
  * array of those (a reduce over many tasks). None of these can fail to hash, and tasks do not
  * change, so the hash is the same whenever it is computed (as long as such an array is not changed

@@ -1,5 +1,6 @@
 /**
- * Hashes computed when first asked for (registry's `hashWhenAsked`, set by `jug check`): the same
+ * Hashes computed when first asked for (registry's `hashWhenAsked`, set under `jug check` once a
+ * task declared is not stored: `hashUntilMissing`): the same
  * hash as computed at declaration for every kind of argument that may wait, dependencies hashed
  * first without recursion, and arguments that could fail to hash (or change) still hashed, and
  * failing, at the declaration.
@@ -64,6 +65,32 @@ describe('hashes computed when asked for (jug check)', () => {
     registry().hashWhenAsked = false;
     assert.equal(many(foreign, 1).hash(), t.hash());
     assert.equal(reads, 2);
+  });
+
+  it('under jug check (hashUntilMissing): hashed when declared up to the first task not stored, when asked for after it', () => {
+    let reads = 0;
+    const foreign = { [Symbol.for('jug.Task')]: true, [taskRef]: () => (reads++, 'f'.repeat(40)) };
+    const stored = new Set([many(foreign, 0).hash(), many(foreign, 1).hash()]);
+    beginLoad();
+    reads = 0;
+    const r = registry();
+    r.hashUntilMissing = true;
+    r.stored = stored;
+    try {
+      const tasks = [0, 1, 2, 3, 4].map((i) => many(foreign, i));
+      assert.equal(reads, 3, 'the two stored and the first missing one are hashed when declared');
+      assert.equal(r.hashWhenAsked, true);
+      assert.deepEqual(
+        tasks.map((t) => stored.has(t.hash())),
+        [true, true, false, false, false],
+      );
+      assert.equal(reads, 5);
+      beginLoad();
+      assert.equal(r.hashWhenAsked, false, 'each load starts hashing at declaration');
+    } finally {
+      r.hashUntilMissing = false;
+      r.stored = undefined;
+    }
   });
 
   it('a chain of 100,000 tasks, each on the one before: the last hash without a stack overflow, as at declaration', () => {

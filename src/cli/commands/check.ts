@@ -3,10 +3,10 @@ import { registry } from '../../registry.js';
 import { openProject, type CommonOptions } from '../common.js';
 
 export async function check(jugfile: string | undefined, options: CommonOptions): Promise<number> {
-  // Stops at the first task not stored: tasks are hashed when asked for (see Registry.hashWhenAsked),
-  // so a jugdir missing the first task declared costs one hash, not one per task.
+  // The answer is 1 at the first task not stored: the tasks declared after it are hashed only when
+  // asked for (Registry.hashUntilMissing), so a jugdir missing the first task costs one hash, not one per task.
   const reg = registry();
-  reg.hashWhenAsked = true;
+  reg.hashUntilMissing = true;
   try {
     const project = await openProject(jugfile, options);
     const { store, barrier, stored } = project;
@@ -18,6 +18,7 @@ export async function check(jugfile: string | undefined, options: CommonOptions)
     if (!declared.every((t) => stored.has(t.hash()))) return 1;
     return project.graph.tasks.every((t) => stored.has(t.hash())) ? 0 : 1;
   } finally {
+    reg.hashUntilMissing = false;
     reg.hashWhenAsked = false;
   }
 }
