@@ -54,7 +54,8 @@ export function endsAtOnce(): boolean {
 export async function endProcess(code: number): Promise<never> {
   // Files, pipes and terminals are written synchronously on Linux; elsewhere a pipe may still hold some.
   for (const stream of [process.stdout, process.stderr]) {
-    if (stream.writableLength > 0) await new Promise((resolve) => stream.once('drain', resolve));
+    // (A reader gone, EPIPE, ends the wait too: there is nothing left to deliver then.)
+    if (stream.writableLength > 0) await new Promise((resolve) => ['drain', 'error', 'close'].forEach((e) => stream.once(e, resolve)));
   }
   process.exit(code);
 }
