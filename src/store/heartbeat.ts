@@ -1,34 +1,54 @@
 /**
- * The heartbeat: refreshes the mtime of this process's owner file — and with it every lock the
- * process holds, which are hard links to it (lock-owner.ts) — every `intervalMs`. It runs in a
- * worker thread of its own, so it keeps beating while task code blocks the main thread or the
- * pool's threads, and it stops with the process: a killed process stops beating, and after the
- * lease other hosts reclaim its locks.
+ * The file store's helper thread. It refreshes the mtime of this process's owner file — and with
+ * it every lock the process holds, which are hard links to it (lock-owner.ts) — every
+ * `intervalMs`, so it keeps beating while task code blocks the main thread or the pool's threads,
+ * and it stops with the process: a killed process stops beating, and after the lease other hosts
+ * reclaim its locks.
+ *
+ * The same thread commits results for a serial run (`commit()`, see commit-job.ts): the main
+ * thread hands it the whole chain of a finished result — flush the file, rename it into place,
+ * flush the directory, release the task's lock — and starts the next task meanwhile, instead of
+ * waiting ~1 ms per result on the disk (the chain needs no event-loop turn of the main thread,
+ * which the next synchronous task would hold: docs/design.md, "Per-task overhead of CPU-bound
+ * tasks").
  */
 import { utimes } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { COMMIT_JOB_SOURCE, type CommitJob, type CommitReply } from './commit-job.js';
 
 const SOURCE = `
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
+const { dirname } = require('node:path');
 const beat = () => {
   const now = new Date();
   try { fs.utimesSync(workerData.path, now, now); } catch {}
 };
 beat();
 setInterval(beat, workerData.intervalMs);
+${COMMIT_JOB_SOURCE}
+parentPort.on('message', (job) => parentPort.postMessage(runCommitJob(job)));
 `;
 
 /** A running heartbeat; `stop()` ends it. */
 export interface Heartbeat {
+  /**
+   * Runs a commit job in the heartbeat's thread (absent: a timer heartbeat, no thread). Resolves
+   * once the thread has done it: the results are durable and visible and their locks released,
+   * except those the reply names as failed.
+   */
+  commit?(job: Omit<CommitJob, 'id'>): Promise<CommitReply>;
+  /** Resolves once no commit job is in progress (absent: no thread, never any). */
+  idle?(): Promise<void>;
+  /** Waits for the commit jobs in progress, then stops beating. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts beating on `path` every `intervalMs` (neither the thread nor the timer keeps the process
- * alive). `thread: false` beats from a timer in the calling thread instead: only for callers whose
- * event loop never blocks while they hold locks (`jug execute --threads`, whose task code runs in
- * the pool's threads). @default thread true
+ * alive, except while a commit job is in progress). `thread: false` beats from a timer in the
+ * calling thread instead: only for callers whose event loop never blocks while they hold locks
+ * (`jug execute --threads`, whose task code runs in the pool's threads). @default thread true
  */
 export function startHeartbeat(path: string, intervalMs: number, options: { readonly thread?: boolean } = {}): Heartbeat {
   if (options.thread === false) {
@@ -41,13 +61,64 @@ export function startHeartbeat(path: string, intervalMs: number, options: { read
     timer.unref();
     return { stop: async () => clearInterval(timer) };
   }
-  // No execArgv: the beat is plain CommonJS, whatever loaders or flags the process runs with.
-  const worker = new Worker(SOURCE, { eval: true, execArgv: [], workerData: { path, intervalMs } });
-  worker.unref();
-  worker.on('error', () => {}); // a heartbeat that cannot beat only makes the lease expire
-  return {
-    stop: async () => {
-      await worker.terminate();
-    },
-  };
+  return new ThreadHeartbeat(path, intervalMs);
+}
+
+/** The heartbeat (and commit) thread. */
+class ThreadHeartbeat implements Heartbeat {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { readonly resolve: (r: CommitReply) => void; readonly reject: (e: Error) => void }>();
+  /** The jobs in progress, settled or not (what stop() waits for). */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #nextId = 1;
+  #dead: Error | undefined;
+
+  constructor(path: string, intervalMs: number) {
+    // No execArgv: the thread is plain CommonJS, whatever loaders or flags the process runs with.
+    this.#worker = new Worker(SOURCE, { eval: true, execArgv: [], workerData: { path, intervalMs } });
+    this.#worker.unref();
+    this.#worker.on('message', (reply: CommitReply) => this.#answered(reply));
+    // A heartbeat that cannot beat only makes the lease expire; commits waiting on it fail.
+    this.#worker.on('error', (e) => this.#die(e));
+    this.#worker.on('exit', () => this.#die(new Error("the store's helper thread exited")));
+  }
+
+  commit(job: Omit<CommitJob, 'id'>): Promise<CommitReply> {
+    if (this.#dead !== undefined) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    const reply = new Promise<CommitReply>((resolve, reject) => {
+      if (this.#waiting.size === 0) this.#worker.ref(); // a pending commit keeps the process alive
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...job, id });
+    });
+    const settled: Promise<unknown> = reply.then(
+      () => this.#inFlight.delete(settled),
+      () => this.#inFlight.delete(settled),
+    );
+    this.#inFlight.add(settled);
+    return reply;
+  }
+
+  #answered(reply: CommitReply): void {
+    const w = this.#waiting.get(reply.id);
+    this.#waiting.delete(reply.id);
+    if (this.#waiting.size === 0) this.#worker.unref();
+    w?.resolve(reply);
+  }
+
+  #die(e: Error): void {
+    this.#dead ??= e;
+    for (const w of this.#waiting.values()) w.reject(e);
+    this.#waiting.clear();
+  }
+
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async stop(): Promise<void> {
+    await this.idle();
+    this.#dead ??= new Error('the store was closed');
+    await this.#worker.terminate();
+  }
 }

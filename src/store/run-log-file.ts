@@ -106,6 +106,23 @@ export class RunLogFile {
     }
   }
 
+  /**
+   * Writes the buffered records and returns the file's descriptor if it needs an fdatasync
+   * (which the caller then owes: the store's helper thread does it with the results it commits),
+   * undefined if nothing was written since the last flush.
+   */
+  writeForSync(): number | undefined {
+    this.write();
+    if (!this.#unsynced || this.#fd === undefined) return undefined;
+    this.#unsynced = false;
+    return this.#fd;
+  }
+
+  /** The flush a writeForSync() caller owed did not happen: the next sync() does it. */
+  syncLater(): void {
+    if (this.#fd !== undefined) this.#unsynced = true;
+  }
+
   /** Flushes what was written to disk (fdatasync), if anything was since the last time. */
   sync(): void {
     if (!this.#unsynced || this.#fd === undefined) return;
