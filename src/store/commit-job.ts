@@ -39,7 +39,10 @@ export interface CommitReply {
   readonly released: readonly boolean[];
 }
 
-/** `runCommitJob(job)` and its helpers, as CommonJS source for the helper thread (needs `fs` and `dirname` in scope). */
+/**
+ * `runCommitJob(job)`, `writeNote({ note, text })` (the running notes: see Heartbeat.writeNote)
+ * and their helpers, as CommonJS source for the helper thread (needs `fs` and `dirname` in scope).
+ */
 export const COMMIT_JOB_SOURCE = `
 function runCommitJob(job) {
   if (job.syncFd !== undefined) {
@@ -73,6 +76,17 @@ function flushAndRename(tmp, final) {
 function fsyncDir(dir) {
   let fd;
   try { fd = fs.openSync(dir, 'r'); fs.fsyncSync(fd); } catch {} finally { if (fd !== undefined) fs.closeSync(fd); }
+}
+function writeNote(job) {
+  try {
+    if (job.text === undefined) {
+      fs.rmSync(job.note, { force: true });
+    } else {
+      fs.writeFileSync(job.note + '.tmp', job.text, { mode: 0o644 });
+      fs.renameSync(job.note + '.tmp', job.note);
+    }
+  } catch {}
+  return { id: job.id };
 }
 function releaseOurLock(lock, ownerFile) {
   try {

@@ -27,7 +27,7 @@ const beat = () => {
 beat();
 setInterval(beat, workerData.intervalMs);
 ${COMMIT_JOB_SOURCE}
-parentPort.on('message', (job) => parentPort.postMessage(runCommitJob(job)));
+parentPort.on('message', (job) => parentPort.postMessage(job.note !== undefined ? writeNote(job) : runCommitJob(job)));
 `;
 
 /** A running heartbeat; `stop()` ends it. */
@@ -38,6 +38,12 @@ export interface Heartbeat {
    * except those the reply names as failed.
    */
   commit?(job: Omit<CommitJob, 'id'>): Promise<CommitReply>;
+  /**
+   * Replaces the file at `path` by `text` (written aside, then renamed), or removes it when `text`
+   * is undefined, in the heartbeat's thread, in order with the commits (the running notes: a hint,
+   * so failures are ignored).
+   */
+  writeNote?(path: string, text: string | undefined): void;
   /** Resolves once no commit job is in progress (absent: no thread, never any). */
   idle?(): Promise<void>;
   /** Waits for the commit jobs in progress, then stops beating. */
@@ -84,10 +90,19 @@ class ThreadHeartbeat implements Heartbeat {
   }
 
   commit(job: Omit<CommitJob, 'id'>): Promise<CommitReply> {
+    return this.#send(job);
+  }
+
+  writeNote(path: string, text: string | undefined): void {
+    this.#send({ note: path, text }).catch(() => {}); // a hint: a run goes on without it
+  }
+
+  /** Sends a job to the thread; resolves with its reply. */
+  #send(job: object): Promise<CommitReply> {
     if (this.#dead !== undefined) return Promise.reject(this.#dead);
     const id = this.#nextId++;
     const reply = new Promise<CommitReply>((resolve, reject) => {
-      if (this.#waiting.size === 0) this.#worker.ref(); // a pending commit keeps the process alive
+      if (this.#waiting.size === 0) this.#worker.ref(); // a pending job keeps the process alive
       this.#waiting.set(id, { resolve, reject });
       this.#worker.postMessage({ ...job, id });
     });
