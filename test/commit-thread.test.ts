@@ -3,7 +3,7 @@
  * src/store/commit-job.ts): the result is flushed, renamed into place and its directory flushed
  * before the task's lock is released; a commit that fails leaves the lock held; a lock taken over
  * by another process is never removed; a process killed while a commit is in flight leaves every
- * result whole or absent (run again).
+ * result whole or absent (run again); a process.exit() waits for the commits in flight.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,4 +138,14 @@ it('SIGKILL while a commit is in flight: the next run finds each result whole or
   );
   assert.deepEqual(fs.readdirSync(join(jugdir, 'locks')), []);
   assert.deepEqual(fs.readdirSync(join(jugdir, 'tempfiles')), []);
+});
+
+it('a task calling process.exit(): the commit of the task before it still completes, its lock released', async () => {
+  const jugdir = join(tmp, 'exit.jugdata');
+  const env = { JUG_N: '12', JUG_DELAY_MS: '20', JUG_EXIT_AT: '6', TMPDIR: tmp };
+  const r = await runJug(['execute', join(FIXTURES, 'kill-mid-commit.ts'), '--jugdir', jugdir], { env });
+  assert.equal(r.code, 0, show(r));
+  assert.equal(storedHashes(jugdir).length, 6, 'tasks 0–5 stored, the last of them committed as the process exited');
+  // Only the lock of the task that exited is left (its process is gone: the next run reclaims it).
+  assert.equal(fs.readdirSync(join(jugdir, 'locks')).length, 1);
 });

@@ -27,8 +27,16 @@ const beat = () => {
 beat();
 setInterval(beat, workerData.intervalMs);
 ${COMMIT_JOB_SOURCE}
-parentPort.on('message', (job) => parentPort.postMessage(job.note !== undefined ? writeNote(job) : runCommitJob(job)));
+const pending = new Int32Array(workerData.pending);
+parentPort.on('message', (job) => {
+  parentPort.postMessage(job.note !== undefined ? writeNote(job) : runCommitJob(job));
+  Atomics.sub(pending, 0, 1);
+  Atomics.notify(pending, 0);
+});
 `;
+
+/** Longest a process exit waits for commits in progress in the helper thread (a stuck disk must not hang it). */
+const EXIT_DRAIN_MS = 10_000;
 
 /** A running heartbeat; `stop()` ends it. */
 export interface Heartbeat {
@@ -78,10 +86,16 @@ class ThreadHeartbeat implements Heartbeat {
   readonly #inFlight = new Set<Promise<unknown>>();
   #nextId = 1;
   #dead: Error | undefined;
+  /** Jobs sent and not yet done by the thread (it counts down): what an exit waits for. */
+  readonly #pending = new Int32Array(new SharedArrayBuffer(4));
+  readonly #drainAtExit = (): void => this.#drain(EXIT_DRAIN_MS);
 
   constructor(path: string, intervalMs: number) {
     // No execArgv: the thread is plain CommonJS, whatever loaders or flags the process runs with.
-    this.#worker = new Worker(SOURCE, { eval: true, execArgv: [], workerData: { path, intervalMs } });
+    this.#worker = new Worker(SOURCE, { eval: true, execArgv: [], workerData: { path, intervalMs, pending: this.#pending.buffer } });
+    // A task that calls process.exit() while an earlier result's commit is in the thread: the
+    // thread finishes it (and the lock is released) before the process ends.
+    process.on('exit', this.#drainAtExit);
     this.#worker.unref();
     this.#worker.on('message', (reply: CommitReply) => this.#answered(reply));
     // A heartbeat that cannot beat only makes the lease expire; commits waiting on it fail.
@@ -104,6 +118,7 @@ class ThreadHeartbeat implements Heartbeat {
     const reply = new Promise<CommitReply>((resolve, reject) => {
       if (this.#waiting.size === 0) this.#worker.ref(); // a pending job keeps the process alive
       this.#waiting.set(id, { resolve, reject });
+      Atomics.add(this.#pending, 0, 1);
       this.#worker.postMessage({ ...job, id });
     });
     const settled: Promise<unknown> = reply.then(
@@ -131,7 +146,17 @@ class ThreadHeartbeat implements Heartbeat {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
+  /** Blocks this thread until the helper thread has done every job sent (at most `ms`). */
+  #drain(ms: number): void {
+    if (this.#dead !== undefined) return;
+    const deadline = Date.now() + ms;
+    for (let n = Atomics.load(this.#pending, 0); n > 0 && Date.now() < deadline; n = Atomics.load(this.#pending, 0)) {
+      Atomics.wait(this.#pending, 0, n, 50);
+    }
+  }
+
   async stop(): Promise<void> {
+    process.off('exit', this.#drainAtExit);
     await this.idle();
     this.#dead ??= new Error('the store was closed');
     await this.#worker.terminate();
