@@ -295,6 +295,8 @@ interface NumericBody {
   readonly kind: number;
   readonly bytes: Uint8Array;
   readonly stride: number;
+  /** `bytes` is the value's own memory (a typed array), not a copy made for encoding. */
+  readonly borrowed: boolean;
 }
 
 /**
@@ -306,7 +308,7 @@ function typedBody(value: unknown): NumericBody | undefined {
   const kind = TYPED_KIND.get(Object.getPrototypeOf(value) as object);
   if (kind === undefined) return undefined;
   const typed = value as NumericArray;
-  return { kind, bytes: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), stride: typed.BYTES_PER_ELEMENT };
+  return { kind, bytes: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), stride: typed.BYTES_PER_ELEMENT, borrowed: true };
 }
 
 /** Whether every element of a plain array is a number (a hole reads as undefined: not a number). */
@@ -332,7 +334,7 @@ function onlyElements(a: readonly unknown[]): boolean {
 /** A plain array of numbers as float64 elements (exact: -0, NaN, ±Infinity and every double survive). */
 function plainBody(a: readonly number[]): NumericBody {
   const f = Float64Array.from(a);
-  return { kind: 0x61, bytes: new Uint8Array(f.buffer), stride: 8 };
+  return { kind: 0x61, bytes: new Uint8Array(f.buffer), stride: 8, borrowed: false };
 }
 
 /** A candidate for the plain-array path: a real Array (not a subclass) long enough to be worth it. */
@@ -347,6 +349,12 @@ function plainCandidate(value: unknown): value is readonly unknown[] {
 export interface EncodedResult {
   readonly parts: readonly Uint8Array[];
   readonly length: number;
+  /**
+   * Some part is the value's own memory (a typed array stored as it is, written without a copy):
+   * it changes if the value does, so a writer that lets task code run before the bytes are
+   * written must copy them first (the file store's background writes do).
+   */
+  readonly borrowed?: boolean;
 }
 
 /** The 13-byte header for `body` (prefix, length, CRC-32 over all of `body`), followed by `body`. */
@@ -371,7 +379,10 @@ function frame(prefix: number, body: readonly Uint8Array[]): EncodedResult {
 function encodeNumeric(body: NumericBody): EncodedResult {
   const sample = shuffleBytes(sampleOf(body.bytes, body.stride), body.stride);
   const ratio = brotli(sample).length / sample.length;
-  if (ratio > PAYS_NUMERIC) return frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, NUMERIC_STORED, 0]), body.bytes]);
+  if (ratio > PAYS_NUMERIC) {
+    const stored = frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, NUMERIC_STORED, 0]), body.bytes]);
+    return body.borrowed ? { ...stored, borrowed: true } : stored;
+  }
   // The shuffled bytes only live until they are compressed: a reused buffer (fresh memory costs page faults).
   const shuffled = shuffleBytes(body.bytes, body.stride, scratchBytes(body.bytes.length));
   let codec = NUMERIC_SHUFFLED_BROTLI;

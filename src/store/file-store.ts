@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
 import { fsyncDir, syncFs, syncFsAvailable } from './sync-fs.js';
+import { writeEncoded } from './background-write.js';
 import { trace, tracing } from '../trace.js';
 import type { FailureRecord, Lock, LockInfo, PreparedResult, RunLogCompaction, Store } from './store.js';
 import { parseFailureRecord } from './failure-record.js';
@@ -114,19 +115,6 @@ function writerKey(w: { pid: number; host: string; token?: string }): string {
 function ownerFileGone(path: string, ownFile: string, owner: { pid: number; token?: string }): boolean {
   if (owner.pid === process.pid) return path !== ownFile;
   return localOwnerGone(owner);
-}
-
-/** Writes every part, in order, at the start of `fd` (writev, continued after a short write). */
-function writeParts(fd: number, parts: readonly Uint8Array[]): void {
-  let rest = parts.filter((p) => p.length > 0);
-  while (rest.length > 0) {
-    let n = fs.writevSync(fd, rest as Uint8Array[]);
-    while (rest.length > 0 && n >= rest[0]!.length) {
-      n -= rest[0]!.length;
-      rest = rest.slice(1);
-    }
-    if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
-  }
 }
 
 function isCode(e: unknown, ...codes: string[]): boolean {
@@ -414,7 +402,8 @@ export class FileStore implements Store {
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
-      writeParts(fd, encoded.parts);
+      const background = writeEncoded(fd, encoded); // a large result: in libuv's pool, the next task running meanwhile
+      if (background !== undefined) await this.#whileWriting(background);
       fs.closeSync(fd);
       fd = undefined;
     } catch (e) {
@@ -423,6 +412,18 @@ export class FileStore implements Store {
       throw this.#fsError(e, `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`);
     }
     return { hash, tmp, taskName, bytes: encoded.length };
+  }
+
+  /** Results being written in libuv's pool by prepare(): a flush() meanwhile is meant for them too. */
+  #writing = 0;
+
+  async #whileWriting(write: Promise<void>): Promise<void> {
+    this.#writing++;
+    try {
+      await write;
+    } finally {
+      this.#writing--;
+    }
   }
 
   /**
@@ -495,7 +496,9 @@ export class FileStore implements Store {
     // Nothing pending while a group commits: the runner's results are in that group; a result
     // arriving later belongs to its next batch and waits for it. Nothing pending otherwise: the
     // runner's last result is still being written, and is committed as soon as it arrives.
-    this.#flushWanted = this.#pending.length === 0 && !this.#committing;
+    // A result still being written in the pool (prepare() under way) belongs to the runner's batch
+    // however the rest stands: it is committed as soon as it arrives.
+    this.#flushWanted = (this.#pending.length === 0 && !this.#committing) || this.#writing > 0;
     if (this.#pending.length === 0) return;
     if (this.#committing) {
       this.#commitAgain = true;
