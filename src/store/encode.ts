@@ -355,6 +355,27 @@ export interface EncodedResult {
    * written must copy them first (the file store's background writes do).
    */
   readonly borrowed?: boolean;
+  /** A typed array's result: the array, and how to tell later that it still holds the bytes encoded. */
+  readonly kept?: KeptValue;
+}
+
+/**
+ * A typed array as it was encoded: `crc32(bytes, seed) === crc` while it still holds those bytes
+ * (`bytes` is a view of its memory, of `length` bytes; a detached buffer leaves it empty). The file
+ * store hands such a value to the next reader in this process instead of reading the file back
+ * (src/store/handoff.ts).
+ */
+export interface KeptValue {
+  readonly value: unknown;
+  readonly bytes: Uint8Array;
+  readonly length: number;
+  readonly seed: number;
+  readonly crc: number;
+}
+
+/** Whether a kept value still holds the bytes it was encoded from (one CRC-32 pass over them). */
+export function keptUnchanged(k: KeptValue): boolean {
+  return k.bytes.byteLength === k.length && crc32(k.bytes, k.seed) === k.crc;
 }
 
 /** The 13-byte header for `body` (prefix, length, CRC-32 over all of `body`), followed by `body`. */
@@ -376,22 +397,77 @@ function frame(prefix: number, body: readonly Uint8Array[]): EncodedResult {
  * 'N': the elements as they are, or shuffled and compressed when the sample says it pays —
  * deflated when they are very redundant, else with brotli (see DEFLATE_NUMERIC).
  */
-function encodeNumeric(body: NumericBody): EncodedResult {
-  const sample = shuffleBytes(sampleOf(body.bytes, body.stride), body.stride);
-  const ratio = brotli(sample).length / sample.length;
-  if (ratio > PAYS_NUMERIC) {
-    const stored = frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, NUMERIC_STORED, 0]), body.bytes]);
-    return body.borrowed ? { ...stored, borrowed: true } : stored;
-  }
+function encodeNumeric(body: NumericBody, value: unknown, taskName: string | undefined): EncodedResult {
+  const key = taskName === undefined ? undefined : `${taskName}\0${body.kind}`;
+  if (!compressionMayPay(body, key)) return encodeStored(body, value);
   // The shuffled bytes only live until they are compressed: a reused buffer (fresh memory costs page faults).
   const shuffled = shuffleBytes(body.bytes, body.stride, scratchBytes(body.bytes.length));
   let codec = NUMERIC_SHUFFLED_BROTLI;
   let packed = brotli(shuffled);
+  // Decided without a sample (the last result of this function compressed), the whole result decides.
+  if (packed.length > shuffled.length * PAYS_NUMERIC) {
+    remember(key, false);
+    return encodeStored(body, value);
+  }
+  remember(key, true);
   if (packed.length <= shuffled.length * DEFLATE_NUMERIC) {
     const deflated = deflate(shuffled);
     if (deflated.length <= 2 * packed.length) [codec, packed] = [NUMERIC_SHUFFLED_DEFLATE, deflated];
   }
-  return frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, codec, 0]), rawLength(shuffled.length), packed]);
+  const framed = frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, codec, 0]), rawLength(shuffled.length), packed]);
+  if (!body.borrowed) return framed;
+  return { ...framed, kept: { value, bytes: body.bytes, length: body.bytes.length, seed: 0, crc: crc32(body.bytes) } };
+}
+
+/** 'N' with the elements as they are (codec 0). */
+function encodeStored(body: NumericBody, value: unknown): EncodedResult {
+  const head = new Uint8Array([body.kind, NUMERIC_STORED, 0]);
+  const stored = frame(PREFIX_NUMERIC, [head, body.bytes]);
+  if (!body.borrowed) return stored;
+  // The file's CRC covers the kind bytes, then the array's: continued from the former, it tells whether the array changed.
+  const crc = Buffer.from(stored.parts[0]!.buffer, stored.parts[0]!.byteOffset, HEADER_BYTES).readUInt32LE(9);
+  return { ...stored, borrowed: true, kept: { value, bytes: body.bytes, length: body.bytes.length, seed: crc32(head), crc } };
+}
+
+/**
+ * Does-it-pay decisions of recent numeric results, per task function and element kind: whether
+ * its last result compressed (true), or how many more results to store as they are before
+ * sampling again (a number). The sample costs ~1–1.5 ms per result on this project's VM, as much
+ * as a tenth of writing 2 MiB; a task function's results are usually alike.
+ */
+const decisions = new Map<string, true | number>();
+/** After a sample said "stored as they are", this many further results of that function skip the sample. */
+export const RESAMPLE_EVERY = 8;
+const MAX_DECISIONS = 4096;
+
+/**
+ * Whether to try compressing `body`: the sample decides, unless the function's last results
+ * decided already (`key` = task function and kind; none: always the sample). After "it paid" the
+ * whole result is compressed and its own ratio decides (no sample needed); after "it did not",
+ * the next RESAMPLE_EVERY − 1 results are stored as they are, then the sample decides again.
+ */
+function compressionMayPay(body: NumericBody, key: string | undefined): boolean {
+  const known = key === undefined ? undefined : decisions.get(key);
+  if (known === true) return true;
+  if (typeof known === 'number' && known > 0) {
+    decisions.set(key!, known - 1);
+    return false;
+  }
+  const sample = shuffleBytes(sampleOf(body.bytes, body.stride), body.stride);
+  const pays = brotli(sample).length / sample.length <= PAYS_NUMERIC;
+  if (!pays) remember(key, false);
+  return pays;
+}
+
+function remember(key: string | undefined, paid: boolean): void {
+  if (key === undefined) return;
+  if (decisions.size >= MAX_DECISIONS && !decisions.has(key)) decisions.clear();
+  decisions.set(key, paid ? true : RESAMPLE_EVERY - 1);
+}
+
+/** Forgets the does-it-pay decisions (for tests). */
+export function forgetCodecDecisions(): void {
+  decisions.clear();
 }
 
 /** 'V' or 'B': the V8 payload, brotli-compressed when the sample says it pays. */
@@ -430,19 +506,19 @@ function serialize(value: unknown, taskName: string): Buffer {
  * round-trip exactly) are stored as their elements ('N'); everything else as V8's serialization
  * ('V', or 'B' when brotli shrinks it).
  */
-export function encodeResultParts(value: unknown, taskName = 'unknown task'): EncodedResult {
+export function encodeResultParts(value: unknown, taskName?: string): EncodedResult {
   if (littleEndian) {
     const typed = typedBody(value);
-    if (typed !== undefined) return encodeNumeric(typed);
+    if (typed !== undefined) return encodeNumeric(typed, value, taskName);
     if (plainCandidate(value) && allNumbers(value) && onlyElements(value)) {
-      return encodeNumeric(plainBody(value as readonly number[]));
+      return encodeNumeric(plainBody(value as readonly number[]), value, taskName);
     }
   }
-  return encodeV8(serialize(value, taskName));
+  return encodeV8(serialize(value, taskName ?? 'unknown task'));
 }
 
 /** encodeResultParts as one buffer. */
-export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer {
+export function encodeResult(value: unknown, taskName?: string): Buffer {
   const { parts, length } = encodeResultParts(value, taskName);
   return Buffer.concat(parts, length);
 }

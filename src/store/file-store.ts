@@ -20,6 +20,7 @@ import { CorruptResultError, NotComputedError, StoreError, describeError } from 
 import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
 import { fsyncDir, syncFs, syncFsAvailable } from './sync-fs.js';
 import { writeEncoded } from './background-write.js';
+import { ResultHandoff } from './handoff.js';
 import { trace, tracing } from '../trace.js';
 import type { FailureRecord, Lock, LockInfo, PreparedResult, RunLogCompaction, Store } from './store.js';
 import { parseFailureRecord } from './failure-record.js';
@@ -231,6 +232,9 @@ export class FileStore implements Store {
     return cached !== PACK_MISS ? cached : this.#loadSlow(hash, taskName);
   }
 
+  /** Large typed arrays this process just stored, handed to their first reader (handoff.ts). */
+  readonly #handoff = new ResultHandoff();
+
   /**
    * load() of many results at once (value() of an array of tasks): the packed ones decoded in one
    * loop (PackReader.decodeManyCached), the others one by one as load() reads them. Fails, like
@@ -250,6 +254,8 @@ export class FileStore implements Store {
     let found = this.#packs.mayHold(hash) ? this.#packedBytes(hash) : undefined;
     if (found === undefined) {
       const path = this.resultPath(hash);
+      const handed = this.#handoff.take(hash, path);
+      if (handed !== undefined) return handed;
       const who = taskName === undefined ? '' : ` of task '${taskName}'`;
       try {
         return decodeResultFile(path, `${who} at ${path}`.trimStart());
@@ -328,6 +334,7 @@ export class FileStore implements Store {
   }
 
   async setAsideCorrupt(hash: string): Promise<string | undefined> {
+    this.#handoff.drop(hash);
     const path = this.resultPath(hash);
     try {
       decodeResult(fs.readFileSync(path), path);
@@ -383,15 +390,27 @@ export class FileStore implements Store {
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
-    await this.commitPrepared(await this.prepare(hash, value, taskName));
+    // The caller keeps its value, and may change it: it is never handed to a reader (handoff.ts).
+    await this.commitPrepared(await this.#prepare(hash, value, taskName, false));
   }
 
   /**
    * The first half of `dump()`: encodes the result and writes it to a temporary file, not yet
    * visible as a result. Worker threads do this half, and hand the returned (plain-data) handle to
-   * the main thread, whose event loop — never blocked by task code — runs the commit.
+   * the main thread, whose event loop — never blocked by task code — runs the commit. Called by
+   * jug for a task's result: in the main thread, a large typed array may then be handed, once
+   * committed and if unchanged, to the first load() of it in this process instead of a copy read
+   * from the file (src/store/handoff.ts); dump() never does that.
    */
   async prepare(hash: string, value: unknown, taskName?: string): Promise<PreparedResult> {
+    return this.#prepare(hash, value, taskName, true);
+  }
+
+  /**
+   * prepare(); `handOver`: a large typed array may be kept in memory for its first reader in this
+   * process (handoff.ts) — for results of task functions, which jug runs and nothing else holds.
+   */
+  async #prepare(hash: string, value: unknown, taskName: string | undefined, handOver: boolean): Promise<PreparedResult> {
     checkHash(hash);
     const encoded = encodeResultParts(value, taskName);
     const tmpDir = join(this.location, 'tempfiles');
@@ -411,6 +430,7 @@ export class FileStore implements Store {
       removeQuietly(tmp);
       throw this.#fsError(e, `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`);
     }
+    if (handOver && encoded.kept !== undefined) this.#handoff.keep(hash, encoded.kept, encoded.length);
     return { hash, tmp, taskName, bytes: encoded.length };
   }
 
@@ -433,7 +453,13 @@ export class FileStore implements Store {
    * commit in progress ends), rather than after the commit delay.
    */
   async commitPrepared(prepared: PreparedResult, urgent = false): Promise<void> {
-    await this.#commitLoose(prepared, urgent);
+    try {
+      await this.#commitLoose(prepared, urgent);
+    } catch (e) {
+      this.#handoff.drop(prepared.hash);
+      throw e;
+    }
+    this.#handoff.committed(prepared.hash);
     // A loose file wins over a packed entry: an older packed copy of this hash (rare: the task
     // computed again without being removed) is removed, so that the two never differ.
     if (this.#packs.mayHold(prepared.hash)) await removePacked(this.#packHost, [prepared.hash]);
@@ -585,6 +611,7 @@ export class FileStore implements Store {
   async removeMany(hashes: Iterable<string>): Promise<Set<string>> {
     const removed = new Set<string>();
     for (const hash of hashes) {
+      this.#handoff.drop(hash);
       const path = this.resultPath(hash);
       try {
         fs.unlinkSync(path);
@@ -903,6 +930,7 @@ export class FileStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#handoff.clear();
     this.#runs.close();
     this.#packs.close();
     this.#keepAlive = undefined;
