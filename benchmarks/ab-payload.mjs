@@ -11,7 +11,9 @@
  *
  * Each checkout runs its own benchmarks/jugfiles/payload.ts (so that `import 'jug'` is its own).
  * Wall and CPU come from a wrapping `sh` (CPU: cutime + cstime from /proc, 10 ms ticks), peak RSS
- * from GNU time (`/usr/bin/time -f %M`) when present.
+ * from GNU time (`/usr/bin/time -f %M`) when present, the main thread's CPU time (user + system,
+ * page faults included) from jug's own trace (JUG_TRACE=1: "run done (main thread CPU … ms)"):
+ * on a loaded machine the steadiest figure of the work on the run's critical path.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -57,7 +59,8 @@ function timed(cmd, env) {
   const f = r.stdout.slice(r.stdout.lastIndexOf(')') + 2).split(' ');
   const cpu = (Number(f[13]) + Number(f[14])) * 10;
   const m = /RSS (\d+)/.exec(err);
-  return { wall, cpu, rss: m === null ? Number.NaN : Number(m[1]) / 1024 };
+  const main = /run done \(main thread CPU (\d+) ms\)/.exec(err);
+  return { wall, cpu, rss: m === null ? Number.NaN : Number(m[1]) / 1024, main: main === null ? Number.NaN : Number(main[1]) };
 }
 
 function jug(side, variant, cmd, jugdir, extra = []) {
@@ -67,7 +70,7 @@ function jug(side, variant, cmd, jugdir, extra = []) {
 
 /** Execute from an empty jugdir, then (untimed invalidate) the re-run of the sum. */
 function pair(side, variant, n) {
-  const env = { PAYLOAD_FORM: variant.form, PAYLOAD_VALUES: variant.values };
+  const env = { PAYLOAD_FORM: variant.form, PAYLOAD_VALUES: variant.values, JUG_TRACE: '1' };
   const jugdir = join(work, `${side.name}-${variant.form}-${variant.values}-${n}`);
   rmSync(jugdir, { recursive: true, force: true });
   const exec = timed(jug(side, variant, 'execute', jugdir, ['-q']), env);
@@ -100,19 +103,21 @@ for (let n = 0; n < reps; n++) {
 }
 
 console.log(`A = ${sides[0].bin}\nB = ${sides[1].bin}\n${reps} repetitions, interleaved (A/B order alternating)\n`);
-console.log('| variant | step | A wall | B wall | B/A wall (paired median, min–max) | A CPU | B CPU | B/A CPU (paired) | A RSS | B RSS |');
-console.log('|---|---|---:|---:|---|---:|---:|---|---:|---:|');
+console.log('| variant | step | A wall | B wall | B/A wall (paired median, min–max) | A CPU | B CPU | B/A CPU (paired) | A main-thread CPU | B main-thread CPU | B/A (paired) | A RSS | B RSS |');
+console.log('|---|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|');
 for (const variant of variants) {
   for (const step of ['execute', 're-run sum']) {
     const a = runs.get(`${variant.key}|A|${step}`);
     const b = runs.get(`${variant.key}|B|${step}`);
     const wall = b.map((x, i) => x.wall / a[i].wall);
     const cpu = b.map((x, i) => x.cpu / a[i].cpu);
+    const main = b.map((x, i) => x.main / a[i].main);
     const ms = (x) => `${median(x).toFixed(0)} ms`;
     console.log(
       `| ${variant.key} | ${step} | ${ms(a.map((x) => x.wall))} | ${ms(b.map((x) => x.wall))} | ` +
         `${median(wall).toFixed(3)} (${Math.min(...wall).toFixed(2)}–${Math.max(...wall).toFixed(2)}) | ` +
         `${ms(a.map((x) => x.cpu))} | ${ms(b.map((x) => x.cpu))} | ${median(cpu).toFixed(3)} | ` +
+        `${ms(a.map((x) => x.main))} | ${ms(b.map((x) => x.main))} | ${median(main).toFixed(3)} | ` +
         `${median(a.map((x) => x.rss)).toFixed(0)} MiB | ${median(b.map((x) => x.rss)).toFixed(0)} MiB |`,
     );
   }

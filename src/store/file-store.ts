@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
-import { fsyncDir, syncFs, syncFsAvailable } from './sync-fs.js';
+import { fsyncDir, fsyncDirInPool, syncFs, syncFsAvailable } from './sync-fs.js';
 import { writeEncoded } from './background-write.js';
 import { ResultHandoff } from './handoff.js';
 import { trace, tracing } from '../trace.js';
@@ -826,13 +826,17 @@ export class FileStore implements Store {
    * large one is flushed in libuv's pool, so that writing it out overlaps the task running meanwhile.
    */
   async #commitEach(group: PendingCommit[]): Promise<void> {
-    this.#writeRuns(true);
+    // With a large result, every flush of the group happens in the pool (the main thread runs the
+    // next task meanwhile): the run records' too, finished before any result is renamed.
+    const inPool = group.some((p) => p.bytes > SYNC_FLUSH_MAX_BYTES);
+    this.#writeRuns(!inPool);
+    const recordsDurable = inPool ? this.#runs.syncInPool() : undefined;
     const dirs = new Set<string>();
     const done: PendingCommit[] = [];
     await Promise.all(
       group.map(async (p) => {
         try {
-          await flushAndRename(p.tmp, p.final, p.bytes);
+          await flushAndRename(p.tmp, p.final, p.bytes, recordsDurable);
           dirs.add(dirname(p.final));
           done.push(p);
         } catch (e) {
@@ -841,7 +845,8 @@ export class FileStore implements Store {
         }
       }),
     );
-    for (const d of dirs) fsyncDir(d);
+    if (inPool) await Promise.all([...dirs].map(fsyncDirInPool));
+    else for (const d of dirs) fsyncDir(d);
     for (const p of done) p.resolve();
   }
 
@@ -1028,10 +1033,11 @@ function removeQuietly(path: string): void {
 
 /**
  * Flushes a written result (`bytes` long) to disk, then renames it into place: synchronously when
- * small, in libuv's pool when large (see SYNC_FLUSH_MAX_BYTES). The directory is flushed by the caller.
+ * small, in libuv's pool when large (see SYNC_FLUSH_MAX_BYTES) or when `beforeRename` is given (the
+ * rename then waits for it: the run records' flush). The directory is flushed by the caller.
  */
-async function flushAndRename(tmp: string, final: string, bytes: number): Promise<void> {
-  if (bytes <= SYNC_FLUSH_MAX_BYTES) {
+async function flushAndRename(tmp: string, final: string, bytes: number, beforeRename?: Promise<void>): Promise<void> {
+  if (bytes <= SYNC_FLUSH_MAX_BYTES && beforeRename === undefined) {
     const fd = fs.openSync(tmp, 'r');
     try {
       fs.fsyncSync(fd);
@@ -1047,6 +1053,7 @@ async function flushAndRename(tmp: string, final: string, bytes: number): Promis
   } finally {
     await fh.close();
   }
+  await beforeRename;
   try {
     await fsp.rename(tmp, final);
   } catch (e) {
