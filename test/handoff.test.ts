@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { FileStore } from '../src/store/file-store.js';
 import { ResultHandoff, KEEP_MIN_BYTES } from '../src/store/handoff.js';
-import { encodeResult, forgetCodecDecisions, HEADER_BYTES, NUMERIC_STORED, RESAMPLE_EVERY } from '../src/store/encode.js';
+import {
+  decodeResult,
+  encodeResult,
+  forgetCodecDecisions,
+  HEADER_BYTES,
+  NUMERIC_SHUFFLED_BROTLI,
+  NUMERIC_SHUFFLED_DEFLATE,
+  NUMERIC_STORED,
+  RESAMPLE_EVERY,
+} from '../src/store/encode.js';
 import { hashValue } from '../src/hash.js';
 import { makeTempDir, removeTempDir } from './helpers.js';
 
@@ -132,6 +141,19 @@ describe('does-it-pay decisions remembered per task function', () => {
     assert.notEqual(codec(encodeResult(lcg(n, 99), 'f.a')), NUMERIC_STORED, 'sampled again: compressed');
     assert.notEqual(codec(encodeResult(lcg(n, 98), 'f.b')), NUMERIC_STORED, 'another function decides for itself');
     assert.notEqual(codec(encodeResult(lcg(n, 97))), NUMERIC_STORED, 'no task name: always the sample');
+  });
+
+  it('after a deflated result, the next very redundant one is deflated (brotli skipped), a less redundant one gets brotli', () => {
+    const big = 262_144; // 2 MiB: the LCG's long-range repeats make deflate pay (a shorter run gets brotli)
+    assert.equal(codec(encodeResult(lcg(big, 1), 'f.d')), NUMERIC_SHUFFLED_DEFLATE);
+    const again = lcg(big, 2);
+    const bytes = encodeResult(again, 'f.d');
+    assert.equal(codec(bytes), NUMERIC_SHUFFLED_DEFLATE);
+    assert.deepStrictEqual(decodeResult(bytes, 'test'), again);
+    // 20 random bits per double: compressible, but not very redundant (deflate gives > 20 %).
+    const bits20 = Float64Array.from({ length: n }, () => Math.floor(Math.random() * 2 ** 20) / 2 ** 20);
+    assert.equal(codec(encodeResult(bits20, 'f.d')), NUMERIC_SHUFFLED_BROTLI);
+    assert.equal(codec(encodeResult(lcg(big, 3), 'f.d')), NUMERIC_SHUFFLED_DEFLATE, 'brotli tried first again, then deflate');
   });
 
   it('after a result that compressed, the whole next result decides: incompressible data is stored as it is', () => {

@@ -402,21 +402,38 @@ function encodeNumeric(body: NumericBody, value: unknown, taskName: string | und
   if (!compressionMayPay(body, key)) return encodeStored(body, value);
   // The shuffled bytes only live until they are compressed: a reused buffer (fresh memory costs page faults).
   const shuffled = shuffleBytes(body.bytes, body.stride, scratchBytes(body.bytes.length));
-  let codec = NUMERIC_SHUFFLED_BROTLI;
-  let packed = brotli(shuffled);
-  // Decided without a sample (the last result of this function compressed), the whole result decides.
-  if (packed.length > shuffled.length * PAYS_NUMERIC) {
-    remember(key, false);
-    return encodeStored(body, value);
-  }
-  remember(key, true);
-  if (packed.length <= shuffled.length * DEFLATE_NUMERIC) {
-    const deflated = deflate(shuffled);
-    if (deflated.length <= 2 * packed.length) [codec, packed] = [NUMERIC_SHUFFLED_DEFLATE, deflated];
-  }
-  const framed = frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, codec, 0]), rawLength(shuffled.length), packed]);
+  const packed = compressShuffled(shuffled, key);
+  if (packed === undefined) return encodeStored(body, value);
+  const framed = frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, packed.codec, 0]), rawLength(shuffled.length), packed.bytes]);
   if (!body.borrowed) return framed;
   return { ...framed, kept: { value, bytes: body.bytes, length: body.bytes.length, seed: 0, crc: crc32(body.bytes) } };
+}
+
+/**
+ * Shuffled numeric data compressed: with brotli 1, or deflate 1 when that is very redundant (see
+ * DEFLATE_NUMERIC); undefined when the whole result does not shrink enough to pay (PAYS_NUMERIC).
+ * When the function's last result was deflated, deflate alone first: kept if it shrinks the data
+ * to at most twice DEFLATE_NUMERIC (brotli's own bound for trying deflate, with deflate's margin).
+ */
+function compressShuffled(shuffled: Uint8Array, key: string | undefined): { codec: number; bytes: Buffer } | undefined {
+  if (key !== undefined && decisions.get(key)?.codec === NUMERIC_SHUFFLED_DEFLATE) {
+    const deflated = deflate(shuffled);
+    if (deflated.length <= shuffled.length * DEFLATE_NUMERIC * 2) return { codec: NUMERIC_SHUFFLED_DEFLATE, bytes: deflated };
+  }
+  const packed = brotli(shuffled);
+  if (packed.length > shuffled.length * PAYS_NUMERIC) {
+    remember(key, NUMERIC_STORED);
+    return undefined;
+  }
+  if (packed.length <= shuffled.length * DEFLATE_NUMERIC) {
+    const deflated = deflate(shuffled);
+    if (deflated.length <= 2 * packed.length) {
+      remember(key, NUMERIC_SHUFFLED_DEFLATE);
+      return { codec: NUMERIC_SHUFFLED_DEFLATE, bytes: deflated };
+    }
+  }
+  remember(key, NUMERIC_SHUFFLED_BROTLI);
+  return { codec: NUMERIC_SHUFFLED_BROTLI, bytes: packed };
 }
 
 /** 'N' with the elements as they are (codec 0). */
@@ -430,39 +447,44 @@ function encodeStored(body: NumericBody, value: unknown): EncodedResult {
 }
 
 /**
- * Does-it-pay decisions of recent numeric results, per task function and element kind: whether
- * its last result compressed (true), or how many more results to store as they are before
- * sampling again (a number). The sample costs ~1–1.5 ms per result on this project's VM, as much
- * as a tenth of writing 2 MiB; a task function's results are usually alike.
+ * Codec decisions of recent numeric results, per task function and element kind: the codec its
+ * last result got and, after "stored as it is", how many more results to store so before sampling
+ * again. The sample costs ~1–1.5 ms per 2-MiB result on this project's VM, as much as a tenth of
+ * writing it, and trying both brotli and deflate on very redundant data costs a compression more;
+ * a task function's results are usually alike.
  */
-const decisions = new Map<string, true | number>();
+interface Decision {
+  readonly codec: number;
+  left: number;
+}
+const decisions = new Map<string, Decision>();
 /** After a sample said "stored as they are", this many further results of that function skip the sample. */
 export const RESAMPLE_EVERY = 8;
 const MAX_DECISIONS = 4096;
 
 /**
  * Whether to try compressing `body`: the sample decides, unless the function's last results
- * decided already (`key` = task function and kind; none: always the sample). After "it paid" the
- * whole result is compressed and its own ratio decides (no sample needed); after "it did not",
- * the next RESAMPLE_EVERY − 1 results are stored as they are, then the sample decides again.
+ * decided already (`key` = task function and kind; none: always the sample). After a result that
+ * compressed, the whole result is compressed and its own ratio decides (no sample needed); after
+ * one stored as it is, the next RESAMPLE_EVERY − 1 results are stored so, then the sample decides again.
  */
 function compressionMayPay(body: NumericBody, key: string | undefined): boolean {
   const known = key === undefined ? undefined : decisions.get(key);
-  if (known === true) return true;
-  if (typeof known === 'number' && known > 0) {
-    decisions.set(key!, known - 1);
+  if (known !== undefined && known.codec !== NUMERIC_STORED) return true;
+  if (known !== undefined && known.left > 0) {
+    known.left--;
     return false;
   }
   const sample = shuffleBytes(sampleOf(body.bytes, body.stride), body.stride);
   const pays = brotli(sample).length / sample.length <= PAYS_NUMERIC;
-  if (!pays) remember(key, false);
+  if (!pays) remember(key, NUMERIC_STORED);
   return pays;
 }
 
-function remember(key: string | undefined, paid: boolean): void {
+function remember(key: string | undefined, codec: number): void {
   if (key === undefined) return;
   if (decisions.size >= MAX_DECISIONS && !decisions.has(key)) decisions.clear();
-  decisions.set(key, paid ? true : RESAMPLE_EVERY - 1);
+  decisions.set(key, { codec, left: codec === NUMERIC_STORED ? RESAMPLE_EVERY - 1 : 0 });
 }
 
 /** Forgets the does-it-pay decisions (for tests). */
