@@ -93,10 +93,11 @@ function copyParts(parts: readonly Uint8Array[], length: number, into: Uint8Arra
 /**
  * Writes `encoded` at the start of `fd`. A large result is written in libuv's pool: the promise
  * returned settles once it is written (its borrowed bytes are copied first, see above). Returns
- * undefined when the result was written synchronously (small, or no staging room).
+ * undefined when the result was written synchronously (small, no staging room, or `background`
+ * false: nothing else is to run meanwhile).
  */
-export function writeEncoded(fd: number, encoded: EncodedResult): Promise<void> | undefined {
-  if (encoded.length < BACKGROUND_WRITE_MIN_BYTES) {
+export function writeEncoded(fd: number, encoded: EncodedResult, background = true): Promise<void> | undefined {
+  if (!background || encoded.length < BACKGROUND_WRITE_MIN_BYTES) {
     writePartsSync(fd, encoded.parts);
     return undefined;
   }

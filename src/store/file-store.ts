@@ -421,7 +421,8 @@ export class FileStore implements Store {
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
-      const background = writeEncoded(fd, encoded); // a large result: in libuv's pool, the next task running meanwhile
+      // A task's large result: in libuv's pool, the next task running meanwhile (dump(): synchronously, as its caller waits).
+      const background = writeEncoded(fd, encoded, handOver);
       if (background !== undefined) await this.#whileWriting(background);
       fs.closeSync(fd);
       fd = undefined;
