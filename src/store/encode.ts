@@ -295,6 +295,8 @@ interface NumericBody {
   readonly kind: number;
   readonly bytes: Uint8Array;
   readonly stride: number;
+  /** `bytes` is the value's own memory (a typed array), not a copy made for encoding. */
+  readonly borrowed: boolean;
 }
 
 /**
@@ -306,7 +308,7 @@ function typedBody(value: unknown): NumericBody | undefined {
   const kind = TYPED_KIND.get(Object.getPrototypeOf(value) as object);
   if (kind === undefined) return undefined;
   const typed = value as NumericArray;
-  return { kind, bytes: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), stride: typed.BYTES_PER_ELEMENT };
+  return { kind, bytes: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), stride: typed.BYTES_PER_ELEMENT, borrowed: true };
 }
 
 /** Whether every element of a plain array is a number (a hole reads as undefined: not a number). */
@@ -332,7 +334,7 @@ function onlyElements(a: readonly unknown[]): boolean {
 /** A plain array of numbers as float64 elements (exact: -0, NaN, ±Infinity and every double survive). */
 function plainBody(a: readonly number[]): NumericBody {
   const f = Float64Array.from(a);
-  return { kind: 0x61, bytes: new Uint8Array(f.buffer), stride: 8 };
+  return { kind: 0x61, bytes: new Uint8Array(f.buffer), stride: 8, borrowed: false };
 }
 
 /** A candidate for the plain-array path: a real Array (not a subclass) long enough to be worth it. */
@@ -347,6 +349,33 @@ function plainCandidate(value: unknown): value is readonly unknown[] {
 export interface EncodedResult {
   readonly parts: readonly Uint8Array[];
   readonly length: number;
+  /**
+   * Some part is the value's own memory (a typed array stored as it is, written without a copy):
+   * it changes if the value does, so a writer that lets task code run before the bytes are
+   * written must copy them first (the file store's background writes do).
+   */
+  readonly borrowed?: boolean;
+  /** A typed array's result: the array, and how to tell later that it still holds the bytes encoded. */
+  readonly kept?: KeptValue;
+}
+
+/**
+ * A typed array as it was encoded: `crc32(bytes, seed) === crc` while it still holds those bytes
+ * (`bytes` is a view of its memory, of `length` bytes; a detached buffer leaves it empty). The file
+ * store hands such a value to the next reader in this process instead of reading the file back
+ * (src/store/handoff.ts).
+ */
+export interface KeptValue {
+  readonly value: unknown;
+  readonly bytes: Uint8Array;
+  readonly length: number;
+  readonly seed: number;
+  readonly crc: number;
+}
+
+/** Whether a kept value still holds the bytes it was encoded from (one CRC-32 pass over them). */
+export function keptUnchanged(k: KeptValue): boolean {
+  return k.bytes.byteLength === k.length && crc32(k.bytes, k.seed) === k.crc;
 }
 
 /** The 13-byte header for `body` (prefix, length, CRC-32 over all of `body`), followed by `body`. */
@@ -368,19 +397,99 @@ function frame(prefix: number, body: readonly Uint8Array[]): EncodedResult {
  * 'N': the elements as they are, or shuffled and compressed when the sample says it pays —
  * deflated when they are very redundant, else with brotli (see DEFLATE_NUMERIC).
  */
-function encodeNumeric(body: NumericBody): EncodedResult {
-  const sample = shuffleBytes(sampleOf(body.bytes, body.stride), body.stride);
-  const ratio = brotli(sample).length / sample.length;
-  if (ratio > PAYS_NUMERIC) return frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, NUMERIC_STORED, 0]), body.bytes]);
+function encodeNumeric(body: NumericBody, value: unknown, taskName: string | undefined): EncodedResult {
+  const key = taskName === undefined ? undefined : `${taskName}\0${body.kind}`;
+  if (!compressionMayPay(body, key)) return encodeStored(body, value);
   // The shuffled bytes only live until they are compressed: a reused buffer (fresh memory costs page faults).
   const shuffled = shuffleBytes(body.bytes, body.stride, scratchBytes(body.bytes.length));
-  let codec = NUMERIC_SHUFFLED_BROTLI;
-  let packed = brotli(shuffled);
+  const packed = compressShuffled(shuffled, key);
+  if (packed === undefined) return encodeStored(body, value);
+  const framed = frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, packed.codec, 0]), rawLength(shuffled.length), packed.bytes]);
+  if (!body.borrowed) return framed;
+  return { ...framed, kept: { value, bytes: body.bytes, length: body.bytes.length, seed: 0, crc: crc32(body.bytes) } };
+}
+
+/**
+ * Shuffled numeric data compressed: with brotli 1, or deflate 1 when that is very redundant (see
+ * DEFLATE_NUMERIC); undefined when the whole result does not shrink enough to pay (PAYS_NUMERIC).
+ * When the function's last result was deflated, deflate alone first: kept if it shrinks the data
+ * to at most twice DEFLATE_NUMERIC (brotli's own bound for trying deflate, with deflate's margin).
+ */
+function compressShuffled(shuffled: Uint8Array, key: string | undefined): { codec: number; bytes: Buffer } | undefined {
+  if (key !== undefined && decisions.get(key)?.codec === NUMERIC_SHUFFLED_DEFLATE) {
+    const deflated = deflate(shuffled);
+    if (deflated.length <= shuffled.length * DEFLATE_NUMERIC * 2) return { codec: NUMERIC_SHUFFLED_DEFLATE, bytes: deflated };
+  }
+  const packed = brotli(shuffled);
+  if (packed.length > shuffled.length * PAYS_NUMERIC) {
+    remember(key, NUMERIC_STORED);
+    return undefined;
+  }
   if (packed.length <= shuffled.length * DEFLATE_NUMERIC) {
     const deflated = deflate(shuffled);
-    if (deflated.length <= 2 * packed.length) [codec, packed] = [NUMERIC_SHUFFLED_DEFLATE, deflated];
+    if (deflated.length <= 2 * packed.length) {
+      remember(key, NUMERIC_SHUFFLED_DEFLATE);
+      return { codec: NUMERIC_SHUFFLED_DEFLATE, bytes: deflated };
+    }
   }
-  return frame(PREFIX_NUMERIC, [new Uint8Array([body.kind, codec, 0]), rawLength(shuffled.length), packed]);
+  remember(key, NUMERIC_SHUFFLED_BROTLI);
+  return { codec: NUMERIC_SHUFFLED_BROTLI, bytes: packed };
+}
+
+/** 'N' with the elements as they are (codec 0). */
+function encodeStored(body: NumericBody, value: unknown): EncodedResult {
+  const head = new Uint8Array([body.kind, NUMERIC_STORED, 0]);
+  const stored = frame(PREFIX_NUMERIC, [head, body.bytes]);
+  if (!body.borrowed) return stored;
+  // The file's CRC covers the kind bytes, then the array's: continued from the former, it tells whether the array changed.
+  const crc = Buffer.from(stored.parts[0]!.buffer, stored.parts[0]!.byteOffset, HEADER_BYTES).readUInt32LE(9);
+  return { ...stored, borrowed: true, kept: { value, bytes: body.bytes, length: body.bytes.length, seed: crc32(head), crc } };
+}
+
+/**
+ * Codec decisions of recent numeric results, per task function and element kind: the codec its
+ * last result got and, after "stored as it is", how many more results to store so before sampling
+ * again. The sample costs ~1–1.5 ms per 2-MiB result on this project's VM, as much as a tenth of
+ * writing it, and trying both brotli and deflate on very redundant data costs a compression more;
+ * a task function's results are usually alike.
+ */
+interface Decision {
+  readonly codec: number;
+  left: number;
+}
+const decisions = new Map<string, Decision>();
+/** After a sample said "stored as they are", this many further results of that function skip the sample. */
+export const RESAMPLE_EVERY = 8;
+const MAX_DECISIONS = 4096;
+
+/**
+ * Whether to try compressing `body`: the sample decides, unless the function's last results
+ * decided already (`key` = task function and kind; none: always the sample). After a result that
+ * compressed, the whole result is compressed and its own ratio decides (no sample needed); after
+ * one stored as it is, the next RESAMPLE_EVERY − 1 results are stored so, then the sample decides again.
+ */
+function compressionMayPay(body: NumericBody, key: string | undefined): boolean {
+  const known = key === undefined ? undefined : decisions.get(key);
+  if (known !== undefined && known.codec !== NUMERIC_STORED) return true;
+  if (known !== undefined && known.left > 0) {
+    known.left--;
+    return false;
+  }
+  const sample = shuffleBytes(sampleOf(body.bytes, body.stride), body.stride);
+  const pays = brotli(sample).length / sample.length <= PAYS_NUMERIC;
+  if (!pays) remember(key, NUMERIC_STORED);
+  return pays;
+}
+
+function remember(key: string | undefined, codec: number): void {
+  if (key === undefined) return;
+  if (decisions.size >= MAX_DECISIONS && !decisions.has(key)) decisions.clear();
+  decisions.set(key, { codec, left: codec === NUMERIC_STORED ? RESAMPLE_EVERY - 1 : 0 });
+}
+
+/** Forgets the does-it-pay decisions (for tests). */
+export function forgetCodecDecisions(): void {
+  decisions.clear();
 }
 
 /** 'V' or 'B': the V8 payload, brotli-compressed when the sample says it pays. */
@@ -419,19 +528,19 @@ function serialize(value: unknown, taskName: string): Buffer {
  * round-trip exactly) are stored as their elements ('N'); everything else as V8's serialization
  * ('V', or 'B' when brotli shrinks it).
  */
-export function encodeResultParts(value: unknown, taskName = 'unknown task'): EncodedResult {
+export function encodeResultParts(value: unknown, taskName?: string): EncodedResult {
   if (littleEndian) {
     const typed = typedBody(value);
-    if (typed !== undefined) return encodeNumeric(typed);
+    if (typed !== undefined) return encodeNumeric(typed, value, taskName);
     if (plainCandidate(value) && allNumbers(value) && onlyElements(value)) {
-      return encodeNumeric(plainBody(value as readonly number[]));
+      return encodeNumeric(plainBody(value as readonly number[]), value, taskName);
     }
   }
-  return encodeV8(serialize(value, taskName));
+  return encodeV8(serialize(value, taskName ?? 'unknown task'));
 }
 
 /** encodeResultParts as one buffer. */
-export function encodeResult(value: unknown, taskName = 'unknown task'): Buffer {
+export function encodeResult(value: unknown, taskName?: string): Buffer {
   const { parts, length } = encodeResultParts(value, taskName);
   return Buffer.concat(parts, length);
 }

@@ -18,7 +18,9 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
-import { fsyncDir, syncFs, syncFsAvailable } from './sync-fs.js';
+import { fsyncDir, fsyncDirInPool, syncFs, syncFsAvailable } from './sync-fs.js';
+import { writeEncoded } from './background-write.js';
+import { ResultHandoff } from './handoff.js';
 import { trace, tracing } from '../trace.js';
 import type { FailureRecord, Lock, LockInfo, PreparedResult, RunLogCompaction, Store } from './store.js';
 import { parseFailureRecord } from './failure-record.js';
@@ -117,19 +119,6 @@ function writerKey(w: { pid: number; host: string; token?: string }): string {
 function ownerFileGone(path: string, ownFile: string, owner: { pid: number; token?: string }): boolean {
   if (owner.pid === process.pid) return path !== ownFile;
   return localOwnerGone(owner);
-}
-
-/** Writes every part, in order, at the start of `fd` (writev, continued after a short write). */
-function writeParts(fd: number, parts: readonly Uint8Array[]): void {
-  let rest = parts.filter((p) => p.length > 0);
-  while (rest.length > 0) {
-    let n = fs.writevSync(fd, rest as Uint8Array[]);
-    while (rest.length > 0 && n >= rest[0]!.length) {
-      n -= rest[0]!.length;
-      rest = rest.slice(1);
-    }
-    if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
-  }
 }
 
 function isCode(e: unknown, ...codes: string[]): boolean {
@@ -246,6 +235,9 @@ export class FileStore implements Store {
     return cached !== PACK_MISS ? cached : this.#loadSlow(hash, taskName);
   }
 
+  /** Large typed arrays this process just stored, handed to their first reader (handoff.ts). */
+  readonly #handoff = new ResultHandoff();
+
   /**
    * load() of many results at once (value() of an array of tasks): the packed ones decoded in one
    * loop (PackReader.decodeManyCached), the others one by one as load() reads them. Fails, like
@@ -265,6 +257,8 @@ export class FileStore implements Store {
     let found = this.#packs.mayHold(hash) ? this.#packedBytes(hash) : undefined;
     if (found === undefined) {
       const path = this.resultPath(hash);
+      const handed = this.#handoff.take(hash, path);
+      if (handed !== undefined) return handed;
       const who = taskName === undefined ? '' : ` of task '${taskName}'`;
       try {
         return decodeResultFile(path, `${who} at ${path}`.trimStart());
@@ -343,6 +337,7 @@ export class FileStore implements Store {
   }
 
   async setAsideCorrupt(hash: string): Promise<string | undefined> {
+    this.#handoff.drop(hash);
     const path = this.resultPath(hash);
     try {
       decodeResult(fs.readFileSync(path), path);
@@ -398,15 +393,27 @@ export class FileStore implements Store {
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
-    await this.commitPrepared(await this.prepare(hash, value, taskName));
+    // The caller keeps its value, and may change it: it is never handed to a reader (handoff.ts).
+    await this.commitPrepared(await this.#prepare(hash, value, taskName, false));
   }
 
   /**
    * The first half of `dump()`: encodes the result and writes it to a temporary file, not yet
    * visible as a result. Worker threads do this half, and hand the returned (plain-data) handle to
-   * the main thread, whose event loop — never blocked by task code — runs the commit.
+   * the main thread, whose event loop — never blocked by task code — runs the commit. Called by
+   * jug for a task's result: in the main thread, a large typed array may then be handed, once
+   * committed and if unchanged, to the first load() of it in this process instead of a copy read
+   * from the file (src/store/handoff.ts); dump() never does that.
    */
   async prepare(hash: string, value: unknown, taskName?: string): Promise<PreparedResult> {
+    return this.#prepare(hash, value, taskName, true);
+  }
+
+  /**
+   * prepare(); `handOver`: a large typed array may be kept in memory for its first reader in this
+   * process (handoff.ts) — for results of task functions, which jug runs and nothing else holds.
+   */
+  async #prepare(hash: string, value: unknown, taskName: string | undefined, handOver: boolean): Promise<PreparedResult> {
     checkHash(hash);
     const encoded = encodeResultParts(value, taskName);
     const tmpDir = join(this.location, 'tempfiles');
@@ -419,7 +426,9 @@ export class FileStore implements Store {
     let fd: number | undefined;
     try {
       fd = fs.openSync(tmp, 'wx', 0o644);
-      writeParts(fd, encoded.parts);
+      // A task's large result: in libuv's pool, the next task running meanwhile (dump(): synchronously, as its caller waits).
+      const background = writeEncoded(fd, encoded, handOver);
+      if (background !== undefined) await this.#whileWriting(background);
       fs.closeSync(fd);
       fd = undefined;
     } catch (e) {
@@ -427,7 +436,20 @@ export class FileStore implements Store {
       removeQuietly(tmp);
       throw this.#fsError(e, `write the result${taskName ? ` of task '${taskName}'` : ''} to ${final}`);
     }
+    if (handOver && encoded.kept !== undefined) this.#handoff.keep(hash, encoded.kept, encoded.length);
     return { hash, tmp, taskName, bytes: encoded.length };
+  }
+
+  /** Results being written in libuv's pool by prepare(): a flush() meanwhile is meant for them too. */
+  #writing = 0;
+
+  async #whileWriting(write: Promise<void>): Promise<void> {
+    this.#writing++;
+    try {
+      await write;
+    } finally {
+      this.#writing--;
+    }
   }
 
   /**
@@ -437,7 +459,13 @@ export class FileStore implements Store {
    * commit in progress ends), rather than after the commit delay.
    */
   async commitPrepared(prepared: PreparedResult, urgent = false, release?: Lock): Promise<void> {
-    await this.#commitLoose(prepared, urgent, this.#releasable(release));
+    try {
+      await this.#commitLoose(prepared, urgent, this.#releasable(release));
+    } catch (e) {
+      this.#handoff.drop(prepared.hash);
+      throw e;
+    }
+    this.#handoff.committed(prepared.hash);
     // A loose file wins over a packed entry: an older packed copy of this hash (rare: the task
     // computed again without being removed) is removed, so that the two never differ.
     if (this.#packs.mayHold(prepared.hash)) await removePacked(this.#packHost, [prepared.hash]);
@@ -509,7 +537,9 @@ export class FileStore implements Store {
     // Nothing pending while a group commits: the runner's results are in that group; a result
     // arriving later belongs to its next batch and waits for it. Nothing pending otherwise: the
     // runner's last result is still being written, and is committed as soon as it arrives.
-    this.#flushWanted = this.#pending.length === 0 && !this.#committing;
+    // A result still being written in the pool (prepare() under way) belongs to the runner's batch
+    // however the rest stands: it is committed as soon as it arrives.
+    this.#flushWanted = (this.#pending.length === 0 && !this.#committing) || this.#writing > 0;
     if (this.#pending.length === 0) return;
     if (this.#committing) {
       this.#commitAgain = true;
@@ -596,6 +626,7 @@ export class FileStore implements Store {
   async removeMany(hashes: Iterable<string>): Promise<Set<string>> {
     const removed = new Set<string>();
     for (const hash of hashes) {
+      this.#handoff.drop(hash);
       const path = this.resultPath(hash);
       try {
         fs.unlinkSync(path);
@@ -812,13 +843,17 @@ export class FileStore implements Store {
   async #commitEach(group: PendingCommit[]): Promise<void> {
     const heartbeat = this.#heartbeat;
     if (heartbeat?.commit !== undefined) return this.#commitInThread(group, heartbeat);
-    this.#writeRuns(true);
+    // With a large result, every flush of the group happens in the pool (the main thread runs the
+    // next task meanwhile): the run records' too, finished before any result is renamed.
+    const inPool = group.some((p) => p.bytes > SYNC_FLUSH_MAX_BYTES);
+    this.#writeRuns(!inPool);
+    const recordsDurable = inPool ? this.#runs.syncInPool() : undefined;
     const dirs = new Set<string>();
     const done: PendingCommit[] = [];
     await Promise.all(
       group.map(async (p) => {
         try {
-          await flushAndRename(p.tmp, p.final, p.bytes);
+          await flushAndRename(p.tmp, p.final, p.bytes, recordsDurable);
           dirs.add(dirname(p.final));
           done.push(p);
         } catch (e) {
@@ -827,7 +862,8 @@ export class FileStore implements Store {
         }
       }),
     );
-    for (const d of dirs) fsyncDir(d);
+    if (inPool) await Promise.all([...dirs].map(fsyncDirInPool));
+    else for (const d of dirs) fsyncDir(d);
     for (const p of done) p.resolve();
   }
 
@@ -951,6 +987,7 @@ export class FileStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#handoff.clear();
     await this.#heartbeat?.idle?.(); // commits in its thread use the run records' file
     this.#runs.close();
     this.#packs.close();
@@ -1049,10 +1086,11 @@ function removeQuietly(path: string): void {
 
 /**
  * Flushes a written result (`bytes` long) to disk, then renames it into place: synchronously when
- * small, in libuv's pool when large (see SYNC_FLUSH_MAX_BYTES). The directory is flushed by the caller.
+ * small, in libuv's pool when large (see SYNC_FLUSH_MAX_BYTES) or when `beforeRename` is given (the
+ * rename then waits for it: the run records' flush). The directory is flushed by the caller.
  */
-async function flushAndRename(tmp: string, final: string, bytes: number): Promise<void> {
-  if (bytes <= SYNC_FLUSH_MAX_BYTES) {
+async function flushAndRename(tmp: string, final: string, bytes: number, beforeRename?: Promise<void>): Promise<void> {
+  if (bytes <= SYNC_FLUSH_MAX_BYTES && beforeRename === undefined) {
     const fd = fs.openSync(tmp, 'r');
     try {
       fs.fsyncSync(fd);
@@ -1068,6 +1106,7 @@ async function flushAndRename(tmp: string, final: string, bytes: number): Promis
   } finally {
     await fh.close();
   }
+  await beforeRename;
   try {
     await fsp.rename(tmp, final);
   } catch (e) {

@@ -137,6 +137,14 @@ export class RunLogFile {
     }
   }
 
+  /** sync() in libuv's pool: resolves once the records written so far are on disk (or the flush was refused). */
+  syncInPool(): Promise<void> {
+    if (!this.#unsynced || this.#fd === undefined) return Promise.resolve();
+    this.#unsynced = false;
+    const fd = this.#fd;
+    return new Promise((resolve) => fs.fdatasync(fd, () => resolve()));
+  }
+
   /**
    * Replaces this process's running notes: written under a temporary name and renamed (a reader
    * sees the old list or the new one); an empty list removes the file. Best-effort. `write`: does

@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 const SCRIPT = 'while IFS= read -r d; do if sync -f "$d" 2>/dev/null; then echo ok; else echo err; fi; done';
@@ -104,5 +105,18 @@ export function fsyncDir(dir: string): void {
     // refused: see above
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** fsyncDir() in libuv's pool (the calling thread does not wait on the disk). */
+export async function fsyncDirInPool(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // refused: see fsyncDir
+  } finally {
+    await handle?.close().catch(() => {});
   }
 }
