@@ -63,9 +63,12 @@ describe('AdaptiveWindow', () => {
 });
 
 describe('FileStore group commit', () => {
-  it('a small group mixing small and large results (flushed two ways) commits them all', async () => {
+  // flush() right after the dump() calls, before any of them has reached the store's queue: every
+  // result begun before flush() must be committed at once, not after the commit delay (an hour
+  // here: the timeout turns such a wait into a failure instead of a slow pass).
+  it('a small group mixing small and large results (flushed two ways) commits them all at once', { timeout: 60_000 }, async () => {
     const dir = freshDir();
-    const s = new FileStore(dir, { commitDelayMs: 60_000 });
+    const s = new FileStore(dir, { commitDelayMs: 3_600_000 });
     const big = Float64Array.from({ length: 100_000 }, (_, i) => i / 7); // ~800 KB encoded: flushed in libuv's pool
     const hashes = [0, 1, 2, 3].map((i) => hashValue(`mixed-${i}`));
     const dumps = hashes.map((h, i) => s.dump(h, i % 2 === 0 ? i : big));

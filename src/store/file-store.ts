@@ -92,6 +92,8 @@ interface PendingCommit {
   readonly bytes: number;
   /** The task's lock, to release once the result is durable where the commit runs in the helper thread. */
   readonly lock?: FileLock | undefined;
+  /** When its dump() or prepare() began (FileStore's counter): a flush() after that commits it at once. */
+  readonly begun: number;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
@@ -393,9 +395,21 @@ export class FileStore implements Store {
   }
 
   async dump(hash: string, value: unknown, taskName?: string): Promise<void> {
+    const begun = ++this.#begun;
     // The caller keeps its value, and may change it: it is never handed to a reader (handoff.ts).
-    await this.commitPrepared(await this.#prepare(hash, value, taskName, false));
+    const prepared = await this.#prepare(hash, value, taskName, false);
+    this.#begunAt.set(prepared, begun);
+    await this.commitPrepared(prepared);
   }
+
+  /**
+   * Results are numbered when their dump() or prepare() begins; flush() commits at once every
+   * result begun before it, also those still being encoded or written when it is called (their
+   * commit would otherwise wait for the commit delay, up to a minute with a long one).
+   */
+  #begun = 0;
+  #flushedUpTo = 0;
+  #begunAt = new WeakMap<PreparedResult, number>();
 
   /**
    * The first half of `dump()`: encodes the result and writes it to a temporary file, not yet
@@ -406,7 +420,10 @@ export class FileStore implements Store {
    * from the file (src/store/handoff.ts); dump() never does that.
    */
   async prepare(hash: string, value: unknown, taskName?: string): Promise<PreparedResult> {
-    return this.#prepare(hash, value, taskName, true);
+    const begun = ++this.#begun;
+    const prepared = await this.#prepare(hash, value, taskName, true);
+    this.#begunAt.set(prepared, begun);
+    return prepared;
   }
 
   /**
@@ -460,7 +477,9 @@ export class FileStore implements Store {
    */
   async commitPrepared(prepared: PreparedResult, urgent = false, release?: Lock): Promise<void> {
     try {
-      await this.#commitLoose(prepared, urgent, this.#releasable(release));
+      // A result prepared elsewhere (a worker thread) counts as begun when it reaches this store.
+      const begun = this.#begunAt.get(prepared) ?? ++this.#begun;
+      await this.#commitLoose(prepared, begun, urgent, this.#releasable(release));
     } catch (e) {
       this.#handoff.drop(prepared.hash);
       throw e;
@@ -480,7 +499,7 @@ export class FileStore implements Store {
     return lock;
   }
 
-  async #commitLoose(prepared: PreparedResult, urgent: boolean, lock?: FileLock): Promise<void> {
+  async #commitLoose(prepared: PreparedResult, begun: number, urgent: boolean, lock?: FileLock): Promise<void> {
     const { tmp, hash, taskName } = prepared;
     const bytes = prepared.bytes ?? Number.POSITIVE_INFINITY;
     const final = this.resultPath(hash);
@@ -488,8 +507,8 @@ export class FileStore implements Store {
     const grouped = this.#fsync && (await syncFsAvailable(this.location));
     if (grouped) {
       await new Promise<void>((resolve, reject) => {
-        this.#pending.push({ tmp, final, bytes, lock, resolve, reject: (e) => reject(this.#fsError(e, what)) });
-        if (urgent) this.flush();
+        this.#pending.push({ tmp, final, bytes, lock, begun, resolve, reject: (e) => reject(this.#fsError(e, what)) });
+        if (urgent || begun <= this.#flushedUpTo) this.flush();
         else this.#scheduleCommit();
       });
       return;
@@ -530,6 +549,7 @@ export class FileStore implements Store {
    * arrives right after (its write was still in progress) must not wait for the timer.
    */
   flush(): void {
+    this.#flushedUpTo = this.#begun;
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
