@@ -115,10 +115,19 @@ export interface InlineOptions {
   readonly debug?: boolean;
   /** Tells the store which task runs now (running notes). @default none */
   readonly tracker?: RunningTracker;
+  /**
+   * Whether the main thread may run first tasks of functions not measured yet (probes, see
+   * {@link ThreadPoolExecutor}); off when threads run under a heap limit, which the main thread
+   * has not. @default true
+   */
+  readonly probes?: boolean;
 }
 
 /** A dispatch's answer when its turn came and the main thread is to run it itself (inline-policy.ts). */
 const RUN_INLINE = Symbol('run inline');
+/** As RUN_INLINE, for a probe: a task of a function not measured yet, which holds its slot while it runs. */
+const PROBE = Symbol('probe');
+type InlineAnswer = typeof RUN_INLINE | typeof PROBE;
 
 /** One dispatch of a task: sent to one thread, and to a second if the first is busy when another idles. */
 interface Dispatch {
@@ -136,7 +145,7 @@ interface Dispatch {
   /** Copies sent in all (at most 2). */
   sent: number;
   /** Settles run(): the first outcome of the copy that started the task, or `cancelled`. */
-  readonly resolve: (outcome: TaskOutcome | typeof RUN_INLINE) => void;
+  readonly resolve: (outcome: TaskOutcome | InlineAnswer) => void;
   settled: boolean;
 }
 
@@ -328,9 +337,13 @@ export class ThreadPoolExecutor implements Executor {
   /** Set for one turn of the event loop after a failed outcome (see run()). */
   #afterFailure: Promise<void> | undefined;
 
-  /** Tasks the scheduler may have dispatched: the pool's window plus as many queued in front. */
+  /**
+   * Tasks the scheduler may have dispatched: the pool's window plus as many queued in front — or,
+   * if larger, the window of the tasks this thread runs itself (their results are committed in
+   * groups as large as in the serial runner).
+   */
   get slots(): number {
-    return 2 * this.#queue.concurrency;
+    return Math.max(2 * this.#queue.concurrency, this.#inline.slots);
   }
 
   /** Widens the window for short tasks, narrows it back for long ones. */
@@ -350,33 +363,18 @@ export class ThreadPoolExecutor implements Executor {
    */
   async run(index: number, task: Task, gate?: StartGate): Promise<TaskOutcome> {
     const policy = retryPolicy(task, this.defaults);
-    let resolve!: (outcome: TaskOutcome | typeof RUN_INLINE) => void;
-    const answered = new Promise<TaskOutcome | typeof RUN_INLINE>((r) => (resolve = r));
+    let resolve!: (outcome: TaskOutcome | InlineAnswer) => void;
+    const answered = new Promise<TaskOutcome | InlineAnswer>((r) => (resolve = r));
     const claims = this.#claims;
     const dispatch: Dispatch = { index, task, claims, token: claims.open(index), gate, policy, pending: 0, sent: 0, resolve, settled: false };
     this.#dispatches.set(index, dispatch);
-    void this.#queue.add(async (): Promise<void> => {
-      // The queue starts this job as soon as the previous one settles, before the scheduler has
-      // seen that outcome. After a failure, let the scheduler take it first: without --keep-going
-      // the run is stopping, and this task must not start. (Other outcomes never stop a run here:
-      // exit checks budget tasks at dispatch, signals stop the executor at once.)
-      if (this.#afterFailure !== undefined) await this.#afterFailure;
-      if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
-      else if (gate !== undefined && this.#inlinePolicy.inline(task, policy)) this.#answer(dispatch, RUN_INLINE);
-      else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
-      else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
-      else await this.#send([dispatch]);
-    }).catch((e: unknown) => {
+    void this.#queue.add(() => this.#route(dispatch, gate !== undefined)).catch((e: unknown) => {
       // A runner fault (the pool's answers are handled in #send): reported on the task.
       this.#answer(dispatch, { kind: 'failed', keptFailed: false, error: errorInfo(e, true) });
     });
     const raw = await answered;
     if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);
-    if (raw === RUN_INLINE) {
-      const outcome = await this.#inline.run(index, task, gate!);
-      this.#inlinePolicy.observe(task, outcome);
-      return outcome;
-    }
+    if (raw === RUN_INLINE || raw === PROBE) return await this.#runInline(index, task, gate!, raw === PROBE);
     // Seen as the thread answers (before the commit, which short tasks wait for in groups).
     this.#inlinePolicy.observe(task, raw);
     this.#countAnswer(raw);
@@ -394,6 +392,90 @@ export class ThreadPoolExecutor implements Executor {
     if (outcome.kind === 'failed' && raw.kind === 'executed') this.recorder?.record(task, { ...outcome, thread: raw.thread });
     this.#observe(outcome);
     return outcome;
+  }
+
+  /**
+   * A dispatch's turn in the queue: where its task runs. In this thread when its function has
+   * proved tiny, or as a probe (#mayProbe); else in a worker thread (alone when it has a time
+   * limit, batched with others when tasks are short). `inlineAllowed`: the scheduler's gate is
+   * there (the main thread needs it to run a task).
+   */
+  async #route(dispatch: Dispatch, inlineAllowed: boolean): Promise<void> {
+    // The queue starts this job as soon as the previous one settles, before the scheduler has
+    // seen that outcome. After a failure, let the scheduler take it first: without --keep-going
+    // the run is stopping, and this task must not start. (Other outcomes never stop a run here:
+    // exit checks budget tasks at dispatch, signals stop the executor at once.)
+    if (this.#afterFailure !== undefined) await this.#afterFailure;
+    const { task, policy } = dispatch;
+    if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
+    else if (inlineAllowed && this.#inlinePolicy.inline(task, policy)) this.#answer(dispatch, RUN_INLINE);
+    else if (inlineAllowed && (await this.#mayProbe(dispatch))) await this.#probe(dispatch);
+    else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
+    else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
+    else await this.#send([dispatch]);
+  }
+
+  /** Whether the main thread may run first tasks of unmeasured functions (see InlineOptions.probes). */
+  get #probes(): boolean {
+    return this.inlineOptions.probes ?? true;
+  }
+  /** A probe runs in this thread (one at a time). */
+  #probing = false;
+  /** Ends the probe's job (frees its slot in the queue). */
+  #probeEnded: (() => void) | undefined;
+  /** Tasks this thread runs or is about to run (probes and tiny tasks). */
+  #inlineRuns = 0;
+
+  /**
+   * Whether `dispatch` runs in this thread as a probe: its function has no measured runs yet
+   * (inline-policy.ts), no probe runs, it has no time limit — and either every other slot of the
+   * queue holds a task handed to the threads (so that threads booting or booted have work while
+   * this thread may be inside a long synchronous task: the first tasks go to them), or it is
+   * the only task in flight (the last task of a pass, such as a sum over all the others: its
+   * inputs are in this thread's memory, and a thread would run cold code and read them from disk).
+   * The probe holds its slot while it runs: N task functions at most run at once.
+   */
+  #mayProbe(dispatch: Dispatch): boolean | Promise<boolean> {
+    if (!this.#probeCandidate(dispatch)) return false;
+    if (this.#queue.pending - 1 >= this.#queue.concurrency - 1) return true;
+    if (!this.#alone()) return false;
+    // Alone so far, but the scheduler may be dispatching more in this same turn: look again after it.
+    return new Promise((resolve) => setImmediate(() => resolve(this.#probeCandidate(dispatch) && this.#alone())));
+  }
+
+  #probeCandidate({ task, policy }: Dispatch): boolean {
+    return this.#probes && !this.#probing && !this.#stopping && policy.timeoutMs === undefined && this.#inlinePolicy.undecided(task);
+  }
+
+  /** Nothing but one dispatch is in flight: no other task handed over, none running in this thread. */
+  #alone(): boolean {
+    return this.#dispatches.size === 1 && this.#inlineRuns === 0;
+  }
+
+  /** Hands `dispatch` to this thread as a probe; resolves when it has run (see #runInline). */
+  #probe(dispatch: Dispatch): Promise<void> {
+    if (dispatch.settled) return Promise.resolve(); // stopped meanwhile: nothing runs
+    this.#probing = true;
+    if (tracing) trace(`probe: ${dispatch.task.name} runs in the main thread`);
+    const ended = new Promise<void>((resolve) => (this.#probeEnded = resolve));
+    this.#answer(dispatch, PROBE);
+    return ended;
+  }
+
+  /** Runs task `index` in this thread, as the serial runner does; its duration feeds the inline policy. */
+  async #runInline(index: number, task: Task, gate: StartGate, probe: boolean): Promise<TaskOutcome> {
+    this.#inlineRuns++;
+    try {
+      const outcome = await this.#inline.run(index, task, gate);
+      this.#inlinePolicy.observe(task, outcome);
+      return outcome;
+    } finally {
+      this.#inlineRuns--;
+      if (probe) {
+        this.#probing = false;
+        this.#probeEnded?.();
+      }
+    }
   }
 
   /** Results of short tasks handed to the store since its last flush. */
@@ -615,9 +697,9 @@ export class ThreadPoolExecutor implements Executor {
    * Takes one copy's answer. `cancelled` from a copy means it did not start the task: the other
    * copy did (its answer follows), or none did and none is left to (then the task is cancelled).
    */
-  #answer(dispatch: Dispatch, outcome: TaskOutcome | typeof RUN_INLINE): void {
+  #answer(dispatch: Dispatch, outcome: TaskOutcome | InlineAnswer): void {
     if (dispatch.settled) return;
-    if (outcome !== RUN_INLINE && outcome.kind === 'cancelled' && dispatch.pending > 0) return;
+    if (outcome !== RUN_INLINE && outcome !== PROBE && outcome.kind === 'cancelled' && dispatch.pending > 0) return;
     dispatch.settled = true;
     dispatch.resolve(outcome);
   }
