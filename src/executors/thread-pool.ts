@@ -106,6 +106,8 @@ const BATCH = 16;
 const CLOSE_WAIT_MS = 500;
 /** Threads' answers after which PoolSize no longer holds waves back for tiny tasks (see #tinySoFar). */
 const HOLD_ANSWERS = 64;
+/** Tasks of a function per thread started after the first wave, for a probe of it (see #probeCheap). */
+const PROBE_TASKS_PER_LATE_THREAD = 32;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
 const COMMIT_GROUP = 256;
 
@@ -310,9 +312,10 @@ export class ThreadPoolExecutor implements Executor {
    * Starts a pass over the graph of load number `generation` (0 = the first; a jugfile stopping
    * at a barrier is loaded again once the tasks before it are computed). Tasks then use this
    * status table, and a worker that loaded the jugfile fewer times loads it again before running
-   * them, so it knows the tasks after the barrier.
+   * them, so it knows the tasks after the barrier. `tasks`: the pass's graph (how many tasks of
+   * each function it has to run decides whether a probe may run: #mayProbe). @default none known
    */
-  nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>): void {
+  nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>, tasks: readonly Task[] = []): void {
     const size = sizes.get(this.pool);
     if (generation > 0 && size !== undefined) {
       // New tasks (past a barrier): their durations are unknown again, and threads stopped near
@@ -328,7 +331,11 @@ export class ThreadPoolExecutor implements Executor {
     this.#generation = generation;
     this.#stored = encodeHashes(stored);
     this.#storedCount = stored.size;
+    this.#toRun = tasksByFunction(tasks, stored);
   }
+
+  /** Tasks of each function (by name) the pass has to run, as it started. */
+  #toRun = new Map<string, number>();
 
   /** The parent's listing for the current generation (see stored-snapshot.ts). */
   #stored = new SharedArrayBuffer(1);
@@ -437,7 +444,7 @@ export class ThreadPoolExecutor implements Executor {
    */
   #mayProbe(dispatch: Dispatch): boolean | Promise<boolean> {
     if (!this.#probeCandidate(dispatch)) return false;
-    if (this.#queue.pending - 1 >= this.#queue.concurrency - 1) return true;
+    if (this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task)) return true;
     if (!this.#alone()) return false;
     // Alone so far, but the scheduler may be dispatching more in this same turn: look again after it.
     return new Promise((resolve) => setImmediate(() => resolve(this.#probeCandidate(dispatch) && this.#alone())));
@@ -445,6 +452,19 @@ export class ThreadPoolExecutor implements Executor {
 
   #probeCandidate({ task, policy }: Dispatch): boolean {
     return this.#probes && !this.#probing && !this.#stopping && policy.timeoutMs === undefined && this.#inlinePolicy.undecided(task);
+  }
+
+  /**
+   * Whether a probe of `task`'s function would cost little if it blocked this thread a while (a
+   * synchronous function): threads start in waves, each wave once the last has started, and
+   * this thread starts them; blocked for as long as the probe runs, it delays the threads beyond
+   * the first wave by that much. So the function must have PROBE_TASKS_PER_LATE_THREAD tasks to
+   * run per such thread (with tasks as long as the probe, the delay is then at most ~3% of the
+   * threads' time on them): 5,000 tiny tasks on 8 threads probe, 99 tasks of 1 s do not.
+   */
+  #probeCheap(task: Task): boolean {
+    const late = this.threads - (sizes.get(this.pool)?.wave ?? this.threads);
+    return late <= 0 || (this.#toRun.get(task.name) ?? 0) >= PROBE_TASKS_PER_LATE_THREAD * late;
   }
 
   /** Nothing but one dispatch is in flight: no other task handed over, none running in this thread. */
@@ -818,6 +838,13 @@ export class ThreadPoolExecutor implements Executor {
     await destroyThreadPool(this.pool);
     await releaseAbandoned(this.store, running);
   }
+}
+
+/** Tasks of each function (by name) in `tasks` whose results are not in `stored`. */
+function tasksByFunction(tasks: readonly Task[], stored: ReadonlySet<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of tasks) if (!stored.has(t.hash())) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+  return counts;
 }
 
 /** What to report for a task whose worker thread died (or could not load the jugfile). */
