@@ -106,6 +106,8 @@ const BATCH = 16;
 const CLOSE_WAIT_MS = 500;
 /** Threads' answers after which PoolSize no longer holds waves back for tiny tasks (see #tinySoFar). */
 const HOLD_ANSWERS = 64;
+/** Tasks of a function the pass must run, at least, for a probe of it while threads hold others (see #probeCheap). */
+const PROBE_MIN_TASKS = 64;
 /** Tasks of a function per thread started after the first wave, for a probe of it (see #probeCheap). */
 const PROBE_TASKS_PER_LATE_THREAD = 32;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
@@ -460,11 +462,13 @@ export class ThreadPoolExecutor implements Executor {
    * this thread starts them; blocked for as long as the probe runs, it delays the threads beyond
    * the first wave by that much. So the function must have PROBE_TASKS_PER_LATE_THREAD tasks to
    * run per such thread (with tasks as long as the probe, the delay is then at most ~3% of the
-   * threads' time on them): 5,000 tiny tasks on 8 threads probe, 99 tasks of 1 s do not.
+   * threads' time on them): 5,000 tiny tasks on 8 threads probe, 99 tasks of 1 s do not. And at
+   * least PROBE_MIN_TASKS: saving the wait for a thread matters only for many tasks (those the
+   * main thread may then run itself, inline-policy.ts); a few stay with the threads.
    */
   #probeCheap(task: Task): boolean {
-    const late = this.threads - (sizes.get(this.pool)?.wave ?? this.threads);
-    return late <= 0 || (this.#toRun.get(task.name) ?? 0) >= PROBE_TASKS_PER_LATE_THREAD * late;
+    const late = Math.max(0, this.threads - (sizes.get(this.pool)?.wave ?? this.threads));
+    return (this.#toRun.get(task.name) ?? 0) >= Math.max(PROBE_MIN_TASKS, PROBE_TASKS_PER_LATE_THREAD * late);
   }
 
   /** Nothing but one dispatch is in flight: no other task handed over, none running in this thread. */
