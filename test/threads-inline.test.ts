@@ -156,6 +156,27 @@ describe('jug execute --threads: tiny tasks run in the main thread', () => {
     assert.deepEqual(locks(jugdir), []);
   });
 
+  test('a second SIGINT while an async task runs in the main thread (the last task, alone) ends the run at once', async () => {
+    const dir = dirOf('probe-sigint');
+    const jugdir = join(dir, 'jugdata');
+    const gate = join(dir, 'gate.txt');
+    const env = { PROBE_GATE: gate, PROBE_N: '100', PROBE_LAST_MS: '60000', JUG_TRACE: '1' };
+    const run = startJug(['execute', join(ROOT, 'test', 'fixtures-threads', 'probe.ts'), '--jugdir', jugdir, '--threads', '2'], { env, timeoutMs: 120_000 });
+    let trace = '';
+    run.child.stderr!.on('data', (s: string) => (trace += s));
+    assert.ok(await waitFor(() => /probe: probe\.last runs in the main thread/.test(trace), 60_000), 'the last task never ran in the main thread');
+    run.child.kill('SIGINT');
+    assert.ok(await waitFor(() => /SIGINT received/.test(trace), 30_000), 'the first SIGINT was not taken');
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    // Before the fix, process.exit() stayed guarded while the async task was pending: the run's own
+    // exit threw ("called process.exit(130) in the main thread") and the process ended with 1.
+    expectCode(r, 130);
+    assert.match(r.stderr, /second SIGINT/);
+    assert.doesNotMatch(r.stderr, /called process\.exit/);
+    assert.deepEqual(locks(jugdir), [], 'the aborted task kept its lock');
+  });
+
   test('two thread pools and a plain process on one jugdir: every tiny task runs exactly once', async () => {
     const dir = dirOf('shared');
     const jugdir = join(dir, 'jugdata');

@@ -3,7 +3,8 @@
  * itself (a probe), without waiting for a worker thread: worker threads cannot finish loading this
  * jugfile until a task has run (PROBE_GATE exists), so every task would wait forever if only
  * threads ran them. PROBE_N tasks `step(i)` (default 300) append `step i <isMainThread>` to
- * PROBE_GATE; `last` sums them (the only task left at the end: it runs in the main thread too).
+ * PROBE_GATE; `last` sums them after PROBE_LAST_MS ms (default 0) of await (the only task left at
+ * the end: it runs in the main thread too).
  */
 import { appendFileSync, existsSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
@@ -11,6 +12,7 @@ import { TaskGenerator } from 'jug';
 
 const GATE = process.env['PROBE_GATE'] ?? 'probe-gate.txt';
 const N = Number(process.env['PROBE_N'] ?? 300);
+const LAST_MS = Number(process.env['PROBE_LAST_MS'] ?? 0);
 
 if (!isMainThread) {
   const cell = new Int32Array(new SharedArrayBuffer(4));
@@ -23,7 +25,8 @@ export const step = TaskGenerator(function step(i: number): number {
   return i;
 });
 
-export const last = TaskGenerator(function last(xs: number[]): { sum: number; isMainThread: boolean } {
+export const last = TaskGenerator(async function last(xs: number[]): Promise<{ sum: number; isMainThread: boolean }> {
+  await new Promise((resolve) => setTimeout(resolve, LAST_MS));
   return { sum: xs.reduce((a, b) => a + b, 0), isMainThread };
 });
 
