@@ -420,10 +420,18 @@ export class ThreadPoolExecutor implements Executor {
     // the run is stopping, and this task must not start. (Other outcomes never stop a run here:
     // exit checks budget tasks at dispatch, signals stop the executor at once.)
     if (this.#afterFailure !== undefined) await this.#afterFailure;
+    // A task before this one is deciding whether it is alone: tasks go to the threads in graph order.
+    if (this.#deciding !== undefined) await this.#deciding;
     const { task, policy } = dispatch;
-    if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
-    else if (inlineAllowed && this.#inlinePolicy.inline(task, policy)) this.#answer(dispatch, RUN_INLINE);
-    else if (inlineAllowed && (await this.#mayProbe(dispatch))) await this.#probe(dispatch);
+    if (this.#stopping) return this.#answer(dispatch, { kind: 'cancelled' });
+    if (inlineAllowed && this.#inlinePolicy.inline(task, policy)) return this.#answer(dispatch, RUN_INLINE);
+    // Usually decided at once; a wait (one turn) only for a task that looks alone in flight.
+    let probe = inlineAllowed ? this.#mayProbe(dispatch) : false;
+    if (typeof probe !== 'boolean') {
+      probe = await probe;
+      if (this.#stopping) return this.#answer(dispatch, { kind: 'cancelled' });
+    }
+    if (probe) await this.#probe(dispatch);
     else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
     else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
     else await this.#send([dispatch]);
@@ -453,9 +461,18 @@ export class ThreadPoolExecutor implements Executor {
     if (!this.#probeCandidate(dispatch)) return false;
     if (this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task)) return true;
     if (!this.#alone()) return false;
-    // Alone so far, but the scheduler may be dispatching more in this same turn: look again after it.
-    return new Promise((resolve) => setImmediate(() => resolve(this.#probeCandidate(dispatch) && this.#alone())));
+    // Alone so far, but the scheduler may be dispatching more in this same turn: look again after
+    // it (tasks dispatched meanwhile wait for this decision: #deciding).
+    const decided = new Promise<boolean>((resolve) => setImmediate(() => resolve(this.#probeCandidate(dispatch) && this.#alone())));
+    const deciding = decided.then(() => {
+      if (this.#deciding === deciding) this.#deciding = undefined;
+    });
+    this.#deciding = deciding;
+    return decided;
   }
+
+  /** Settles once a task that looked alone in flight has decided where it runs (see #mayProbe). */
+  #deciding: Promise<void> | undefined;
 
   #probeCandidate({ task, policy }: Dispatch): boolean {
     return this.#probes && !this.#probing && !this.#stopping && policy.timeoutMs === undefined && this.#inlinePolicy.undecided(task);
