@@ -452,15 +452,16 @@ export class ThreadPoolExecutor implements Executor {
    * Whether `dispatch` runs in this thread as a probe: its function has no measured runs yet
    * (inline-policy.ts), no probe runs, it has no time limit — and either every other slot of the
    * queue holds a task handed to the threads (so that threads booting or booted have work while
-   * this thread may be inside a long synchronous task: the first tasks go to them), or it is
-   * the only task in flight (the last task of a pass, such as a sum over all the others: its
-   * inputs are in this thread's memory, and a thread would run cold code and read them from disk).
+   * this thread may be inside a long synchronous task: the first tasks go to them) and the
+   * function has many tasks (#probeCheap), or it is the only task in flight and most of its
+   * inputs were computed here (the last task of a pass, such as a sum over tiny tasks this thread
+   * ran: #inputsMostlyHere).
    * The probe holds its slot while it runs: N task functions at most run at once.
    */
   #mayProbe(dispatch: Dispatch): boolean | Promise<boolean> {
     if (!this.#probeCandidate(dispatch)) return false;
     if (this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task)) return true;
-    if (!this.#alone()) return false;
+    if (!this.#alone() || !this.#inputsMostlyHere(dispatch.task)) return false;
     // Alone so far, but the scheduler may be dispatching more in this same turn: look again after
     // it (tasks dispatched meanwhile wait for this decision: #deciding).
     const decided = new Promise<boolean>((resolve) => setImmediate(() => resolve(this.#probeCandidate(dispatch) && this.#alone())));
@@ -469,6 +470,23 @@ export class ThreadPoolExecutor implements Executor {
     });
     this.#deciding = deciding;
     return decided;
+  }
+
+  /** Tasks this thread ran (executed) in this run: their results are in its memory, their code hot. */
+  readonly #ranHere = new WeakSet<Task>();
+
+  /**
+   * Whether most of `task`'s dependencies (at least half, and one) were run by this thread: then
+   * it runs here too when alone in flight, rather than in a thread that reads them from disk with
+   * cold code. (A lone task whose inputs came from the threads, or that has none — a long
+   * computation a user runs alone with --threads — stays with the threads, where a second Ctrl-C
+   * stops it at once.)
+   */
+  #inputsMostlyHere(task: Task): boolean {
+    const deps = task.dependencies();
+    let here = 0;
+    for (const d of deps) if (this.#ranHere.has(d)) here++;
+    return deps.length > 0 && 2 * here >= deps.length;
   }
 
   /** Settles once a task that looked alone in flight has decided where it runs (see #mayProbe). */
@@ -514,6 +532,7 @@ export class ThreadPoolExecutor implements Executor {
     try {
       const outcome = await this.#inline.run(index, task, gate);
       this.#inlinePolicy.observe(task, outcome);
+      if (outcome.kind === 'executed') this.#ranHere.add(task);
       return outcome;
     } finally {
       this.#inlineRuns--;
