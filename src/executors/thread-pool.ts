@@ -460,7 +460,8 @@ export class ThreadPoolExecutor implements Executor {
    */
   #mayProbe(dispatch: Dispatch): boolean | Promise<boolean> {
     if (!this.#probeCandidate(dispatch)) return false;
-    if (this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task)) return true;
+    // (Not with one thread: it would hold nothing while the probe runs, or hold one beside it.)
+    if (this.threads > 1 && this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task)) return true;
     if (!this.#alone() || !this.#inputsMostlyHere(dispatch.task)) return false;
     // Alone so far, but the scheduler may be dispatching more in this same turn: look again after
     // it (tasks dispatched meanwhile wait for this decision: #deciding).
