@@ -533,7 +533,7 @@ async function writeResult(run: TaskRun, ran: Ran): Promise<Extract<TaskOutcome,
   }
   const outcome = executedOutcome(run, ran.ms, prepared.bytes, undefined);
   options.onResult?.(outcome);
-  await store.commitPrepared(prepared);
+  await store.commitPrepared(prepared, false, run.lock); // may release the lock once durable
   return outcome;
 }
 

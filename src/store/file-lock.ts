@@ -237,6 +237,20 @@ export class FileLock implements Lock {
     return isStale(text, mtimeMs, this.ctx.leaseMs, Date.now(), ours);
   }
 
+  /** Whether this object holds the lock (taken by get() or adopt(), not yet released or handed off). */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /**
+   * The lock was released for this object by the store's helper thread (commit-job.ts), which
+   * removed the file only while it was still this process's: nothing left to release here.
+   */
+  releasedElsewhere(): void {
+    this.#held = false;
+    this.#mark = undefined;
+  }
+
   async release(): Promise<void> {
     if (!this.#held) return;
     this.#held = false;

@@ -51,6 +51,9 @@ function hookExit(): void {
 }
 
 /** One process's run records in one jugdir. */
+/** Writes `text` to `path` atomically (aside, then renamed), or removes `path` when `text` is undefined. */
+export type NoteWriter = (path: string, text: string | undefined) => void;
+
 export class RunLogFile {
   readonly #dir: string;
   readonly #ensureDir: (dir: string) => void;
@@ -106,6 +109,23 @@ export class RunLogFile {
     }
   }
 
+  /**
+   * Writes the buffered records and returns the file's descriptor if it needs an fdatasync
+   * (which the caller then owes: the store's helper thread does it with the results it commits),
+   * undefined if nothing was written since the last flush.
+   */
+  writeForSync(): number | undefined {
+    this.write();
+    if (!this.#unsynced || this.#fd === undefined) return undefined;
+    this.#unsynced = false;
+    return this.#fd;
+  }
+
+  /** The flush a writeForSync() caller owed did not happen: the next sync() does it. */
+  syncLater(): void {
+    if (this.#fd !== undefined) this.#unsynced = true;
+  }
+
   /** Flushes what was written to disk (fdatasync), if anything was since the last time. */
   sync(): void {
     if (!this.#unsynced || this.#fd === undefined) return;
@@ -119,20 +139,28 @@ export class RunLogFile {
 
   /**
    * Replaces this process's running notes: written under a temporary name and renamed (a reader
-   * sees the old list or the new one); an empty list removes the file. Best-effort.
+   * sees the old list or the new one); an empty list removes the file. Best-effort. `write`: does
+   * the writing (or, text undefined, the removal) instead, e.g. in the store's helper thread.
    */
-  noteRunning(notes: readonly RunningNote[]): void {
+  noteRunning(notes: readonly RunningNote[], write?: NoteWriter): void {
     const path = join(this.#dir, RUNNING_FILE);
     try {
       if (notes.length === 0) {
-        if (this.#notesWritten) fs.rmSync(path, { force: true });
+        if (this.#notesWritten) {
+          if (write !== undefined) write(path, undefined);
+          else fs.rmSync(path, { force: true });
+        }
         this.#notesWritten = false;
         return;
       }
       this.#ensureDir(this.#dir);
-      const tmp = `${path}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(notes), { mode: 0o644 });
-      fs.renameSync(tmp, path);
+      if (write !== undefined) {
+        write(path, JSON.stringify(notes));
+      } else {
+        const tmp = `${path}.tmp`;
+        fs.writeFileSync(tmp, JSON.stringify(notes), { mode: 0o644 });
+        fs.renameSync(tmp, path);
+      }
       this.#notesWritten = true;
     } catch {
       // the notes are a hint: a run goes on without them

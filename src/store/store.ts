@@ -133,7 +133,14 @@ export interface Store {
    * makes it durable and visible. Stores without them are only used with `dump()`.
    */
   prepare?(hash: string, value: unknown, taskName?: string): Promise<PreparedResult>;
-  commitPrepared?(prepared: PreparedResult, urgent?: boolean): Promise<void>;
+  /**
+   * `release`: the caller's held lock of this task, which the store may release itself once the
+   * result is durable and visible, before resolving (the file store does so when it commits in its
+   * helper thread, so that the lock goes as soon as it may while the caller runs the next task). A
+   * lock the store did not release is still held: the caller releases it as usual (a second
+   * `release()` does nothing).
+   */
+  commitPrepared?(prepared: PreparedResult, urgent?: boolean, release?: Lock): Promise<void>;
   /** Removes the result under `hash`; true if there was one. */
   remove(hash: string): Promise<boolean>;
   /**
