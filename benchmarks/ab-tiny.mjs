@@ -6,7 +6,7 @@
  * its children) of each, with B/A ratios. Used for the cost of run records
  * (benchmarks/RESULTS-run-records.md).
  *
- *   node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--threads 2,8] [--variants] [--also C/bin/jug.js]
+ *   node benchmarks/ab-tiny.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--threads 2,8] [--variants] [--also C/bin/jug.js] [--workdir DIR]
  *
  * --also adds a third checkout (`C-serial`, `C-threads2`), interleaved with the others, compared with A.
  * Besides the ratio of medians, `paired` is the median of the per-repetition ratios (each run against
@@ -38,6 +38,7 @@ const flag = (name) => {
 const reps = Number(flag('--reps') ?? 5);
 const also = flag('--also');
 const threadCounts = (flag('--threads') ?? '2').split(',').map(Number);
+const workdir = flag('--workdir');
 const variants = args.includes('--variants');
 const bins = args.filter((a) => !a.startsWith('--'));
 if (bins.length !== 2) {
@@ -46,7 +47,9 @@ if (bins.length !== 2) {
 }
 const [binA, binB] = bins.map((b) => resolve(b));
 const rootOf = (bin) => dirname(dirname(bin));
-const work = join(rootOf(binB), 'benchmarks', '.work', `ab-${process.pid}`);
+// --workdir: where the jugdirs go (default benchmarks/.work of B); a tmpfs such as /dev/shm leaves
+// the disk's noise out (ext4's inode scans after deletions: docs/design.md).
+const work = join(workdir ?? join(rootOf(binB), 'benchmarks', '.work'), `ab-${process.pid}`);
 mkdirSync(work, { recursive: true });
 const bundleCache = join(tmpdir(), `jug-bundles-${process.getuid?.() ?? 'user'}`);
 

@@ -67,8 +67,8 @@ describe('jug execute --threads auto', () => {
     assert.equal(r.code, 0, show(r));
     assert.match(r.stderr, /jug: --threads auto: 1 thread \(limited by SLURM_CPUS_PER_TASK=1\)\./, show(r));
     const threads = new Set([...r.stderr.matchAll(/\(thread (\d+)\)/g)].map((m) => m[1]));
+    // One worker thread ran tasks (the main thread may run first tasks of isPrime itself: probes).
     assert.equal(threads.size, 1, show(r));
-    assert.ok(!/main thread/.test(r.stderr), show(r));
   });
 
   it('threads = auto in a configuration file', async () => {

@@ -257,6 +257,8 @@ describe('-v: one line per finished task', () => {
     // A thread that died under its task: no thread id comes back.
     const died = { kind: 'failed', keptFailed: false, error: { name: 'Error', message: 'x', stack: 'x', internal: true } } as const;
     assert.equal(finishedLine(t, died, true), 'Failed pipe.fit(pipe.load(3)) (a worker thread)');
+    // Under --threads, a task the main thread ran itself (tiny ones, probes) says so.
+    assert.equal(finishedLine(t, { kind: 'executed', ms: 0.2 }, true), 'Executed pipe.fit(pipe.load(3)) in 0 ms (main thread)');
   });
 
   it('describes arguments in one line of at most 80 characters, without walking more than that', () => {

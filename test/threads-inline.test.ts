@@ -62,9 +62,11 @@ describe('InlinePolicy', () => {
     const t = task('f.tiny');
     for (let i = 0; i < MIN_SAMPLES; i++) {
       assert.equal(p.inline(t, policy), false, `unknown after ${i} runs: to the threads`);
+      assert.equal(p.undecided(t), true, `undecided after ${i} runs: a probe may run it`);
       p.observe(t, ran(i < 2 ? 5 : 0.05)); // each thread's first run is cold
     }
     assert.equal(p.inline(t, policy), true);
+    assert.equal(p.undecided(t), false, 'decided: tiny');
     assert.equal(p.inline(t, { ...policy, timeoutMs: 5000 }), false, 'a time limit needs a thread');
     assert.equal(p.inline(task('f.other'), policy), false, 'per function');
     // Outcomes without a duration count for nothing.
@@ -85,6 +87,9 @@ describe('InlinePolicy', () => {
     p.observe(t, ran(LONG_MS));
     assert.equal(p.inline(t, policy), false);
     assert.equal(p.anySlow(), true);
+    const probed = new InlinePolicy();
+    probed.observe(t, ran(LONG_ONCE_MS));
+    assert.equal(probed.undecided(t), false, 'one long probe decides: to the threads, no more probes');
     const once = new InlinePolicy();
     for (let i = 0; i < MIN_SAMPLES; i++) once.observe(t, ran(0.1));
     once.observe(t, ran(LONG_ONCE_MS));
@@ -106,7 +111,7 @@ describe('InlinePolicy', () => {
 });
 
 describe('jug execute --threads: tiny tasks run in the main thread', () => {
-  test('the first runs go to worker threads, later ones run inline; each task recorded once, with its thread or none', async () => {
+  test('the first run goes to a worker thread, the main thread probes the next ones and then runs them inline, and the sum (the only task left); each task recorded once, with its thread or none', async () => {
     const dir = dirOf('records');
     const jugdir = join(dir, 'jugdata');
     const r = await runJug(['execute', JUGFILE, '--jugdir', jugdir, '--threads', '2', '-q'], {
@@ -120,13 +125,56 @@ describe('jug execute --threads: tiny tasks run in the main thread', () => {
     const inThreads = tickRecs.filter((x) => x.thread !== undefined);
     const inline = tickRecs.filter((x) => x.thread === undefined);
     for (const x of inThreads) assert.ok(Number.isInteger(x.thread) && x.thread! > 0, JSON.stringify(x));
-    assert.ok(inThreads.length >= MIN_SAMPLES, `the first ${MIN_SAMPLES} runs are measured in threads (${inThreads.length})`);
-    assert.ok(inline.length > 0, 'no tick ran in the main thread');
-    // The sum is one run of an unknown function: a thread's.
+    // The first task was handed to the threads before the main thread probed (so that a thread
+    // booting has work if the probe blocks the main thread): one thread runs it.
+    assert.ok(inThreads.length >= 1, 'no tick ran in a worker thread');
+    // The sum is the only task in flight at the end: the main thread runs it (its inputs are in its memory).
     const sumRec = recs.find((x) => x.task === 'inline.sum')!;
-    assert.ok(sumRec.thread !== undefined && sumRec.thread > 0, JSON.stringify(sumRec));
+    assert.equal(sumRec.thread, undefined, JSON.stringify(sumRec));
     assert.deepEqual(ticks(join(dir, 'side.txt')).sort(), Array.from({ length: 300 }, (_, i) => `tick ${i}`).sort());
     assert.deepEqual(locks(jugdir), []);
+  });
+
+  test('the main thread runs a first task of an unmeasured function itself, before any worker thread has loaded the jugfile', async () => {
+    // Worker threads of test/fixtures-threads/probe.ts wait at the jugfile's top level until a task
+    // has run: only a task run by the main thread can let them load it.
+    const dir = dirOf('probe');
+    const jugdir = join(dir, 'jugdata');
+    const gate = join(dir, 'gate.txt');
+    const r = await runJug(['execute', join(ROOT, 'test', 'fixtures-threads', 'probe.ts'), '--jugdir', jugdir, '--threads', '2', '-q'], {
+      env: { PROBE_GATE: gate, PROBE_N: '300' },
+      timeoutMs: 120_000,
+    });
+    expectCode(r, 0);
+    const lines = readFileSync(gate, 'utf8').split('\n').filter((l) => l.startsWith('step '));
+    assert.equal(lines.length, 300, 'each step once');
+    assert.match(lines[0]!, /^step \d+ true$/, 'the first step to run ran in the main thread');
+    const recs = records(jugdir);
+    assert.equal(recs.length, 301);
+    assert.ok(recs.some((x) => x.task === 'probe.step' && x.thread !== undefined), 'no step ran in a worker thread (the one handed to the threads first)');
+    assert.equal(recs.find((x) => x.task === 'probe.last')!.thread, undefined, 'the last task, alone in flight, runs in the main thread');
+    assert.deepEqual(locks(jugdir), []);
+  });
+
+  test('a second SIGINT while an async task runs in the main thread (the last task, alone) ends the run at once', async () => {
+    const dir = dirOf('probe-sigint');
+    const jugdir = join(dir, 'jugdata');
+    const gate = join(dir, 'gate.txt');
+    const env = { PROBE_GATE: gate, PROBE_N: '100', PROBE_LAST_MS: '60000', JUG_TRACE: '1' };
+    const run = startJug(['execute', join(ROOT, 'test', 'fixtures-threads', 'probe.ts'), '--jugdir', jugdir, '--threads', '2'], { env, timeoutMs: 120_000 });
+    let trace = '';
+    run.child.stderr!.on('data', (s: string) => (trace += s));
+    assert.ok(await waitFor(() => /probe: probe\.last runs in the main thread/.test(trace), 60_000), 'the last task never ran in the main thread');
+    run.child.kill('SIGINT');
+    assert.ok(await waitFor(() => /SIGINT received/.test(trace), 30_000), 'the first SIGINT was not taken');
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    // Before the fix, process.exit() stayed guarded while the async task was pending: the run's own
+    // exit threw ("called process.exit(130) in the main thread") and the process ended with 1.
+    expectCode(r, 130);
+    assert.match(r.stderr, /second SIGINT/);
+    assert.doesNotMatch(r.stderr, /called process\.exit/);
+    assert.deepEqual(locks(jugdir), [], 'the aborted task kept its lock');
   });
 
   test('two thread pools and a plain process on one jugdir: every tiny task runs exactly once', async () => {

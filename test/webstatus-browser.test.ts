@@ -190,10 +190,12 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
       );
       assert.equal(await page.locator('#recent tbody tr').count(), 20);
       assert.match(await page.locator('#recent').innerText(), /web-run\.square \(failed\)|web-run\.square/);
-      // The timeline: a lane per worker thread of the run (--threads 2), 201 runs (198 done, 3 failed).
+      // The timeline: a lane per worker thread of the run (--threads 2), and one for the main thread
+      // when it ran tasks itself (first tasks of a function: probes), 201 runs (198 done, 3 failed).
       const api = (await (await page.request.get(`${url}api/status`)).json()) as { timeline: { lanes: string[]; bars: { failed: boolean }[] } };
-      assert.equal(api.timeline.lanes.length, 2, api.timeline.lanes.join(', '));
-      assert.match(api.timeline.lanes[0]!, / pid \d+ thread \d+$/);
+      const threadLanes = api.timeline.lanes.filter((l) => / pid \d+ thread \d+$/.test(l));
+      assert.equal(threadLanes.length, 2, api.timeline.lanes.join(', '));
+      assert.ok(api.timeline.lanes.length <= 3, api.timeline.lanes.join(', '));
       assert.equal(api.timeline.bars.length, 201);
       assert.equal(api.timeline.bars.filter((b) => b.failed).length, 3);
     }

@@ -97,6 +97,8 @@ export class InProcessExecutor implements Executor {
    */
   async abort(running: readonly Task[]): Promise<void> {
     this.#stopping = true;
+    // An async task may still run here with process.exit() guarded: the run's own exit must end the process.
+    if (this.guardExit) unguardProcessExit();
     registry().runningSignal?.abort(new Error('the run was aborted (second Ctrl-C)'));
     await releaseAbandoned(this.store, running);
   }

@@ -7,8 +7,10 @@
  * every other task.
  *
  * Decided per task function (its name), from the durations of its runs, wherever they ran:
- * - Unknown functions (fewer than MIN_SAMPLES runs seen) go to the threads: a task whose duration
- *   is unknown may be long, and there it can be stopped and does not block the main thread.
+ * - Unknown functions (fewer than MIN_SAMPLES runs seen) go to the threads, except one task at a
+ *   time run by the main thread as a probe (ThreadPoolExecutor decides when: once the threads hold
+ *   their share of work, or when it is the only task in flight); a probe holds one of the N
+ *   slots, so N task functions at most run at once. Its duration counts as any other run's.
  * - Once MIN_SAMPLES runs are seen, with a median under TINY_MS (not the mean: each thread's
  *   first run of a function is cold, and a loaded machine stalls a run now and then), the
  *   function's further tasks run inline, while the median of its last RECENT runs stays under
@@ -56,6 +58,16 @@ export class InlinePolicy {
     if (policy.timeoutMs !== undefined) return false;
     const runs = this.#byFunction.get(task.name);
     return runs !== undefined && !runs.long && runs.count >= MIN_SAMPLES && medianMs(runs) < TINY_MS;
+  }
+
+  /**
+   * Whether nothing is decided yet about `task`'s function: fewer than MIN_SAMPLES runs seen and
+   * none long enough to send it to the threads for good. (The thread pool then runs a first task
+   * of it in the main thread when the threads already hold work: see ThreadPoolExecutor.)
+   */
+  undecided(task: Task): boolean {
+    const runs = this.#byFunction.get(task.name);
+    return runs === undefined || (!runs.long && runs.count < MIN_SAMPLES);
   }
 
   /**

@@ -106,6 +106,10 @@ const BATCH = 16;
 const CLOSE_WAIT_MS = 500;
 /** Threads' answers after which PoolSize no longer holds waves back for tiny tasks (see #tinySoFar). */
 const HOLD_ANSWERS = 64;
+/** Tasks of a function the pass must run, at least, for a probe of it while threads hold others (see #probeCheap). */
+const PROBE_MIN_TASKS = 64;
+/** Tasks of a function per thread started after the first wave, for a probe of it (see #probeCheap). */
+const PROBE_TASKS_PER_LATE_THREAD = 32;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
 const COMMIT_GROUP = 256;
 
@@ -115,10 +119,19 @@ export interface InlineOptions {
   readonly debug?: boolean;
   /** Tells the store which task runs now (running notes). @default none */
   readonly tracker?: RunningTracker;
+  /**
+   * Whether the main thread may run first tasks of functions not measured yet (probes, see
+   * {@link ThreadPoolExecutor}); off when threads run under a heap limit, which the main thread
+   * has not. @default true
+   */
+  readonly probes?: boolean;
 }
 
 /** A dispatch's answer when its turn came and the main thread is to run it itself (inline-policy.ts). */
 const RUN_INLINE = Symbol('run inline');
+/** As RUN_INLINE, for a probe: a task of a function not measured yet, which holds its slot while it runs. */
+const PROBE = Symbol('probe');
+type InlineAnswer = typeof RUN_INLINE | typeof PROBE;
 
 /** One dispatch of a task: sent to one thread, and to a second if the first is busy when another idles. */
 interface Dispatch {
@@ -136,7 +149,7 @@ interface Dispatch {
   /** Copies sent in all (at most 2). */
   sent: number;
   /** Settles run(): the first outcome of the copy that started the task, or `cancelled`. */
-  readonly resolve: (outcome: TaskOutcome | typeof RUN_INLINE) => void;
+  readonly resolve: (outcome: TaskOutcome | InlineAnswer) => void;
   settled: boolean;
 }
 
@@ -301,9 +314,10 @@ export class ThreadPoolExecutor implements Executor {
    * Starts a pass over the graph of load number `generation` (0 = the first; a jugfile stopping
    * at a barrier is loaded again once the tasks before it are computed). Tasks then use this
    * status table, and a worker that loaded the jugfile fewer times loads it again before running
-   * them, so it knows the tasks after the barrier.
+   * them, so it knows the tasks after the barrier. `tasks`: the pass's graph (how many tasks of
+   * each function it has to run decides whether a probe may run: #mayProbe). @default none known
    */
-  nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>): void {
+  nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>, tasks: readonly Task[] = []): void {
     const size = sizes.get(this.pool);
     if (generation > 0 && size !== undefined) {
       // New tasks (past a barrier): their durations are unknown again, and threads stopped near
@@ -319,7 +333,11 @@ export class ThreadPoolExecutor implements Executor {
     this.#generation = generation;
     this.#stored = encodeHashes(stored);
     this.#storedCount = stored.size;
+    this.#toRun = tasksByFunction(tasks, stored);
   }
+
+  /** Tasks of each function (by name) the pass has to run, as it started. */
+  #toRun = new Map<string, number>();
 
   /** The parent's listing for the current generation (see stored-snapshot.ts). */
   #stored = new SharedArrayBuffer(1);
@@ -328,9 +346,13 @@ export class ThreadPoolExecutor implements Executor {
   /** Set for one turn of the event loop after a failed outcome (see run()). */
   #afterFailure: Promise<void> | undefined;
 
-  /** Tasks the scheduler may have dispatched: the pool's window plus as many queued in front. */
+  /**
+   * Tasks the scheduler may have dispatched: the pool's window plus as many queued in front — or,
+   * if larger, the window of the tasks this thread runs itself (their results are committed in
+   * groups as large as in the serial runner).
+   */
   get slots(): number {
-    return 2 * this.#queue.concurrency;
+    return Math.max(2 * this.#queue.concurrency, this.#inline.slots);
   }
 
   /** Widens the window for short tasks, narrows it back for long ones. */
@@ -350,33 +372,23 @@ export class ThreadPoolExecutor implements Executor {
    */
   async run(index: number, task: Task, gate?: StartGate): Promise<TaskOutcome> {
     const policy = retryPolicy(task, this.defaults);
-    let resolve!: (outcome: TaskOutcome | typeof RUN_INLINE) => void;
-    const answered = new Promise<TaskOutcome | typeof RUN_INLINE>((r) => (resolve = r));
+    // Already known tiny (the common case once decided): straight to this thread, no dispatch or
+    // queue (~15 µs per task). Not right after a failure: the scheduler sees it first (#route).
+    if (gate !== undefined && !this.#stopping && this.#afterFailure === undefined && this.#inlinePolicy.inline(task, policy)) {
+      return await this.#runInline(index, task, gate, false);
+    }
+    let resolve!: (outcome: TaskOutcome | InlineAnswer) => void;
+    const answered = new Promise<TaskOutcome | InlineAnswer>((r) => (resolve = r));
     const claims = this.#claims;
     const dispatch: Dispatch = { index, task, claims, token: claims.open(index), gate, policy, pending: 0, sent: 0, resolve, settled: false };
     this.#dispatches.set(index, dispatch);
-    void this.#queue.add(async (): Promise<void> => {
-      // The queue starts this job as soon as the previous one settles, before the scheduler has
-      // seen that outcome. After a failure, let the scheduler take it first: without --keep-going
-      // the run is stopping, and this task must not start. (Other outcomes never stop a run here:
-      // exit checks budget tasks at dispatch, signals stop the executor at once.)
-      if (this.#afterFailure !== undefined) await this.#afterFailure;
-      if (this.#stopping) this.#answer(dispatch, { kind: 'cancelled' });
-      else if (gate !== undefined && this.#inlinePolicy.inline(task, policy)) this.#answer(dispatch, RUN_INLINE);
-      else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
-      else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
-      else await this.#send([dispatch]);
-    }).catch((e: unknown) => {
+    void this.#queue.add(() => this.#route(dispatch, gate !== undefined)).catch((e: unknown) => {
       // A runner fault (the pool's answers are handled in #send): reported on the task.
       this.#answer(dispatch, { kind: 'failed', keptFailed: false, error: errorInfo(e, true) });
     });
     const raw = await answered;
     if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);
-    if (raw === RUN_INLINE) {
-      const outcome = await this.#inline.run(index, task, gate!);
-      this.#inlinePolicy.observe(task, outcome);
-      return outcome;
-    }
+    if (raw === RUN_INLINE || raw === PROBE) return await this.#runInline(index, task, gate!, raw === PROBE);
     // Seen as the thread answers (before the commit, which short tasks wait for in groups).
     this.#inlinePolicy.observe(task, raw);
     this.#countAnswer(raw);
@@ -394,6 +406,142 @@ export class ThreadPoolExecutor implements Executor {
     if (outcome.kind === 'failed' && raw.kind === 'executed') this.recorder?.record(task, { ...outcome, thread: raw.thread });
     this.#observe(outcome);
     return outcome;
+  }
+
+  /**
+   * A dispatch's turn in the queue: where its task runs. In this thread when its function has
+   * proved tiny, or as a probe (#mayProbe); else in a worker thread (alone when it has a time
+   * limit, batched with others when tasks are short). `inlineAllowed`: the scheduler's gate is
+   * there (the main thread needs it to run a task).
+   */
+  async #route(dispatch: Dispatch, inlineAllowed: boolean): Promise<void> {
+    // The queue starts this job as soon as the previous one settles, before the scheduler has
+    // seen that outcome. After a failure, let the scheduler take it first: without --keep-going
+    // the run is stopping, and this task must not start. (Other outcomes never stop a run here:
+    // exit checks budget tasks at dispatch, signals stop the executor at once.)
+    if (this.#afterFailure !== undefined) await this.#afterFailure;
+    // A task before this one is deciding whether it is alone: tasks go to the threads in graph order.
+    if (this.#deciding !== undefined) await this.#deciding;
+    const { task, policy } = dispatch;
+    if (this.#stopping) return this.#answer(dispatch, { kind: 'cancelled' });
+    if (inlineAllowed && this.#inlinePolicy.inline(task, policy)) return this.#answer(dispatch, RUN_INLINE);
+    // Usually decided at once; a wait (one turn) only for a task that looks alone in flight.
+    let probe = inlineAllowed ? this.#mayProbe(dispatch) : false;
+    if (typeof probe !== 'boolean') {
+      probe = await probe;
+      if (this.#stopping) return this.#answer(dispatch, { kind: 'cancelled' });
+    }
+    if (probe) await this.#probe(dispatch);
+    else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
+    else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
+    else await this.#send([dispatch]);
+  }
+
+  /** Whether the main thread may run first tasks of unmeasured functions (see InlineOptions.probes). */
+  get #probes(): boolean {
+    return this.inlineOptions.probes ?? true;
+  }
+  /** A probe runs in this thread (one at a time). */
+  #probing = false;
+  /** Ends the probe's job (frees its slot in the queue). */
+  #probeEnded: (() => void) | undefined;
+  /** Tasks this thread runs or is about to run (probes and tiny tasks). */
+  #inlineRuns = 0;
+
+  /**
+   * Whether `dispatch` runs in this thread as a probe: its function has no measured runs yet
+   * (inline-policy.ts), no probe runs, it has no time limit — and either every other slot of the
+   * queue holds a task handed to the threads (so that threads booting or booted have work while
+   * this thread may be inside a long synchronous task: the first tasks go to them) and the
+   * function has many tasks (#probeCheap), or it is the only task in flight and most of its
+   * inputs were computed here (the last task of a pass, such as a sum over tiny tasks this thread
+   * ran: #inputsMostlyHere).
+   * The probe holds its slot while it runs: N task functions at most run at once.
+   */
+  #mayProbe(dispatch: Dispatch): boolean | Promise<boolean> {
+    if (!this.#probeCandidate(dispatch)) return false;
+    // (Not with one thread: it would hold nothing while the probe runs, or hold one beside it.)
+    if (this.threads > 1 && this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task)) return true;
+    if (!this.#alone() || !this.#inputsMostlyHere(dispatch.task)) return false;
+    // Alone so far, but the scheduler may be dispatching more in this same turn: look again after
+    // it (tasks dispatched meanwhile wait for this decision: #deciding).
+    const decided = new Promise<boolean>((resolve) => setImmediate(() => resolve(this.#probeCandidate(dispatch) && this.#alone())));
+    const deciding = decided.then(() => {
+      if (this.#deciding === deciding) this.#deciding = undefined;
+    });
+    this.#deciding = deciding;
+    return decided;
+  }
+
+  /** Tasks this thread ran (executed) in this run: their results are in its memory, their code hot. */
+  readonly #ranHere = new WeakSet<Task>();
+
+  /**
+   * Whether most of `task`'s dependencies (at least half, and one) were run by this thread: then
+   * it runs here too when alone in flight, rather than in a thread that reads them from disk with
+   * cold code. (A lone task whose inputs came from the threads, or that has none — a long
+   * computation a user runs alone with --threads — stays with the threads, where a second Ctrl-C
+   * stops it at once.)
+   */
+  #inputsMostlyHere(task: Task): boolean {
+    const deps = task.dependencies();
+    let here = 0;
+    for (const d of deps) if (this.#ranHere.has(d)) here++;
+    return deps.length > 0 && 2 * here >= deps.length;
+  }
+
+  /** Settles once a task that looked alone in flight has decided where it runs (see #mayProbe). */
+  #deciding: Promise<void> | undefined;
+
+  #probeCandidate({ task, policy }: Dispatch): boolean {
+    return this.#probes && !this.#probing && !this.#stopping && policy.timeoutMs === undefined && this.#inlinePolicy.undecided(task);
+  }
+
+  /**
+   * Whether a probe of `task`'s function would cost little if it blocked this thread a while (a
+   * synchronous function): threads start in waves, each wave once the last has started, and
+   * this thread starts them; blocked for as long as the probe runs, it delays the threads beyond
+   * the first wave by that much. So the function must have PROBE_TASKS_PER_LATE_THREAD tasks to
+   * run per such thread (with tasks as long as the probe, the delay is then at most ~3% of the
+   * threads' time on them): 5,000 tiny tasks on 8 threads probe, 99 tasks of 1 s do not. And at
+   * least PROBE_MIN_TASKS: saving the wait for a thread matters only for many tasks (those the
+   * main thread may then run itself, inline-policy.ts); a few stay with the threads.
+   */
+  #probeCheap(task: Task): boolean {
+    const late = Math.max(0, this.threads - (sizes.get(this.pool)?.wave ?? this.threads));
+    return (this.#toRun.get(task.name) ?? 0) >= Math.max(PROBE_MIN_TASKS, PROBE_TASKS_PER_LATE_THREAD * late);
+  }
+
+  /** Nothing but one dispatch is in flight: no other task handed over, none running in this thread. */
+  #alone(): boolean {
+    return this.#dispatches.size === 1 && this.#inlineRuns === 0;
+  }
+
+  /** Hands `dispatch` to this thread as a probe; resolves when it has run (see #runInline). */
+  #probe(dispatch: Dispatch): Promise<void> {
+    if (dispatch.settled) return Promise.resolve(); // stopped meanwhile: nothing runs
+    this.#probing = true;
+    if (tracing) trace(`probe: ${dispatch.task.name} runs in the main thread`);
+    const ended = new Promise<void>((resolve) => (this.#probeEnded = resolve));
+    this.#answer(dispatch, PROBE);
+    return ended;
+  }
+
+  /** Runs task `index` in this thread, as the serial runner does; its duration feeds the inline policy. */
+  async #runInline(index: number, task: Task, gate: StartGate, probe: boolean): Promise<TaskOutcome> {
+    this.#inlineRuns++;
+    try {
+      const outcome = await this.#inline.run(index, task, gate);
+      this.#inlinePolicy.observe(task, outcome);
+      if (outcome.kind === 'executed') this.#ranHere.add(task);
+      return outcome;
+    } finally {
+      this.#inlineRuns--;
+      if (probe) {
+        this.#probing = false;
+        this.#probeEnded?.();
+      }
+    }
   }
 
   /** Results of short tasks handed to the store since its last flush. */
@@ -615,9 +763,9 @@ export class ThreadPoolExecutor implements Executor {
    * Takes one copy's answer. `cancelled` from a copy means it did not start the task: the other
    * copy did (its answer follows), or none did and none is left to (then the task is cancelled).
    */
-  #answer(dispatch: Dispatch, outcome: TaskOutcome | typeof RUN_INLINE): void {
+  #answer(dispatch: Dispatch, outcome: TaskOutcome | InlineAnswer): void {
     if (dispatch.settled) return;
-    if (outcome !== RUN_INLINE && outcome.kind === 'cancelled' && dispatch.pending > 0) return;
+    if (outcome !== RUN_INLINE && outcome !== PROBE && outcome.kind === 'cancelled' && dispatch.pending > 0) return;
     dispatch.settled = true;
     dispatch.resolve(outcome);
   }
@@ -736,6 +884,13 @@ export class ThreadPoolExecutor implements Executor {
     await destroyThreadPool(this.pool);
     await releaseAbandoned(this.store, running);
   }
+}
+
+/** Tasks of each function (by name) in `tasks` whose results are not in `stored`. */
+function tasksByFunction(tasks: readonly Task[], stored: ReadonlySet<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of tasks) if (!stored.has(t.hash())) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+  return counts;
 }
 
 /** What to report for a task whose worker thread died (or could not load the jugfile). */

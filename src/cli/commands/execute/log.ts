@@ -31,8 +31,13 @@ export function logEvent(ev: SchedulerEvent, verbose: boolean, threaded: boolean
  */
 export function finishedLine<T>(task: Task<T>, outcome: TaskOutcome, threaded = false): string | undefined {
   if (outcome.kind !== 'executed' && outcome.kind !== 'failed') return undefined;
+  // Without a thread: the main thread — except a failure under --threads, which may be a thread's death.
   const where =
-    outcome.thread !== undefined && outcome.thread !== 0 ? `thread ${outcome.thread}` : threaded ? 'a worker thread' : 'main thread';
+    outcome.thread !== undefined && outcome.thread !== 0
+      ? `thread ${outcome.thread}`
+      : threaded && outcome.kind === 'failed'
+        ? 'a worker thread'
+        : 'main thread';
   return outcome.kind === 'executed'
     ? `Executed ${describeBrief(task)} in ${seconds(outcome.ms)} (${where})`
     : `Failed ${describeBrief(task)} (${where})`;

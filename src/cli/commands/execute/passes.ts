@@ -137,7 +137,7 @@ async function runPass(
   const { graph } = project;
   const { store, threaded, options, checks, hooks, progress, signals } = context;
   const table = StatusTable.create(graph.tasks.length, threaded === undefined ? 0 : context.threads);
-  threaded?.nextPass(table, pass, project.stored);
+  threaded?.nextPass(table, pass, project.stored, graph.tasks);
   if (threaded !== undefined) context.tracker.watch(table, graph);
   signals.countRunning(() => runningIn(table));
   const executor: Executor =

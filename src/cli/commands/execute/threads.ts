@@ -113,5 +113,6 @@ export async function threadedExecutor(
   return new module.ThreadPoolExecutor(pool, threads, project.store, table, options.keepFailed ?? false, runDefaults, recorder, {
     debug: options.debug ?? false,
     tracker,
+    probes: options.maxOldGenerationSizeMb === undefined,
   });
 }
