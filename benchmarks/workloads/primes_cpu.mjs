@@ -63,7 +63,7 @@ function calibrateCpu() {
  */
 function calibrateBoth() {
   const start = calibrateCpu();
-  const fair = calibrateToPython(pyJugfile('primes_cpu.py'), start.limit);
+  const fair = calibrateToPython(pyJugfile('primes_cpu.py'), start.limit, 3, 6, (line) => log(`[primes_cpu] ${line}`));
   log(
     `[primes_cpu] bodies (CPU time, outside jug, median of alternated pairs): Python ${fair.pyMs.toFixed(1)} ms; ` +
       `ours ${fair.ourMs.toFixed(1)} ms at limit ${fair.limit.toLocaleString('en-US')} (ours/Python ${fair.ratio.toFixed(3)})`,
