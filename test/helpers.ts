@@ -174,16 +174,23 @@ export function runShell(args: string[], input: string, cwd: string): Promise<Ru
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     for (const k of ['NODE_TEST_CONTEXT', 'NODE_OPTIONS', 'JUG_DEBUG', 'FORCE_COLOR']) delete env[k];
     const child = spawn(process.execPath, [JUG_BIN, 'shell', ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    collectOutput(child).then(resolve, reject);
+    child.stdin.end(input);
+  });
+}
+
+/** Collects a child's stdout and stderr (both piped) until it ends; SIGKILL after 60 s. */
+export function collectOutput(child: ChildProcess): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
-    child.stdin.end(input);
   });
 }

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { JUG_BIN, ROOT, makeTempDir, parseTable, removeTempDir, runJug, show, type RunResult } from './helpers.js';
+import { JUG_BIN, ROOT, collectOutput, makeTempDir, parseTable, removeTempDir, runJug, show, type RunResult } from './helpers.js';
 
 /** Runs `bash -c script` with its positional parameters ($0, $1, …). */
 function runBash(script: string, params: readonly string[]): Promise<RunResult> {
@@ -17,16 +17,7 @@ function runBash(script: string, params: readonly string[]): Promise<RunResult> 
     delete env['NODE_TEST_CONTEXT'];
     delete env['NODE_OPTIONS'];
     const child = spawn('bash', ['-c', script, ...params], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
+    collectOutput(child).then(resolve, reject);
   });
 }
 
