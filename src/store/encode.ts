@@ -48,8 +48,13 @@ export const RAW_LENGTH_BYTES = 8;
 const MIN_COMPRESS = 256;
 /** Numeric arrays of fewer bytes than this go through V8 (its varints are smaller for small ints). */
 const MIN_NUMERIC_BYTES = 4096;
-/** The sample that decides whether compressing pays: up to SAMPLE_CHUNKS chunks of SAMPLE_CHUNK bytes, spread evenly. */
-const SAMPLE_CHUNK = 16 * 1024;
+/**
+ * The sample that decides whether compressing pays: up to SAMPLE_CHUNKS chunks of SAMPLE_CHUNK bytes,
+ * spread evenly. 16 KiB in all: brotli 1 takes ~0.11 ms on 16 KiB of shuffled random doubles here,
+ * ~1.5 ms on 64 KiB (the size until 2026-12-03), for the same verdict (ratios 0.88 / 0.87 against
+ * the 0.75 bar; LCG fractions 0.44 / 0.43; integers 0.02 / 0.01).
+ */
+const SAMPLE_CHUNK = 4 * 1024;
 const SAMPLE_CHUNKS = 4;
 /**
  * Compress when the sample shrinks to at most this fraction. A V8 payload compresses when that
