@@ -445,7 +445,7 @@ export class FileStore implements Store {
       fd = fs.openSync(tmp, 'wx', 0o644);
       // A task's large result: in libuv's pool, the next task running meanwhile (dump(): synchronously, as its caller waits).
       const background = writeEncoded(fd, encoded, handOver);
-      if (background !== undefined) await this.#whileWriting(background);
+      if (background !== undefined) await background;
       fs.closeSync(fd);
       fd = undefined;
     } catch (e) {
@@ -457,17 +457,6 @@ export class FileStore implements Store {
     return { hash, tmp, taskName, bytes: encoded.length };
   }
 
-  /** Results being written in libuv's pool by prepare(): a flush() meanwhile is meant for them too. */
-  #writing = 0;
-
-  async #whileWriting(write: Promise<void>): Promise<void> {
-    this.#writing++;
-    try {
-      await write;
-    } finally {
-      this.#writing--;
-    }
-  }
 
   /**
    * The second half of `dump()`: makes a prepared result durable and visible — flushed, renamed
@@ -554,12 +543,11 @@ export class FileStore implements Store {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    // Nothing pending while a group commits: the runner's results are in that group; a result
-    // arriving later belongs to its next batch and waits for it. Nothing pending otherwise: the
-    // runner's last result is still being written, and is committed as soon as it arrives.
-    // A result still being written in the pool (prepare() under way) belongs to the runner's batch
-    // however the rest stands: it is committed as soon as it arrives.
-    this.#flushWanted = (this.#pending.length === 0 && !this.#committing) || this.#writing > 0;
+    // Results whose dump()/prepare() began before this call (still being encoded or written, in
+    // this thread or in libuv's pool) are committed as soon as they arrive (#flushedUpTo). Nothing
+    // pending and no group committing: the runner's last result may also come from a worker thread
+    // (begun when it reaches this store), so the next result to arrive is committed at once too.
+    this.#flushWanted = this.#pending.length === 0 && !this.#committing;
     if (this.#pending.length === 0) return;
     if (this.#committing) {
       this.#commitAgain = true;
@@ -1149,16 +1137,16 @@ function renameIntoPlace(tmp: string, final: string): void {
   }
 }
 
-
 /**
  * Results up to this size are flushed with synchronous calls (a few hundred microseconds); larger
  * ones in libuv's pool, overlapping the task that runs meanwhile (a 2 MiB result: ~25 ms here).
  */
 const SYNC_FLUSH_MAX_BYTES = 64 * 1024;
 
-/** Groups at least this large are flushed with syncfs; smaller ones with fsync per result. */
 /** A settled promise, returned by calls that finished synchronously. */
 const DONE: Promise<void> = Promise.resolve();
+
+/** Groups at least this large are flushed with syncfs; smaller ones with fsync per result. */
 const SYNCFS_MIN_GROUP = 16;
 
 /** Largest group of results committed together. */
