@@ -330,7 +330,7 @@ export const s = spawner(1);
     });
   }
 
-  test('--aggressive-unload is accepted (results are never kept in memory anyway)', async () => {
+  test('--aggressive-unload is accepted', async () => {
     const p = project('unload', TWELVE);
     const r = await jug(p.dir, ['execute', p.jugfile, '-q', '--aggressive-unload']);
     expectCode(r, 0);

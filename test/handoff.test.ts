@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { FileStore } from '../src/store/file-store.js';
 import { ResultHandoff, KEEP_MIN_BYTES } from '../src/store/handoff.js';
+import { runnerStoreOptions } from '../src/cli/commands/execute/options.js';
 import {
   decodeResult,
   encodeResult,
@@ -56,6 +57,24 @@ describe('the first reader of a large typed array just stored gets the array its
       assert.deepStrictEqual(again, value);
     }
     await s.close();
+  });
+
+  it('keepReturned: false (jug execute --aggressive-unload) keeps nothing: every read loads from the file', async () => {
+    const d = makeTempDir('handoff');
+    dirs.push(d);
+    const s = new FileStore(join(d, 'jugdata'), { fsync: false, keepReturned: false });
+    const value = randomDoubles(20_000);
+    const h = hashValue(['unload', value[0]]);
+    await store(s, h, value);
+    const loaded = await s.load(h);
+    assert.notEqual(loaded, value, 'a copy read from the file');
+    assert.deepStrictEqual(loaded, value);
+    await s.close();
+  });
+
+  it('jug execute opens its store with keepReturned off exactly under --aggressive-unload', () => {
+    assert.equal(runnerStoreOptions({ aggressiveUnload: true }).keepReturned, false);
+    assert.equal(runnerStoreOptions({}).keepReturned, true);
   });
 
   it('loadMany() hands over too', async () => {

@@ -249,7 +249,7 @@ function addExecuteCommand(program: Command, setCode: SetCode): void {
   addRetryOptions(cmd)
     .option('--short', 'print one summary line per column instead of the table')
     .option('--debug', 'fail any task that changes its arguments in place (checked by hashing them before and after it runs)')
-    .option('--aggressive-unload', 'accepted for Python Jug compatibility: jug never keeps results in memory between tasks')
+    .option('--aggressive-unload', 'keep no result in memory between tasks (by default a large typed array a task returned is kept for the first task that reads it)')
     .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks')
     .addHelpText('after', SIGNALS_HELP);
   common(cmd).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => {

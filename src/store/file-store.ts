@@ -83,6 +83,13 @@ export interface FileStoreOptions {
    * @default 300000 (5 minutes)
    */
   leaseMs?: number;
+  /**
+   * Keep a large typed array a task returned (prepare() in the main thread) in memory after it is
+   * stored, for its first reader in this process (handoff.ts), instead of reading it back. `false`
+   * (`jug execute --aggressive-unload`): every read loads from the file, nothing is kept.
+   * @default true
+   */
+  keepReturned?: boolean;
 }
 
 interface PendingCommit {
@@ -155,6 +162,7 @@ export class FileStore implements Store {
     this.#fsync = options.fsync ?? true;
     this.#commitDelayMs = options.commitDelayMs ?? 0;
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#handoff = new ResultHandoff(options.keepReturned === false ? 0 : undefined);
     this.#lockContext = {
       ensureDir: () => {
         this.#ensureDir(join(this.location, 'locks'));
@@ -238,7 +246,7 @@ export class FileStore implements Store {
   }
 
   /** Large typed arrays this process just stored, handed to their first reader (handoff.ts). */
-  readonly #handoff = new ResultHandoff();
+  readonly #handoff: ResultHandoff;
 
   /**
    * load() of many results at once (value() of an array of tasks): the packed ones decoded in one

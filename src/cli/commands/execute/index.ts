@@ -6,7 +6,7 @@
  * logged while they run (log.ts); the summary and exit code (report.ts).
  */
 import { UsageError } from '../../../errors.js';
-import { RUNNER_COMMIT_DELAY_MS, type RunDefaults } from '../../../execute-task.js';
+import type { RunDefaults } from '../../../execute-task.js';
 import { prepareTaskCode, taskCode } from '../../../record-code.js';
 import { RunRecorder } from '../../../run-records.js';
 import { RunningTracker } from '../../../running-notes.js';
@@ -18,7 +18,7 @@ import { MainThreadHooks } from '../../execute-hooks.js';
 import { RunFaults } from '../../faults.js';
 import { RunProgress } from '../../progress/index.js';
 import { DRAIN_SIGNAL, earlyDrain, SignalHandling, takeDelayedSignals, type EarlyDrain } from '../../signal-handling.js';
-import { resolveThreads, runDefaultsOf, type ExecuteCliOptions, type ExecuteOptions } from './options.js';
+import { resolveThreads, runDefaultsOf, runnerStoreOptions, type ExecuteCliOptions, type ExecuteOptions } from './options.js';
 import { RunAborted, repairingLoad, runPasses, targetOf, type PassContext, type PassesDone } from './passes.js';
 import { report } from './report.js';
 import { startThreads, threadedExecutor, watchThreadLoad, type StartedThreads } from './threads.js';
@@ -98,7 +98,7 @@ async function prepareRun(jugfile: string | undefined, options: ExecuteOptions, 
   const runDefaults = runDefaultsOf(options);
   const started = threads === undefined ? undefined : await startThreads(jugfile, threads, options, runDefaults, setup.faults);
   const loadStart = performance.now();
-  const project = await repairingLoad(() => openProject(jugfile, options, started?.bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS }));
+  const project = await repairingLoad(() => openProject(jugfile, options, started?.bundle, runnerStoreOptions(options)));
   trace(`jugfile loaded: ${project.graph.tasks.length} tasks`);
   const watchdog = started === undefined ? undefined : watchThreadLoad(started.pool, performance.now() - loadStart);
   // With threads, this thread's event loop never runs task code: it beats the locks itself.

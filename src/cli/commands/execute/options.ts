@@ -1,7 +1,8 @@
 /** The options of `jug execute`, and the run defaults (retries, timeouts) they give the runners. */
-import type { RunDefaults } from '../../../execute-task.js';
+import { RUNNER_COMMIT_DELAY_MS, type RunDefaults } from '../../../execute-task.js';
 import { availableCpus } from '../../../executors/available-cpus.js';
 import type { CommonOptions } from '../../common.js';
+import type { FileStoreOptions } from '../../../store/file-store.js';
 import type { ProgressChoice } from '../../progress/index.js';
 
 /** Options of `jug execute`. */
@@ -30,7 +31,10 @@ export interface ExecuteOptions extends CommonOptions {
   maxOldGenerationSizeMb?: number;
   /** Fail tasks that change their arguments in place (and say so). @default false */
   debug?: boolean;
-  /** Accepted for Python Jug compatibility: results are never kept in memory between tasks. @default false */
+  /**
+   * Keep no result in memory between tasks, not even a large typed array a task just returned for
+   * the first task that reads it (FileStoreOptions.keepReturned). @default false
+   */
   aggressiveUnload?: boolean;
   /** Retries of a task that throws (its own `retries` wins). @default 0 */
   retries?: number;
@@ -80,4 +84,9 @@ export function runDefaultsOf(options: ExecuteOptions): RunDefaults {
     retryDelayMs: options.retryDelay === undefined ? undefined : options.retryDelay * 1000,
     timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
   };
+}
+
+/** The store options of `jug execute`'s runs (every load of the jugfile opens the store with them). */
+export function runnerStoreOptions(options: ExecuteOptions): FileStoreOptions {
+  return { commitDelayMs: RUNNER_COMMIT_DELAY_MS, keepReturned: options.aggressiveUnload !== true };
 }

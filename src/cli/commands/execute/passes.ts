@@ -5,7 +5,7 @@
  */
 import type { JugfileBundle } from '../../../bundle.js';
 import { CorruptResultError, ExitError, JugfileError, UsageError } from '../../../errors.js';
-import { RUNNER_COMMIT_DELAY_MS, type RunDefaults } from '../../../execute-task.js';
+import type { RunDefaults } from '../../../execute-task.js';
 import { InProcessExecutor } from '../../../executors/in-process.js';
 import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
 import type { ExitChecks } from '../../../exit-checks.js';
@@ -23,7 +23,7 @@ import type { RunProgress } from '../../progress/index.js';
 import { FailureMarkClearer } from '../../retry-failed.js';
 import { takeDelayedSignals, type SignalHandling } from '../../signal-handling.js';
 import { logEvent } from './log.js';
-import type { ExecuteOptions } from './options.js';
+import { runnerStoreOptions, type ExecuteOptions } from './options.js';
 import { outdatedBeforePass } from './outdated.js';
 
 /** The run was aborted by a second signal: running tasks abandoned, their locks released. */
@@ -105,7 +105,7 @@ async function loadPastBarrier(
   const stop = project.barrier!;
   if (options.verbose) process.stderr.write(`Barrier at ${stop.where} passed: loading the jugfile again...\n`);
   const path = project.jugfile;
-  const next = await repairingLoad(() => loadProject(path, options, store, bundle, { commitDelayMs: RUNNER_COMMIT_DELAY_MS }));
+  const next = await repairingLoad(() => loadProject(path, options, store, bundle, runnerStoreOptions(options)));
   const again = next.barrier;
   if (again === undefined || again.where !== stop.where || again.tasksBefore !== stop.tasksBefore) return { project: next, stuck: false };
   if (!targeted) {
