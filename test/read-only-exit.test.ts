@@ -1,7 +1,7 @@
 /**
- * `jug status` and `jug check` end the process as soon as they are done (src/cli/main.ts,
- * ENDS_AT_ONCE): a timer the jugfile leaves running does not keep them alive, and what they
- * printed is all out, even through a pipe whose reader is slow.
+ * `jug status`, `jug check` and `jug execute --threads N` end the process as soon as they are done
+ * (src/cli/main.ts, ENDS_AT_ONCE): a timer the jugfile leaves running does not keep them alive,
+ * and what they printed is all out, even through a pipe whose reader is slow.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -41,6 +41,14 @@ export const tasks = Array.from({ length: 1200 }, (_, i) =>
   TaskGenerator(function f(x: number): number { return x; }, { name: \`wide.name\${i}\` })(i));
 `,
   );
+  // 1,600: the execute summary (two columns) over 64 KiB too.
+  writeFileSync(
+    join(dir, 'wider.ts'),
+    `import { TaskGenerator } from 'jug';
+export const tasks = Array.from({ length: 1600 }, (_, i) =>
+  TaskGenerator(function f(x: number): number { return x; }, { name: \`wider.name\${i}\` })(i));
+`,
+  );
 });
 after(() => removeTempDir(dir));
 
@@ -66,5 +74,30 @@ describe('read-only commands end when done', () => {
     const { rows } = parseTable(r.stdout);
     assert.equal(rows.size, 1201, 'every name and the total');
     assert.deepEqual(rows.get('Total:'), [0, 1200, 0, 0, 0]);
+  });
+});
+
+describe('jug execute --threads ends when done', () => {
+  it('ends although the jugfile left a timer running, with every result stored', async () => {
+    const jugfile = join(dir, 'timer.ts');
+    const jugdir = join(dir, 'timer-threads.jugdata');
+    // Without ending at once, the timer keeps the process alive until the 30-s timeout kills it.
+    const run = await runJug(['execute', jugfile, '--jugdir', jugdir, '--threads', '2'], { timeoutMs: 30_000 });
+    assert.equal(run.code, 0, show(run));
+    assert.deepEqual(parseTable(run.stdout).rows.get('Total:'), [3, 0], show(run));
+    const check = await runJug(['check', jugfile, '--jugdir', jugdir], { timeoutMs: 30_000 });
+    assert.equal(check.code, 0, show(check));
+  });
+
+  it("the whole summary table goes through a pipe whose reader starts late", async () => {
+    const jugfile = join(dir, 'wider.ts');
+    const jugdir = join(dir, 'wider.jugdata');
+    const script = 'set -o pipefail; "$0" "$1" execute "$2" --jugdir "$3" --threads 2 | (sleep 1; cat)';
+    const r = await runBash(script, [process.execPath, JUG_BIN, jugfile, jugdir]);
+    assert.equal(r.code, 0, show(r));
+    assert.ok(r.stdout.length > 65_536, `output of ${r.stdout.length} bytes`);
+    const { rows } = parseTable(r.stdout);
+    assert.equal(rows.size, 1601, 'every name and the total');
+    assert.deepEqual(rows.get('Total:'), [1600, 0]);
   });
 });

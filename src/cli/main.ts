@@ -13,11 +13,19 @@ import { earlyDrain } from './signal-handling.js';
  * and close it, and leave nothing running. Otherwise Node runs V8's pending garbage-collection work
  * before it exits (~20–40 ms after a `check` of 50,000 tasks: a heap holding every declared task),
  * and a timer or socket the jugfile left open (a database client made at load) keeps them from
- * ending at all.
+ * ending at all. `jug execute --threads N` too: its task code ran in threads that are gone by then
+ * (its pool is closed, every result committed and the store closed), and the natural exit spent
+ * another ~30–45 ms tearing the process down (docs/design.md, "The end of a run"). A serial
+ * `execute` still exits naturally: its tasks ran in this thread, and work one started without
+ * awaiting it (a write, a request) is left to finish.
  */
-const ENDS_AT_ONCE: ReadonlySet<string> = new Set(['check', 'status']);
+const ENDS_AT_ONCE: ReadonlyMap<string, (options: Record<string, unknown>) => boolean> = new Map<string, (options: Record<string, unknown>) => boolean>([
+  ['check', () => true],
+  ['status', () => true],
+  ['execute', (options) => options['threads'] !== undefined],
+]);
 
-/** The name of the subcommand whose action ran to its end in the last main() call. */
+/** The subcommand that ran to its end in the last main() call, if it is one that ends at once. */
 let finished: string | undefined;
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves with the exit code. */
@@ -28,7 +36,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   let code = 0;
   const program = buildProgram((c) => (code = c));
   program.hook('postAction', (_program, actionCommand) => {
-    finished = actionCommand.name();
+    const endsHere = ENDS_AT_ONCE.get(actionCommand.name());
+    finished = endsHere?.(actionCommand.opts()) === true ? actionCommand.name() : undefined;
   });
   if (argv.length === 0) {
     program.outputHelp({ error: true });
@@ -47,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
  * {@link endProcess}): the command that ran is one of ENDS_AT_ONCE and it ran to its end.
  */
 export function endsAtOnce(): boolean {
-  return finished !== undefined && ENDS_AT_ONCE.has(finished);
+  return finished !== undefined;
 }
 
 /** Ends the process with `code` once what it wrote to stdout and stderr is out. */
