@@ -81,6 +81,11 @@ export class InlinePolicy {
     return false;
   }
 
+  /** Whether any run of any function has been observed. */
+  anyRun(): boolean {
+    return this.#byFunction.size > 0;
+  }
+
   /** Feeds the outcome of one of `task`'s runs (only executed runs carry a duration). */
   observe(task: Task, outcome: TaskOutcome): void {
     if (outcome.kind !== 'executed') return;

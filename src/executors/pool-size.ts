@@ -90,13 +90,19 @@ export class PoolSize {
 
   #growSoon = false;
 
+  /** Tasks wait that no thread takes now (`waiting`: so counted by the caller, not by Piscina's queue). */
+  #waitingSoon = false;
+
   /** A task found no thread to take it: start more (after Piscina has queued it). */
-  #demanded(): void {
+  #demanded(waiting = false): void {
+    this.#waitingSoon ||= waiting;
     if (this.#growSoon) return;
     this.#growSoon = true;
     setImmediate(() => {
       this.#growSoon = false;
-      this.#grow();
+      const tasksWait = this.#waitingSoon;
+      this.#waitingSoon = false;
+      this.#grow(false, tasksWait);
     });
   }
 
@@ -121,6 +127,17 @@ export class PoolSize {
       this.#heldTimer.unref();
     }
     return true;
+  }
+
+  /**
+   * `requests` are in Piscina now (one more was just handed over). While no thread has started,
+   * Piscina queues them without asking the balancer, and counts them as waiting only beyond what
+   * the starting threads may hold (`queueSize`): nothing noticed that tasks waited, and the next
+   * wave started only once the first thread was up (primes on 2 cores: 0.05–0.5 s after the main
+   * thread had dispatched). More requests than the live threads take (`depth` each) start it now.
+   */
+  handedOver(requests: number): void {
+    if (requests > this.#live() * this.depth) this.#demanded(true);
   }
 
   /** An answer that was not tiny: a wave held back by {@link #held} starts now (if tasks wait). */
@@ -201,15 +218,18 @@ export class PoolSize {
     options.minThreads = n;
   }
 
-  /** Starts threads up to `started + wave` (at most the cap), if tasks wait for one (or `first`: the first wave). */
-  #grow(first = false): void {
+  /**
+   * Starts threads up to `started + wave` (at most the cap), if tasks wait for one (Piscina's
+   * queue, or `tasksWait`: see handedOver) unless held back, or `first`: the first wave.
+   */
+  #grow(first = false, tasksWait = false): void {
     const pool = this.#pool;
-    if (pool === undefined || (!first && (pool.queueSize === 0 || this.#held()))) return;
+    if (pool === undefined || (!first && ((pool.queueSize === 0 && !tasksWait) || this.#held()))) return;
     const target = Math.min(this.#cap, this.#startedThreads().count + this.#waveNow);
     const live = this.#live();
     if (target <= live) return;
     this.#setLimit(target);
-    if (tracing) trace(`threads: ${target - live} more start (${pool.queueSize} tasks wait)`);
+    if (tracing) trace(`threads: ${target - live} more start (${pool.queueSize} tasks wait${tasksWait ? '; more handed over than threads hold' : ''})`);
     // Piscina starts a thread when handed a task no thread can take (the balancer never places
     // these); each is withdrawn at once and never reaches a thread.
     for (let i = live; i < target; i++) {

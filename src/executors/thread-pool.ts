@@ -641,6 +641,7 @@ export class ThreadPoolExecutor implements Executor {
     try {
       const inPool = this.pool.run(call, abort === undefined ? undefined : { signal: abort.signal });
       this.#inPool.add(inPool);
+      sizes.get(this.pool)?.handedOver(this.#inPool.size);
       const answer = (await inPool.finally(() => this.#inPool.delete(inPool))) as TaskOutcome | TaskOutcome[];
       return Array.isArray(answer) ? answer : [answer];
     } catch (e) {
@@ -667,6 +668,17 @@ export class ThreadPoolExecutor implements Executor {
 
   /** Answers of the threads that said a task ran (or failed), for PoolSize's waves. */
   #answers = 0;
+  /**
+   * Whether this thread has run or runs a task (a probe, or a function already judged tiny). Before
+   * that and before any thread's answer nothing says the tasks are tiny, and holding the next wave
+   * waits for the first thread to boot and run one task for LONG_MS: with primes (99 tasks of 1 s,
+   * too few to probe) the second wave started ~20 ms after the first thread's first task instead
+   * of when the main thread had loaded the jugfile (docs/design.md, "primes --threads 8").
+   */
+  get #measuredHere(): boolean {
+    return this.#probing || this.#inlineRuns > 0 || this.#inlinePolicy.anyRun();
+  }
+
   /** A thread's task failed: threads are started as tasks wait, tiny or not. */
   #failedSeen = false;
 
@@ -685,6 +697,8 @@ export class ThreadPoolExecutor implements Executor {
    */
   #tinySoFar(): boolean {
     if (this.#failedSeen || this.#answers >= HOLD_ANSWERS || this.#inlinePolicy.anySlow()) return false;
+    // Nothing measured and nothing measuring: no sign yet that the tasks are tiny (see #measuredHere).
+    if (this.#answers === 0 && !this.#measuredHere) return false;
     const now = Date.now();
     return this.table.threadSlots().every((s) => s.task < 0 || now - s.since < LONG_MS);
   }
