@@ -7,7 +7,8 @@
  *
  * - Waves: at most `wave` threads (one per core) start at the same time; each thread that has
  *   started (loaded jug and the jugfile) lets another start, until N run — while tasks wait for a
- *   thread (Piscina's queue): a run whose tasks the main thread runs itself (tiny ones:
+ *   thread (Piscina's queue, or more requests handed over than the live threads hold: see
+ *   handedOver): a run whose tasks the main thread runs itself (tiny ones:
  *   inline-policy.ts) boots no thread it will not use (each loads the jugfile: CPU taken from the
  *   main thread). A task that finds no thread later lets the next wave start. Starting all N at once on
  *   fewer cores shares the CPU between them, so that none is ready before all are: 8 threads on 2
