@@ -7,7 +7,11 @@
  * and peak RSS of each side, and the median of the per-repetition ratios B/A (each B run against
  * the A run of the same repetition, seconds apart: steady when the machine's load drifts).
  *
- *   node benchmarks/ab-payload.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--variants f64:double,f64:lcg,array:double,array:lcg]
+ *   node benchmarks/ab-payload.mjs OLD/bin/jug.js NEW/bin/jug.js [--reps N] [--variants f64:double,f64:lcg,array:double,array:lcg] [--sum-only]
+ *
+ * --sum-only: each side's jugdir is filled once (untimed) and every repetition times only the
+ * re-run of the sum (invalidate untimed, then execute): the load path alone, more repetitions
+ * in the same time.
  *
  * Each checkout runs its own benchmarks/jugfiles/payload.ts (so that `import 'jug'` is its own).
  * Wall and CPU come from a wrapping `sh` (CPU: cutime + cstime from /proc, 10 ms ticks), peak RSS
@@ -27,6 +31,8 @@ const flag = (name, fallback) => {
   args.splice(i, 2);
   return v;
 };
+const sumOnly = args.includes('--sum-only');
+if (sumOnly) args.splice(args.indexOf('--sum-only'), 1);
 const reps = Number(flag('--reps', 7));
 const variants = flag('--variants', 'f64:double,f64:lcg').split(',').map((v) => {
   const [form, values] = v.split(':');
@@ -68,18 +74,36 @@ function jug(side, variant, cmd, jugdir, extra = []) {
   return [process.execPath, side.bin, cmd, jugfile, '--jugdir', jugdir, ...extra];
 }
 
+const envOf = (variant) => ({ PAYLOAD_FORM: variant.form, PAYLOAD_VALUES: variant.values, JUG_TRACE: '1' });
+
 /** Execute from an empty jugdir, then (untimed invalidate) the re-run of the sum. */
 function pair(side, variant, n) {
-  const env = { PAYLOAD_FORM: variant.form, PAYLOAD_VALUES: variant.values, JUG_TRACE: '1' };
   const jugdir = join(work, `${side.name}-${variant.form}-${variant.values}-${n}`);
   rmSync(jugdir, { recursive: true, force: true });
-  const exec = timed(jug(side, variant, 'execute', jugdir, ['-q']), env);
+  const exec = timed(jug(side, variant, 'execute', jugdir, ['-q']), envOf(variant));
+  const sum = rerunSum(side, variant, jugdir);
+  rmSync(jugdir, { recursive: true, force: true });
+  return { exec, sum };
+}
+
+/** The sum invalidated (untimed), then the timed execute that re-runs it. */
+function rerunSum(side, variant, jugdir) {
+  const env = envOf(variant);
   const [node, ...invArgs] = jug(side, variant, 'invalidate', jugdir, ['--target', 'total', '--short']);
   const inv = spawnSync(node, invArgs, { env: { ...process.env, ...env }, encoding: 'utf8' });
   if (inv.status !== 0) throw new Error(`invalidate exited ${inv.status}: ${inv.stderr}`);
-  const sum = timed(jug(side, variant, 'execute', jugdir, ['-q']), env);
-  rmSync(jugdir, { recursive: true, force: true });
-  return { exec, sum };
+  return timed(jug(side, variant, 'execute', jugdir, ['-q']), env);
+}
+
+/** --sum-only: each side's jugdir for `variant`, filled once by its own execute (untimed). */
+const filled = new Map();
+function filledJugdir(side, variant) {
+  const jugdir = join(work, `${side.name}-${variant.form}-${variant.values}`);
+  if (!filled.has(jugdir)) {
+    timed(jug(side, variant, 'execute', jugdir, ['-q']), envOf(variant));
+    filled.set(jugdir, true);
+  }
+  return jugdir;
 }
 
 const median = (xs) => {
@@ -94,6 +118,10 @@ for (let n = 0; n < reps; n++) {
   for (const variant of variants) {
     const order = n % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
+      if (sumOnly) {
+        push(`${variant.key}|${side.name}|re-run sum`, rerunSum(side, variant, filledJugdir(side, variant)));
+        continue;
+      }
       const r = pair(side, variant, n);
       push(`${variant.key}|${side.name}|execute`, r.exec);
       push(`${variant.key}|${side.name}|re-run sum`, r.sum);
@@ -106,7 +134,7 @@ console.log(`A = ${sides[0].bin}\nB = ${sides[1].bin}\n${reps} repetitions, inte
 console.log('| variant | step | A wall | B wall | B/A wall (paired median, min–max) | A CPU | B CPU | B/A CPU (paired) | A main-thread CPU | B main-thread CPU | B/A (paired) | A RSS | B RSS |');
 console.log('|---|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|');
 for (const variant of variants) {
-  for (const step of ['execute', 're-run sum']) {
+  for (const step of sumOnly ? ['re-run sum'] : ['execute', 're-run sum']) {
     const a = runs.get(`${variant.key}|A|${step}`);
     const b = runs.get(`${variant.key}|B|${step}`);
     const wall = b.map((x, i) => x.wall / a[i].wall);

@@ -274,7 +274,7 @@ export function unshuffleBytes(src: Uint8Array, stride: number, out: Uint8Array 
 // ---------------------------------------------------------------------------------------------
 // Numeric arrays
 
-type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array;
+export type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array;
 type NumericCtor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor;
 
 /** Kind byte of the 'N' payload → what it decodes to. 'a': a plain Array of numbers, held as float64. */
@@ -648,7 +648,7 @@ function decodeNumeric(payload: Uint8Array): unknown {
  * gives), not zero-filled: every byte is written next (memory malloc reused would otherwise be
  * cleared first, ~0.2 ms per 2 MiB). Buffer.allocUnsafe of that size has an ArrayBuffer of its own.
  */
-function uninitialized(ctor: NumericCtor, bytes: number): NumericArray {
+export function uninitialized(ctor: NumericCtor, bytes: number): NumericArray {
   const b = Buffer.allocUnsafe(bytes);
   if (b.byteOffset !== 0 || b.buffer.byteLength !== bytes) return new ctor(bytes / ctor.BYTES_PER_ELEMENT);
   return new ctor(b.buffer, 0, bytes / ctor.BYTES_PER_ELEMENT);
@@ -840,15 +840,32 @@ const DIRECT_MIN_BYTES = 64 * 1024;
  * file, which reports any damage).
  */
 function readStoredNumeric(fd: number, size: number): unknown {
-  const head = Buffer.allocUnsafe(HEADER_BYTES + NUMERIC_HEADER_BYTES);
-  if (!readFully(fd, head, 0) || head[0] !== PREFIX_NUMERIC || head[HEADER_BYTES + 1] !== NUMERIC_STORED) return undefined;
-  const kind = NUMERIC_KINDS[head[HEADER_BYTES]!];
+  const head = Buffer.allocUnsafe(STORED_HEAD_BYTES);
+  const kind = readFully(fd, head, 0) ? storedNumericKind(head, size) : undefined;
+  if (kind === undefined) return undefined;
   const dataBytes = size - head.length;
-  if (kind === undefined || dataBytes % kind.ctor.BYTES_PER_ELEMENT !== 0) return undefined;
-  if (head.readBigUInt64LE(1) !== BigInt(size - HEADER_BYTES)) return undefined;
   const typed = kind.plain ? scratchFloat64(dataBytes) : uninitialized(kind.ctor, dataBytes);
   const bytes = new Uint8Array(typed.buffer, typed.byteOffset, dataBytes);
-  if (!readFully(fd, bytes, head.length)) return undefined;
-  if (crc32(bytes, crc32(head.subarray(HEADER_BYTES))) !== head.readUInt32LE(9)) return undefined;
+  if (!readFully(fd, bytes, head.length) || !storedDataMatches(head, bytes)) return undefined;
   return kind.plain ? toPlainArray(typed as Float64Array) : typed;
+}
+
+/** Bytes of a file before a stored 'N' result's data (the frame's header and the 'N' header). */
+export const STORED_HEAD_BYTES = HEADER_BYTES + NUMERIC_HEADER_BYTES;
+
+/**
+ * The kind of a stored (uncompressed) 'N' result whose first STORED_HEAD_BYTES are `head`, in a
+ * file of `size` bytes, when the header and the size agree; undefined otherwise.
+ */
+export function storedNumericKind(head: Buffer, size: number): { ctor: NumericCtor; plain: boolean } | undefined {
+  if (head[0] !== PREFIX_NUMERIC || head[HEADER_BYTES + 1] !== NUMERIC_STORED) return undefined;
+  const kind = NUMERIC_KINDS[head[HEADER_BYTES]!];
+  const dataBytes = size - STORED_HEAD_BYTES;
+  if (kind === undefined || dataBytes < 0 || dataBytes % kind.ctor.BYTES_PER_ELEMENT !== 0) return undefined;
+  return head.readBigUInt64LE(1) === BigInt(size - HEADER_BYTES) ? kind : undefined;
+}
+
+/** Whether the CRC-32 in `head` (see storedNumericKind) is that of its 'N' header and `data`. */
+export function storedDataMatches(head: Buffer, data: Uint8Array): boolean {
+  return crc32(data, crc32(head.subarray(HEADER_BYTES, STORED_HEAD_BYTES))) === head.readUInt32LE(9);
 }

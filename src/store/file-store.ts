@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
+import { isLargeTypedArray, readAheadInPool } from './read-ahead.js';
 import { fsyncDir, fsyncDirInPool, syncFs, syncFsAvailable } from './sync-fs.js';
 import { writeEncoded } from './background-write.js';
 import { ResultHandoff } from './handoff.js';
@@ -256,10 +257,40 @@ export class FileStore implements Store {
   async loadMany(hashes: readonly string[], taskNames?: readonly (string | undefined)[]): Promise<unknown[]> {
     const out = new Array<unknown>(hashes.length);
     if (this.#packs.decodeManyCached(hashes, out) === 0) return out;
+    let ahead: Map<number, Promise<unknown>> | undefined;
     for (let k = 0; k < hashes.length; k++) {
-      if (out[k] === PACK_MISS) out[k] = this.#loadSlow(hashes[k]!, taskNames?.[k]);
+      if (out[k] !== PACK_MISS) continue;
+      const early = ahead?.get(k);
+      const value = early === undefined ? undefined : await early;
+      out[k] = value !== undefined ? value : this.#loadSlow(hashes[k]!, taskNames?.[k]);
+      if (ahead === undefined && isLargeTypedArray(out[k])) ahead = this.#readAhead(hashes, out, k + 1);
     }
     return out;
+  }
+
+  /**
+   * Once loadMany() met one large typed array, the loose results after it (from `from`) are read
+   * in libuv's pool (read-ahead.ts), handed-over arrays taken first. A promise per index; its
+   * undefined means "load it the ordinary way" (which then reports any error, in order).
+   */
+  #readAhead(hashes: readonly string[], out: readonly unknown[], from: number): Map<number, Promise<unknown>> {
+    const ahead = new Map<number, Promise<unknown>>();
+    const at: number[] = [];
+    const paths: string[] = [];
+    for (let k = from; k < hashes.length; k++) {
+      const hash = hashes[k]!;
+      if (out[k] !== PACK_MISS || this.#packs.mayHold(hash)) continue;
+      const path = this.resultPath(hash);
+      const handed = this.#handoff.take(hash, path);
+      if (handed !== undefined) {
+        ahead.set(k, Promise.resolve(handed));
+        continue;
+      }
+      at.push(k);
+      paths.push(path);
+    }
+    readAheadInPool(paths).forEach((p, j) => ahead.set(at[j]!, p));
+    return ahead;
   }
 
   /** load() of a result not decoded from the cached pack: loose, or packed and read afresh. Kept apart so that the hot path above stays small (cheap to compile). */
