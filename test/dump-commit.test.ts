@@ -3,7 +3,9 @@
  * commit delay it commits once the current turn of the event loop is over, not after a timer
  * (a 0-ms timer waits ~1 ms); and a large result is flushed with synchronous calls in the calling
  * thread — flushed, renamed into place, its directory flushed — rather than in libuv's pool,
- * where each step was a round trip (docs/design.md, "Write throughput through dump()").
+ * where each step was a round trip; and a large result is written from a reused staging buffer,
+ * not from the array's own (or a compressed output's fresh) memory: the kernel's first read of
+ * memory costs ~10× a later one on this project's VM (docs/design.md, "Write throughput through dump()").
  */
 import { after, before, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FileStore } from '../src/store/file-store.js';
+import { stagingBytesHeld } from '../src/store/background-write.js';
 import { ROOT, makeTempDir, removeTempDir } from './helpers.js';
 
 let tmp: string;
@@ -18,6 +21,22 @@ before(() => {
   tmp = makeTempDir('dump-commit');
 });
 after(() => removeTempDir(tmp));
+
+it('dump() writes large results through one reused staging buffer, and they read back as dumped', async () => {
+  const store = new FileStore(join(tmp, 'staged'), { fsync: false });
+  assert.equal(stagingBytesHeld(), 0, 'nothing staged yet in this process');
+  const held: number[] = [];
+  const arrays = [1, 2, 3].map((k) => Float64Array.from({ length: 262_144 }, (_, i) => Math.sin(k * i)));
+  const lcg = Float64Array.from({ length: 262_144 }, (_, i) => ((i * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (const [i, a] of [...arrays, lcg].entries()) {
+    await store.dump(`${i}`.repeat(40), a, `staged.t${i}`);
+    held.push(stagingBytesHeld());
+  }
+  assert.ok(held[0]! >= 262_144 * 8, `a staging buffer of the result's size: ${held[0]} bytes`);
+  assert.equal(new Set(held).size, 1, `the same buffer each time (compressed results too): ${held.join(', ')}`);
+  for (const [i, a] of [...arrays, lcg].entries()) assert.deepStrictEqual(await store.load(`${i}`.repeat(40)), a, `result ${i}`);
+  await store.close();
+});
 
 it('dump() commits without waiting for a timer (setTimeout never fires here)', { timeout: 20_000 }, async () => {
   const store = new FileStore(join(tmp, 'no-timer'));

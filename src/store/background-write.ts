@@ -93,20 +93,35 @@ function copyParts(parts: readonly Uint8Array[], length: number, into: Uint8Arra
 /**
  * Writes `encoded` at the start of `fd`. A large result is written in libuv's pool: the promise
  * returned settles once it is written (its borrowed bytes are copied first, see above). Returns
- * undefined when the result was written synchronously (small, no staging room, or `background`
- * false: nothing else is to run meanwhile).
+ * undefined when the result was written synchronously (small, no staging room for borrowed bytes,
+ * or `background` false: nothing else is to run meanwhile).
+ *
+ * A large result is written from a staging buffer in either case: on this project's VM the
+ * kernel's first read of memory (write(2) copying it into the page cache) costs ~5 ms per 2 MiB,
+ * a read of memory it has read before ~0.5 ms, and the copy into the reused buffer ~0.3 ms
+ * (docs/design.md, "Write throughput through dump()"). A fresh typed array or compressed output
+ * is memory the kernel never read; the staging buffers are read by it again and again.
  */
 export function writeEncoded(fd: number, encoded: EncodedResult, background = true): Promise<void> | undefined {
-  if (!background || encoded.length < BACKGROUND_WRITE_MIN_BYTES) {
+  if (encoded.length < BACKGROUND_WRITE_MIN_BYTES) {
     writePartsSync(fd, encoded.parts);
     return undefined;
   }
-  if (encoded.borrowed !== true) return writePartsAsync(fd, encoded.parts);
   const staging = takeStaging(encoded.length);
-  if (staging === undefined) {
-    writePartsSync(fd, encoded.parts);
-    return undefined;
-  }
+  if (staging === undefined) return writeUnstaged(fd, encoded, background);
   const snapshot = copyParts(encoded.parts, encoded.length, staging);
-  return writePartsAsync(fd, [snapshot]).finally(() => giveBackStaging(staging));
+  if (background) return writePartsAsync(fd, [snapshot]).finally(() => giveBackStaging(staging));
+  try {
+    writePartsSync(fd, [snapshot]);
+  } finally {
+    giveBackStaging(staging);
+  }
+  return undefined;
+}
+
+/** writeEncoded without a staging buffer: borrowed bytes synchronously (the task cannot change them meanwhile). */
+function writeUnstaged(fd: number, encoded: EncodedResult, background: boolean): Promise<void> | undefined {
+  if (background && encoded.borrowed !== true) return writePartsAsync(fd, encoded.parts);
+  writePartsSync(fd, encoded.parts);
+  return undefined;
 }
