@@ -5,11 +5,15 @@
  * each durable (fsync) before the next starts, then loads them all back with a new FileStore.
  * The machine's own bounds are measured alongside, without jug: the same arrays written with
  * plain fs calls (open, writev, fsync, close, rename, fsync of the directory: the least a durable
- * store does), and read back with plain fs calls into new typed arrays and CRC-checked, each raw read interleaved
+ * store does), each plain write interleaved with jug's write of the same array — the first of the
+ * two to write an array alternating, as the kernel's first read of an array's memory costs several
+ * times a later one on this project's VM (docs/design.md, "Write throughput through dump()") —
+ * and read back with plain fs calls into new typed arrays and CRC-checked, each raw read interleaved
  * with jug's load of the same array (so both meet the same allocator state: fresh memory or memory
  * freed by the previous loads); then the raw reads into one reused array (no page faults of fresh
  * memory). Prints one JSON line:
- *   { writeMBs, loadMBs, rawWriteMBs, rawLoadMBs, reusedLoadMBs, bytes, files }
+ *   { writeMBs, loadMBs, rawWriteMBs, rawLoadMBs, reusedLoadMBs, writeMs, rawWriteMs, loadMs,
+ *     dirtyBefore: { dirtyKiB, writebackKiB } (the machine's, just before the first timed write), bytes, files }
  * MB = 10^6 bytes of array data.
  *
  *   node benchmarks/lib/store-throughput.mjs <jugdir> <double|lcg> [N] [M]
