@@ -25,7 +25,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rena
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
-import { FileStore } from '../../dist/index.js';
+// JUG_DIST: another checkout's dist/index.js (benchmarks/ab-throughput.mjs runs this probe against two).
+const { FileStore } = await import(process.env.JUG_DIST ?? '../../dist/index.js');
 
 const [jugdir, values = 'double', nArg = '50', mArg = '262144'] = process.argv.slice(2);
 const N = Number(nArg);
