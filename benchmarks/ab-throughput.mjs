@@ -49,8 +49,10 @@ for (const s of sides) {
   const m = (f) => median(s.runs.map(f));
   console.log(
     `${s.name}: write ${m((r) => r.writeMBs).toFixed(0)} MB/s (plain ${m((r) => r.rawWriteMBs).toFixed(0)}), ` +
-      `jug/plain write ${m((r) => r.writeMBs / r.rawWriteMBs).toFixed(3)}, load ${m((r) => r.loadMBs).toFixed(0)} MB/s  (${s.dist})`,
+      `jug/plain write ${m((r) => r.writeMBs / r.rawWriteMBs).toFixed(3)}, CPU during jug's writes ${m((r) => r.writeCpuMs).toFixed(0)} ms, load ${m((r) => r.loadMBs).toFixed(0)} MB/s  (${s.dist})`,
   );
 }
 const ratios = sides[0].runs.map((a, i) => sides[1].runs[i].writeMBs / a.writeMBs);
+const cpuRatios = sides[0].runs.map((a, i) => sides[1].runs[i].writeCpuMs / a.writeCpuMs);
+console.log(`B/A CPU during jug's writes: ${median(cpuRatios).toFixed(3)} (${cpuRatios.map((x) => x.toFixed(2)).join(' ')})`);
 console.log(`B/A write MB/s: ${median(ratios).toFixed(3)} (${ratios.map((x) => x.toFixed(2)).join(' ')}), ${reps} repetitions, ${values}`);

@@ -12,7 +12,7 @@
  * with jug's load of the same array (so both meet the same allocator state: fresh memory or memory
  * freed by the previous loads); then the raw reads into one reused array (no page faults of fresh
  * memory). Prints one JSON line:
- *   { writeMBs, loadMBs, rawWriteMBs, rawLoadMBs, reusedLoadMBs, writeMs, rawWriteMs, loadMs,
+ *   { writeMBs, loadMBs, rawWriteMBs, rawLoadMBs, reusedLoadMBs, writeMs, rawWriteMs, writeCpuMs, loadMs,
  *     dirtyBefore: { dirtyKiB, writebackKiB } (the machine's, just before the first timed write), bytes, files }
  * MB = 10^6 bytes of array data.
  *
@@ -83,12 +83,17 @@ const dirtyBefore = meminfoKiB();
 // first write(2) of an array costs several times the second of the same bytes (docs/design.md).
 let writeMs = 0;
 let rawWriteMs = 0;
+/** The process's CPU time (all threads, user + system) during jug's writes: steadier than wall time on a loaded machine. */
+let writeCpuMs = 0;
 for (let i = 0; i < N; i++) {
   const jugFirst = i % 2 === 0;
   if (!jugFirst) rawWriteMs += timed(() => writeRaw(i));
   const a = performance.now();
+  const cpu = process.cpuUsage();
   await writer.dump(hashes[i], arrays[i], `throughput.t${i}`);
+  const used = process.cpuUsage(cpu);
   writeMs += performance.now() - a;
+  writeCpuMs += (used.user + used.system) / 1000;
   if (jugFirst) rawWriteMs += timed(() => writeRaw(i));
 }
 await writer.close();
@@ -154,6 +159,7 @@ process.stdout.write(
     reusedLoadMBs: mbs(reusedLoadMs),
     writeMs,
     rawWriteMs,
+    writeCpuMs,
     loadMs,
     dirtyBefore,
     bytes,
