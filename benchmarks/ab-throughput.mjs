@@ -49,7 +49,7 @@ for (const s of sides) {
   const m = (f) => median(s.runs.map(f));
   console.log(
     `${s.name}: write ${m((r) => r.writeMBs).toFixed(0)} MB/s (plain ${m((r) => r.rawWriteMBs).toFixed(0)}), ` +
-      `jug/plain write ${m((r) => r.writeMBs / r.rawWriteMBs).toFixed(3)}, CPU during jug's writes ${m((r) => r.writeCpuMs).toFixed(0)} ms, load ${m((r) => r.loadMBs).toFixed(0)} MB/s  (${s.dist})`,
+      `jug/plain write ${m((r) => r.writeMBs / r.rawWriteMBs).toFixed(3)}, CPU during jug's writes ${m((r) => r.writeCpuMs).toFixed(0)} ms, load ${m((r) => r.loadMBs).toFixed(0)} MB/s (plain ${m((r) => r.rawLoadMBs).toFixed(0)}, jug/plain ${m((r) => r.loadMBs / r.rawLoadMBs).toFixed(3)})  (${s.dist})`,
   );
 }
 const ratios = sides[0].runs.map((a, i) => sides[1].runs[i].writeMBs / a.writeMBs);
