@@ -5,11 +5,15 @@
  * each durable (fsync) before the next starts, then loads them all back with a new FileStore.
  * The machine's own bounds are measured alongside, without jug: the same arrays written with
  * plain fs calls (open, writev, fsync, close, rename, fsync of the directory: the least a durable
- * store does), and read back with plain fs calls into new typed arrays and CRC-checked, each raw read interleaved
+ * store does), each plain write interleaved with jug's write of the same array — the first of the
+ * two to write an array alternating, as the kernel's first read of an array's memory costs several
+ * times a later one on this project's VM (docs/design.md, "Write throughput through dump()") —
+ * and read back with plain fs calls into new typed arrays and CRC-checked, each raw read interleaved
  * with jug's load of the same array (so both meet the same allocator state: fresh memory or memory
  * freed by the previous loads); then the raw reads into one reused array (no page faults of fresh
  * memory). Prints one JSON line:
- *   { writeMBs, loadMBs, rawWriteMBs, rawLoadMBs, reusedLoadMBs, bytes, files }
+ *   { writeMBs, loadMBs, rawWriteMBs, rawLoadMBs, reusedLoadMBs, writeMs, rawWriteMs, writeCpuMs, loadMs,
+ *     dirtyBefore: { dirtyKiB, writebackKiB } (the machine's, just before the first timed write), bytes, files }
  * MB = 10^6 bytes of array data.
  *
  *   node benchmarks/lib/store-throughput.mjs <jugdir> <double|lcg> [N] [M]
@@ -17,11 +21,12 @@
  * The loads read files the writes just left in the page cache: this is the decode path's speed
  * (read, CRC, decompress, copy), not the disk's read speed.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, writevSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
-import { FileStore } from '../../dist/index.js';
+// JUG_DIST: another checkout's dist/index.js (benchmarks/ab-throughput.mjs runs this probe against two).
+const { FileStore } = await import(process.env.JUG_DIST ?? '../../dist/index.js');
 
 const [jugdir, values = 'double', nArg = '50', mArg = '262144'] = process.argv.slice(2);
 const N = Number(nArg);
@@ -50,30 +55,65 @@ const hashes = arrays.map((_, i) => (i + 1).toString(16).padStart(40, 'a'));
 const bytes = N * M * 8;
 const expected = arrays.reduce((s, a) => s + a[M - 1], 0);
 
-const writer = new FileStore(jugdir);
-// Warm-up, untimed: the first dump loads zlib and starts the store's `sync -f` helper (a fork of
-// this process, which holds the arrays: ~100 ms); throughput is what comes after.
-await writer.dump('f'.repeat(40), new Float64Array(arrays[0]), 'throughput.warm-up');
-const t0 = performance.now();
-for (let i = 0; i < N; i++) await writer.dump(hashes[i], arrays[i], `throughput.t${i}`);
-const writeMs = performance.now() - t0;
-await writer.close();
-
 const rawDir = join(jugdir, 'raw');
 mkdirSync(rawDir, { recursive: true });
-const t1 = performance.now();
-for (let i = 0; i < N; i++) {
-  const tmp = join(rawDir, `t${i}.tmp`);
+
+/** The least a durable store does, without jug: open, writev (16 bytes of header, the array's own memory), fsync, close, rename, fsync of the directory. */
+function writeRaw(i, name = `t${i}`) {
+  const tmp = join(rawDir, `${name}.tmp`);
   const fd = openSync(tmp, 'wx');
   writevSync(fd, [new Uint8Array(16), new Uint8Array(arrays[i].buffer)]);
   fsyncSync(fd);
   closeSync(fd);
-  renameSync(tmp, join(rawDir, `t${i}`));
+  renameSync(tmp, join(rawDir, name));
   const dfd = openSync(rawDir, 'r');
   fsyncSync(dfd);
   closeSync(dfd);
 }
-const rawWriteMs = performance.now() - t1;
+
+const writer = new FileStore(jugdir);
+// Warm-up, untimed: the first dump loads zlib and starts the store's `sync -f` helper (a fork of
+// this process, which holds the arrays: ~100 ms); throughput is what comes after.
+await writer.dump('f'.repeat(40), new Float64Array(arrays[0]), 'throughput.warm-up');
+writeRaw(0, 'warm-up');
+const dirtyBefore = meminfoKiB();
+// Interleaved, like the loads below, so that the two meet the same state of the kernel's
+// writeback (the benchmark runs this right after Python Jug's and our payload runs, whose pages
+// the disk may still be writing); and the one writing an array first alternates: on this VM the
+// first write(2) of an array costs several times the second of the same bytes (docs/design.md).
+let writeMs = 0;
+let rawWriteMs = 0;
+/** The process's CPU time (all threads, user + system) during jug's writes: steadier than wall time on a loaded machine. */
+let writeCpuMs = 0;
+for (let i = 0; i < N; i++) {
+  const jugFirst = i % 2 === 0;
+  if (!jugFirst) rawWriteMs += timed(() => writeRaw(i));
+  const a = performance.now();
+  const cpu = process.cpuUsage();
+  await writer.dump(hashes[i], arrays[i], `throughput.t${i}`);
+  const used = process.cpuUsage(cpu);
+  writeMs += performance.now() - a;
+  writeCpuMs += (used.user + used.system) / 1000;
+  if (jugFirst) rawWriteMs += timed(() => writeRaw(i));
+}
+await writer.close();
+
+function timed(f) {
+  const a = performance.now();
+  f();
+  return performance.now() - a;
+}
+
+/** Dirty and Writeback pages of the whole machine (/proc/meminfo, KiB), or undefined off Linux. */
+function meminfoKiB() {
+  try {
+    const text = readFileSync('/proc/meminfo', 'utf8');
+    const get = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
+    return { dirtyKiB: get('Dirty'), writebackKiB: get('Writeback') };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A plain read of raw file i (16 bytes of header skipped) into `into`, and a CRC-32 of the bytes
@@ -118,7 +158,10 @@ process.stdout.write(
     rawLoadMBs: mbs(rawLoadMs),
     reusedLoadMBs: mbs(reusedLoadMs),
     writeMs,
+    rawWriteMs,
+    writeCpuMs,
     loadMs,
+    dirtyBefore,
     bytes,
     files: N,
   }) + '\n',

@@ -93,20 +93,34 @@ function copyParts(parts: readonly Uint8Array[], length: number, into: Uint8Arra
 /**
  * Writes `encoded` at the start of `fd`. A large result is written in libuv's pool: the promise
  * returned settles once it is written (its borrowed bytes are copied first, see above). Returns
- * undefined when the result was written synchronously (small, no staging room, or `background`
- * false: nothing else is to run meanwhile).
+ * undefined when the result was written synchronously (small, no staging room for borrowed bytes,
+ * or `background` false: nothing else is to run meanwhile).
+ *
+ * A large result written synchronously is written from a staging buffer too: on this project's
+ * VM the kernel's first read of memory (write(2) copying it into the page cache) costs ~4 ms of
+ * system CPU per 2 MiB, a read of memory it has read before ~0.4 ms, and the copy into the reused
+ * buffer ~0.3 ms (docs/design.md, "Write throughput through dump()"). A large result that is not
+ * borrowed (compressed, or a converted `number[]`) and written in the pool is written from its
+ * own memory: there the first read costs the pool's thread, and a copy would cost the task's
+ * (measured: `jug execute` of number[] results used more main-thread CPU and memory with it).
  */
 export function writeEncoded(fd: number, encoded: EncodedResult, background = true): Promise<void> | undefined {
-  if (!background || encoded.length < BACKGROUND_WRITE_MIN_BYTES) {
+  if (encoded.length < BACKGROUND_WRITE_MIN_BYTES) {
     writePartsSync(fd, encoded.parts);
     return undefined;
   }
-  if (encoded.borrowed !== true) return writePartsAsync(fd, encoded.parts);
+  if (background && encoded.borrowed !== true) return writePartsAsync(fd, encoded.parts);
   const staging = takeStaging(encoded.length);
   if (staging === undefined) {
     writePartsSync(fd, encoded.parts);
     return undefined;
   }
   const snapshot = copyParts(encoded.parts, encoded.length, staging);
-  return writePartsAsync(fd, [snapshot]).finally(() => giveBackStaging(staging));
+  if (background) return writePartsAsync(fd, [snapshot]).finally(() => giveBackStaging(staging));
+  try {
+    writePartsSync(fd, [snapshot]);
+  } finally {
+    giveBackStaging(staging);
+  }
+  return undefined;
 }

@@ -102,6 +102,8 @@ interface PendingCommit {
   readonly lock?: FileLock | undefined;
   /** When its dump() or prepare() began (FileStore's counter): a flush() after that commits it at once. */
   readonly begun: number;
+  /** From dump(): its caller waits for the commit, so nothing overlaps a flush in libuv's pool. */
+  readonly waited: boolean;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
@@ -438,8 +440,12 @@ export class FileStore implements Store {
     // The caller keeps its value, and may change it: it is never handed to a reader (handoff.ts).
     const prepared = await this.#prepare(hash, value, taskName, false);
     this.#begunAt.set(prepared, begun);
+    this.#waited.add(prepared);
     await this.commitPrepared(prepared);
   }
+
+  /** Results of dump(), whose callers wait for the commit (see #commitEach). */
+  #waited = new WeakSet<PreparedResult>();
 
   /**
    * Results are numbered when their dump() or prepare() begins; flush() commits at once every
@@ -535,7 +541,7 @@ export class FileStore implements Store {
     const grouped = this.#fsync && (await syncFsAvailable(this.location));
     if (grouped) {
       await new Promise<void>((resolve, reject) => {
-        this.#pending.push({ tmp, final, bytes, lock, begun, resolve, reject: (e) => reject(this.#fsError(e, what)) });
+        this.#pending.push({ tmp, final, bytes, lock, begun, waited: this.#waited.has(prepared), resolve, reject: (e) => reject(this.#fsError(e, what)) });
         if (urgent || begun <= this.#flushedUpTo) this.flush();
         else this.#scheduleCommit();
       });
@@ -556,7 +562,8 @@ export class FileStore implements Store {
   #committing = false;
   #commitAgain = false;
   #flushWanted = false;
-  #timer: NodeJS.Timeout | undefined;
+  /** The scheduled commit (a timer, or an immediate without a delay): how to cancel it. */
+  #timer: (() => void) | undefined;
 
   /**
    * Group commit: flush (syncfs), rename every pending result into place, flush again, then
@@ -567,8 +574,8 @@ export class FileStore implements Store {
    */
   #scheduleCommit(): void {
     if (this.#pending.length >= MAX_GROUP || this.#flushWanted) this.flush();
-    else if (this.#commitDelayMs === 0) this.#timer ??= setTimeout(() => this.flush(), 0);
-    else this.#timer ??= setTimeout(() => this.flush(), this.#commitDelayMs);
+    // No delay: once the results begun in this turn of the event loop are pending (a 0-ms timer waits ~1 ms).
+    else this.#timer ??= this.#commitDelayMs === 0 ? atNextTurn(() => this.flush()) : after(this.#commitDelayMs, () => this.flush());
   }
 
   /**
@@ -579,7 +586,7 @@ export class FileStore implements Store {
   flush(): void {
     this.#flushedUpTo = this.#begun;
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
+      this.#timer();
       this.#timer = undefined;
     }
     // Results whose dump()/prepare() began before this call (still being encoded or written, in
@@ -891,8 +898,9 @@ export class FileStore implements Store {
     const heartbeat = this.#heartbeat;
     if (heartbeat?.commit !== undefined) return this.#commitInThread(group, heartbeat);
     // With a large result, every flush of the group happens in the pool (the main thread runs the
-    // next task meanwhile): the run records' too, finished before any result is renamed.
-    const inPool = group.some((p) => p.bytes > SYNC_FLUSH_MAX_BYTES);
+    // next task meanwhile): the run records' too, finished before any result is renamed. Not for
+    // dump()'s results alone: their callers wait, and each step through the pool costs a round trip.
+    const inPool = group.some((p) => p.bytes > SYNC_FLUSH_MAX_BYTES && !p.waited);
     this.#writeRuns(!inPool);
     const recordsDurable = inPool ? this.#runs.syncInPool() : undefined;
     const dirs = new Set<string>();
@@ -900,7 +908,7 @@ export class FileStore implements Store {
     await Promise.all(
       group.map(async (p) => {
         try {
-          await flushAndRename(p.tmp, p.final, p.bytes, recordsDurable);
+          await flushAndRename(p.tmp, p.final, p.bytes, recordsDurable, inPool);
           dirs.add(dirname(p.final));
           done.push(p);
         } catch (e) {
@@ -1136,8 +1144,8 @@ function removeQuietly(path: string): void {
  * small, in libuv's pool when large (see SYNC_FLUSH_MAX_BYTES) or when `beforeRename` is given (the
  * rename then waits for it: the run records' flush). The directory is flushed by the caller.
  */
-async function flushAndRename(tmp: string, final: string, bytes: number, beforeRename?: Promise<void>): Promise<void> {
-  if (bytes <= SYNC_FLUSH_MAX_BYTES && beforeRename === undefined) {
+async function flushAndRename(tmp: string, final: string, bytes: number, beforeRename?: Promise<void>, inPool = bytes > SYNC_FLUSH_MAX_BYTES): Promise<void> {
+  if (!inPool && beforeRename === undefined) {
     const fd = fs.openSync(tmp, 'r');
     try {
       fs.fsyncSync(fd);
@@ -1181,6 +1189,18 @@ function renameIntoPlace(tmp: string, final: string): void {
  * ones in libuv's pool, overlapping the task that runs meanwhile (a 2 MiB result: ~25 ms here).
  */
 const SYNC_FLUSH_MAX_BYTES = 64 * 1024;
+
+/** Runs `f` in `ms` milliseconds; returns how to cancel it. */
+function after(ms: number, f: () => void): () => void {
+  const t = setTimeout(f, ms);
+  return () => clearTimeout(t);
+}
+
+/** Runs `f` once this turn of the event loop is over (a 0-ms timer would wait ~1 ms); returns how to cancel it. */
+function atNextTurn(f: () => void): () => void {
+  const t = setImmediate(f);
+  return () => clearImmediate(t);
+}
 
 /** A settled promise, returned by calls that finished synchronously. */
 const DONE: Promise<void> = Promise.resolve();
