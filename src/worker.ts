@@ -26,6 +26,7 @@ import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
+import { loadTurn } from './executors/load-gate.js';
 import { claimTask } from './executors/claims.js';
 import { attemptEnded, attemptStarted } from './executors/timeout-watch.js';
 import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
@@ -112,6 +113,9 @@ process.on('exit', (code) => {
   Atomics.store(exits, 1, code);
   Atomics.add(exits, 0, 1);
 });
+// Booted: the jugfile is loaded only once the main thread says threads are needed (load-gate.ts).
+trace('waiting for the load gate');
+await loadTurn(data.loadGate);
 await load(0);
 started = true;
 markBooted(data.booted, threadId);

@@ -45,8 +45,9 @@ import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from
 import { trace, tracing } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
-import { InProcessExecutor } from './in-process.js';
-import { InlinePolicy, LONG_MS, MIN_SAMPLES } from './inline-policy.js';
+import { InProcessExecutor, type RunAround } from './in-process.js';
+import { InlinePolicy, LONG_MS, MIN_SAMPLES, TINY_MS } from './inline-policy.js';
+import { GateState, LoadGate, createLoadGate } from './load-gate.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
@@ -151,9 +152,14 @@ interface Dispatch {
   /** Settles run(): the first outcome of the copy that started the task, or `cancelled`. */
   readonly resolve: (outcome: TaskOutcome | InlineAnswer) => void;
   settled: boolean;
+  /** Ends the dispatch's job in the queue early: it was withdrawn from a thread that holds (see #holdThreads). */
+  readonly withdrawn: Promise<void>;
+  readonly withdraw: () => void;
 }
 
 const sizes = new WeakMap<Piscina, PoolSize>();
+/** Per pool: when its threads load the jugfile (load-gate.ts). */
+const gates = new WeakMap<Piscina, LoadGate>();
 /** Per pool: reports a thread that died outside any task (its error), once per error. */
 const deaths = new WeakMap<Piscina, (e: unknown) => void>();
 
@@ -177,6 +183,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     bundle: slot,
     booted: size.booted,
     loadExits: new SharedArrayBuffer(8),
+    loadGate: createLoadGate(),
     jugfile: options.jugfile,
     jugfileArgs: options.jugfileArgs,
     jugdir: options.jugdir,
@@ -203,6 +210,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   });
   size.attach(pool);
   sizes.set(pool, size);
+  gates.set(pool, new LoadGate(workerData.loadGate));
   // Piscina reports a thread that died holding no request as an 'error' event (which, without a
   // listener, would end the process), and one that called process.exit() while loading not at all.
   let exitsSeen = 0;
@@ -247,6 +255,11 @@ function threadDeath(e: unknown, heapMb: number | undefined): string {
 export function threadsStarted(pool: Piscina): number {
   const size = sizes.get(pool);
   return size === undefined ? 0 : bootedThreads(size.booted).count;
+}
+
+/** Whether the pool's threads hold off loading the jugfile, as the main thread told them (load-gate.ts). */
+export function threadsHeld(pool: Piscina): boolean {
+  return gates.get(pool)?.state === GateState.Held;
 }
 
 /** Destroys a pool made by {@link startThreadPool}: running tasks are killed; their threads' ends are no fault. */
@@ -334,6 +347,7 @@ export class ThreadPoolExecutor implements Executor {
     this.#stored = encodeHashes(stored);
     this.#storedCount = stored.size;
     this.#toRun = tasksByFunction(tasks, stored);
+    this.#gate?.set(generation === 0 && this.#holdWorthwhile() ? GateState.Wait : GateState.Go);
   }
 
   /** Tasks of each function (by name) the pass has to run, as it started. */
@@ -380,7 +394,10 @@ export class ThreadPoolExecutor implements Executor {
     let resolve!: (outcome: TaskOutcome | InlineAnswer) => void;
     const answered = new Promise<TaskOutcome | InlineAnswer>((r) => (resolve = r));
     const claims = this.#claims;
-    const dispatch: Dispatch = { index, task, claims, token: claims.open(index), gate, policy, pending: 0, sent: 0, resolve, settled: false };
+    let withdraw!: () => void;
+    const withdrawn = new Promise<void>((r) => (withdraw = r));
+    const token = claims.open(index);
+    const dispatch: Dispatch = { index, task, claims, token, gate, policy, pending: 0, sent: 0, resolve, settled: false, withdrawn, withdraw };
     this.#dispatches.set(index, dispatch);
     void this.#queue.add(() => this.#route(dispatch, gate !== undefined)).catch((e: unknown) => {
       // A runner fault (the pool's answers are handled in #send): reported on the task.
@@ -431,10 +448,14 @@ export class ThreadPoolExecutor implements Executor {
       probe = await probe;
       if (this.#stopping) return this.#answer(dispatch, { kind: 'cancelled' });
     }
-    if (probe) await this.#probe(dispatch);
-    else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
-    else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
-    else await this.#send([dispatch]);
+    if (probe) return await this.#probe(dispatch);
+    // Threads holding because tasks looked tiny load the jugfile now (load-gate.ts).
+    if (this.#gate?.state === GateState.Held) this.#gate.set(GateState.Go);
+    let sent: Promise<void>;
+    if (policy.timeoutMs !== undefined) sent = this.#sendTimed(dispatch, policy.timeoutMs);
+    else if (this.#window.depth > 2) sent = this.#sendBatched(dispatch);
+    else sent = this.#send([dispatch]);
+    await Promise.race([sent, dispatch.withdrawn]);
   }
 
   /** Whether the main thread may run first tasks of unmeasured functions (see InlineOptions.probes). */
@@ -461,7 +482,7 @@ export class ThreadPoolExecutor implements Executor {
   #mayProbe(dispatch: Dispatch): boolean | Promise<boolean> {
     if (!this.#probeCandidate(dispatch)) return false;
     // (Not with one thread: it would hold nothing while the probe runs, or hold one beside it.)
-    if (this.threads > 1 && this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task)) return true;
+    if (this.threads > 1 && this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task.name)) return true;
     if (!this.#alone() || !this.#inputsMostlyHere(dispatch.task)) return false;
     // Alone so far, but the scheduler may be dispatching more in this same turn: look again after
     // it (tasks dispatched meanwhile wait for this decision: #deciding).
@@ -507,9 +528,9 @@ export class ThreadPoolExecutor implements Executor {
    * least PROBE_MIN_TASKS: saving the wait for a thread matters only for many tasks (those the
    * main thread may then run itself, inline-policy.ts); a few stay with the threads.
    */
-  #probeCheap(task: Task): boolean {
+  #probeCheap(name: string): boolean {
     const late = Math.max(0, this.threads - (sizes.get(this.pool)?.wave ?? this.threads));
-    return (this.#toRun.get(task.name) ?? 0) >= Math.max(PROBE_MIN_TASKS, PROBE_TASKS_PER_LATE_THREAD * late);
+    return (this.#toRun.get(name) ?? 0) >= Math.max(PROBE_MIN_TASKS, PROBE_TASKS_PER_LATE_THREAD * late);
   }
 
   /** Nothing but one dispatch is in flight: no other task handed over, none running in this thread. */
@@ -531,9 +552,10 @@ export class ThreadPoolExecutor implements Executor {
   async #runInline(index: number, task: Task, gate: StartGate, probe: boolean): Promise<TaskOutcome> {
     this.#inlineRuns++;
     try {
-      const outcome = await this.#inline.run(index, task, gate);
+      const outcome = await this.#inline.run(index, task, gate, probe ? this.#timedProbe : undefined);
       this.#inlinePolicy.observe(task, outcome);
       if (outcome.kind === 'executed') this.#ranHere.add(task);
+      if (probe) this.#afterProbe(task, outcome);
       return outcome;
     } finally {
       this.#inlineRuns--;
@@ -542,6 +564,72 @@ export class ThreadPoolExecutor implements Executor {
         this.#probeEnded?.();
       }
     }
+  }
+
+  /** Threads waiting in WAIT time a probe's task function (load-gate.ts). */
+  readonly #timedProbe: RunAround = {
+    started: () => this.#gate?.state === GateState.Wait && this.#gate.probing(true),
+    ended: () => this.#gate?.probing(false),
+  };
+
+  /** When the threads load the jugfile (load-gate.ts). */
+  get #gate(): LoadGate | undefined {
+    return gates.get(this.pool);
+  }
+
+  /**
+   * Whether the threads should wait before loading the jugfile: the main thread may probe a
+   * function with many tasks (#probeCheap) and then run them all itself (tiny tasks), so that a
+   * thread's load would only take CPU from it. Not with one thread (it never probes) nor without
+   * probes.
+   */
+  #holdWorthwhile(): boolean {
+    if (!this.#probes || this.threads <= 1) return false;
+    for (const [name, count] of this.#toRun) if (count >= PROBE_MIN_TASKS && this.#probeCheap(name)) return true;
+    return false;
+  }
+
+  /**
+   * A probe ended: threads waiting on the main thread hear of its progress; a function proved tiny
+   * lets them hold on (#holdThreads), a probe of TINY_MS or more (or a failure) sends them loading.
+   */
+  #afterProbe(task: Task, outcome: TaskOutcome): void {
+    const gate = this.#gate;
+    if (gate === undefined || !gate.holding) return;
+    if (this.#inlinePolicy.inline(task, retryPolicy(task, this.defaults))) this.#holdThreads();
+    else if (outcome.kind !== 'executed' || outcome.ms >= TINY_MS) gate.set(GateState.Go);
+    else setImmediate(() => this.#goIfIdle());
+  }
+
+  /**
+   * Threads wait while the main thread probes (WAIT); once a turn of its event loop passes with
+   * no probe or inline task started after the last, it has nothing to run but what the threads
+   * hold: they load the jugfile.
+   */
+  #goIfIdle(): void {
+    if (this.#gate?.state === GateState.Wait && !this.#probing && this.#inlineRuns === 0) {
+      trace('load gate: the main thread is idle, threads load');
+      this.#gate.set(GateState.Go);
+    }
+  }
+
+  /**
+   * Tasks proved tiny: the tasks the threads hold and have not started (none has: they wait for
+   * the gate) come back to run here, and the threads hold on without loading the jugfile — unless
+   * some task they hold must run in a thread, which then loads it.
+   */
+  #holdThreads(): void {
+    let keep = false;
+    for (const d of this.#dispatches.values()) {
+      if (d.settled || d.sent === 0) continue;
+      const inline = d.gate !== undefined && this.#inlinePolicy.inline(d.task, d.policy);
+      if (inline && d.claims.withdraw(d.index, d.token)) {
+        this.#answer(d, RUN_INLINE);
+        d.withdraw();
+      } else keep = true;
+    }
+    if (tracing) trace(keep ? 'load gate: threads load (they hold tasks)' : 'load gate: threads hold (tasks are tiny)');
+    this.#gate?.set(keep ? GateState.Go : GateState.Held);
   }
 
   /** Results of short tasks handed to the store since its last flush. */
@@ -863,7 +951,8 @@ export class ThreadPoolExecutor implements Executor {
     // Not unref'd: with requests stuck in a thread that never loaded, nothing else may keep the
     // event loop alive until the pool is destroyed.
     const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
-    await Promise.race([Promise.allSettled([...this.#inPool]), bound]);
+    // No thread has loaded the jugfile (they held off: load-gate.ts): none can be running a request.
+    if (threadsStarted(this.pool) > 0) await Promise.race([Promise.allSettled([...this.#inPool]), bound]);
     clearTimeout(timer);
     await destroyThreadPool(this.pool);
     // Every result this process prepared is committed by now; what is left in tempfiles/ under its
