@@ -113,13 +113,35 @@ process.on('exit', (code) => {
   Atomics.store(exits, 1, code);
   Atomics.add(exits, 0, 1);
 });
-// Booted: the jugfile is loaded only once the main thread says threads are needed (load-gate.ts).
-trace('waiting for the load gate');
-await loadTurn(data.loadGate);
-await load(0);
-started = true;
-markBooted(data.booted, threadId);
-trace('jugfile loaded');
+// Booted (Piscina hands this thread requests from now on); the jugfile is loaded only once the
+// main thread says threads are needed (load-gate.ts), before the first request that still wants
+// running.
+let firstLoad: Promise<void> | undefined;
+
+/** Loads the jugfile the first time (once; every request waits for it). */
+function loadOnce(): Promise<void> {
+  firstLoad ??= load(0).then(() => {
+    started = true;
+    markBooted(data.booted, threadId);
+    trace('jugfile loaded');
+  });
+  return firstLoad;
+}
+
+/**
+ * Waits until this thread may load the jugfile and loads it; false when `request` was withdrawn
+ * meanwhile (the main thread runs it itself) or the run stops: it is answered `cancelled` then.
+ */
+async function loadedFor(request: WorkerRequest): Promise<boolean> {
+  if (firstLoad === undefined) {
+    const wanted = (): boolean =>
+      Atomics.load(new Int32Array(request.stop), 0) === 0 && Atomics.load(new Int32Array(request.claims), request.index) === request.token;
+    if (tracing) trace(`request ${request.index} waits for the load gate`);
+    if (!(await loadTurn(data.loadGate, wanted))) return false;
+  }
+  await loadOnce();
+  return true;
+}
 let reloading: Promise<void> | undefined;
 
 /** Loads the jugfile again for `request`'s generation with the parent's listing (one load at a time). */
@@ -157,6 +179,7 @@ function stdioTaken(): Promise<unknown> | undefined {
 
 async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
   if (tracing) trace(`request ${request.index} copy ${request.copy}`);
+  if (!(await loadedFor(request))) return { kind: 'cancelled' };
   while (request.generation > generation) await reload(request);
   if (!byHash.has(request.hash) && !parentListing && loadError === undefined) await reload(request);
   if (loadError !== undefined) {

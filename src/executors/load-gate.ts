@@ -86,18 +86,20 @@ export class LoadGate {
 }
 
 /**
- * The thread's side: resolves when this thread is to load the jugfile (GO, or a probe running
- * for PATIENCE_MS in WAIT).
+ * The thread's side, for a request it holds: true when this thread is to load the jugfile (GO,
+ * or a probe running for PATIENCE_MS in WAIT), false as soon as `wanted()` says the request is
+ * no longer to run here (the main thread bumps `seq` when it withdraws requests or stops).
  */
-export async function loadTurn(buffer: LoadGateBuffer): Promise<void> {
+export async function loadTurn(buffer: LoadGateBuffer, wanted: () => boolean): Promise<boolean> {
   const a = new Int32Array(buffer);
   for (;;) {
     const seq = Atomics.load(a, SEQ);
     const state = Atomics.load(a, STATE) as GateState;
-    if (state === GateState.Go) return;
+    if (state === GateState.Go) return true;
+    if (!wanted()) return false;
     const timeout = state === GateState.Wait && Atomics.load(a, PROBING) === 1 ? PATIENCE_MS : undefined;
     const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(a, SEQ, seq, timeout);
     const result = wait.async ? await wait.value : wait.value;
-    if (result === 'timed-out') return;
+    if (result === 'timed-out') return true;
   }
 }

@@ -449,8 +449,10 @@ export class ThreadPoolExecutor implements Executor {
       if (this.#stopping) return this.#answer(dispatch, { kind: 'cancelled' });
     }
     if (probe) return await this.#probe(dispatch);
-    // Threads holding because tasks looked tiny load the jugfile now (load-gate.ts).
+    // Threads holding because tasks looked tiny load the jugfile now; threads waiting while the
+    // main thread probes, once it has nothing else to run (load-gate.ts).
     if (this.#gate?.state === GateState.Held) this.#gate.set(GateState.Go);
+    else if (this.#gate?.state === GateState.Wait) setImmediate(() => this.#goIfIdle());
     let sent: Promise<void>;
     if (policy.timeoutMs !== undefined) sent = this.#sendTimed(dispatch, policy.timeoutMs);
     else if (this.#window.depth > 2) sent = this.#sendBatched(dispatch);
@@ -929,6 +931,7 @@ export class ThreadPoolExecutor implements Executor {
     this.#stopping = true;
     this.#inline.stop();
     Atomics.store(this.#stopFlag, 0, 1);
+    this.#gate?.progress(); // requests waiting in threads for the load gate see the stop
     // Tasks no thread has started (waiting for a free slot, queued in a thread behind another, or
     // sent to a thread still loading the jugfile) will not start now: settle them at once rather
     // than wait for their threads to answer (a thread stuck loading would never answer).
