@@ -90,3 +90,8 @@ export interface AttemptFailedMessage {
  * costs the parent more than a short task costs a thread.
  */
 export type WorkerCall = WorkerRequest | { readonly batch: readonly WorkerRequest[] };
+
+/** A thread's message to the parent: it has loaded the jugfile (the pool may start more threads). */
+export interface ThreadLoadedMessage {
+  readonly jugThreadLoaded: number;
+}

@@ -26,10 +26,10 @@ import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
-import { loadTurn } from './executors/load-gate.js';
+import { gateSaysGo, loadTurn } from './executors/load-gate.js';
 import { claimTask } from './executors/claims.js';
 import { attemptEnded, attemptStarted } from './executors/timeout-watch.js';
-import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
+import type { AttemptFailedMessage, ThreadLoadedMessage, WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
 import { trace, tracing } from './trace.js';
 // The whole public API, loaded with this module (one set of chunks, before source maps are turned
 // on below): the jugfile's `import ... from 'jug'` then finds it all loaded, and has no source
@@ -124,9 +124,19 @@ function loadOnce(): Promise<void> {
     started = true;
     markBooted(data.booted, threadId);
     trace('jugfile loaded');
+    // The pool may start its next wave of threads now (pool-size.ts).
+    const loaded: ThreadLoadedMessage = { jugThreadLoaded: threadId };
+    parentPort?.postMessage(loaded);
   });
   return firstLoad;
 }
+// Already told to load (a later thread, or a run without probes): load before saying ready, so
+// that the pool hands this thread tasks it can start at once.
+if (gateSaysGo(data.loadGate)) await loadOnce();
+// Otherwise load as soon as told, request or not (no request may come before the verdict).
+else void loadTurn(data.loadGate, () => firstLoad === undefined).then(async (go) => {
+  if (go) await loadOnce();
+});
 
 /**
  * Waits until this thread may load the jugfile and loads it; false when `request` was withdrawn

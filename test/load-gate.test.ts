@@ -8,9 +8,9 @@ import { describe, test } from 'node:test';
 import { GateState, LoadGate, PATIENCE_MS, createLoadGate, loadTurn } from '../src/executors/load-gate.js';
 
 /** Settles with `late` if `p` has not settled after `ms`. */
-async function within<T>(p: Promise<T>, ms: number, late: T): Promise<T> {
+async function within<T, L>(p: Promise<T>, ms: number, late: L): Promise<T | L> {
   let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(late), ms)));
+  const bound = new Promise<L>((resolve) => (timer = setTimeout(() => resolve(late), ms)));
   try {
     return await Promise.race([p, bound]);
   } finally {

@@ -85,6 +85,11 @@ export class LoadGate {
   }
 }
 
+/** Whether threads are told to load the jugfile now. */
+export function gateSaysGo(buffer: LoadGateBuffer): boolean {
+  return Atomics.load(new Int32Array(buffer), STATE) === GateState.Go;
+}
+
 /**
  * The thread's side, for a request it holds: true when this thread is to load the jugfile (GO,
  * or a probe running for PATIENCE_MS in WAIT), false as soon as `wanted()` says the request is
