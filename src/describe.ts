@@ -105,77 +105,90 @@ export function describe(x: Task, options?: DescribeOptions): Promise<TaskDescri
 export function describe(x: Tasklet, options?: DescribeOptions): Promise<TaskletDescription>;
 export function describe(x: unknown, options?: DescribeOptions): Promise<Description>;
 export async function describe(x: unknown, options: DescribeOptions = {}): Promise<Description> {
-  const store = options.store ?? registry().store;
-  const seen = new Map<string, Promise<Description>>();
-  const walk = (v: unknown): Promise<Description> => {
+  return new DescribeWalk(options.store ?? registry().store).walk(x);
+}
+
+/** One describe() call: the store asked for metadata, and each task's description made once. */
+class DescribeWalk {
+  readonly #seen = new Map<string, Promise<Description>>();
+  readonly #store: Store | undefined;
+
+  constructor(store: Store | undefined) {
+    this.#store = store;
+  }
+
+  walk = (v: unknown): Promise<Description> => {
     if (typeof v !== 'object' || v === null) return Promise.resolve(v);
-    if (v instanceof Task) {
-      const h = v.hash();
-      let d = seen.get(h);
-      if (d === undefined) {
-        d = (async (): Promise<Description> => {
-          const [args, meta] = await Promise.all([
-            Promise.all(v.args.map(walk)),
-            store === undefined ? undefined : metaOf(store, h),
-          ]);
-          return {
+    if (v instanceof Task) return this.#task(v);
+    if (v instanceof Tasklet) return this.#tasklet(v);
+    if (v instanceof LazyList) return this.#list(v);
+    const wrapper = wrapperOf(v);
+    if (wrapper !== undefined) {
+      const [kind, inner] = wrapper;
+      const hash = (v as { hash(): string }).hash();
+      return this.walk(inner).then((value): Description => ({ kind, hash, value }) satisfies WrapperDescription);
+    }
+    return this.#container(v);
+  };
+
+  /** A task, described once per walk (shared sub-graphs give the same object). */
+  #task(v: Task): Promise<Description> {
+    const h = v.hash();
+    let d = this.#seen.get(h);
+    if (d === undefined) {
+      const store = this.#store;
+      d = Promise.all([Promise.all(v.args.map(this.walk)), store === undefined ? undefined : metaOf(store, h)]).then(
+        ([args, meta]): Description =>
+          ({
             kind: 'task',
             name: v.name,
             hash: h,
             ...(args.length > 0 ? { args } : {}),
             ...(meta === undefined ? {} : { meta }),
-          } satisfies TaskDescription;
-        })();
-        seen.set(h, d);
-      }
-      return d;
+          }) satisfies TaskDescription,
+      );
+      this.#seen.set(h, d);
     }
-    if (v instanceof Tasklet) {
-      return (async (): Promise<Description> => {
-        const [key, base] = await Promise.all([walk(v.key), walk(v.parent)]);
-        return {
-          kind: 'tasklet',
-          hash: v.hash(),
-          key,
-          ...(v.tupleLength === undefined ? {} : { tupleLength: v.tupleLength }),
-          base,
-        } satisfies TaskletDescription;
-      })();
-    }
-    if (v instanceof LazyList) {
-      return (async (): Promise<Description> => ({
-        kind: 'list',
-        hash: v.hash(),
-        length: v.length,
-        blocks: await Promise.all(v.dependencies().map(walk)),
-      }))();
-    }
-    const wrapper =
-      v instanceof CustomHashed
-        ? (['custom-hash', v.value] as const)
-        : v instanceof NoHashed
-          ? (['no-hash', v.value] as const)
-          : v instanceof NoLoaded
-            ? (['no-load', v.base] as const)
-            : undefined;
-    if (wrapper !== undefined) {
-      const [kind, inner] = wrapper;
-      const hash = (v as { hash(): string }).hash();
-      return walk(inner).then((value): Description => ({ kind, hash, value }) satisfies WrapperDescription);
-    }
-    if (Array.isArray(v)) return Promise.all(v.map(walk));
+    return d;
+  }
+
+  async #tasklet(v: Tasklet): Promise<Description> {
+    const [key, base] = await Promise.all([this.walk(v.key), this.walk(v.parent)]);
+    return {
+      kind: 'tasklet',
+      hash: v.hash(),
+      key,
+      ...(v.tupleLength === undefined ? {} : { tupleLength: v.tupleLength }),
+      base,
+    } satisfies TaskletDescription;
+  }
+
+  async #list(v: LazyList<unknown>): Promise<Description> {
+    return { kind: 'list', hash: v.hash(), length: v.length, blocks: await Promise.all(v.dependencies().map(this.walk)) };
+  }
+
+  /** Arrays, Maps and plain objects element by element; any other object as it is. */
+  #container(v: object): Promise<Description> {
+    if (Array.isArray(v)) return Promise.all(v.map(this.walk));
     if (v instanceof Map) {
-      return Promise.all([...v].map(async ([k, e]) => [k, await walk(e)] as const)).then((es) => new Map(es));
+      return Promise.all([...v].map(async ([k, e]) => [k, await this.walk(e)] as const)).then((es) => new Map(es));
     }
     if (isPlainObject(v)) {
       const keys = Object.keys(v);
-      return Promise.all(keys.map((k) => walk((v as Record<string, unknown>)[k]))).then((vals) =>
+      return Promise.all(keys.map((k) => this.walk((v as Record<string, unknown>)[k]))).then((vals) =>
         Object.fromEntries(keys.map((k, i) => [k, vals[i]])),
       );
     }
     return Promise.resolve(v);
-  };
-  return walk(x);
+  }
+}
+
+/** A hash wrapper's kind and what it wraps; undefined for anything else. */
+function wrapperOf(v: object): readonly [WrapperDescription['kind'], unknown] | undefined {
+  if (v instanceof CustomHashed) return ['custom-hash', v.value];
+  if (v instanceof NoHashed) return ['no-hash', v.value];
+  if (v instanceof NoLoaded) return ['no-load', v.base];
+  return undefined;
 }
 
 /** Thrown inside {@link describeBrief} once its budget is spent. */
@@ -212,80 +225,95 @@ function briefly(
   emit: (walk: (v: unknown) => void, list: (items: Iterable<unknown>, each: (v: unknown) => void) => void) => void,
   maxChars: number,
 ): string {
-  let out = '';
-  const put = (s: string): void => {
-    out += s;
-    if (out.length > maxChars) throw SPENT;
+  const w = new BriefWriter(maxChars);
+  try {
+    emit(w.walk, w.list);
+    return w.out;
+  } catch (e) {
+    if (e !== SPENT) throw e;
+    return `${w.out.slice(0, Math.max(0, maxChars - 1))}…`;
+  }
+}
+
+/** describeBrief's writer: appends to `out` and throws SPENT once it is longer than `maxChars`. */
+class BriefWriter {
+  out = '';
+  readonly #maxChars: number;
+
+  constructor(maxChars: number) {
+    this.#maxChars = maxChars;
+  }
+
+  put = (s: string): void => {
+    this.out += s;
+    if (this.out.length > this.#maxChars) throw SPENT;
   };
-  const list = (items: Iterable<unknown>, each: (v: unknown) => void): void => {
+
+  /** The items, each written by `each`, separated by commas. */
+  list = (items: Iterable<unknown>, each: (v: unknown) => void): void => {
     let first = true;
     for (const v of items) {
-      if (!first) put(', ');
+      if (!first) this.put(', ');
       first = false;
       each(v);
     }
   };
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') return put(JSON.stringify(v));
-    if (typeof v === 'bigint') return put(`${v}n`);
-    if (typeof v === 'function') return put(`[function ${v.name || 'anonymous'}]`);
-    if (typeof v !== 'object' || v === null) return put(String(v));
-    if (v instanceof Task) {
-      put(`${v.name}(`);
-      list(v.args, walk);
-      return put(')');
-    }
+
+  walk = (v: unknown): void => {
+    if (typeof v === 'string') return this.put(JSON.stringify(v));
+    if (typeof v === 'bigint') return this.put(`${v}n`);
+    if (typeof v === 'function') return this.put(`[function ${v.name || 'anonymous'}]`);
+    if (typeof v !== 'object' || v === null) return this.put(String(v));
+    if (v instanceof Task) return this.#enclosed(`${v.name}(`, v.args, ')');
     if (v instanceof Tasklet) {
-      walk(v.parent);
-      put('[');
-      walk(v.key);
-      return put(']');
+      this.walk(v.parent);
+      this.put('[');
+      this.walk(v.key);
+      return this.put(']');
     }
-    if (v instanceof LazyList) return put(`list(${v.length})`);
-    if (v instanceof CustomHashed || v instanceof NoHashed || v instanceof NoLoaded) {
-      put(v instanceof CustomHashed ? 'custom-hash(' : v instanceof NoHashed ? 'no-hash(' : 'no-load(');
-      walk(v instanceof NoLoaded ? v.base : v.value);
-      return put(')');
+    if (v instanceof LazyList) return this.put(`list(${v.length})`);
+    const wrapper = wrapperOf(v);
+    if (wrapper !== undefined) {
+      this.put(`${wrapper[0]}(`);
+      this.walk(wrapper[1]);
+      return this.put(')');
     }
-    if (Array.isArray(v)) {
-      put('[');
-      list(v, walk);
-      return put(']');
-    }
-    if (ArrayBuffer.isView(v)) return put(`${v.constructor.name}(${(v as { length?: number }).length ?? v.byteLength})`);
-    if (v instanceof Date) return put(Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString());
-    if (v instanceof Map) {
-      put(`Map(${v.size}) {`);
-      list(v, (e) => {
-        const [k, val] = e as [unknown, unknown];
-        walk(k);
-        put(' => ');
-        walk(val);
-      });
-      return put('}');
-    }
-    if (v instanceof Set) {
-      put(`Set(${v.size}) {`);
-      list(v, walk);
-      return put('}');
-    }
-    if (isPlainObject(v)) {
-      put('{');
-      list(Object.keys(v), (k) => {
-        const key = k as string;
-        put(/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key));
-        put(': ');
-        walk((v as Record<string, unknown>)[key]);
-      });
-      return put('}');
-    }
-    return put(`${v.constructor?.name ?? 'Object'} {…}`);
+    return this.#object(v);
   };
-  try {
-    emit(walk, list);
-    return out;
-  } catch (e) {
-    if (e !== SPENT) throw e;
-    return `${out.slice(0, Math.max(0, maxChars - 1))}…`;
+
+  /** Arrays, typed arrays, Dates, Maps, Sets, plain objects; any other object by its class name. */
+  #object(v: object): void {
+    if (Array.isArray(v)) return this.#enclosed('[', v, ']');
+    if (ArrayBuffer.isView(v)) return this.put(`${v.constructor.name}(${(v as { length?: number }).length ?? v.byteLength})`);
+    if (v instanceof Date) return this.put(Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString());
+    if (v instanceof Map) {
+      this.put(`Map(${v.size}) {`);
+      this.list(v, (e) => {
+        const [k, val] = e as [unknown, unknown];
+        this.walk(k);
+        this.put(' => ');
+        this.walk(val);
+      });
+      return this.put('}');
+    }
+    if (v instanceof Set) return this.#enclosed(`Set(${v.size}) {`, v, '}');
+    if (isPlainObject(v)) {
+      this.put('{');
+      this.list(Object.keys(v), (k) => {
+        const key = k as string;
+        this.put(/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key));
+        this.put(': ');
+        this.walk((v as Record<string, unknown>)[key]);
+      });
+      return this.put('}');
+    }
+    return this.put(`${v.constructor?.name ?? 'Object'} {…}`);
+  }
+
+  /** `open`, the items comma-separated, `close`. */
+  #enclosed(open: string, items: Iterable<unknown>, close: string): void {
+    this.put(open);
+    this.list(items, this.walk);
+    this.put(close);
   }
 }

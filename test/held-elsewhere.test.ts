@@ -37,4 +37,24 @@ describe('tasks held by another process, while our own tasks run', () => {
     assert.ok(seen.includes(`shared-start ${other.child.pid}`), seen.join('\n'));
     assert.ok(seen.indexOf('after-start') >= 0 && seen.indexOf('after-start') < seen.indexOf('slow-end'), seen.join('\n'));
   });
+
+  it('--nr-wait-cycles: gives up on a task another process holds, names it, and exits 1', async () => {
+    const jugdir = join(tmp, 'b.jugdata');
+    const log = join(tmp, 'b.log');
+    const env = { HELD_LOG: log, HELD_SHARED_MS: '60000' };
+    const jugfile = join(FIXTURES, 'held-elsewhere.ts');
+    const other = startJug(['execute', jugfile, '--jugdir', jugdir, '--target', 'held-elsewhere.shared', '-q'], { env });
+    try {
+      assert.ok(await waitFor(() => events(log).some((e) => e.startsWith('shared-start')), 30_000, 20), 'the other process never started shared');
+      const args = ['execute', jugfile, '--jugdir', jugdir, '--target', 'held-elsewhere.after'];
+      const r = await runJug([...args, '--nr-wait-cycles', '2', '--wait-cycle-time', '0.05'], { env, timeoutMs: 60_000 });
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /gave up waiting for 1 task\(s\) locked by other processes \(e\.g\. held-elsewhere\.shared [0-9a-f]{10}\); 1 task\(s\) depending on them not run\./);
+      assert.match(r.stderr, /Run `jug execute` again later, or see `jug status`/);
+      assert.ok(!events(log).includes('after-start'), 'after must not run before shared is stored');
+    } finally {
+      other.child.kill('SIGKILL');
+      await other.done;
+    }
+  });
 });

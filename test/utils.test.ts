@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { describe as describeTask, type TaskDescription } from '../src/describe.js';
+import { describe as describeTask, describeArguments, describeBrief, type TaskDescription } from '../src/describe.js';
 import { HashError, TaskDefinitionError } from '../src/errors.js';
 import { hashTask } from '../src/hash.js';
 import { CustomHash, NoHash, timedPath } from '../src/hash-wrappers.js';
@@ -267,6 +267,24 @@ describe('describe', () => {
     // No active store: no meta.
     freshLoad(undefined);
     assert.equal('meta' in ((await describeTask(echo(1))) as object), false);
+  });
+});
+
+describe('describeBrief and describeArguments', () => {
+  it('one line for tasks, tasklets, lists, wrappers and every container kind', () => {
+    const t = nums([1, 2]);
+    class Foo {}
+    const values = [new Set([1, 2]), new Map<unknown, unknown>([[1, 'a']]), { a: 1, 'b c': 2 }, new Float64Array(3), new Date(0), 5n, () => 1, null, undefined, new Foo(), NoHash(3), CustomHash(4, () => 'h'), NoLoad(t), t.get(0), map(echo, [1, 2, 3])];
+    assert.equal(
+      describeBrief(values, 1000),
+      '[Set(2) {1, 2}, Map(1) {1 => "a"}, {a: 1, "b c": 2}, Float64Array(3), 1970-01-01T00:00:00.000Z, 5n, [function anonymous], ' +
+        'null, undefined, Foo {…}, no-hash(3), custom-hash(4), no-load(utils.test.nums([1, 2])), utils.test.nums([1, 2])[0], list(3)]',
+    );
+  });
+
+  it('stops at maxChars with …', () => {
+    assert.equal(describeBrief('x'.repeat(100), 10), '"xxxxxxxx…');
+    assert.equal(describeArguments([1, 'a', [2, 3]], 9), '1, "a", …');
   });
 });
 

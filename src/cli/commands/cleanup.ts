@@ -53,69 +53,90 @@ export async function cleanupProject(
   out: (s: string) => void = (s) => process.stdout.write(s),
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
-  const { graph, store } = project;
   const dry = options.dryRun === true;
   const selected = failedSelection(project, options.target);
   const lockOnly = options.locksOnly || options.failedOnly || options.stale;
-  const doResults = !lockOnly;
   const doFailed = !options.keepLocks && !options.stale;
   const doStale = !options.keepLocks && !options.failedOnly;
-  let code = 0;
-
-  if (doResults) {
-    if (project.barrier !== undefined) {
-      err(
-        `jug: no results removed: the jugfile stops at barrier() (${project.barrier.where}) because tasks ` +
-          `before it are not all computed, so the tasks declared after it are not known and their results ` +
-          `would look unused. Run \`jug execute\` until the barrier is passed, then \`jug cleanup\` again` +
-          (doFailed || doStale ? ' (locks were still cleaned up).\n' : '.\n'),
-      );
-      code = 1;
-    } else {
-      const unused = await unusedResults(graph, project.store);
-      if (dry) {
-        for (const h of unused) out(`would remove result ${shownHash(graph, h)}\n`);
-        out(`Would remove ${plural(unused.length, 'result')}\n`);
-      } else {
-        const n = (await removeResults(store, unused)).size;
-        out(`Removed ${plural(n, 'result')}\n`);
-        const dropped = await compactQuietly(store, err);
-        if (dropped > 0) out(`Compacted the run records: ${plural(dropped, 'record')} of removed results or older runs dropped\n`);
-      }
-    }
-  }
-
+  const io = { out, err, dry };
+  const code = lockOnly ? 0 : await cleanResults(project, io, doFailed || doStale);
   if (doFailed || doStale) {
-    const locks = await store.listLocks();
-    const failed = doFailed ? [...locks].filter(([h, l]) => l.failed && selected(h)).map(([h]) => h) : [];
-    const stale = doStale ? [...locks].filter(([, l]) => l.stale).map(([h]) => h) : [];
-    const held = [...locks.values()].filter((l) => !l.failed && !l.stale);
-    const silent = silentHolders(held);
-    const live = held.length - silent.reduce((n, h) => n + h.count, 0);
-    let nFailed = failed.length;
-    let nStale = stale.length;
-    if (dry) {
-      for (const h of failed) out(`would remove failure mark ${shownHash(graph, h)}\n`);
-      for (const h of stale) out(`would remove stale lock ${shownHash(graph, h)}\n`);
-    } else {
-      nFailed = 0;
-      for (const h of failed) if (await store.removeFailedLock(h)) nFailed++;
-      nStale = stale.length > 0 ? await store.clearStaleLocks() : 0;
-    }
-    const parts = [
-      ...(doFailed ? [plural(nFailed, 'failure mark')] : []),
-      ...(doStale ? [plural(nStale, 'stale lock')] : []),
-    ];
-    out(`${dry ? 'Would remove' : 'Removed'} ${parts.join(' and ')}\n`);
-    if (live > 0) out(`Kept ${plural(live, 'lock')} held by running processes\n`);
-    if (silent.length > 0) out(`Kept, not stale yet:\n${silentHolderLines(silent)}`);
+    await cleanLocks(project, io, { failed: doFailed ? selected : undefined, stale: doStale });
   }
   if (doStale && !dry) {
-    const n = await store.clearDeadWrites();
+    const n = await project.store.clearDeadWrites();
     if (n > 0) out(`Removed ${plural(n, 'file')} left in tempfiles/ by processes that are gone\n`);
   }
   if (dry) out('Dry run: nothing was removed.\n');
   return code;
+}
+
+/** Where cleanup's steps write, and whether they only say what they would do. */
+interface CleanupIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  dry: boolean;
+}
+
+/** Removes (or lists) the results no task of the jugfile uses; 1 when a barrier makes that unknowable. */
+async function cleanResults(project: Project, { out, err, dry }: CleanupIo, locksToo: boolean): Promise<number> {
+  const { graph, store } = project;
+  if (project.barrier !== undefined) {
+    err(
+      `jug: no results removed: the jugfile stops at barrier() (${project.barrier.where}) because tasks ` +
+        `before it are not all computed, so the tasks declared after it are not known and their results ` +
+        `would look unused. Run \`jug execute\` until the barrier is passed, then \`jug cleanup\` again` +
+        (locksToo ? ' (locks were still cleaned up).\n' : '.\n'),
+    );
+    return 1;
+  }
+  const unused = await unusedResults(graph, store);
+  if (dry) {
+    for (const h of unused) out(`would remove result ${shownHash(graph, h)}\n`);
+    out(`Would remove ${plural(unused.length, 'result')}\n`);
+    return 0;
+  }
+  const n = (await removeResults(store, unused)).size;
+  out(`Removed ${plural(n, 'result')}\n`);
+  const dropped = await compactQuietly(store, err);
+  if (dropped > 0) out(`Compacted the run records: ${plural(dropped, 'record')} of removed results or older runs dropped\n`);
+  return 0;
+}
+
+/**
+ * Removes (or lists) failure marks (`which.failed`: those of the selected hashes; undefined: none)
+ * and stale locks (`which.stale`), and says which locks it kept because their holders live.
+ */
+async function cleanLocks(
+  project: Project,
+  { out, dry }: CleanupIo,
+  which: { failed: ((hash: string) => boolean) | undefined; stale: boolean },
+): Promise<void> {
+  const { graph, store } = project;
+  const locks = await store.listLocks();
+  const selected = which.failed;
+  const failed = selected !== undefined ? [...locks].filter(([h, l]) => l.failed && selected(h)).map(([h]) => h) : [];
+  const stale = which.stale ? [...locks].filter(([, l]) => l.stale).map(([h]) => h) : [];
+  const held = [...locks.values()].filter((l) => !l.failed && !l.stale);
+  const silent = silentHolders(held);
+  const live = held.length - silent.reduce((n, h) => n + h.count, 0);
+  let nFailed = failed.length;
+  let nStale = stale.length;
+  if (dry) {
+    for (const h of failed) out(`would remove failure mark ${shownHash(graph, h)}\n`);
+    for (const h of stale) out(`would remove stale lock ${shownHash(graph, h)}\n`);
+  } else {
+    nFailed = 0;
+    for (const h of failed) if (await store.removeFailedLock(h)) nFailed++;
+    nStale = stale.length > 0 ? await store.clearStaleLocks() : 0;
+  }
+  const parts = [
+    ...(selected !== undefined ? [plural(nFailed, 'failure mark')] : []),
+    ...(which.stale ? [plural(nStale, 'stale lock')] : []),
+  ];
+  out(`${dry ? 'Would remove' : 'Removed'} ${parts.join(' and ')}\n`);
+  if (live > 0) out(`Kept ${plural(live, 'lock')} held by running processes\n`);
+  if (silent.length > 0) out(`Kept, not stale yet:\n${silentHolderLines(silent)}`);
 }
 
 /** Which hashes' failure marks cleanup may remove: all, or (`--target`) those of the selected tasks. */

@@ -32,29 +32,58 @@ const HELPERS = ['value', 'invalidate', 'getTasks', 'loadAll', 'jugfile'] as con
 export async function shell(jugfile: string | undefined, options: CommonOptions): Promise<number> {
   const project = await openProject(jugfile, options);
   const { graph, store, exports } = project;
-  const print = (s: string): void => void process.stdout.write(s);
+  const names = Object.keys(exports);
+  const shadowed = names.filter((n) => (HELPERS as readonly string[]).includes(n));
+  print(banner(project.jugfile, graph, store.location, names, shadowed));
 
-  /** Graph indices of the tasks `x` stands for: tasks (anywhere inside x) or a name pattern. */
-  const rootsOf = (x: unknown): number[] => {
-    if (typeof x === 'string') {
-      const matches = taskMatcher(x);
-      return graph.tasks.flatMap((t, i) => (matches(t.name) ? [i] : []));
-    }
-    return tasksIn(x).map((t) => {
-      const i = graph.index.get(t.hash());
-      if (i === undefined) throw new Error(`${t} is not a task of ${project.jugfile} (tasks created in the shell cannot be invalidated).`);
-      return i;
-    });
-  };
+  // Piped (non-terminal) input is fed one line at a time, each once the previous one has finished
+  // (the REPL shows its prompt again), so that asynchronous lines run in order. A terminal needs
+  // no pacing: a person types after seeing the prompt.
+  const tty = process.stdin.isTTY === true;
+  const input = tty ? process.stdin : new PassThrough();
+  const server = repl.start({ prompt: 'jug> ', input, output: process.stdout, terminal: tty, ignoreUndefined: true });
+  Object.assign(server.context, exports, shellHelpers(project, server.context));
+  awaitReturnedPromises(server);
+  printErrorsWithUserStack(server);
 
-  const helpers = {
+  const exited = new Promise<void>((resolve) => server.on('exit', resolve));
+  if (!tty) await feedLines(server, input as PassThrough, exited);
+  await exited;
+  await store.close();
+  return 0;
+}
+
+function print(s: string): void {
+  process.stdout.write(s);
+}
+
+type Project = Awaited<ReturnType<typeof openProject>>;
+
+/** Graph indices of the tasks `x` stands for: tasks (anywhere inside x) or a name pattern. */
+function rootsOf(project: Project, x: unknown): number[] {
+  const { graph } = project;
+  if (typeof x === 'string') {
+    const matches = taskMatcher(x);
+    return graph.tasks.flatMap((t, i) => (matches(t.name) ? [i] : []));
+  }
+  return tasksIn(x).map((t) => {
+    const i = graph.index.get(t.hash());
+    if (i === undefined) throw new Error(`${t} is not a task of ${project.jugfile} (tasks created in the shell cannot be invalidated).`);
+    return i;
+  });
+}
+
+/** The functions the shell puts in scope beside the jugfile's exports (`context`: the REPL's scope). */
+function shellHelpers(project: Project, context: Record<string, unknown>) {
+  const { graph, store, exports } = project;
+  return {
     value,
     jugfile: exports,
     /** Every task of the jugfile, dependencies first. */
     getTasks: (): Task[] => [...graph.tasks],
     /** Removes the results of the tasks in `x` (or matching a name pattern) and of their dependants. */
     invalidate: async (x: unknown): Promise<void> => {
-      const roots = rootsOf(x);
+      const roots = rootsOf(project, x);
       if (roots.length === 0) {
         print(`No task matches ${typeof x === 'string' ? `'${x}'` : 'that value'}; nothing invalidated.\n`);
         return;
@@ -74,7 +103,7 @@ export async function shell(jugfile: string | undefined, options: CommonOptions)
       for (const [k, v] of Object.entries(exports)) {
         if (tasksIn(v).length === 0) continue;
         try {
-          server.context[k] = await value(v);
+          context[k] = await value(v);
           loaded.push(k);
         } catch (e) {
           print(`Error while loading ${k}: ${describeError(e)}\n`);
@@ -83,20 +112,10 @@ export async function shell(jugfile: string | undefined, options: CommonOptions)
       print(`Loaded ${loaded.length === 0 ? 'nothing' : loaded.join(', ')}.\n`);
     },
   };
+}
 
-  const names = Object.keys(exports);
-  const shadowed = names.filter((n) => (HELPERS as readonly string[]).includes(n));
-  print(banner(project.jugfile, graph, store.location, names, shadowed));
-
-  // Piped (non-terminal) input is fed one line at a time, each once the previous one has finished
-  // (the REPL shows its prompt again), so that asynchronous lines run in order. A terminal needs
-  // no pacing: a person types after seeing the prompt.
-  const tty = process.stdin.isTTY === true;
-  const input = tty ? process.stdin : new PassThrough();
-  const server = repl.start({ prompt: 'jug> ', input, output: process.stdout, terminal: tty, ignoreUndefined: true });
-  Object.assign(server.context, exports, helpers);
-
-  // A Promise an expression returns (value(), invalidate(), loadAll()) is awaited before printing.
+/** A Promise an expression returns (value(), invalidate(), loadAll()) is awaited before printing. */
+function awaitReturnedPromises(server: repl.REPLServer): void {
   const evaluate: REPLEval = server.eval;
   const awaiting: REPLEval = function (this: repl.REPLServer, cmd, context, file, cb) {
     evaluate.call(this, cmd, context, file, (err, result) => {
@@ -113,16 +132,15 @@ export async function shell(jugfile: string | undefined, options: CommonOptions)
     });
   };
   (server as { eval: REPLEval }).eval = awaiting;
-  // The REPL prints errors through its writer: with the user's frames (the jugfile's lines, REPL
-  // lines), not jug's (stack.ts). Errors typed in the REPL come from its realm: isNativeError.
+}
+
+/**
+ * The REPL prints errors through its writer: with the user's frames (the jugfile's lines, REPL
+ * lines), not jug's (stack.ts). Errors typed in the REPL come from its realm: isNativeError.
+ */
+function printErrorsWithUserStack(server: repl.REPLServer): void {
   const write = server.writer;
   (server as { writer: repl.REPLWriter }).writer = (x: unknown): string => write.call(server, types.isNativeError(x) ? withUserStack(x) : x);
-
-  const exited = new Promise<void>((resolve) => server.on('exit', resolve));
-  if (!tty) await feedLines(server, input as PassThrough, exited);
-  await exited;
-  await store.close();
-  return 0;
 }
 
 /** `e` with its stack in the user's view (see stack.ts); a stack already read is kept as is. */

@@ -34,8 +34,31 @@ export function report(
   options: ExecuteOptions,
   signalName?: string,
 ): number {
-  const { graph, store } = project;
-  for (const f of result.failures) process.stderr.write(`\n${failureText(f, store.location)}`);
+  for (const f of result.failures) process.stderr.write(`\n${failureText(f, project.store.location)}`);
+  process.stdout.write(summaryTable(project, result, earlier, options.short === true));
+  if (result.stoppedBy !== undefined) {
+    process.stderr.write(
+      `jug: exit check fired: ${result.stoppedBy}; stopped with ${result.notRun.length} task(s) not run ` +
+        `(running tasks finished). Run \`jug execute\` again to continue.\n`,
+    );
+  }
+  const failed = result.failures.length > 0;
+  if (project.barrier !== undefined && (signalName !== undefined || failed || result.gaveUpOn.length > 0)) {
+    const { graph } = project;
+    let missing = 0;
+    for (let i = 0; i < graph.tasks.length; i++) if (!isFinished(result.table.get(i))) missing++;
+    // None missing: the run stopped just as the barrier was passed (the next run goes past it).
+    if (missing > 0) process.stderr.write(barrierNote(project.barrier, missing));
+  }
+  if (signalName !== undefined) reportSignal(signalName, result);
+  if (result.gaveUpOn.length > 0) return reportGaveUp(project, result);
+  if (failed) return reportFailed(result, options);
+  return 0;
+}
+
+/** The Executed / Loaded (/ Failed) table by task name, as `--short` or in full. */
+function summaryTable(project: Project, result: RunResult, earlier: EarlierPasses, short: boolean): string {
+  const { graph } = project;
   const { table } = result;
   const failed = result.failures.length > 0;
   const columns = failed ? ['Executed', 'Loaded', 'Failed'] : ['Executed', 'Loaded'];
@@ -49,52 +72,46 @@ export function report(
   };
   const rows = countByName(graph, col, columns.length);
   countUndeclared(rows, graph, earlier, columns.length);
-  process.stdout.write(options.short ? renderShort(columns, rows) : renderTable(columns, rows));
+  return short ? renderShort(columns, rows) : renderTable(columns, rows);
+}
 
-  if (result.stoppedBy !== undefined) {
-    process.stderr.write(
-      `jug: exit check fired: ${result.stoppedBy}; stopped with ${result.notRun.length} task(s) not run ` +
-        `(running tasks finished). Run \`jug execute\` again to continue.\n`,
-    );
-  }
-  if (project.barrier !== undefined && (signalName !== undefined || failed || result.gaveUpOn.length > 0)) {
-    let missing = 0;
-    for (let i = 0; i < graph.tasks.length; i++) if (!isFinished(table.get(i))) missing++;
-    // None missing: the run stopped just as the barrier was passed (the next run goes past it).
-    if (missing > 0) process.stderr.write(barrierNote(project.barrier, missing));
-  }
+/** A drain (DRAIN_SIGNAL) ends like a complete run; any other signal throws its exit code. */
+function reportSignal(signalName: string, result: RunResult): void {
   if (signalName === DRAIN_SIGNAL) {
-    // The drain ends like a complete run (exit 0), unless a task failed (below).
+    // The drain ends like a complete run (exit 0), unless a task failed (reported after this).
     process.stderr.write(
       `jug: drained after ${signalName}: ${result.notRun.length} task(s) not started; run \`jug execute\` again ` +
         '(or submit again) to continue.\n',
     );
-  } else if (signalName !== undefined) {
-    process.stderr.write(`jug: stopped by ${signalName}; run \`jug execute\` again to resume.\n`);
-    throw new ExitError(SIGNAL_EXIT[signalName] ?? 1);
+    return;
   }
-  if (result.gaveUpOn.length > 0) {
-    const t = graph.tasks[result.gaveUpOn[0]!]!;
-    process.stderr.write(
-      `jug: gave up waiting for ${result.gaveUpOn.length} task(s) locked by other processes ` +
-        `(e.g. ${t.name} ${t.hash().slice(0, 10)}); ${result.notRun.length} task(s) depending on them not run. ` +
-        `Run \`jug execute\` again later, or see \`jug status\`.\n`,
-    );
-    return 1;
-  }
-  if (failed) {
-    const blocked = result.notRun.length;
-    const why = options.keepGoing
-      ? blocked > 0
-        ? `${blocked} task(s) depending on failed tasks were not run.`
-        : 'all other tasks ran.'
-      : 'stopped after the first failure (use --keep-going to continue with independent tasks).';
-    process.stderr.write(`jug: ${result.failures.length} task(s) failed; ${why}\n`);
-    const kept = result.failures.some((f) => f.outcome.keptFailed);
-    process.stderr.write(retryHint(kept, result.failures.map((f) => f.task.hash()), options.target));
-    return 1;
-  }
-  return 0;
+  process.stderr.write(`jug: stopped by ${signalName}; run \`jug execute\` again to resume.\n`);
+  throw new ExitError(SIGNAL_EXIT[signalName] ?? 1);
+}
+
+/** Tasks locked by other processes were waited for in vain (`--wait-timeout`): exit 1. */
+function reportGaveUp(project: Project, result: RunResult): number {
+  const t = project.graph.tasks[result.gaveUpOn[0]!]!;
+  process.stderr.write(
+    `jug: gave up waiting for ${result.gaveUpOn.length} task(s) locked by other processes ` +
+      `(e.g. ${t.name} ${t.hash().slice(0, 10)}); ${result.notRun.length} task(s) depending on them not run. ` +
+      `Run \`jug execute\` again later, or see \`jug status\`.\n`,
+  );
+  return 1;
+}
+
+/** Tasks failed: what was not run because of them, and how to retry. Exit 1. */
+function reportFailed(result: RunResult, options: ExecuteOptions): number {
+  const blocked = result.notRun.length;
+  const why = options.keepGoing
+    ? blocked > 0
+      ? `${blocked} task(s) depending on failed tasks were not run.`
+      : 'all other tasks ran.'
+    : 'stopped after the first failure (use --keep-going to continue with independent tasks).';
+  process.stderr.write(`jug: ${result.failures.length} task(s) failed; ${why}\n`);
+  const kept = result.failures.some((f) => f.outcome.keptFailed);
+  process.stderr.write(retryHint(kept, result.failures.map((f) => f.task.hash()), options.target));
+  return 1;
 }
 
 /**
