@@ -4,6 +4,7 @@
  */
 import type { BundleSlot } from './executors/bundle-slot.js';
 import type { BootedThreads } from './executors/booted-threads.js';
+import type { LoadGateBuffer } from './executors/load-gate.js';
 import type { AttemptFailure } from './execute-task.js';
 
 /** What the parent passes to each worker at start-up. */
@@ -17,6 +18,8 @@ export interface WorkerData {
    * before they could run a task. The parent reports it (Piscina does not replace such a thread).
    */
   readonly loadExits: SharedArrayBuffer;
+  /** When to load the jugfile: the main thread's verdict (load-gate.ts). */
+  readonly loadGate: LoadGateBuffer;
   /** The jugfile's path and its command-line arguments: its `process.argv` in the thread (see setJugfileArgv). */
   readonly jugfile: string;
   readonly jugfileArgs: readonly string[] | undefined;
@@ -87,3 +90,8 @@ export interface AttemptFailedMessage {
  * costs the parent more than a short task costs a thread.
  */
 export type WorkerCall = WorkerRequest | { readonly batch: readonly WorkerRequest[] };
+
+/** A thread's message to the parent: it has loaded the jugfile (the pool may start more threads). */
+export interface ThreadLoadedMessage {
+  readonly jugThreadLoaded: number;
+}

@@ -26,9 +26,10 @@ import { Mutex } from './mutex.js';
 import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
+import { gateSaysGo, loadTurn } from './executors/load-gate.js';
 import { claimTask } from './executors/claims.js';
 import { attemptEnded, attemptStarted } from './executors/timeout-watch.js';
-import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
+import type { AttemptFailedMessage, ThreadLoadedMessage, WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
 import { trace, tracing } from './trace.js';
 // The whole public API, loaded with this module (one set of chunks, before source maps are turned
 // on below): the jugfile's `import ... from 'jug'` then finds it all loaded, and has no source
@@ -112,10 +113,45 @@ process.on('exit', (code) => {
   Atomics.store(exits, 1, code);
   Atomics.add(exits, 0, 1);
 });
-await load(0);
-started = true;
-markBooted(data.booted, threadId);
-trace('jugfile loaded');
+// Booted (Piscina hands this thread requests from now on); the jugfile is loaded only once the
+// main thread says threads are needed (load-gate.ts), before the first request that still wants
+// running.
+let firstLoad: Promise<void> | undefined;
+
+/** Loads the jugfile the first time (once; every request waits for it). */
+function loadOnce(): Promise<void> {
+  firstLoad ??= load(0).then(() => {
+    started = true;
+    markBooted(data.booted, threadId);
+    trace('jugfile loaded');
+    // The pool may start its next wave of threads now (pool-size.ts).
+    const loaded: ThreadLoadedMessage = { jugThreadLoaded: threadId };
+    parentPort?.postMessage(loaded);
+  });
+  return firstLoad;
+}
+// Already told to load (a later thread, or a run without probes): load before saying ready, so
+// that the pool hands this thread tasks it can start at once.
+if (gateSaysGo(data.loadGate)) await loadOnce();
+// Otherwise load as soon as told, request or not (no request may come before the verdict).
+else void loadTurn(data.loadGate, () => firstLoad === undefined).then(async (go) => {
+  if (go) await loadOnce();
+});
+
+/**
+ * Waits until this thread may load the jugfile and loads it; false when `request` was withdrawn
+ * meanwhile (the main thread runs it itself) or the run stops: it is answered `cancelled` then.
+ */
+async function loadedFor(request: WorkerRequest): Promise<boolean> {
+  if (firstLoad === undefined) {
+    const wanted = (): boolean =>
+      Atomics.load(new Int32Array(request.stop), 0) === 0 && Atomics.load(new Int32Array(request.claims), request.index) === request.token;
+    if (tracing) trace(`request ${request.index} waits for the load gate`);
+    if (!(await loadTurn(data.loadGate, wanted))) return false;
+  }
+  await loadOnce();
+  return true;
+}
 let reloading: Promise<void> | undefined;
 
 /** Loads the jugfile again for `request`'s generation with the parent's listing (one load at a time). */
@@ -153,6 +189,7 @@ function stdioTaken(): Promise<unknown> | undefined {
 
 async function runOne(request: WorkerRequest): Promise<TaskOutcome> {
   if (tracing) trace(`request ${request.index} copy ${request.copy}`);
+  if (!(await loadedFor(request))) return { kind: 'cancelled' };
   while (request.generation > generation) await reload(request);
   if (!byHash.has(request.hash) && !parentListing && loadError === undefined) await reload(request);
   if (loadError !== undefined) {

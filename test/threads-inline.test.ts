@@ -43,6 +43,11 @@ function ticks(side: string): string[] {
   return existsSync(side) ? readFileSync(side, 'utf8').split('\n').filter((l) => l.startsWith('tick ')) : [];
 }
 
+/** The `load <threadId>` lines of the side-effect file: worker threads that loaded the jugfile. */
+function loads(side: string): string[] {
+  return existsSync(side) ? readFileSync(side, 'utf8').split('\n').filter((l) => l.startsWith('load ')) : [];
+}
+
 /** The counts of one row of the summary table. */
 function row(table: string, name: string): number[] | undefined {
   const line = table.split('\n').find((l) => l.split(/\s+/)[0] === name);
@@ -111,7 +116,7 @@ describe('InlinePolicy', () => {
 });
 
 describe('jug execute --threads: tiny tasks run in the main thread', () => {
-  test('the first run goes to a worker thread, the main thread probes the next ones and then runs them inline, and the sum (the only task left); each task recorded once, with its thread or none', async () => {
+  test('the main thread probes the first runs and then runs every task inline, the sum too (the only task left); the task handed to a thread first comes back, and no thread loads the jugfile; each task recorded once', async () => {
     const dir = dirOf('records');
     const jugdir = join(dir, 'jugdata');
     const r = await runJug(['execute', JUGFILE, '--jugdir', jugdir, '--threads', '2', '-q'], {
@@ -126,8 +131,11 @@ describe('jug execute --threads: tiny tasks run in the main thread', () => {
     const inline = tickRecs.filter((x) => x.thread === undefined);
     for (const x of inThreads) assert.ok(Number.isInteger(x.thread) && x.thread! > 0, JSON.stringify(x));
     // The first task was handed to the threads before the main thread probed (so that a thread
-    // booting has work if the probe blocks the main thread): one thread runs it.
-    assert.ok(inThreads.length >= 1, 'no tick ran in a worker thread');
+    // booting has work if the probe blocks the main thread), but the threads wait for the main
+    // thread's word before loading the jugfile (load-gate.ts): once the ticks proved tiny, that
+    // task was withdrawn and ran here, and no thread ever loaded the jugfile.
+    assert.deepEqual(inThreads, [], 'no tick runs in a worker thread');
+    assert.deepEqual(loads(join(dir, 'side.txt')), [], 'no worker thread loaded the jugfile');
     // The sum is the only task in flight at the end: the main thread runs it (its inputs are in its memory).
     const sumRec = recs.find((x) => x.task === 'inline.sum')!;
     assert.equal(sumRec.thread, undefined, JSON.stringify(sumRec));
@@ -151,9 +159,28 @@ describe('jug execute --threads: tiny tasks run in the main thread', () => {
     assert.match(lines[0]!, /^step \d+ true$/, 'the first step to run ran in the main thread');
     const recs = records(jugdir);
     assert.equal(recs.length, 301);
-    assert.ok(recs.some((x) => x.task === 'probe.step' && x.thread !== undefined), 'no step ran in a worker thread (the one handed to the threads first)');
+    // The step handed to the threads first came back once steps proved tiny (load-gate.ts).
+    assert.ok(!recs.some((x) => x.task === 'probe.step' && x.thread !== undefined), 'every step ran in the main thread');
     assert.equal(recs.find((x) => x.task === 'probe.last')!.thread, undefined, 'the last task, alone in flight, runs in the main thread');
     assert.deepEqual(locks(jugdir), []);
+  });
+
+  test('threads waiting for the main thread to measure a function load the jugfile and run tasks while its probe blocks the main thread', async () => {
+    // Every run of work() in the main thread blocks it for 1.5 s: the threads, told to wait while
+    // it probes (many tasks of an unmeasured function), must not wait for the probe's end.
+    const dir = dirOf('long-probe');
+    const side = join(dir, 'side.txt');
+    const r = await runJug(['execute', join(ROOT, 'test', 'fixtures-threads', 'long-probe.ts'), '--jugdir', join(dir, 'jugdata'), '--threads', '2', '-q'], {
+      env: { LONG_PROBE_SIDE: side, LONG_PROBE_N: '80', LONG_PROBE_MS: '1500' },
+      timeoutMs: 60_000,
+    });
+    expectCode(r, 0);
+    const runs = readFileSync(side, 'utf8').split('\n').filter((l) => l.startsWith('work ')).map((l) => l.split(' '));
+    assert.equal(new Set(runs.map((w) => w[1])).size, 80, 'each task once');
+    const probes = runs.filter((w) => w[2] === 'main');
+    assert.equal(probes.length, 1, 'one probe: a run of 1.5 s sends the function to the threads for good');
+    const firstInThread = Math.min(...runs.filter((w) => w[2] === 'thread').map((w) => Number(w[3])));
+    assert.ok(firstInThread < Number(probes[0]![4]), 'no task ran in a thread before the probe ended');
   });
 
   test('a second SIGINT while an async task runs in the main thread (the last task, alone) ends the run at once', async () => {

@@ -17,6 +17,12 @@ import { AdaptiveWindow } from './window.js';
 /** Tasks in flight when tasks are short (results then committed in groups of up to this many). */
 const PIPELINE = 256;
 
+/** Told when a task function starts and ends. */
+export interface RunAround {
+  started(): void;
+  ended(): void;
+}
+
 export class InProcessExecutor implements Executor {
   readonly #mutex: Mutex;
   readonly #window = new AdaptiveWindow(PIPELINE);
@@ -52,7 +58,8 @@ export class InProcessExecutor implements Executor {
     return depth === PIPELINE ? 2 * depth : depth;
   }
 
-  async run(index: number, task: Task, gate: StartGate): Promise<TaskOutcome> {
+  /** `around`: told when the task function starts and ends (the thread pool's probes: load-gate.ts). */
+  async run(index: number, task: Task, gate: StartGate, around?: RunAround): Promise<TaskOutcome> {
     // Its lock is asked for when its turn comes: a network store may take several at once.
     this.store.lockAhead?.(task.hash());
     const outcome = await executeTask(task, this.store, {
@@ -73,8 +80,10 @@ export class InProcessExecutor implements Executor {
         this.table.set(index, TaskState.Running);
         // A task expected to run long is noted at once: this thread may block in it.
         this.tracker?.started(task, this.#window.commitEarly);
+        around?.started();
       },
       onRunEnd: () => {
+        around?.ended();
         if (this.guardExit) unguardProcessExit();
         this.tracker?.ended(task);
       },

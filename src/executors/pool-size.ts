@@ -141,6 +141,11 @@ export class PoolSize {
     if (requests > this.#live() * this.depth) this.#demanded(true);
   }
 
+  /** A thread has loaded the jugfile (it counts as started from now): the next wave may start. */
+  threadLoaded(): void {
+    this.#grow();
+  }
+
   /** An answer that was not tiny: a wave held back by {@link #held} starts now (if tasks wait). */
   answeredSlow(): void {
     this.#grow();

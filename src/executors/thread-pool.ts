@@ -41,12 +41,14 @@ import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
-import type { AttemptFailedMessage, WorkerCall, WorkerData, WorkerRequest } from '../worker-protocol.js';
+import type { AttemptFailedMessage, ThreadLoadedMessage, WorkerCall, WorkerData, WorkerRequest } from '../worker-protocol.js';
 import { trace, tracing } from '../trace.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
 import { InProcessExecutor } from './in-process.js';
-import { InlinePolicy, LONG_MS, MIN_SAMPLES } from './inline-policy.js';
+import { LONG_MS, MIN_SAMPLES } from './inline-policy.js';
+import { GateState, LoadGate, createLoadGate } from './load-gate.js';
+import { MainThreadRuns } from './main-thread-runs.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { createBundleSlot, publishBundle } from './bundle-slot.js';
 import { PoolSize } from './pool-size.js';
@@ -106,10 +108,6 @@ const BATCH = 16;
 const CLOSE_WAIT_MS = 500;
 /** Threads' answers after which PoolSize no longer holds waves back for tiny tasks (see #tinySoFar). */
 const HOLD_ANSWERS = 64;
-/** Tasks of a function the pass must run, at least, for a probe of it while threads hold others (see #probeCheap). */
-const PROBE_MIN_TASKS = 64;
-/** Tasks of a function per thread started after the first wave, for a probe of it (see #probeCheap). */
-const PROBE_TASKS_PER_LATE_THREAD = 32;
 /** Most results of short tasks committed together (a group is also committed when a thread runs out of work). */
 const COMMIT_GROUP = 256;
 
@@ -151,9 +149,14 @@ interface Dispatch {
   /** Settles run(): the first outcome of the copy that started the task, or `cancelled`. */
   readonly resolve: (outcome: TaskOutcome | InlineAnswer) => void;
   settled: boolean;
+  /** Ends the dispatch's job in the queue early: it was withdrawn from a thread that holds (see #holdThreads). */
+  readonly withdrawn: Promise<void>;
+  readonly withdraw: () => void;
 }
 
 const sizes = new WeakMap<Piscina, PoolSize>();
+/** Per pool: when its threads load the jugfile (load-gate.ts). */
+const gates = new WeakMap<Piscina, LoadGate>();
 /** Per pool: reports a thread that died outside any task (its error), once per error. */
 const deaths = new WeakMap<Piscina, (e: unknown) => void>();
 
@@ -177,6 +180,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     bundle: slot,
     booted: size.booted,
     loadExits: new SharedArrayBuffer(8),
+    loadGate: createLoadGate(),
     jugfile: options.jugfile,
     jugfileArgs: options.jugfileArgs,
     jugdir: options.jugdir,
@@ -203,6 +207,7 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   });
   size.attach(pool);
   sizes.set(pool, size);
+  gates.set(pool, new LoadGate(workerData.loadGate));
   // Piscina reports a thread that died holding no request as an 'error' event (which, without a
   // listener, would end the process), and one that called process.exit() while loading not at all.
   let exitsSeen = 0;
@@ -217,6 +222,9 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
   };
   deaths.set(pool, death);
   pool.on('error', death);
+  pool.on('message', (m: unknown) => {
+    if ((m as Partial<ThreadLoadedMessage> | null)?.jugThreadLoaded !== undefined) size.threadLoaded();
+  });
   pool.on('workerDestroy', () => {
     const exits = new Int32Array(workerData.loadExits);
     const count = Atomics.load(exits, 0);
@@ -247,6 +255,11 @@ function threadDeath(e: unknown, heapMb: number | undefined): string {
 export function threadsStarted(pool: Piscina): number {
   const size = sizes.get(pool);
   return size === undefined ? 0 : bootedThreads(size.booted).count;
+}
+
+/** Whether the pool's threads hold off loading the jugfile, as the main thread told them (load-gate.ts). */
+export function threadsHeld(pool: Piscina): boolean {
+  return gates.get(pool)?.state === GateState.Held;
 }
 
 /** Destroys a pool made by {@link startThreadPool}: running tasks are killed; their threads' ends are no fault. */
@@ -282,12 +295,13 @@ export class ThreadPoolExecutor implements Executor {
       size.mainReady(); // the jugfile is loaded: see PoolSize
     }
     this.#queue = new PQueue({ concurrency: threads });
+    this.#runs = new MainThreadRuns(threads, inlineOptions.probes ?? true, size?.wave ?? threads, gates.get(pool));
     pool.on('message', (m: unknown) => this.#onWorkerMessage(m));
     this.#inline = this.#inlineRunner();
   }
 
-  /** Decides which tasks the main thread runs itself (tiny ones: inline-policy.ts). */
-  readonly #inlinePolicy = new InlinePolicy();
+  /** The tasks the main thread runs itself: tiny ones, probes (main-thread-runs.ts). */
+  readonly #runs: MainThreadRuns;
   /** Runs those tasks, as the serial runner does; one per pass (it uses the pass's table). */
   #inline: InProcessExecutor;
 
@@ -333,11 +347,9 @@ export class ThreadPoolExecutor implements Executor {
     this.#generation = generation;
     this.#stored = encodeHashes(stored);
     this.#storedCount = stored.size;
-    this.#toRun = tasksByFunction(tasks, stored);
+    this.#runs.newPass(generation, tasks, stored);
   }
 
-  /** Tasks of each function (by name) the pass has to run, as it started. */
-  #toRun = new Map<string, number>();
 
   /** The parent's listing for the current generation (see stored-snapshot.ts). */
   #stored = new SharedArrayBuffer(1);
@@ -374,13 +386,16 @@ export class ThreadPoolExecutor implements Executor {
     const policy = retryPolicy(task, this.defaults);
     // Already known tiny (the common case once decided): straight to this thread, no dispatch or
     // queue (~15 µs per task). Not right after a failure: the scheduler sees it first (#route).
-    if (gate !== undefined && !this.#stopping && this.#afterFailure === undefined && this.#inlinePolicy.inline(task, policy)) {
+    if (gate !== undefined && !this.#stopping && this.#afterFailure === undefined && this.#runs.policy.inline(task, policy)) {
       return await this.#runInline(index, task, gate, false);
     }
     let resolve!: (outcome: TaskOutcome | InlineAnswer) => void;
     const answered = new Promise<TaskOutcome | InlineAnswer>((r) => (resolve = r));
     const claims = this.#claims;
-    const dispatch: Dispatch = { index, task, claims, token: claims.open(index), gate, policy, pending: 0, sent: 0, resolve, settled: false };
+    let withdraw!: () => void;
+    const withdrawn = new Promise<void>((r) => (withdraw = r));
+    const token = claims.open(index);
+    const dispatch: Dispatch = { index, task, claims, token, gate, policy, pending: 0, sent: 0, resolve, settled: false, withdrawn, withdraw };
     this.#dispatches.set(index, dispatch);
     void this.#queue.add(() => this.#route(dispatch, gate !== undefined)).catch((e: unknown) => {
       // A runner fault (the pool's answers are handled in #send): reported on the task.
@@ -390,7 +405,7 @@ export class ThreadPoolExecutor implements Executor {
     if (this.#dispatches.get(index) === dispatch) this.#dispatches.delete(index);
     if (raw === RUN_INLINE || raw === PROBE) return await this.#runInline(index, task, gate!, raw === PROBE);
     // Seen as the thread answers (before the commit, which short tasks wait for in groups).
-    this.#inlinePolicy.observe(task, raw);
+    this.#runs.policy.observe(task, raw);
     this.#countAnswer(raw);
     // Exit checks see each task as its thread answers, not once its result is committed (for short
     // tasks, in groups): a check that fires sets the stop flag, which tasks queued in threads obey.
@@ -424,45 +439,39 @@ export class ThreadPoolExecutor implements Executor {
     if (this.#deciding !== undefined) await this.#deciding;
     const { task, policy } = dispatch;
     if (this.#stopping) return this.#answer(dispatch, { kind: 'cancelled' });
-    if (inlineAllowed && this.#inlinePolicy.inline(task, policy)) return this.#answer(dispatch, RUN_INLINE);
+    if (inlineAllowed && this.#runs.policy.inline(task, policy)) return this.#answer(dispatch, RUN_INLINE);
     // Usually decided at once; a wait (one turn) only for a task that looks alone in flight.
     let probe = inlineAllowed ? this.#mayProbe(dispatch) : false;
     if (typeof probe !== 'boolean') {
       probe = await probe;
       if (this.#stopping) return this.#answer(dispatch, { kind: 'cancelled' });
     }
-    if (probe) await this.#probe(dispatch);
-    else if (policy.timeoutMs !== undefined) await this.#sendTimed(dispatch, policy.timeoutMs);
-    else if (this.#window.depth > 2) await this.#sendBatched(dispatch);
-    else await this.#send([dispatch]);
+    if (probe) return await this.#probe(dispatch);
+    this.#runs.sendingToThreads(); // the load gate (load-gate.ts)
+    let sent: Promise<void>;
+    if (policy.timeoutMs !== undefined) sent = this.#sendTimed(dispatch, policy.timeoutMs);
+    else if (this.#window.depth > 2) sent = this.#sendBatched(dispatch);
+    else sent = this.#send([dispatch]);
+    await Promise.race([sent, dispatch.withdrawn]);
   }
 
-  /** Whether the main thread may run first tasks of unmeasured functions (see InlineOptions.probes). */
-  get #probes(): boolean {
-    return this.inlineOptions.probes ?? true;
-  }
-  /** A probe runs in this thread (one at a time). */
-  #probing = false;
   /** Ends the probe's job (frees its slot in the queue). */
   #probeEnded: (() => void) | undefined;
-  /** Tasks this thread runs or is about to run (probes and tiny tasks). */
-  #inlineRuns = 0;
 
   /**
    * Whether `dispatch` runs in this thread as a probe: its function has no measured runs yet
    * (inline-policy.ts), no probe runs, it has no time limit — and either every other slot of the
    * queue holds a task handed to the threads (so that threads booting or booted have work while
    * this thread may be inside a long synchronous task: the first tasks go to them) and the
-   * function has many tasks (#probeCheap), or it is the only task in flight and most of its
+   * function has many tasks (MainThreadRuns.cheap), or it is the only task in flight and most of its
    * inputs were computed here (the last task of a pass, such as a sum over tiny tasks this thread
-   * ran: #inputsMostlyHere).
+   * ran: MainThreadRuns.inputsMostlyHere).
    * The probe holds its slot while it runs: N task functions at most run at once.
    */
   #mayProbe(dispatch: Dispatch): boolean | Promise<boolean> {
     if (!this.#probeCandidate(dispatch)) return false;
-    // (Not with one thread: it would hold nothing while the probe runs, or hold one beside it.)
-    if (this.threads > 1 && this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#probeCheap(dispatch.task)) return true;
-    if (!this.#alone() || !this.#inputsMostlyHere(dispatch.task)) return false;
+    if (this.#queue.pending - 1 >= this.#queue.concurrency - 1 && this.#runs.cheap(dispatch.task.name)) return true;
+    if (!this.#alone() || !this.#runs.inputsMostlyHere(dispatch.task)) return false;
     // Alone so far, but the scheduler may be dispatching more in this same turn: look again after
     // it (tasks dispatched meanwhile wait for this decision: #deciding).
     const decided = new Promise<boolean>((resolve) => setImmediate(() => resolve(this.#probeCandidate(dispatch) && this.#alone())));
@@ -473,54 +482,22 @@ export class ThreadPoolExecutor implements Executor {
     return decided;
   }
 
-  /** Tasks this thread ran (executed) in this run: their results are in its memory, their code hot. */
-  readonly #ranHere = new WeakSet<Task>();
-
-  /**
-   * Whether most of `task`'s dependencies (at least half, and one) were run by this thread: then
-   * it runs here too when alone in flight, rather than in a thread that reads them from disk with
-   * cold code. (A lone task whose inputs came from the threads, or that has none — a long
-   * computation a user runs alone with --threads — stays with the threads, where a second Ctrl-C
-   * stops it at once.)
-   */
-  #inputsMostlyHere(task: Task): boolean {
-    const deps = task.dependencies();
-    let here = 0;
-    for (const d of deps) if (this.#ranHere.has(d)) here++;
-    return deps.length > 0 && 2 * here >= deps.length;
-  }
-
   /** Settles once a task that looked alone in flight has decided where it runs (see #mayProbe). */
   #deciding: Promise<void> | undefined;
 
   #probeCandidate({ task, policy }: Dispatch): boolean {
-    return this.#probes && !this.#probing && !this.#stopping && policy.timeoutMs === undefined && this.#inlinePolicy.undecided(task);
-  }
-
-  /**
-   * Whether a probe of `task`'s function would cost little if it blocked this thread a while (a
-   * synchronous function): threads start in waves, each wave once the last has started, and
-   * this thread starts them; blocked for as long as the probe runs, it delays the threads beyond
-   * the first wave by that much. So the function must have PROBE_TASKS_PER_LATE_THREAD tasks to
-   * run per such thread (with tasks as long as the probe, the delay is then at most ~3% of the
-   * threads' time on them): 5,000 tiny tasks on 8 threads probe, 99 tasks of 1 s do not. And at
-   * least PROBE_MIN_TASKS: saving the wait for a thread matters only for many tasks (those the
-   * main thread may then run itself, inline-policy.ts); a few stay with the threads.
-   */
-  #probeCheap(task: Task): boolean {
-    const late = Math.max(0, this.threads - (sizes.get(this.pool)?.wave ?? this.threads));
-    return (this.#toRun.get(task.name) ?? 0) >= Math.max(PROBE_MIN_TASKS, PROBE_TASKS_PER_LATE_THREAD * late);
+    return !this.#stopping && this.#runs.candidate(task, policy);
   }
 
   /** Nothing but one dispatch is in flight: no other task handed over, none running in this thread. */
   #alone(): boolean {
-    return this.#dispatches.size === 1 && this.#inlineRuns === 0;
+    return this.#dispatches.size === 1 && this.#runs.running === 0;
   }
 
   /** Hands `dispatch` to this thread as a probe; resolves when it has run (see #runInline). */
   #probe(dispatch: Dispatch): Promise<void> {
     if (dispatch.settled) return Promise.resolve(); // stopped meanwhile: nothing runs
-    this.#probing = true;
+    this.#runs.probing = true;
     if (tracing) trace(`probe: ${dispatch.task.name} runs in the main thread`);
     const ended = new Promise<void>((resolve) => (this.#probeEnded = resolve));
     this.#answer(dispatch, PROBE);
@@ -529,19 +506,38 @@ export class ThreadPoolExecutor implements Executor {
 
   /** Runs task `index` in this thread, as the serial runner does; its duration feeds the inline policy. */
   async #runInline(index: number, task: Task, gate: StartGate, probe: boolean): Promise<TaskOutcome> {
-    this.#inlineRuns++;
+    this.#runs.running++;
     try {
-      const outcome = await this.#inline.run(index, task, gate);
-      this.#inlinePolicy.observe(task, outcome);
-      if (outcome.kind === 'executed') this.#ranHere.add(task);
+      const outcome = await this.#inline.run(index, task, gate, probe ? this.#runs.timedProbe : undefined);
+      this.#runs.ran(task, outcome);
+      if (probe && this.#runs.probeEnded(task, retryPolicy(task, this.defaults), outcome)) this.#holdThreads();
       return outcome;
     } finally {
-      this.#inlineRuns--;
+      this.#runs.running--;
       if (probe) {
-        this.#probing = false;
+        this.#runs.probing = false;
         this.#probeEnded?.();
       }
     }
+  }
+
+  /**
+   * Tasks proved tiny: the tasks the threads hold and have not started (none has: they wait for
+   * the gate) come back to run here, and the threads hold on without loading the jugfile — unless
+   * some task they hold must run in a thread, which then loads it.
+   */
+  #holdThreads(): void {
+    let keep = false;
+    for (const d of this.#dispatches.values()) {
+      if (d.settled || d.sent === 0) continue;
+      const inline = d.gate !== undefined && this.#runs.policy.inline(d.task, d.policy);
+      if (inline && d.claims.withdraw(d.index, d.token)) {
+        this.#answer(d, RUN_INLINE);
+        d.withdraw();
+      } else keep = true;
+    }
+    if (tracing) trace(keep ? 'load gate: threads load (they hold tasks)' : 'load gate: threads hold (tasks are tiny)');
+    this.#runs.gate?.set(keep ? GateState.Go : GateState.Held);
   }
 
   /** Results of short tasks handed to the store since its last flush. */
@@ -676,7 +672,7 @@ export class ThreadPoolExecutor implements Executor {
    * of when the main thread had loaded the jugfile (docs/design.md, "primes --threads 8").
    */
   get #measuredHere(): boolean {
-    return this.#probing || this.#inlineRuns > 0 || this.#inlinePolicy.anyRun();
+    return this.#runs.probing || this.#runs.running > 0 || this.#runs.policy.anyRun();
   }
 
   /** A thread's task failed: threads are started as tasks wait, tiny or not. */
@@ -696,7 +692,7 @@ export class ThreadPoolExecutor implements Executor {
    * LONG_MS or more, and fewer than HOLD_ANSWERS answers (the policy has decided by then).
    */
   #tinySoFar(): boolean {
-    if (this.#failedSeen || this.#answers >= HOLD_ANSWERS || this.#inlinePolicy.anySlow()) return false;
+    if (this.#failedSeen || this.#answers >= HOLD_ANSWERS || this.#runs.policy.anySlow()) return false;
     // Nothing measured and nothing measuring: no sign yet that the tasks are tiny (see #measuredHere).
     if (this.#answers === 0 && !this.#measuredHere) return false;
     const now = Date.now();
@@ -855,6 +851,7 @@ export class ThreadPoolExecutor implements Executor {
     this.#stopping = true;
     this.#inline.stop();
     Atomics.store(this.#stopFlag, 0, 1);
+    this.#runs.gate?.progress(); // requests waiting in threads for the load gate see the stop
     // Tasks no thread has started (waiting for a free slot, queued in a thread behind another, or
     // sent to a thread still loading the jugfile) will not start now: settle them at once rather
     // than wait for their threads to answer (a thread stuck loading would never answer).
@@ -877,7 +874,8 @@ export class ThreadPoolExecutor implements Executor {
     // Not unref'd: with requests stuck in a thread that never loaded, nothing else may keep the
     // event loop alive until the pool is destroyed.
     const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
-    await Promise.race([Promise.allSettled([...this.#inPool]), bound]);
+    // No thread has loaded the jugfile (they held off: load-gate.ts): none can be running a request.
+    if (threadsStarted(this.pool) > 0) await Promise.race([Promise.allSettled([...this.#inPool]), bound]);
     clearTimeout(timer);
     await destroyThreadPool(this.pool);
     // Every result this process prepared is committed by now; what is left in tempfiles/ under its
@@ -898,13 +896,6 @@ export class ThreadPoolExecutor implements Executor {
     await destroyThreadPool(this.pool);
     await releaseAbandoned(this.store, running);
   }
-}
-
-/** Tasks of each function (by name) in `tasks` whose results are not in `stored`. */
-function tasksByFunction(tasks: readonly Task[], stored: ReadonlySet<string>): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const t of tasks) if (!stored.has(t.hash())) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-  return counts;
 }
 
 /** What to report for a task whose worker thread died (or could not load the jugfile). */

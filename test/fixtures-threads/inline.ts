@@ -3,9 +3,11 @@
  * INLINE_N tasks `tick(i)` that append `tick i` to INLINE_SIDE (not a task argument) and return
  * 2·i, one `sum` over them, and INLINE_TIMED tasks `timed(i)` with their own time limit (1 s) that
  * are as trivial, except `timed(INLINE_SPIN_AT)`, which busy-loops for 60 s. `tick(INLINE_EXIT_AT)`
- * calls process.exit(3) instead.
+ * calls process.exit(3) instead. A worker thread that loads this jugfile appends `load <threadId>`
+ * to INLINE_SIDE.
  */
 import { appendFileSync } from 'node:fs';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { TaskGenerator } from 'jug';
 
 const N = Number(process.env['INLINE_N'] ?? 300);
@@ -13,6 +15,8 @@ const TIMED = Number(process.env['INLINE_TIMED'] ?? 0);
 const SPIN_AT = Number(process.env['INLINE_SPIN_AT'] ?? -1);
 const SIDE = process.env['INLINE_SIDE'] ?? 'inline-side.txt';
 const EXIT_AT = Number(process.env['INLINE_EXIT_AT'] ?? -1);
+
+if (!isMainThread) appendFileSync(SIDE, `load ${threadId}\n`);
 
 export const tick = TaskGenerator(function tick(i: number): number {
   if (i === EXIT_AT) process.exit(3);

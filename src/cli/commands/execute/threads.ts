@@ -68,7 +68,9 @@ export async function startThreads(
 export function watchThreadLoad(pool: Piscina, loadMs: number): NodeJS.Timeout {
   return setTimeout(
     async (p: Piscina) => {
-      if ((await import('../../../executors/thread-pool.js')).threadsStarted(p) > 0) return;
+      const module = await import('../../../executors/thread-pool.js');
+      // Threads holding off by the main thread's choice (tiny tasks: load-gate.ts) are no fault.
+      if (module.threadsStarted(p) > 0 || module.threadsHeld(p)) return;
       process.stderr.write(
         `jug: warning: no worker thread has finished loading the jugfile after ${Math.round(LOAD_WATCH_MS / 1000)} s ` +
           `(this thread loaded it in ${(loadMs / 1000).toFixed(1)} s). Does the jugfile wait at its top level for ` +
