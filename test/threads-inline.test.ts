@@ -143,6 +143,17 @@ describe('jug execute --threads: tiny tasks run in the main thread', () => {
     assert.deepEqual(locks(jugdir), []);
   });
 
+  test('work a task left running in the main thread (an un-awaited timer) still finishes before the process ends, as after a serial run', async () => {
+    const dir = dirOf('late');
+    const side = join(dir, 'side.txt');
+    const r = await runJug(['execute', JUGFILE, '--jugdir', join(dir, 'jugdata'), '--threads', '2', '-q'], {
+      env: { INLINE_N: '100', INLINE_SIDE: side, INLINE_LATE_MS: '500' },
+    });
+    expectCode(r, 0);
+    assert.deepEqual(loads(side), [], 'every task ran in the main thread');
+    assert.ok(readFileSync(side, 'utf8').split('\n').includes('late'), 'the timer sum started did not fire: the process ended at once');
+  });
+
   test('the main thread runs a first task of an unmeasured function itself, before any worker thread has loaded the jugfile', async () => {
     // Worker threads of test/fixtures-threads/probe.ts wait at the jugfile's top level until a task
     // has run: only a task run by the main thread can let them load it.

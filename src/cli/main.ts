@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { JugError, JugfileError, describeError } from '../errors.js';
+import { taskCodeRanHere } from '../executors/main-thread-code.js';
 import { buildProgram } from './program.js';
 import { earlyDrain } from './signal-handling.js';
 
@@ -16,13 +17,15 @@ import { earlyDrain } from './signal-handling.js';
  * ending at all. `jug execute --threads N` too: its task code ran in threads that are gone by then
  * (its pool is closed, every result committed and the store closed), and the natural exit spent
  * another ~30–45 ms tearing the process down (docs/design.md, "The end of a run"). A serial
- * `execute` still exits naturally: its tasks ran in this thread, and work one started without
- * awaiting it (a write, a request) is left to finish.
+ * `execute`, and one with `--threads` where tasks ran in the main thread all the same (probes and
+ * tiny tasks), still exits naturally: work a task started here without awaiting it (a write, a
+ * request) is left to finish.
  */
 const ENDS_AT_ONCE: ReadonlyMap<string, (options: Record<string, unknown>) => boolean> = new Map<string, (options: Record<string, unknown>) => boolean>([
   ['check', () => true],
   ['status', () => true],
-  ['execute', (options) => options['threads'] !== undefined],
+  // Not if a task ran in the main thread all the same (probes, tiny tasks: main-thread-code.ts).
+  ['execute', (options) => options['threads'] !== undefined && !taskCodeRanHere()],
 ]);
 
 /** The subcommand that ran to its end in the last main() call, if it is one that ends at once. */

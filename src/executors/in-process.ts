@@ -12,6 +12,7 @@ import type { Executor, StartGate } from '../scheduler.js';
 import { TaskState, type StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
+import { noteTaskCodeHere } from './main-thread-code.js';
 import { AdaptiveWindow } from './window.js';
 
 /** Tasks in flight when tasks are short (results then committed in groups of up to this many). */
@@ -76,6 +77,7 @@ export class InProcessExecutor implements Executor {
       onRan: () => gate.ran(),
       onSectionStart: () => this.#window.commitEarly && this.store.flush(),
       onRun: () => {
+        noteTaskCodeHere();
         if (this.guardExit) guardProcessExit(task);
         this.table.set(index, TaskState.Running);
         // A task expected to run long is noted at once: this thread may block in it.

@@ -3,7 +3,8 @@
  * INLINE_N tasks `tick(i)` that append `tick i` to INLINE_SIDE (not a task argument) and return
  * 2·i, one `sum` over them, and INLINE_TIMED tasks `timed(i)` with their own time limit (1 s) that
  * are as trivial, except `timed(INLINE_SPIN_AT)`, which busy-loops for 60 s. `tick(INLINE_EXIT_AT)`
- * calls process.exit(3) instead. A worker thread that loads this jugfile appends `load <threadId>`
+ * calls process.exit(3) instead. With INLINE_LATE_MS, `sum` also starts a timer it does not wait
+ * for, which appends `late` to INLINE_SIDE after that many ms. A worker thread that loads this jugfile appends `load <threadId>`
  * to INLINE_SIDE.
  */
 import { appendFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ const TIMED = Number(process.env['INLINE_TIMED'] ?? 0);
 const SPIN_AT = Number(process.env['INLINE_SPIN_AT'] ?? -1);
 const SIDE = process.env['INLINE_SIDE'] ?? 'inline-side.txt';
 const EXIT_AT = Number(process.env['INLINE_EXIT_AT'] ?? -1);
+const LATE_MS = process.env['INLINE_LATE_MS'];
 
 if (!isMainThread) appendFileSync(SIDE, `load ${threadId}\n`);
 
@@ -25,6 +27,7 @@ export const tick = TaskGenerator(function tick(i: number): number {
 });
 
 export const sum = TaskGenerator(function sum(xs: number[]): number {
+  if (LATE_MS !== undefined) setTimeout(() => appendFileSync(SIDE, 'late\n'), Number(LATE_MS));
   return xs.reduce((a, b) => a + b, 0);
 });
 
