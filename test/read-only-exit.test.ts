@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { JUG_BIN, ROOT, collectOutput, makeTempDir, parseTable, removeTempDir, runJug, show, type RunResult } from './helpers.js';
+import { JUG_BIN, ROOT, collectOutput, makeTempDir, parseTable, removeTempDir, runJug, runNode, show, type RunResult } from './helpers.js';
 
 /** Runs `bash -c script` with its positional parameters ($0, $1, …). */
 function runBash(script: string, params: readonly string[]): Promise<RunResult> {
@@ -99,5 +99,36 @@ describe('jug execute --threads ends when done', () => {
     const { rows } = parseTable(r.stdout);
     assert.equal(rows.size, 1601, 'every name and the total');
     assert.deepEqual(rows.get('Total:'), [1600, 0]);
+  });
+});
+
+describe('jug execute ends at once when nothing is left running', () => {
+  it('nothingLeftRunning(): only the standard streams active and no beforeExit listener', async () => {
+    const main = join(ROOT, 'dist', 'cli', 'main.js');
+    const script = `
+      const { nothingLeftRunning } = await import(${JSON.stringify(`file://${main}`)});
+      await new Promise((r) => setTimeout(r, 50));
+      const idle = nothingLeftRunning();
+      const t = setTimeout(() => {}, 60_000);
+      const timer = nothingLeftRunning();
+      clearTimeout(t);
+      const h = () => {};
+      process.on('beforeExit', h);
+      const listener = nothingLeftRunning();
+      process.off('beforeExit', h);
+      console.log(JSON.stringify({ idle, timer, listener }));`;
+    const r = await runNode(['--input-type=module', '-e', script]);
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(JSON.parse(r.stdout), { idle: true, timer: false, listener: false });
+  });
+
+  it('a serial run whose task left a timer running waits for it (work a task did not await finishes)', async () => {
+    const side = join(dir, 'late-serial.txt');
+    const jugfile = join(ROOT, 'test', 'fixtures-threads', 'inline.ts');
+    const r = await runJug(['execute', jugfile, '--jugdir', join(dir, 'late-serial.jugdata'), '-q'], {
+      env: { INLINE_N: '20', INLINE_SIDE: side, INLINE_LATE_MS: '500' },
+    });
+    assert.equal(r.code, 0, show(r));
+    assert.ok(readFileSync(side, 'utf8').split('\n').includes('late'), 'the timer the sum started did not fire before the process ended');
   });
 });

@@ -18,15 +18,31 @@ import { earlyDrain } from './signal-handling.js';
  * (its pool is closed, every result committed and the store closed), and the natural exit spent
  * another ~30–45 ms tearing the process down (docs/design.md, "The end of a run"). A serial
  * `execute`, and one with `--threads` where tasks ran in the main thread all the same (probes and
- * tiny tasks), still exits naturally: work a task started here without awaiting it (a write, a
- * request) is left to finish.
+ * tiny tasks), ends at once only if nothing is left running ({@link nothingLeftRunning}); otherwise
+ * it exits naturally, so work a task started here without awaiting it (a write, a request, a
+ * timer) is left to finish.
  */
 const ENDS_AT_ONCE: ReadonlyMap<string, (options: Record<string, unknown>) => boolean> = new Map<string, (options: Record<string, unknown>) => boolean>([
   ['check', () => true],
   ['status', () => true],
-  // Not if a task ran in the main thread all the same (probes, tiny tasks: main-thread-code.ts).
-  ['execute', (options) => options['threads'] !== undefined && !taskCodeRanHere()],
+  // Task code ran only in threads now gone (main-thread-code.ts), or nothing is left to finish here.
+  ['execute', (options) => (options['threads'] !== undefined && !taskCodeRanHere()) || nothingLeftRunning()],
 ]);
+
+/** How process.getActiveResourcesInfo() names stdout, stderr and stdin when they are pipes or terminals. */
+const STDIO_RESOURCES: ReadonlySet<string> = new Set(['PipeWrap', 'TTYWrap']);
+
+/**
+ * Whether a natural exit would only tear the process down: nothing active but the standard streams
+ * (no timer, immediate, socket, child process or file request that a task or the jugfile started
+ * and did not await), and no 'beforeExit' listener, which only a natural exit calls.
+ */
+export function nothingLeftRunning(): boolean {
+  if (process.listenerCount('beforeExit') > 0) return false;
+  let stdio = 0;
+  for (const r of process.getActiveResourcesInfo()) if (!STDIO_RESOURCES.has(r) || ++stdio > 3) return false;
+  return true;
+}
 
 /** The subcommand that ran to its end in the last main() call, if it is one that ends at once. */
 let finished: string | undefined;
