@@ -27,7 +27,7 @@ import { AdaptiveWindow } from './executors/window.js';
 import { bundleUrl } from './executors/bundle-slot.js';
 import { markBooted } from './executors/booted-threads.js';
 import { gateSaysGo, loadTurn } from './executors/load-gate.js';
-import { claimTask } from './executors/claims.js';
+import { claimTask, stillUnclaimed } from './executors/claims.js';
 import { attemptEnded, attemptStarted } from './executors/timeout-watch.js';
 import type { AttemptFailedMessage, ThreadLoadedMessage, WorkerCall, WorkerData, WorkerRequest } from './worker-protocol.js';
 import { trace, tracing } from './trace.js';
@@ -145,7 +145,7 @@ else void loadTurn(data.loadGate, () => firstLoad === undefined).then(async (go)
 async function loadedFor(request: WorkerRequest): Promise<boolean> {
   if (firstLoad === undefined) {
     const wanted = (): boolean =>
-      Atomics.load(new Int32Array(request.stop), 0) === 0 && Atomics.load(new Int32Array(request.claims), request.index) === request.token;
+      Atomics.load(new Int32Array(request.stop), 0) === 0 && stillUnclaimed(request.claims, request.index, request.token);
     if (tracing) trace(`request ${request.index} waits for the load gate`);
     if (!(await loadTurn(data.loadGate, wanted))) return false;
   }

@@ -67,3 +67,8 @@ export class TaskClaims {
 export function claimTask(buffer: SharedArrayBuffer, index: number, token: number, copy: number): boolean {
   return Atomics.compareExchange(new Int32Array(buffer), index, token, -copy) === token;
 }
+
+/** The worker's side: whether task `index` is still dispatched under `token` and unclaimed (not withdrawn, no copy started it). */
+export function stillUnclaimed(buffer: SharedArrayBuffer, index: number, token: number): boolean {
+  return Atomics.load(new Int32Array(buffer), index) === token;
+}
