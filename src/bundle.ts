@@ -182,7 +182,8 @@ export function cacheDir(): string | undefined {
   return join(tmpdir(), `jug-bundles-${uid}`);
 }
 
-function cacheKey(jugfile: string): string {
+/** The cache's key for `jugfile`: its path, this jug installation and Node's version. */
+export function cacheKey(jugfile: string): string {
   return createHash('sha1').update(`${jugfile}\0${SELF}\0${process.version}`).digest('hex').slice(0, 24);
 }
 
@@ -209,6 +210,17 @@ function cachedBundle(dir: string, jugfile: string): string | undefined {
   }
   const bundle = join(dir, manifest.bundle);
   return existsSync(bundle) ? bundle : undefined;
+}
+
+/**
+ * The name (in {@link cacheDir}) of `jugfile`'s cached bundle — the hash of its contents — if
+ * the cache holds one and nothing it was made from changed; undefined otherwise (synchronous: a
+ * few stat calls).
+ */
+export function cachedBundleName(jugfile: string): string | undefined {
+  const dir = cacheDir();
+  const hit = dir === undefined ? undefined : cachedBundle(dir, jugfile);
+  return hit === undefined ? undefined : basename(hit);
 }
 
 /** Writes `path` atomically (temporary name, then rename). */

@@ -255,7 +255,7 @@ function addExecuteCommand(program: Command, setCode: SetCode): void {
   common(cmd).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => {
     // With threads, load the pool's modules (Piscina) alongside the command's: starting threads
     // comes first in execute.
-    if (opts['threads'] !== undefined) import('../executors/thread-pool.js').catch(() => {});
+    if (opts['threads'] !== undefined) import('../executors/pool-start.js').catch(() => {});
     setCode(await (await import('./commands/execute/index.js')).execute(jugfile, opts));
   });
 }

@@ -21,6 +21,9 @@
  *   and on a loaded machine that sent the tiny workload's function back to the threads mid-run.)
  * - A task with a time limit (its own `timeout` option or --timeout) never runs inline: only a
  *   worker thread can be terminated at the limit.
+ * - Functions the last run of this jugfile found tiny (thread-verdict.ts: {@link remember}) run
+ *   inline from their first task, without probes, until their own MIN_SAMPLES runs decide as
+ *   above (or two long runs, or one very long, send them to the threads first).
  */
 import type { RetryPolicy, TaskOutcome } from '../execute-task.js';
 import type { Task } from '../task.js';
@@ -52,12 +55,27 @@ interface Runs {
 
 export class InlinePolicy {
   readonly #byFunction = new Map<string, Runs>();
+  /** Functions judged tiny by the last run of this jugfile (thread-verdict.ts). */
+  readonly #remembered = new Set<string>();
+
+  /** Functions named in the last run's verdict run inline until their own runs decide. */
+  remember(names: Iterable<string>): void {
+    for (const name of names) this.#remembered.add(name);
+  }
 
   /** Whether `task` (with its retry policy) runs in the main thread. */
   inline(task: Task, policy: RetryPolicy): boolean {
     if (policy.timeoutMs !== undefined) return false;
     const runs = this.#byFunction.get(task.name);
-    return runs !== undefined && !runs.long && runs.count >= MIN_SAMPLES && medianMs(runs) < TINY_MS;
+    if (runs === undefined || runs.count < MIN_SAMPLES) return this.#remembered.has(task.name) && runs?.long !== true;
+    return !runs.long && medianMs(runs) < TINY_MS;
+  }
+
+  /** The functions that run inline now, decided by their own runs (what thread-verdict.ts records). */
+  tinyFunctions(): string[] {
+    const names: string[] = [];
+    for (const [name, runs] of this.#byFunction) if (!runs.long && runs.count >= MIN_SAMPLES && medianMs(runs) < TINY_MS) names.push(name);
+    return names;
   }
 
   /**
@@ -67,6 +85,7 @@ export class InlinePolicy {
    */
   undecided(task: Task): boolean {
     const runs = this.#byFunction.get(task.name);
+    if (this.#remembered.has(task.name)) return false; // inline, or sent to the threads for good
     return runs === undefined || (!runs.long && runs.count < MIN_SAMPLES);
   }
 

@@ -38,7 +38,14 @@ export class MainThreadRuns {
     private readonly wave: number,
     /** The pool's load gate. @default none (threads load at once) */
     readonly gate: LoadGate | undefined,
-  ) {}
+    /**
+     * Functions the last run found tiny (thread-verdict.ts): they run here from the first task,
+     * and the threads (started on demand) load the jugfile once they start. @default none
+     */
+    private readonly remembered: readonly string[] = [],
+  ) {
+    this.policy.remember(remembered);
+  }
 
   /** A pass starts: its tasks not in `stored` are what it runs; threads wait only on the first pass's probes. */
   newPass(generation: number, tasks: readonly Task[], stored: ReadonlySet<string>): void {
@@ -91,10 +98,11 @@ export class MainThreadRuns {
   /**
    * Whether the threads should wait before loading the jugfile: the main thread may probe a
    * function with many tasks (#cheap) and then run them all itself (tiny tasks), so that a
-   * thread's load would only take CPU from it. Not without probes.
+   * thread's load would only take CPU from it. Not without probes, nor with a verdict: threads
+   * then start only when a task waits for one.
    */
   #holdWorthwhile(): boolean {
-    if (!this.probes) return false;
+    if (!this.probes || this.remembered.length > 0) return false;
     for (const name of this.#toRun.keys()) if (this.cheap(name)) return true;
     return false;
   }

@@ -9,9 +9,9 @@
  * idle thread is sent it too, and whichever copy starts first runs it (claims.ts). Short tasks go
  * to threads in batches of up to BATCH per request, and their results are committed in groups.
  *
- * The pool is started first thing, before the jugfile is imported: the first threads boot while
- * the parent bundles and imports the jugfile, and wait for the bundle's URL (bundle-slot.ts).
- * Threads start in waves, get tasks, and stop when no longer useful as pool-size.ts decides. The
+ * The pool is started by pool-start.ts (first thing, before the jugfile is imported, unless the
+ * last run ran every task in the main thread: thread-verdict.ts). Threads start in waves, get
+ * tasks, and stop when no longer useful as pool-size.ts decides. The
  * status table is made once the graph is known and travels with each request (a
  * SharedArrayBuffer is shared, not copied).
  *
@@ -19,11 +19,8 @@
  * limits) fails only its task: the parent adopts that task's lock and releases it (or marks it
  * failed with --keep-failed), frees the thread slot, and Piscina starts a replacement thread.
  */
-import { join } from 'node:path';
 import PQueue from 'p-queue';
-import { Piscina } from 'piscina';
-import type { JugfileBundle } from '../bundle.js';
-import { UNAWAITED_WORK_HINT, describeThrown } from '../errors.js';
+import type { Piscina } from 'piscina';
 import {
   commitHandedOver,
   errorInfo,
@@ -41,69 +38,24 @@ import type { Executor, StartGate } from '../scheduler.js';
 import type { StatusTable } from '../status-table.js';
 import type { Store } from '../store/store.js';
 import type { Task } from '../task.js';
-import type { AttemptFailedMessage, ThreadLoadedMessage, WorkerCall, WorkerData, WorkerRequest } from '../worker-protocol.js';
+import type { AttemptFailedMessage, WorkerCall, WorkerRequest } from '../worker-protocol.js';
 import { trace, tracing } from '../trace.js';
-import { PACKAGE_ROOT } from '../package-root.js';
 import { AdaptiveWindow } from './window.js';
 import { InProcessExecutor } from './in-process.js';
 import { LONG_MS, MIN_SAMPLES } from './inline-policy.js';
-import { GateState, LoadGate, createLoadGate } from './load-gate.js';
+import { GateState } from './load-gate.js';
 import { MainThreadRuns } from './main-thread-runs.js';
 import { encodeHashes } from './stored-snapshot.js';
-import { createBundleSlot, publishBundle } from './bundle-slot.js';
-import { PoolSize } from './pool-size.js';
-import { bootedThreads } from './booted-threads.js';
+import { BATCH, PIPELINE, destroyThreadPool, loadGateOf, poolSizeOf, reportThreadDeath, requestsPerThread, threadsStarted } from './pool-start.js';
+import type { ThreadVerdict } from './thread-verdict.js';
 import { TaskClaims } from './claims.js';
 import { TimeoutWatch, afterTimeoutKill, createAttemptClock, readAttemptClock } from './timeout-watch.js';
 
-/** Options of {@link startThreadPool}. */
-export interface ThreadPoolOptions extends RunDefaults {
-  /** Number of worker threads. */
-  readonly threads: number;
-  /** The bundled jugfile the workers import, once it is ready (a rejection fails their load). */
-  readonly bundle: Promise<JugfileBundle>;
-  /** The jugfile (absolute path) and its command-line arguments, for its `process.argv` in threads. */
-  readonly jugfile: string;
-  readonly jugfileArgs?: readonly string[] | undefined;
-  /** The store location string the workers open. */
-  readonly jugdir: string;
-  /** `jugdir` was given with --jugdir: the jugfile's own setJugdir() changes nothing. @default false */
-  readonly jugdirFixed?: boolean;
-  readonly keepFailed: boolean;
-  /** `--debug`: fail tasks that change their arguments. @default false */
-  readonly debug?: boolean;
-  /** fsync results (as the parent's store). @default true */
-  readonly fsync?: boolean;
-  /** Heap limit per worker thread in MiB (exceeding it fails the task, not the run). */
-  readonly maxOldGenerationSizeMb?: number;
-  /**
-   * A thread died outside any task (between tasks, or while loading the jugfile): told with a
-   * message for the user. Not called once the pool is being destroyed.
-   */
-  readonly onFault?: (message: string) => void;
-  /** Lease of other hosts' locks, ms (as the parent's store). @default the store's default */
-  readonly leaseMs?: number;
-}
-
-/**
- * Piscina's entry for the threads: a CommonJS file exporting `run` (a promise of worker.ts's
- * function), built into dist/ (also when this module runs from src/ under tsx); see
- * scripts/build.mjs for why not worker.js itself.
- */
-const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'worker-entry.cjs');
-/**
- * Tasks in flight per thread when tasks are short (one running, the rest waiting or being
- * committed): enough that a group commit (two syncfs calls, ~10–40 ms here) gathers a few hundred
- * results while the threads keep running.
- */
-const PIPELINE = 128;
 /**
  * Tasks one thread may hold when tasks are long: the one it runs and the next, which it starts
  * without waiting for the parent; a thread that falls idle takes such a waiting task over.
  */
 const LONG_DEPTH = 2;
-/** Most short tasks sent to a thread in one request. */
-const BATCH = 16;
 /** Longest wait at the end of a run for copies of tasks still queued in threads to answer. */
 const CLOSE_WAIT_MS = 500;
 /** Threads' answers after which PoolSize no longer holds waves back for tiny tasks (see #tinySoFar). */
@@ -123,6 +75,12 @@ export interface InlineOptions {
    * has not. @default true
    */
   readonly probes?: boolean;
+  /**
+   * Task functions the last run of the jugfile found tiny, every task run in the main thread
+   * (thread-verdict.ts): they run here from their first task, and the threads, started only on
+   * demand, load the jugfile as soon as they start. @default none
+   */
+  readonly remembered?: readonly string[] | undefined;
 }
 
 /** A dispatch's answer when its turn came and the main thread is to run it itself (inline-policy.ts). */
@@ -154,121 +112,6 @@ interface Dispatch {
   readonly withdraw: () => void;
 }
 
-const sizes = new WeakMap<Piscina, PoolSize>();
-/** Per pool: when its threads load the jugfile (load-gate.ts). */
-const gates = new WeakMap<Piscina, LoadGate>();
-/** Per pool: reports a thread that died outside any task (its error), once per error. */
-const deaths = new WeakMap<Piscina, (e: unknown) => void>();
-
-/** Requests a thread may hold for `depth` tasks in flight (short tasks travel BATCH to a request). */
-function requestsPerThread(depth: number): number {
-  return depth > 2 ? Math.max(2, Math.ceil(depth / BATCH)) : depth;
-}
-
-/**
- * Starts the worker threads: the first wave at once, the others as threads become ready (see
- * pool-size.ts). They import the jugfile once `bundle` is ready.
- */
-export function startThreadPool(options: ThreadPoolOptions): Piscina {
-  const size = new PoolSize(options.threads);
-  const slot = createBundleSlot();
-  options.bundle.then(
-    (b) => publishBundle(slot, b.url),
-    () => publishBundle(slot, undefined), // the parent's own load reports the bundling error
-  );
-  const workerData: WorkerData = {
-    bundle: slot,
-    booted: size.booted,
-    loadExits: new SharedArrayBuffer(8),
-    loadGate: createLoadGate(),
-    jugfile: options.jugfile,
-    jugfileArgs: options.jugfileArgs,
-    jugdir: options.jugdir,
-    jugdirFixed: options.jugdirFixed ?? false,
-    fsync: options.fsync ?? true,
-    keepFailed: options.keepFailed,
-    leaseMs: options.leaseMs,
-    debug: options.debug ?? false,
-    retries: options.retries,
-    retryDelayMs: options.retryDelayMs,
-    timeoutMs: options.timeoutMs,
-  };
-  const pool = new Piscina({
-    ...size.poolOptions,
-    filename: WORKER_FILE,
-    name: 'run',
-    idleTimeout: Number.POSITIVE_INFINITY,
-    concurrentTasksPerWorker: requestsPerThread(PIPELINE),
-    atomics: 'async', // task code may leave timers or pending I/O; keep worker event loops running
-    recordTiming: false,
-    workerData,
-    resourceLimits:
-      options.maxOldGenerationSizeMb === undefined ? undefined : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb },
-  });
-  size.attach(pool);
-  sizes.set(pool, size);
-  gates.set(pool, new LoadGate(workerData.loadGate));
-  // Piscina reports a thread that died holding no request as an 'error' event (which, without a
-  // listener, would end the process), and one that called process.exit() while loading not at all.
-  let exitsSeen = 0;
-  const seen = new WeakSet<object>();
-  const death = (e: unknown): void => {
-    if (size.closed) return;
-    if (typeof e === 'object' && e !== null) {
-      if (seen.has(e)) return; // one death, seen by several requests
-      seen.add(e);
-    }
-    options.onFault?.(threadDeath(e, options.maxOldGenerationSizeMb));
-  };
-  deaths.set(pool, death);
-  pool.on('error', death);
-  pool.on('message', (m: unknown) => {
-    if ((m as Partial<ThreadLoadedMessage> | null)?.jugThreadLoaded !== undefined) size.threadLoaded();
-  });
-  pool.on('workerDestroy', () => {
-    const exits = new Int32Array(workerData.loadExits);
-    const count = Atomics.load(exits, 0);
-    if (count === exitsSeen || size.closed) return;
-    exitsSeen = count;
-    options.onFault?.(
-      `a worker thread exited (code ${Atomics.load(exits, 1)}) while loading the jugfile, before it could run any task. ` +
-        'Does the jugfile call process.exit() at its top level? In worker threads it ends the thread; ' +
-        'check isMainThread (node:worker_threads) around it, or run without --threads.',
-    );
-  });
-  return pool;
-}
-
-/** What to tell the user about a thread that died outside any task (Piscina's 'error' event). */
-function threadDeath(e: unknown, heapMb: number | undefined): string {
-  if ((e as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    return (
-      `a worker thread ran out of memory outside any task (while loading the jugfile, or between tasks)` +
-      `${heapMb === undefined ? '' : ` under --max-old-generation-size-mb ${heapMb}`}: raise that limit, ` +
-      'or load less data at the jugfile\'s top level.'
-    );
-  }
-  return `a worker thread died outside any task (${describeThrown(e)}). ${UNAWAITED_WORK_HINT}`;
-}
-
-/** How many threads of the pool have finished loading the jugfile (ever: replaced ones count). */
-export function threadsStarted(pool: Piscina): number {
-  const size = sizes.get(pool);
-  return size === undefined ? 0 : bootedThreads(size.booted).count;
-}
-
-/** Whether the pool's threads hold off loading the jugfile, as the main thread told them (load-gate.ts). */
-export function threadsHeld(pool: Piscina): boolean {
-  return gates.get(pool)?.state === GateState.Held;
-}
-
-/** Destroys a pool made by {@link startThreadPool}: running tasks are killed; their threads' ends are no fault. */
-export async function destroyThreadPool(pool: Piscina): Promise<void> {
-  const size = sizes.get(pool);
-  if (size !== undefined) size.closed = true;
-  await pool.destroy();
-}
-
 export class ThreadPoolExecutor implements Executor {
   readonly #queue: PQueue;
   #stopping = false;
@@ -289,13 +132,13 @@ export class ThreadPoolExecutor implements Executor {
     /** For the tasks the main thread runs itself (see inline-policy.ts). @default neither */
     private readonly inlineOptions: InlineOptions = {},
   ) {
-    const size = sizes.get(pool);
+    const size = poolSizeOf(pool);
     if (size !== undefined) {
       size.tinySoFar = () => this.#tinySoFar();
       size.mainReady(); // the jugfile is loaded: see PoolSize
     }
     this.#queue = new PQueue({ concurrency: threads });
-    this.#runs = new MainThreadRuns(threads, inlineOptions.probes ?? true, size?.wave ?? threads, gates.get(pool));
+    this.#runs = new MainThreadRuns(threads, inlineOptions.probes ?? true, size?.wave ?? threads, loadGateOf(pool), inlineOptions.remembered);
     pool.on('message', (m: unknown) => this.#onWorkerMessage(m));
     this.#inline = this.#inlineRunner();
   }
@@ -332,7 +175,7 @@ export class ThreadPoolExecutor implements Executor {
    * each function it has to run decides whether a probe may run: #mayProbe). @default none known
    */
   nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>, tasks: readonly Task[] = []): void {
-    const size = sizes.get(this.pool);
+    const size = poolSizeOf(this.pool);
     if (generation > 0 && size !== undefined) {
       // New tasks (past a barrier): their durations are unknown again, and threads stopped near
       // the end of the last pass are needed again.
@@ -371,7 +214,7 @@ export class ThreadPoolExecutor implements Executor {
   #observe(outcome: TaskOutcome): void {
     if (!this.#window.observe(outcome)) return;
     this.#queue.concurrency = this.threads * this.#window.depth;
-    const size = sizes.get(this.pool);
+    const size = poolSizeOf(this.pool);
     if (size !== undefined) size.depth = requestsPerThread(this.#window.depth);
     trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
@@ -550,7 +393,7 @@ export class ThreadPoolExecutor implements Executor {
    * results: a chain of short tasks, or the end of a pass).
    */
   #groupDone(): boolean {
-    const idle = (sizes.get(this.pool)?.occupancy().idle ?? 1) > 0;
+    const idle = (poolSizeOf(this.pool)?.occupancy().idle ?? 1) > 0;
     if (++this.#grouped < COMMIT_GROUP && !idle) return false;
     this.#grouped = 0;
     return true;
@@ -637,7 +480,7 @@ export class ThreadPoolExecutor implements Executor {
     try {
       const inPool = this.pool.run(call, abort === undefined ? undefined : { signal: abort.signal });
       this.#inPool.add(inPool);
-      sizes.get(this.pool)?.handedOver(this.#inPool.size);
+      poolSizeOf(this.pool)?.handedOver(this.#inPool.size);
       const answer = (await inPool.finally(() => this.#inPool.delete(inPool))) as TaskOutcome | TaskOutcome[];
       return Array.isArray(answer) ? answer : [answer];
     } catch (e) {
@@ -649,7 +492,7 @@ export class ThreadPoolExecutor implements Executor {
       );
       if (running && typeof e === 'object' && e !== null) this.#deathsOfTasks.add(e);
       else setImmediate(() => {
-        if (typeof e !== 'object' || e === null || !this.#deathsOfTasks.has(e)) deaths.get(this.pool)?.(e);
+        if (typeof e !== 'object' || e === null || !this.#deathsOfTasks.has(e)) reportThreadDeath(this.pool, e);
       });
       return await Promise.all(
         sent.map(({ dispatch, request }) =>
@@ -683,7 +526,7 @@ export class ThreadPoolExecutor implements Executor {
     if (outcome.kind === 'cancelled' || outcome.kind === 'loaded') return; // nothing ran
     this.#answers++;
     if (outcome.kind === 'failed') this.#failedSeen = true;
-    if (!this.#tinySoFar()) sizes.get(this.pool)?.answeredSlow();
+    if (!this.#tinySoFar()) poolSizeOf(this.pool)?.answeredSlow();
   }
 
   /**
@@ -799,7 +642,7 @@ export class ThreadPoolExecutor implements Executor {
    * The copy that starts first runs the task (claims.ts); the other answers `cancelled`.
    */
   #steal(): void {
-    const size = sizes.get(this.pool);
+    const size = poolSizeOf(this.pool);
     if (size === undefined || this.#stopping || this.#queue.size > 0 || this.pool.queueSize > 0) return;
     const { idle, waiting } = size.occupancy();
     // A task just sent to an idle thread is unclaimed too, until that thread starts it: only as
@@ -842,9 +685,19 @@ export class ThreadPoolExecutor implements Executor {
     return { kind: 'failed', keptFailed, error, record };
   }
 
+  /**
+   * What this run says for the next run of the jugfile (thread-verdict.ts): 'threads' when a thread
+   * loaded the jugfile; the functions proved tiny when none did and some did so here; else nothing.
+   */
+  verdict(): ThreadVerdict | 'threads' | undefined {
+    if (threadsStarted(this.pool) > 0) return 'threads';
+    const tiny = this.#runs.policy.tinyFunctions();
+    return tiny.length > 0 ? { tiny } : undefined;
+  }
+
   /** Fewer tasks are left in this pass than threads: idle threads beyond that stop (pool-size.ts). */
   remaining(tasks: number): void {
-    sizes.get(this.pool)?.retireBeyond(tasks);
+    poolSizeOf(this.pool)?.retireBeyond(tasks);
   }
 
   stop(): void {

@@ -21,7 +21,7 @@ import { DRAIN_SIGNAL, earlyDrain, SignalHandling, takeDelayedSignals, type Earl
 import { resolveThreads, runDefaultsOf, runnerStoreOptions, type ExecuteCliOptions, type ExecuteOptions } from './options.js';
 import { RunAborted, repairingLoad, runPasses, targetOf, type PassContext, type PassesDone } from './passes.js';
 import { report } from './report.js';
-import { startThreads, threadedExecutor, watchThreadLoad, type StartedThreads } from './threads.js';
+import { rememberRun, startThreads, threadedExecutor, watchThreadLoad, type StartedThreads } from './threads.js';
 
 export type { ExecuteCliOptions, ExecuteOptions } from './options.js';
 export { finishedLine } from './log.js';
@@ -139,6 +139,7 @@ async function runAndWindDown(ready: ReadyRun, context: PassContext): Promise<Pa
   const done = await runPasses(ready.project, ready.target, context);
   if (tracing) trace(`run done (main thread CPU ${threadCpuMs() ?? '?'} ms)`);
   await closeThreads(ready.threaded);
+  if (ready.started !== undefined && ready.threaded !== undefined && !done.result.aborted) rememberRun(ready.started, ready.threaded);
   // Locks that went stale during the run: a dead process's, even of tasks whose result it had
   // stored before it died (the run started by clearing those stale then).
   if (!done.result.aborted) await context.store.clearStaleLocks();

@@ -1,13 +1,16 @@
 /**
  * `jug execute --threads N`: the worker pool starts first (threads boot while the main thread
- * loads the jugfile), is watched while the threads load it, and becomes the run's executor — or is
- * closed at once when there is nothing for it to do.
+ * loads the jugfile; none at start when the last run of the jugfile ran every task in the main
+ * thread: thread-verdict.ts), is watched while the threads load it, and becomes the run's
+ * executor — or is closed at once when there is nothing for it to do. The run's verdict is
+ * recorded for the next run at its end.
  */
 import type { Piscina } from 'piscina';
 import { bundleJugfile, type JugfileBundle } from '../../../bundle.js';
 import { UsageError } from '../../../errors.js';
 import type { RunDefaults } from '../../../execute-task.js';
 import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
+import { readVerdict, recordVerdict, type ThreadVerdict } from '../../../executors/thread-verdict.js';
 import { jugdirFor } from '../../../jugfile.js';
 import { registry } from '../../../registry.js';
 import type { RunRecorder } from '../../../run-records.js';
@@ -25,11 +28,19 @@ const LOAD_WATCH_MS = Number(process.env['JUG_TEST_LOAD_WATCH_MS'] ?? 30_000);
 export interface StartedThreads {
   readonly pool: Piscina;
   readonly bundle: Promise<JugfileBundle>;
+  /** The jugfile (absolute path) and its arguments: what the verdict is kept for. */
+  readonly jugfile: string;
+  readonly args: readonly string[];
+  /** The last run's verdict (thread-verdict.ts): then the pool starts threads only on demand. */
+  readonly verdict: ThreadVerdict | undefined;
 }
 
 /**
  * Starts the pool: threads are what a run waits for at start-up, so the first ones start now and
- * boot while this thread imports the jugfile; they wait for the bundle (see bundle-slot.ts).
+ * boot while this thread imports the jugfile; they wait for the bundle (see bundle-slot.ts). Not
+ * when the last run of this jugfile ran every task in the main thread (its verdict): then a thread
+ * starts only once a task waits for one. (Never with a heap limit for the threads: the main thread
+ * has none, and runs no probe then.)
  */
 export async function startThreads(
   jugfile: string | undefined,
@@ -38,14 +49,18 @@ export async function startThreads(
   runDefaults: RunDefaults,
   faults: RunFaults,
 ): Promise<StartedThreads> {
-  const { startThreadPool } = await import('../../../executors/thread-pool.js');
-  const bundle = bundleJugfile(resolveJugfile(jugfile));
+  const { startThreadPool } = await import('../../../executors/pool-start.js');
+  const path = resolveJugfile(jugfile);
+  const args = registry().jugfileArgs ?? [];
+  const verdict = options.maxOldGenerationSizeMb === undefined ? readVerdict(path, args) : undefined;
+  const bundle = bundleJugfile(path);
   bundle.catch(() => {}); // reported by the main thread's load of the jugfile
   const pool = startThreadPool({
     threads,
     bundle,
-    jugfile: resolveJugfile(jugfile),
+    jugfile: path,
     jugfileArgs: registry().jugfileArgs,
+    onDemand: verdict !== undefined,
     // As openProject computes it (the jugfile as named: %(jugfile)s keeps a relative path relative).
     jugdir: jugdirFor(options.jugdir, jugfile ?? resolveJugfile(undefined)),
     jugdirFixed: options.jugdir !== undefined,
@@ -56,8 +71,13 @@ export async function startThreads(
     leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
     onFault: (message) => faults.report(message),
   });
-  trace('thread pool started');
-  return { pool, bundle };
+  trace(verdict === undefined ? 'thread pool started' : `thread pool started, no thread yet (last run: ${verdict.tiny.join(', ')} tiny, every task in the main thread)`);
+  return { pool, bundle, jugfile: path, args, verdict };
+}
+
+/** The run is over (not aborted): what it showed is kept for the next run of the jugfile (thread-verdict.ts). */
+export function rememberRun(started: StartedThreads, threaded: ThreadPoolExecutor): void {
+  recordVerdict(started.jugfile, started.args, threaded.verdict(), started.verdict);
 }
 
 /**
@@ -68,9 +88,10 @@ export async function startThreads(
 export function watchThreadLoad(pool: Piscina, loadMs: number): NodeJS.Timeout {
   return setTimeout(
     async (p: Piscina) => {
-      const module = await import('../../../executors/thread-pool.js');
-      // Threads holding off by the main thread's choice (tiny tasks: load-gate.ts) are no fault.
-      if (module.threadsStarted(p) > 0 || module.threadsHeld(p)) return;
+      const module = await import('../../../executors/pool-start.js');
+      // Threads holding off by the main thread's choice (tiny tasks: load-gate.ts), or none
+      // started (the pool starts them on demand: thread-verdict.ts), are no fault.
+      if (module.threadsStarted(p) > 0 || module.threadsHeld(p) || p.threads.length === 0) return;
       process.stderr.write(
         `jug: warning: no worker thread has finished loading the jugfile after ${Math.round(LOAD_WATCH_MS / 1000)} s ` +
           `(this thread loaded it in ${(loadMs / 1000).toFixed(1)} s). Does the jugfile wait at its top level for ` +
@@ -101,13 +122,14 @@ export async function threadedExecutor(
 ): Promise<ThreadPoolExecutor | undefined> {
   const { pool } = started;
   const module = await import('../../../executors/thread-pool.js');
+  const { destroyThreadPool } = await import('../../../executors/pool-start.js');
   if (project.store.location === ':memory:') {
-    await module.destroyThreadPool(pool);
+    await destroyThreadPool(pool);
     throw new UsageError('--threads needs a store the threads share (a jugdir on disk); the jugfile selects :memory: with setJugdir().');
   }
   if (project.barrier === undefined && project.graph.tasks.every((t) => project.stored.has(t.hash()))) {
     clearTimeout(watchdog);
-    await module.destroyThreadPool(pool);
+    await destroyThreadPool(pool);
     trace('pool closed: every task is stored');
     return undefined;
   }
@@ -116,5 +138,6 @@ export async function threadedExecutor(
     debug: options.debug ?? false,
     tracker,
     probes: options.maxOldGenerationSizeMb === undefined,
+    remembered: started.verdict?.tiny,
   });
 }
