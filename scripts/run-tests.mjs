@@ -24,6 +24,10 @@ if (selected.length === 0) {
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected],
-  { cwd: root, stdio: 'inherit' },
+  // A `--threads` run remembers, per jugfile, that its tasks all ran in the main thread
+  // (src/executors/thread-verdict.ts), and the next run then skips the probes: tests that run a
+  // fixture several times, in any order, would take different paths. Off here; the tests of the
+  // verdict turn it on (and keep their own cache directory).
+  { cwd: root, stdio: 'inherit', env: { ...process.env, JUG_THREAD_VERDICT: process.env.JUG_THREAD_VERDICT ?? '0' } },
 );
 process.exit(r.status ?? 1);

@@ -4,8 +4,9 @@
  * 2·i, one `sum` over them, and INLINE_TIMED tasks `timed(i)` with their own time limit (1 s) that
  * are as trivial, except `timed(INLINE_SPIN_AT)`, which busy-loops for 60 s. `tick(INLINE_EXIT_AT)`
  * calls process.exit(3) instead. With INLINE_LATE_MS, `sum` also starts a timer it does not wait
- * for, which appends `late` to INLINE_SIDE after that many ms. A worker thread that loads this jugfile appends `load <threadId>`
- * to INLINE_SIDE.
+ * for, which appends `late` to INLINE_SIDE after that many ms. With INLINE_TICK_MS, every tick
+ * busy-waits that long (the same code made slow by its environment: thread-verdict.ts). A worker
+ * thread that loads this jugfile appends `load <threadId>` to INLINE_SIDE.
  */
 import { appendFileSync } from 'node:fs';
 import { isMainThread, threadId } from 'node:worker_threads';
@@ -17,11 +18,16 @@ const SPIN_AT = Number(process.env['INLINE_SPIN_AT'] ?? -1);
 const SIDE = process.env['INLINE_SIDE'] ?? 'inline-side.txt';
 const EXIT_AT = Number(process.env['INLINE_EXIT_AT'] ?? -1);
 const LATE_MS = process.env['INLINE_LATE_MS'];
+const TICK_MS = Number(process.env['INLINE_TICK_MS'] ?? 0);
 
 if (!isMainThread) appendFileSync(SIDE, `load ${threadId}\n`);
 
 export const tick = TaskGenerator(function tick(i: number): number {
   if (i === EXIT_AT) process.exit(3);
+  const end = Date.now() + TICK_MS;
+  while (Date.now() < end) {
+    // busy
+  }
   appendFileSync(SIDE, `tick ${i}\n`);
   return 2 * i;
 });

@@ -1,0 +1,174 @@
+/**
+ * The last `--threads` run's verdict on a jugfile (src/executors/thread-verdict.ts): after a run in
+ * which every task ran in the main thread, the next run of the same code boots no thread at start
+ * and runs the remembered functions inline from their first task; a stale verdict (the tasks are
+ * slow now) still gets threads, and is dropped. The real CLI on test/fixtures-threads/inline.ts,
+ * with JUG_TRACE=1 (a thread that boots says `[thread N] worker modules loaded`), each test with its own bundle
+ * cache (TMPDIR). scripts/run-tests.mjs turns verdicts off for the other tests; these turn them on.
+ * Needs a build (`npm run build`): the CLI runs from dist/.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { bundleJugfile } from '../src/bundle.js';
+import type { TaskOutcome } from '../src/execute-task.js';
+import { InlinePolicy, LONG_ONCE_MS, MIN_SAMPLES } from '../src/executors/inline-policy.js';
+import { readVerdict, recordVerdict } from '../src/executors/thread-verdict.js';
+import type { RunRecord } from '../src/run-records-types.js';
+import { parseRunLines } from '../src/run-records.js';
+import type { Task } from '../src/task.js';
+import { ROOT, makeTempDir, removeTempDir, runJug, show, type RunResult } from './helpers.js';
+
+const JUGFILE = join(ROOT, 'test', 'fixtures-threads', 'inline.ts');
+let tmp: string;
+before(() => {
+  assert.ok(existsSync(join(ROOT, 'dist', 'cli', 'main.js')), 'run `npm run build` first: bin/jug.js runs dist/');
+  tmp = makeTempDir('verdict');
+});
+after(() => removeTempDir(tmp));
+let dirs = 0;
+
+/** A fresh directory with its own bundle cache (TMPDIR) for a sequence of runs. */
+function scene(label: string): { dir: string; env: Record<string, string> } {
+  const dir = join(tmp, `${label}-${++dirs}`);
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  return { dir, env: { TMPDIR: join(dir, 'tmp'), JUG_THREAD_VERDICT: '1', JUG_TRACE: '1', INLINE_SIDE: join(dir, 'side.txt') } };
+}
+
+function records(jugdir: string): RunRecord[] {
+  const dir = join(jugdir, 'runs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => parseRunLines(readFileSync(join(dir, name), 'utf8')));
+}
+
+const loads = (side: string): string[] => (existsSync(side) ? readFileSync(side, 'utf8').split('\n').filter((l) => l.startsWith('load ')) : []);
+
+function expectCode(r: RunResult, code: number): void {
+  assert.equal(r.code, code, `expected exit ${code}, got ${show(r)}`);
+}
+
+/** A worker thread booted (its own trace line). */
+const VERDICT_WRITTEN = /thread verdict: every task ran in the main thread \(inline\.tick tiny\)/;
+
+/**
+ * Runs until a run leaves a verdict (at most 4 runs): on a loaded machine a probe stalled past the
+ * load gate's patience lets the booted thread load the jugfile, and that run leaves none.
+ */
+async function leaveVerdict(run: (n: number) => Promise<RunResult>): Promise<RunResult> {
+  let r: RunResult | undefined;
+  for (let n = 1; n <= 4; n++) {
+    r = await run(100 + n);
+    expectCode(r, 0);
+    if (VERDICT_WRITTEN.test(r.stderr)) return r;
+  }
+  assert.fail(`no run left a verdict: ${show(r!)}`);
+}
+
+const THREAD_STARTS = /\[thread \d+\] worker modules loaded/;
+
+describe('jug execute --threads remembers a jugfile whose tasks all ran in the main thread', () => {
+  test('the next run boots no thread and runs every task in the main thread', async () => {
+    const { dir, env } = scene('remembered');
+    const run = (n: number): Promise<RunResult> =>
+      runJug(['execute', JUGFILE, '--jugdir', join(dir, `jugdata-${n}`), '--threads', '2', '-q'], { env: { ...env, INLINE_N: '300' } });
+    const first = await leaveVerdict(run);
+    assert.match(first.stderr, THREAD_STARTS, 'no verdict yet: the first wave boots at start');
+    const second = await run(2);
+    expectCode(second, 0);
+    assert.doesNotMatch(second.stderr, THREAD_STARTS, 'a thread started although the verdict said none was needed');
+    assert.match(second.stderr, /no thread yet \(last run: inline\.tick tiny/);
+    assert.doesNotMatch(second.stderr, /probe: inline\.tick/, 'the remembered function is not probed again');
+    const recs = records(join(dir, 'jugdata-2'));
+    assert.equal(recs.length, 301);
+    assert.deepEqual(recs.filter((x) => x.thread !== undefined), [], 'every task ran in the main thread');
+    assert.deepEqual(loads(join(dir, 'side.txt')), [], 'no worker thread loaded the jugfile');
+  });
+
+  test('a stale verdict (the same code, its tasks slow now) still gets threads, and is dropped', async () => {
+    const { dir, env } = scene('stale');
+    const run = (n: number, extra: Record<string, string>): Promise<RunResult> =>
+      runJug(['execute', JUGFILE, '--jugdir', join(dir, `jugdata-${n}`), '--threads', '2', '-q'], { env: { ...env, ...extra }, timeoutMs: 120_000 });
+    await leaveVerdict((n) => run(n, { INLINE_N: '300' }));
+    // Each tick now takes LONG_ONCE_MS and more: one run in the main thread sends the function to
+    // the threads for good, and the pool starts a thread for the tasks waiting.
+    const slow = await run(2, { INLINE_N: '16', INLINE_TICK_MS: String(LONG_ONCE_MS + 50) });
+    expectCode(slow, 0);
+    assert.match(slow.stderr, /no thread yet/, 'the verdict applied');
+    assert.match(slow.stderr, THREAD_STARTS, 'no thread started for the slow tasks');
+    const recs = records(join(dir, 'jugdata-2')).filter((x) => x.task === 'inline.tick');
+    assert.equal(recs.length, 16);
+    // Those dispatched before the first slow run ended were already the main thread's (the
+    // scheduler's window: 2 per thread at first); every later one went to the threads.
+    const here = recs.filter((x) => x.thread === undefined).map((x) => x.args);
+    assert.ok(here.length <= 4, `ticks ${here.join(', ')} ran in the main thread`);
+    assert.match(slow.stderr, /thread verdict: threads loaded the jugfile, none remembered/);
+    const after = await run(3, { INLINE_N: '300' });
+    expectCode(after, 0);
+    assert.doesNotMatch(after.stderr, /no thread yet/, 'the stale verdict was kept');
+    assert.match(after.stderr, THREAD_STARTS);
+  });
+});
+
+describe('the verdict file', () => {
+  test('applies only to the code and arguments it was drawn from', async () => {
+    const dir = join(tmp, `file-${++dirs}`);
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    const saved = { TMPDIR: process.env['TMPDIR'], JUG_THREAD_VERDICT: process.env['JUG_THREAD_VERDICT'] };
+    process.env['TMPDIR'] = join(dir, 'tmp');
+    process.env['JUG_THREAD_VERDICT'] = '1';
+    try {
+      const jugfile = join(dir, 'jugfile.mjs');
+      writeFileSync(jugfile, 'export const x = 1;\n');
+      await bundleJugfile(jugfile);
+      assert.equal(readVerdict(jugfile, []), undefined);
+      recordVerdict(jugfile, ['a'], { tiny: ['j.f'] }, undefined);
+      assert.deepEqual(readVerdict(jugfile, ['a']), { tiny: ['j.f'] });
+      assert.equal(readVerdict(jugfile, ['b']), undefined, 'other arguments');
+      process.env['JUG_THREAD_VERDICT'] = '0';
+      assert.equal(readVerdict(jugfile, ['a']), undefined, 'turned off');
+      process.env['JUG_THREAD_VERDICT'] = '1';
+      recordVerdict(jugfile, ['a'], undefined, undefined);
+      assert.deepEqual(readVerdict(jugfile, ['a']), { tiny: ['j.f'] }, 'a run that says nothing keeps it');
+      writeFileSync(jugfile, 'export const x = 22;\n');
+      assert.equal(readVerdict(jugfile, ['a']), undefined, 'the jugfile changed: its bundle is stale');
+      await bundleJugfile(jugfile);
+      assert.equal(readVerdict(jugfile, ['a']), undefined, 'drawn from another bundle');
+      recordVerdict(jugfile, ['a'], { tiny: ['j.f'] }, undefined);
+      recordVerdict(jugfile, ['a'], 'threads', { tiny: ['j.f'] });
+      assert.equal(readVerdict(jugfile, ['a']), undefined, 'threads loaded: dropped');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  test('InlinePolicy: a remembered function runs inline from its first task until its own runs decide', () => {
+    const task = (name: string): Task => ({ name }) as unknown as Task;
+    const policy = { attempts: 1, delayMs: 0, timeoutMs: undefined };
+    const ran = (ms: number): TaskOutcome => ({ kind: 'executed', ms });
+    const p = new InlinePolicy();
+    const t = task('f.tiny');
+    p.remember(['f.tiny']);
+    assert.equal(p.inline(t, policy), true);
+    assert.equal(p.undecided(t), false, 'no probe');
+    assert.equal(p.inline(t, { ...policy, timeoutMs: 1000 }), false, 'a time limit needs a thread');
+    assert.equal(p.inline(task('f.other'), policy), false);
+    assert.deepEqual(p.tinyFunctions(), [], 'remembered, not decided by this run');
+    for (let i = 0; i < MIN_SAMPLES; i++) p.observe(t, ran(0.01));
+    assert.deepEqual(p.tinyFunctions(), ['f.tiny']);
+    const slow = new InlinePolicy();
+    slow.remember(['f.tiny']);
+    slow.observe(t, ran(LONG_ONCE_MS));
+    assert.equal(slow.inline(t, policy), false, 'one very long run: to the threads');
+    const medium = new InlinePolicy();
+    medium.remember(['f.tiny']);
+    for (let i = 0; i < MIN_SAMPLES - 1; i++) medium.observe(t, ran(5));
+    assert.equal(medium.inline(t, policy), true, 'undecided yet');
+    medium.observe(t, ran(5));
+    assert.equal(medium.inline(t, policy), false, 'its own runs decide: not tiny');
+    assert.deepEqual(medium.tinyFunctions(), []);
+  });
+});
