@@ -77,7 +77,7 @@ describe('jug execute --threads remembers a jugfile whose tasks all ran in the m
     const second = await run(2);
     expectCode(second, 0);
     assert.doesNotMatch(second.stderr, THREAD_STARTS, 'a thread started although the verdict said none was needed');
-    assert.match(second.stderr, /no thread yet \(last run: inline\.tick tiny/);
+    assert.match(second.stderr, /no thread pool yet: none until a task needs a thread \(last run: inline\.tick tiny/);
     assert.doesNotMatch(second.stderr, /probe: inline\.tick/, 'the remembered function is not probed again');
     const recs = records(join(dir, 'jugdata-2'));
     assert.equal(recs.length, 301);
@@ -94,7 +94,7 @@ describe('jug execute --threads remembers a jugfile whose tasks all ran in the m
     // the threads for good, and the pool starts a thread for the tasks waiting.
     const slow = await run(2, { INLINE_N: '16', INLINE_TICK_MS: String(LONG_ONCE_MS + 50) });
     expectCode(slow, 0);
-    assert.match(slow.stderr, /no thread yet/, 'the verdict applied');
+    assert.match(slow.stderr, /no thread pool yet/, 'the verdict applied');
     assert.match(slow.stderr, THREAD_STARTS, 'no thread started for the slow tasks');
     const recs = records(join(dir, 'jugdata-2')).filter((x) => x.task === 'inline.tick');
     assert.equal(recs.length, 16);
@@ -105,7 +105,7 @@ describe('jug execute --threads remembers a jugfile whose tasks all ran in the m
     assert.match(slow.stderr, /thread verdict: threads loaded the jugfile, none remembered/);
     const after = await run(3, { INLINE_N: '300' });
     expectCode(after, 0);
-    assert.doesNotMatch(after.stderr, /no thread yet/, 'the stale verdict was kept');
+    assert.doesNotMatch(after.stderr, /no thread pool yet/, 'the stale verdict was kept');
     assert.match(after.stderr, THREAD_STARTS);
   });
 });

@@ -253,9 +253,9 @@ function addExecuteCommand(program: Command, setCode: SetCode): void {
     .option('--no-check-environment', 'ignore the JUG_MAX_TASKS, JUG_MAX_HOURS/MINUTES/SECONDS and JUG_EXIT_IF_FILE_EXISTS exit checks')
     .addHelpText('after', SIGNALS_HELP);
   common(cmd).action(async (jugfile: string | undefined, _args: string[], opts: Record<string, unknown>) => {
-    // With threads, load the pool's modules (Piscina) alongside the command's: starting threads
-    // comes first in execute.
-    if (opts['threads'] !== undefined) import('../executors/pool-start.js').catch(() => {});
+    // With threads, load the executor's modules alongside the command's: starting threads comes
+    // first in execute. (Piscina itself loads when a pool starts: pool-start.ts.)
+    if (opts['threads'] !== undefined) import('../executors/thread-pool.js').catch(() => {});
     setCode(await (await import('./commands/execute/index.js')).execute(jugfile, opts));
   });
 }

@@ -22,9 +22,6 @@
  *   a thread ready first would be handed every queued task, and long tasks would wait there
  *   behind each other while other threads idle. A task with a time limit goes only to a thread
  *   holding nothing, and nothing joins it there (the thread may be terminated at the timeout).
- * - On demand (`onDemand`: the last run of the jugfile ran every task in the main thread,
- *   thread-verdict.ts): no first wave; the first thread starts when a task waits for one, and
- *   waves follow as above.
  * - Retiring: once fewer tasks are left in a pass than threads run, idle threads beyond that number
  *   stop (they hold nothing: results are committed by the main thread), which frees their memory
  *   and leaves little to tear down at the end. The next pass (after a barrier) starts them again.
@@ -44,6 +41,11 @@ const HOLD_MS = 20;
 
 /** The function name of requests that only make Piscina start a thread (never run). */
 const START_THREAD = 'jugStartThread';
+
+/** Threads of a pool of `threads` that start at the same time: one per core. */
+export function waveSize(threads: number): number {
+  return Math.max(1, Math.min(threads, availableParallelism()));
+}
 
 export class PoolSize {
   /** Threads that may be starting at the same time. */
@@ -74,12 +76,8 @@ export class PoolSize {
    */
   #mainLoading = true;
 
-  constructor(
-    readonly threads: number,
-    /** No thread starts until a task waits for one (no first wave, none at a new pass). @default false */
-    readonly onDemand = false,
-  ) {
-    this.wave = Math.max(1, Math.min(threads, availableParallelism()));
+  constructor(readonly threads: number) {
+    this.wave = waveSize(threads);
     this.booted = createBootedThreads(4 * threads);
     this.#cap = threads;
   }
@@ -233,15 +231,11 @@ export class PoolSize {
 
   /**
    * Starts threads up to `started + wave` (at most the cap), if tasks wait for one (Piscina's
-   * queue, or `tasksWait`: see handedOver) unless held back, or `first`: the first wave (unless
-   * `onDemand`).
+   * queue, or `tasksWait`: see handedOver) unless held back, or `first`: the first wave.
    */
   #grow(first = false, tasksWait = false): void {
     const pool = this.#pool;
-    const forced = first && !this.onDemand;
-    // The hold for tiny tasks applies to later waves: a task waiting with no thread at all (on
-    // demand) would wait for ever.
-    if (pool === undefined || (!forced && ((pool.queueSize === 0 && !tasksWait) || (this.#live() > 0 && this.#held())))) return;
+    if (pool === undefined || (!first && ((pool.queueSize === 0 && !tasksWait) || this.#held()))) return;
     const target = Math.min(this.#cap, this.#startedThreads().count + this.#waveNow);
     const live = this.#live();
     if (target <= live) return;

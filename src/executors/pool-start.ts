@@ -6,10 +6,12 @@
  * The pool is started first thing, before the jugfile is imported: the first threads boot while
  * the parent bundles and imports the jugfile, and wait for the bundle's URL (bundle-slot.ts) —
  * unless the last run of the jugfile ran every task in the main thread (thread-verdict.ts): then
- * no thread starts until a task waits for one (`onDemand`).
+ * no pool starts until a task needs a thread (lazy-pool.ts). Piscina itself is loaded only when a
+ * pool starts (~30–40 ms of CPU): importing this module does not load it.
  */
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { JugfileBundle } from '../bundle.js';
 import { UNAWAITED_WORK_HINT, describeThrown } from '../errors.js';
 import type { RunDefaults } from '../execute-task.js';
@@ -47,11 +49,6 @@ export interface ThreadPoolOptions extends RunDefaults {
   readonly onFault?: (message: string) => void;
   /** Lease of other hosts' locks, ms (as the parent's store). @default the store's default */
   readonly leaseMs?: number;
-  /**
-   * Start no thread until a task waits for one (the last run of the jugfile ran every task in the
-   * main thread: thread-verdict.ts). @default false: the first wave starts at once
-   */
-  readonly onDemand?: boolean;
 }
 
 /**
@@ -86,7 +83,7 @@ export function requestsPerThread(depth: number): number {
  * pool-size.ts). They import the jugfile once `bundle` is ready.
  */
 export function startThreadPool(options: ThreadPoolOptions): Piscina {
-  const size = new PoolSize(options.threads, options.onDemand ?? false);
+  const size = new PoolSize(options.threads);
   const slot = createBundleSlot();
   options.bundle.then(
     (b) => publishBundle(slot, b.url),
@@ -109,7 +106,8 @@ export function startThreadPool(options: ThreadPoolOptions): Piscina {
     retryDelayMs: options.retryDelayMs,
     timeoutMs: options.timeoutMs,
   };
-  const pool = new Piscina({
+  const { Piscina: PiscinaPool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+  const pool = new PiscinaPool({
     ...size.poolOptions,
     filename: WORKER_FILE,
     name: 'run',

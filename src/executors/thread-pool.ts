@@ -48,6 +48,8 @@ import { MainThreadRuns } from './main-thread-runs.js';
 import { encodeHashes } from './stored-snapshot.js';
 import { BATCH, PIPELINE, destroyThreadPool, loadGateOf, poolSizeOf, reportThreadDeath, requestsPerThread, threadsStarted } from './pool-start.js';
 import type { ThreadVerdict } from './thread-verdict.js';
+import type { LazyPool } from './lazy-pool.js';
+import { waveSize, type PoolSize } from './pool-size.js';
 import { TaskClaims } from './claims.js';
 import { TimeoutWatch, afterTimeoutKill, createAttemptClock, readAttemptClock } from './timeout-watch.js';
 
@@ -120,7 +122,8 @@ export class ThreadPoolExecutor implements Executor {
   readonly #stopFlag = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
-    private readonly pool: Piscina,
+    /** The pool, started at once or when a task first needs a thread (lazy-pool.ts). */
+    private readonly lazy: LazyPool,
     private readonly threads: number,
     private readonly store: Store,
     private table: StatusTable,
@@ -132,15 +135,30 @@ export class ThreadPoolExecutor implements Executor {
     /** For the tasks the main thread runs itself (see inline-policy.ts). @default neither */
     private readonly inlineOptions: InlineOptions = {},
   ) {
+    this.#queue = new PQueue({ concurrency: threads });
+    const gate = lazy.current === undefined ? undefined : loadGateOf(lazy.current);
+    this.#runs = new MainThreadRuns(threads, inlineOptions.probes ?? true, waveSize(threads), gate, inlineOptions.remembered);
+    this.#inline = this.#inlineRunner();
+    lazy.onStart((pool) => this.#attach(pool));
+  }
+
+  /** Takes charge of the pool once it is started (at once, or when a task first needs a thread). */
+  #attach(pool: Piscina): void {
     const size = poolSizeOf(pool);
     if (size !== undefined) {
       size.tinySoFar = () => this.#tinySoFar();
+      size.depth = requestsPerThread(this.#window.depth);
       size.mainReady(); // the jugfile is loaded: see PoolSize
     }
-    this.#queue = new PQueue({ concurrency: threads });
-    this.#runs = new MainThreadRuns(threads, inlineOptions.probes ?? true, size?.wave ?? threads, loadGateOf(pool), inlineOptions.remembered);
     pool.on('message', (m: unknown) => this.#onWorkerMessage(m));
-    this.#inline = this.#inlineRunner();
+    // Started late (the graph is known, a task waits for a thread): its threads load the jugfile at once.
+    if (this.#runs.gate === undefined) loadGateOf(pool)?.set(GateState.Go);
+  }
+
+  /** The pool's PoolSize, once it is started. */
+  #size(): PoolSize | undefined {
+    const pool = this.lazy.current;
+    return pool === undefined ? undefined : poolSizeOf(pool);
   }
 
   /** The tasks the main thread runs itself: tiny ones, probes (main-thread-runs.ts). */
@@ -175,7 +193,7 @@ export class ThreadPoolExecutor implements Executor {
    * each function it has to run decides whether a probe may run: #mayProbe). @default none known
    */
   nextPass(table: StatusTable, generation: number, stored: ReadonlySet<string>, tasks: readonly Task[] = []): void {
-    const size = poolSizeOf(this.pool);
+    const size = this.#size();
     if (generation > 0 && size !== undefined) {
       // New tasks (past a barrier): their durations are unknown again, and threads stopped near
       // the end of the last pass are needed again.
@@ -214,7 +232,7 @@ export class ThreadPoolExecutor implements Executor {
   #observe(outcome: TaskOutcome): void {
     if (!this.#window.observe(outcome)) return;
     this.#queue.concurrency = this.threads * this.#window.depth;
-    const size = poolSizeOf(this.pool);
+    const size = this.#size();
     if (size !== undefined) size.depth = requestsPerThread(this.#window.depth);
     trace(`thread window: ${this.#queue.concurrency} (mean task ${this.#window.meanMs.toFixed(2)} ms)`);
   }
@@ -393,7 +411,7 @@ export class ThreadPoolExecutor implements Executor {
    * results: a chain of short tasks, or the end of a pass).
    */
   #groupDone(): boolean {
-    const idle = (poolSizeOf(this.pool)?.occupancy().idle ?? 1) > 0;
+    const idle = (this.#size()?.occupancy().idle ?? 1) > 0;
     if (++this.#grouped < COMMIT_GROUP && !idle) return false;
     this.#grouped = 0;
     return true;
@@ -477,10 +495,12 @@ export class ThreadPoolExecutor implements Executor {
     const requests = sent.map((s) => s.request);
     const call: WorkerCall = requests.length === 1 ? requests[0]! : { batch: requests };
     if (tracing && requests.length > 1) trace(`batch of ${requests.length}`);
+    // Stopping, and no pool yet: none is started for this (nothing of these tasks ran).
+    if (this.#stopping && this.lazy.current === undefined) return sent.map((): TaskOutcome => ({ kind: 'cancelled' }));
     try {
-      const inPool = this.pool.run(call, abort === undefined ? undefined : { signal: abort.signal });
+      const inPool = this.lazy.get().run(call, abort === undefined ? undefined : { signal: abort.signal });
       this.#inPool.add(inPool);
-      poolSizeOf(this.pool)?.handedOver(this.#inPool.size);
+      this.#size()?.handedOver(this.#inPool.size);
       const answer = (await inPool.finally(() => this.#inPool.delete(inPool))) as TaskOutcome | TaskOutcome[];
       return Array.isArray(answer) ? answer : [answer];
     } catch (e) {
@@ -492,7 +512,8 @@ export class ThreadPoolExecutor implements Executor {
       );
       if (running && typeof e === 'object' && e !== null) this.#deathsOfTasks.add(e);
       else setImmediate(() => {
-        if (typeof e !== 'object' || e === null || !this.#deathsOfTasks.has(e)) reportThreadDeath(this.pool, e);
+        const pool = this.lazy.current;
+        if (pool !== undefined && (typeof e !== 'object' || e === null || !this.#deathsOfTasks.has(e))) reportThreadDeath(pool, e);
       });
       return await Promise.all(
         sent.map(({ dispatch, request }) =>
@@ -526,7 +547,7 @@ export class ThreadPoolExecutor implements Executor {
     if (outcome.kind === 'cancelled' || outcome.kind === 'loaded') return; // nothing ran
     this.#answers++;
     if (outcome.kind === 'failed') this.#failedSeen = true;
-    if (!this.#tinySoFar()) poolSizeOf(this.pool)?.answeredSlow();
+    if (!this.#tinySoFar()) this.#size()?.answeredSlow();
   }
 
   /**
@@ -642,8 +663,8 @@ export class ThreadPoolExecutor implements Executor {
    * The copy that starts first runs the task (claims.ts); the other answers `cancelled`.
    */
   #steal(): void {
-    const size = poolSizeOf(this.pool);
-    if (size === undefined || this.#stopping || this.#queue.size > 0 || this.pool.queueSize > 0) return;
+    const size = this.#size();
+    if (size === undefined || this.#stopping || this.#queue.size > 0 || (this.lazy.current?.queueSize ?? 0) > 0) return;
     const { idle, waiting } = size.occupancy();
     // A task just sent to an idle thread is unclaimed too, until that thread starts it: only as
     // many tasks as wait behind others are sent again.
@@ -690,14 +711,15 @@ export class ThreadPoolExecutor implements Executor {
    * loaded the jugfile; the functions proved tiny when none did and some did so here; else nothing.
    */
   verdict(): ThreadVerdict | 'threads' | undefined {
-    if (threadsStarted(this.pool) > 0) return 'threads';
+    const pool = this.lazy.current;
+    if (pool !== undefined && threadsStarted(pool) > 0) return 'threads';
     const tiny = this.#runs.policy.tinyFunctions();
     return tiny.length > 0 ? { tiny } : undefined;
   }
 
   /** Fewer tasks are left in this pass than threads: idle threads beyond that stop (pool-size.ts). */
   remaining(tasks: number): void {
-    poolSizeOf(this.pool)?.retireBeyond(tasks);
+    this.#size()?.retireBeyond(tasks);
   }
 
   stop(): void {
@@ -723,14 +745,16 @@ export class ThreadPoolExecutor implements Executor {
     // Let Piscina take that answer (a late one, after the pool is destroyed, is ignored: `closed`),
     // but don't wait for requests stuck in a thread that never finished loading the jugfile.
     this.stop();
+    const pool = this.lazy.current;
+    if (pool === undefined) return; // never started: no thread ran anything
     let timer: NodeJS.Timeout | undefined;
     // Not unref'd: with requests stuck in a thread that never loaded, nothing else may keep the
     // event loop alive until the pool is destroyed.
     const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
     // No thread has loaded the jugfile (they held off: load-gate.ts): none can be running a request.
-    if (threadsStarted(this.pool) > 0) await Promise.race([Promise.allSettled([...this.#inPool]), bound]);
+    if (threadsStarted(pool) > 0) await Promise.race([Promise.allSettled([...this.#inPool]), bound]);
     clearTimeout(timer);
-    await destroyThreadPool(this.pool);
+    await destroyThreadPool(pool);
     // Every result this process prepared is committed by now; what is left in tempfiles/ under its
     // name was written by a thread that died with it (results of a batch that never got answered).
     await this.store.abandonWrites();
@@ -746,7 +770,7 @@ export class ThreadPoolExecutor implements Executor {
   async abort(running: readonly Task[]): Promise<void> {
     this.#stopping = true;
     await this.#inline.abort([]); // signals a task running inline; every lock is released below
-    await destroyThreadPool(this.pool);
+    if (this.lazy.current !== undefined) await destroyThreadPool(this.lazy.current);
     await releaseAbandoned(this.store, running);
   }
 }

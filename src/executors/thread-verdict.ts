@@ -3,9 +3,10 @@
  * thread; these task functions proved tiny". A run of thousands of tiny tasks under `--threads N`
  * runs them all in the main thread (inline-policy.ts), but only the graph and the first runs tell
  * that, so every run booted a thread at start (Node's bootstrap of a thread and jug's modules, ~0.1 s
- * of CPU beside the main thread's). With a verdict, the next run of the same jugfile boots no
- * thread at start: the functions it names run in the main thread from their first task, and
- * the pool starts threads only when a task must go to one (pool-size.ts, `onDemand`).
+ * of CPU beside the main thread's) and loaded Piscina (~30–40 ms of the main thread's). With a
+ * verdict, the next run of the same jugfile starts no pool: the functions it names run in the
+ * main thread from their first task, and the pool (Piscina, its first wave) starts only when a task
+ * needs a thread (lazy-pool.ts).
  *
  * Stored beside the bundle cache (bundle.ts) as `<key>.threads.json`, key as the bundle's: it
  * holds the name of the bundle it was drawn from (the hash of the jugfile's code and its local
@@ -84,6 +85,6 @@ export function recordVerdict(
   if (before !== undefined && sameArgs([...before.tiny].sort(), tiny)) return;
   const stored: StoredVerdict = { bundle: at.bundle, args: [...args], tiny };
   if (cacheWrite(join(at.path, '..'), at.path, JSON.stringify(stored)) && tracing) {
-    trace(`thread verdict: every task ran in the main thread (${tiny.join(', ')} tiny): the next run boots no thread at start`);
+    trace(`thread verdict: every task ran in the main thread (${tiny.join(', ')} tiny): the next run starts no thread pool until a task needs a thread`);
   }
 }

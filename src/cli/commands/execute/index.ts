@@ -164,7 +164,7 @@ async function selectTarget(options: ExecuteOptions, project: Project, started: 
   try {
     return targetOf(options.target, project);
   } catch (e) {
-    await started?.pool.destroy();
+    await started?.pool.current?.destroy();
     throw e;
   }
 }

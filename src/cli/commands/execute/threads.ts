@@ -9,6 +9,7 @@ import type { Piscina } from 'piscina';
 import { bundleJugfile, type JugfileBundle } from '../../../bundle.js';
 import { UsageError } from '../../../errors.js';
 import type { RunDefaults } from '../../../execute-task.js';
+import type { LazyPool } from '../../../executors/lazy-pool.js';
 import type { ThreadPoolExecutor } from '../../../executors/thread-pool.js';
 import { readVerdict, recordVerdict, type ThreadVerdict } from '../../../executors/thread-verdict.js';
 import { jugdirFor } from '../../../jugfile.js';
@@ -26,21 +27,22 @@ const LOAD_WATCH_MS = Number(process.env['JUG_TEST_LOAD_WATCH_MS'] ?? 30_000);
 
 /** A started pool and the jugfile bundle its threads load. */
 export interface StartedThreads {
-  readonly pool: Piscina;
+  /** Started at once, or when a task first needs a thread (with a verdict). */
+  readonly pool: LazyPool;
   readonly bundle: Promise<JugfileBundle>;
   /** The jugfile (absolute path) and its arguments: what the verdict is kept for. */
   readonly jugfile: string;
   readonly args: readonly string[];
-  /** The last run's verdict (thread-verdict.ts): then the pool starts threads only on demand. */
+  /** The last run's verdict (thread-verdict.ts): then the pool starts only when a task needs a thread. */
   readonly verdict: ThreadVerdict | undefined;
 }
 
 /**
  * Starts the pool: threads are what a run waits for at start-up, so the first ones start now and
  * boot while this thread imports the jugfile; they wait for the bundle (see bundle-slot.ts). Not
- * when the last run of this jugfile ran every task in the main thread (its verdict): then a thread
- * starts only once a task waits for one. (Never with a heap limit for the threads: the main thread
- * has none, and runs no probe then.)
+ * when the last run of this jugfile ran every task in the main thread (its verdict): then the pool
+ * (and Piscina) starts only when a task first needs a thread. (No verdict applies with a heap
+ * limit for the threads: the main thread has none, and runs no probe then.)
  */
 export async function startThreads(
   jugfile: string | undefined,
@@ -49,18 +51,17 @@ export async function startThreads(
   runDefaults: RunDefaults,
   faults: RunFaults,
 ): Promise<StartedThreads> {
-  const { startThreadPool } = await import('../../../executors/pool-start.js');
+  const [{ startThreadPool }, { LazyPool }] = await Promise.all([import('../../../executors/pool-start.js'), import('../../../executors/lazy-pool.js')]);
   const path = resolveJugfile(jugfile);
   const args = registry().jugfileArgs ?? [];
   const verdict = options.maxOldGenerationSizeMb === undefined ? readVerdict(path, args) : undefined;
   const bundle = bundleJugfile(path);
   bundle.catch(() => {}); // reported by the main thread's load of the jugfile
-  const pool = startThreadPool({
+  const start = (): Piscina => startThreadPool({
     threads,
     bundle,
     jugfile: path,
     jugfileArgs: registry().jugfileArgs,
-    onDemand: verdict !== undefined,
     // As openProject computes it (the jugfile as named: %(jugfile)s keeps a relative path relative).
     jugdir: jugdirFor(options.jugdir, jugfile ?? resolveJugfile(undefined)),
     jugdirFixed: options.jugdir !== undefined,
@@ -71,7 +72,8 @@ export async function startThreads(
     leaseMs: options.lockLease === undefined ? undefined : options.lockLease * 1000,
     onFault: (message) => faults.report(message),
   });
-  trace(verdict === undefined ? 'thread pool started' : `thread pool started, no thread yet (last run: ${verdict.tiny.join(', ')} tiny, every task in the main thread)`);
+  const pool = new LazyPool(start, verdict === undefined);
+  trace(verdict === undefined ? 'thread pool started' : `no thread pool yet: none until a task needs a thread (last run: ${verdict.tiny.join(', ')} tiny, every task in the main thread)`);
   return { pool, bundle, jugfile: path, args, verdict };
 }
 
@@ -85,13 +87,14 @@ export function rememberRun(started: StartedThreads, threaded: ThreadPoolExecuto
  * longer (a jugfile waiting at its top level for something that never happens in a thread).
  * Returns the timer, to clear when the pool closes.
  */
-export function watchThreadLoad(pool: Piscina, loadMs: number): NodeJS.Timeout {
+export function watchThreadLoad(pool: LazyPool, loadMs: number): NodeJS.Timeout {
   return setTimeout(
-    async (p: Piscina) => {
+    async (lazy: LazyPool) => {
       const module = await import('../../../executors/pool-start.js');
-      // Threads holding off by the main thread's choice (tiny tasks: load-gate.ts), or none
-      // started (the pool starts them on demand: thread-verdict.ts), are no fault.
-      if (module.threadsStarted(p) > 0 || module.threadsHeld(p) || p.threads.length === 0) return;
+      // Threads holding off by the main thread's choice (tiny tasks: load-gate.ts), or no pool
+      // (it starts when a task first needs a thread: thread-verdict.ts), are no fault.
+      const p = lazy.current;
+      if (p === undefined || module.threadsStarted(p) > 0 || module.threadsHeld(p)) return;
       process.stderr.write(
         `jug: warning: no worker thread has finished loading the jugfile after ${Math.round(LOAD_WATCH_MS / 1000)} s ` +
           `(this thread loaded it in ${(loadMs / 1000).toFixed(1)} s). Does the jugfile wait at its top level for ` +
@@ -124,12 +127,12 @@ export async function threadedExecutor(
   const module = await import('../../../executors/thread-pool.js');
   const { destroyThreadPool } = await import('../../../executors/pool-start.js');
   if (project.store.location === ':memory:') {
-    await destroyThreadPool(pool);
+    if (pool.current !== undefined) await destroyThreadPool(pool.current);
     throw new UsageError('--threads needs a store the threads share (a jugdir on disk); the jugfile selects :memory: with setJugdir().');
   }
   if (project.barrier === undefined && project.graph.tasks.every((t) => project.stored.has(t.hash()))) {
     clearTimeout(watchdog);
-    await destroyThreadPool(pool);
+    if (pool.current !== undefined) await destroyThreadPool(pool.current);
     trace('pool closed: every task is stored');
     return undefined;
   }
