@@ -18,7 +18,7 @@ import { readVerdict, recordVerdict } from '../src/executors/thread-verdict.js';
 import type { RunRecord } from '../src/run-records-types.js';
 import { parseRunLines } from '../src/run-records.js';
 import type { Task } from '../src/task.js';
-import { ROOT, makeTempDir, removeTempDir, runJug, show, type RunResult } from './helpers.js';
+import { ROOT, makeTempDir, removeTempDir, runJug, show, startJug, storedHashes, waitFor, type RunResult } from './helpers.js';
 
 const JUGFILE = join(ROOT, 'test', 'fixtures-threads', 'inline.ts');
 let tmp: string;
@@ -107,6 +107,29 @@ describe('jug execute --threads remembers a jugfile whose tasks all ran in the m
     expectCode(after, 0);
     assert.doesNotMatch(after.stderr, /no thread pool yet/, 'the stale verdict was kept');
     assert.match(after.stderr, THREAD_STARTS);
+  });
+});
+
+describe('a run that starts no pool (a verdict)', () => {
+  test('SIGINT while the remembered tasks run inline: it stops, no lock left, and no pool is started for the rest', async () => {
+    const { dir, env } = scene('sigint');
+    await leaveVerdict((n) => runJug(['execute', JUGFILE, '--jugdir', join(dir, `jugdata-${n}`), '--threads', '2', '-q'], { env: { ...env, INLINE_N: '300' } }));
+    const jugdir = join(dir, 'jugdata');
+    const side = join(dir, 'side-sigint.txt');
+    const run = startJug(['execute', JUGFILE, '--jugdir', jugdir, '--threads', '2'], { env: { ...env, INLINE_N: '20000', INLINE_SIDE: side }, timeoutMs: 120_000 });
+    let trace = '';
+    run.child.stderr!.on('data', (s: string) => (trace += s));
+    assert.ok(await waitFor(() => /inline\.tick: .* runs inline from now/.test(trace), 60_000), 'the ticks never ran inline');
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expectCode(r, 130);
+    assert.doesNotMatch(r.stderr, THREAD_STARTS, 'a thread started');
+    const ran = readFileSync(side, 'utf8').split('\n').filter((l) => l.startsWith('tick '));
+    assert.ok(ran.length < 20_000, 'the run ended before the signal could stop it');
+    assert.equal(new Set(ran).size, ran.length, 'a tick ran twice');
+    assert.equal(storedHashes(jugdir).length, ran.length, 'a tick that ran is not stored, or the reverse');
+    assert.equal(records(jugdir).length, ran.length);
+    assert.deepEqual(existsSync(join(jugdir, 'locks')) ? readdirSync(join(jugdir, 'locks')) : [], []);
   });
 });
 
