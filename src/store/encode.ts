@@ -30,6 +30,9 @@ import os from 'node:os';
 import util from 'node:util';
 import v8 from 'node:v8';
 import { CorruptResultError, StoreError, describeError } from '../errors.js';
+import { shuffleBytes, unshuffleBytes } from './shuffle.js';
+
+export { shuffleBytes, unshuffleBytes };
 
 export const PREFIX_RAW = 0x56; // 'V'
 export const PREFIX_ZLIB = 0x5a; // 'Z'
@@ -222,53 +225,6 @@ function sampleOf(data: Uint8Array, stride: number): Uint8Array {
 /** Whether brotli shrinks `sample` to at most `fraction` of its size. */
 function pays(sample: Uint8Array, fraction: number): boolean {
   return brotli(sample).length <= sample.length * fraction;
-}
-
-/**
- * Byte shuffle: element i's byte b goes to b·n + i. Floats' sign, exponent and high mantissa
- * bytes then sit together, which brotli compresses well, while random low bytes stay apart.
- */
-export function shuffleBytes(src: Uint8Array, stride: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
-  const n = Math.floor(src.length / stride);
-  if (stride === 8 && src.byteOffset % 4 === 0) {
-    const w = new Uint32Array(src.buffer, src.byteOffset, n * 2);
-    for (let i = 0; i < n; i++) {
-      const lo = w[2 * i]!;
-      const hi = w[2 * i + 1]!;
-      out[i] = lo;
-      out[n + i] = lo >>> 8;
-      out[2 * n + i] = lo >>> 16;
-      out[3 * n + i] = lo >>> 24;
-      out[4 * n + i] = hi;
-      out[5 * n + i] = hi >>> 8;
-      out[6 * n + i] = hi >>> 16;
-      out[7 * n + i] = hi >>> 24;
-    }
-    return out;
-  }
-  for (let b = 0; b < stride; b++) {
-    const base = b * n;
-    for (let i = 0; i < n; i++) out[base + i] = src[i * stride + b]!;
-  }
-  return out;
-}
-
-/** The inverse of shuffleBytes, into `out` (by default a new buffer). */
-export function unshuffleBytes(src: Uint8Array, stride: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
-  const n = Math.floor(src.length / stride);
-  if (stride === 8 && out.byteOffset % 4 === 0) {
-    const w = new Uint32Array(out.buffer, out.byteOffset, n * 2);
-    for (let i = 0; i < n; i++) {
-      w[2 * i] = src[i]! | (src[n + i]! << 8) | (src[2 * n + i]! << 16) | (src[3 * n + i]! << 24);
-      w[2 * i + 1] = src[4 * n + i]! | (src[5 * n + i]! << 8) | (src[6 * n + i]! << 16) | (src[7 * n + i]! << 24);
-    }
-    return out;
-  }
-  for (let b = 0; b < stride; b++) {
-    const base = b * n;
-    for (let i = 0; i < n; i++) out[i * stride + b] = src[base + i]!;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
