@@ -599,6 +599,63 @@ function decodeNumeric(payload: Uint8Array): unknown {
   return kind.plain ? toPlainArray(typed as Float64Array) : typed;
 }
 
+/** A compressed 'N' result split for decompressing elsewhere (read-ahead.ts): see packedNumericOf. */
+export interface PackedNumeric {
+  readonly plain: boolean;
+  readonly stride: number;
+  readonly ctor: NumericCtor;
+  readonly how: 'brotli' | 'deflate';
+  /** The decompressed (shuffled) length the payload states. */
+  readonly rawBytes: number;
+  readonly stream: Uint8Array;
+}
+
+/**
+ * The parts of a whole result file's bytes when it is a shuffled, compressed 'N' result whose
+ * frame (prefix, length, CRC-32) checks out and whose stated length is whole elements; undefined
+ * for anything else or any doubt (the caller then decodes the file the ordinary way, which
+ * reports any damage). Little-endian machines only.
+ */
+export function packedNumericOf(file: Uint8Array): PackedNumeric | undefined {
+  const at = HEADER_BYTES + NUMERIC_HEADER_BYTES;
+  if (!littleEndian || file.length < at + RAW_LENGTH_BYTES || file[0] !== PREFIX_NUMERIC) return undefined;
+  const buf = Buffer.from(file.buffer, file.byteOffset, file.length);
+  const codec = buf[HEADER_BYTES + 1];
+  const kind = NUMERIC_KINDS[buf[HEADER_BYTES]!];
+  if (kind === undefined || (codec !== NUMERIC_SHUFFLED_DEFLATE && codec !== NUMERIC_SHUFFLED_BROTLI)) return undefined;
+  if (buf.readUInt32LE(1) !== buf.length - HEADER_BYTES || buf.readUInt32LE(5) !== 0) return undefined;
+  if (crc32(buf.subarray(HEADER_BYTES)) !== buf.readUInt32LE(9)) return undefined;
+  const raw = buf.readBigUInt64LE(at);
+  const stride = kind.ctor.BYTES_PER_ELEMENT;
+  if (raw > BigInt(bufferConstants.MAX_LENGTH) || Number(raw) % stride !== 0) return undefined;
+  const how = codec === NUMERIC_SHUFFLED_BROTLI ? 'brotli' : 'deflate';
+  return { plain: kind.plain, stride, ctor: kind.ctor, how, rawBytes: Number(raw), stream: buf.subarray(at + RAW_LENGTH_BYTES) };
+}
+
+/**
+ * The value of a PackedNumeric from its decompressed bytes `inflated` (exactly `rawBytes` long),
+ * which become the typed array's memory when they own their whole ArrayBuffer: unshuffled into
+ * the reused scratch, then copied back. So the value's memory is the memory the decompressor
+ * wrote (in libuv's pool, faulted in there), and the main thread only reads and writes pages
+ * already touched. A plain array is built from the reused float64 scratch, as decodeNumeric does.
+ */
+export function numericFromInflated(p: PackedNumeric, inflated: Uint8Array): unknown {
+  if (p.plain) {
+    const typed = scratchFloat64(inflated.length);
+    unshuffleBytes(inflated, p.stride, new Uint8Array(typed.buffer, typed.byteOffset, inflated.length));
+    return toPlainArray(typed);
+  }
+  const ownsBuffer = inflated.byteOffset === 0 && inflated.buffer.byteLength === inflated.length;
+  const target = ownsBuffer ? inflated : new Uint8Array(uninitialized(p.ctor, inflated.length).buffer);
+  if (ownsBuffer && inflated.length > SCRATCH_MAX_BYTES) {
+    unshuffleBytes(Uint8Array.from(inflated), p.stride, target);
+  } else {
+    const unshuffled = unshuffleBytes(inflated, p.stride, scratchBytes(inflated.length));
+    target.set(unshuffled);
+  }
+  return new p.ctor(target.buffer as ArrayBuffer, 0, inflated.length / p.stride);
+}
+
 /**
  * A new typed array of `bytes` bytes with its own ArrayBuffer (byte offset 0, as v8.deserialize
  * gives), not zero-filled: every byte is written next (memory malloc reused would otherwise be
