@@ -633,27 +633,22 @@ export function packedNumericOf(file: Uint8Array): PackedNumeric | undefined {
 }
 
 /**
- * The value of a PackedNumeric from its decompressed bytes `inflated` (exactly `rawBytes` long),
- * which become the typed array's memory when they own their whole ArrayBuffer: unshuffled into
- * the reused scratch, then copied back. So the value's memory is the memory the decompressor
- * wrote (in libuv's pool, faulted in there), and the main thread only reads and writes pages
- * already touched. A plain array is built from the reused float64 scratch, as decodeNumeric does.
+ * The typed array of a PackedNumeric (undefined for a plain number[]) from its decompressed bytes
+ * `inflated` (exactly `rawBytes` long), which become the array's memory when they own their whole
+ * ArrayBuffer: unshuffled into the reused scratch, then copied back. So the value's memory is the
+ * memory the decompressor wrote (in libuv's pool, faulted in there), and the main thread only
+ * reads and writes pages already touched.
  */
-export function numericFromInflated(p: PackedNumeric, inflated: Uint8Array): unknown {
-  if (p.plain) {
-    const typed = scratchFloat64(inflated.length);
+export function typedFromInflated(p: PackedNumeric, inflated: Uint8Array): NumericArray | undefined {
+  if (p.plain) return undefined;
+  const n = inflated.length / p.stride;
+  if (inflated.byteOffset !== 0 || inflated.buffer.byteLength !== inflated.length) {
+    const typed = uninitialized(p.ctor, inflated.length);
     unshuffleBytes(inflated, p.stride, new Uint8Array(typed.buffer, typed.byteOffset, inflated.length));
-    return toPlainArray(typed);
+    return typed;
   }
-  const ownsBuffer = inflated.byteOffset === 0 && inflated.buffer.byteLength === inflated.length;
-  const target = ownsBuffer ? inflated : new Uint8Array(uninitialized(p.ctor, inflated.length).buffer);
-  if (ownsBuffer && inflated.length > SCRATCH_MAX_BYTES) {
-    unshuffleBytes(Uint8Array.from(inflated), p.stride, target);
-  } else {
-    const unshuffled = unshuffleBytes(inflated, p.stride, scratchBytes(inflated.length));
-    target.set(unshuffled);
-  }
-  return new p.ctor(target.buffer as ArrayBuffer, 0, inflated.length / p.stride);
+  inflated.set(unshuffleBytes(inflated, p.stride, scratchBytes(inflated.length)));
+  return new p.ctor(inflated.buffer as ArrayBuffer, 0, n);
 }
 
 /**

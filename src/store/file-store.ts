@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CorruptResultError, NotComputedError, StoreError, describeError } from '../errors.js';
 import { decodeResult, decodeResultFile, encodeResultParts } from './encode.js';
-import { isLargeNumeric, readAheadInPool } from './read-ahead.js';
+import { isLargeTypedArray, readAheadInPool } from './read-ahead.js';
 import { fsyncDir, fsyncDirInPool, syncFs, syncFsAvailable } from './sync-fs.js';
 import { writeEncoded } from './background-write.js';
 import { ResultHandoff } from './handoff.js';
@@ -265,13 +265,13 @@ export class FileStore implements Store {
       const early = ahead?.get(k);
       const value = early === undefined ? undefined : await early;
       out[k] = value !== undefined ? value : this.#loadSlow(hashes[k]!, taskNames?.[k]);
-      if (ahead === undefined && isLargeNumeric(out[k])) ahead = this.#readAhead(hashes, out, k + 1);
+      if (ahead === undefined && isLargeTypedArray(out[k])) ahead = this.#readAhead(hashes, out, k + 1);
     }
     return out;
   }
 
   /**
-   * Once loadMany() met one large typed array (or number[]), the loose results after it (from `from`) are read
+   * Once loadMany() met one large typed array, the loose results after it (from `from`) are read
    * in libuv's pool (read-ahead.ts), handed-over arrays taken first. A promise per index; its
    * undefined means "load it the ordinary way" (which then reports any error, in order).
    */

@@ -8,13 +8,13 @@
  * needs every array alive at once. In the pool these faults are taken on other threads, so on a
  * machine with a free core they overlap each other and the main thread's CRC checks.
  *
- * Two kinds of file take this path: uncompressed typed arrays ('N', codec 0, not a plain
- * number[]), read straight into a new array; and compressed numeric results ('N', codecs 1 and 2,
- * typed arrays and number[] alike) of at least POOL_MIN_BYTES decompressed, whose (small) file is
- * read, then decompressed by zlib in the pool into new memory that becomes a typed array's own
- * (encode.ts, numericFromInflated: the main thread only unshuffles, through a reused buffer). A file
- * that is anything else, smaller, missing, unreadable or damaged gives undefined, and the caller
- * then loads it the ordinary way, which reports any error as before.
+ * Two kinds of file take this path, typed arrays only (a plain number[] is built on V8's heap by
+ * the main thread, from a reused buffer: nothing to move): uncompressed ones ('N', codec 0), read
+ * straight into a new array; and compressed ones ('N', codecs 1 and 2) of at least POOL_MIN_BYTES
+ * decompressed, whose (small) file is read, then decompressed by zlib in the pool into new memory
+ * that becomes the array's own (encode.ts, typedFromInflated: the main thread only unshuffles,
+ * through a reused buffer). A file that is anything else, smaller, missing, unreadable or damaged
+ * gives undefined, and the caller then loads it the ordinary way, which reports any error as before.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,7 +24,7 @@ import {
   NUMERIC_STORED,
   PREFIX_NUMERIC,
   STORED_HEAD_BYTES,
-  numericFromInflated,
+  typedFromInflated,
   packedNumericOf,
   storedDataMatches,
   storedNumericKind,
@@ -46,21 +46,16 @@ const read = promisify(fs.read);
 const close = promisify(fs.close);
 const littleEndian = os.endianness() === 'LE';
 
-/**
- * Whether a value just loaded is one that announces more like it: a large typed array, or a
- * large plain array of numbers (a compressed one takes the pool's path too).
- */
-export function isLargeNumeric(value: unknown): boolean {
-  if (ArrayBuffer.isView(value)) return !(value instanceof DataView) && value.byteLength >= POOL_MIN_BYTES;
-  return Array.isArray(value) && value.length * 8 >= POOL_MIN_BYTES && typeof value[0] === 'number';
+/** Whether a value just loaded is one that announces more like it (a large typed array). */
+export function isLargeTypedArray(value: unknown): boolean {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && value.byteLength >= POOL_MIN_BYTES;
 }
 
 /**
  * Starts reading `paths` in the pool, READ_LANES at a time, in the order given. Each promise
- * gives the value (a typed array, or a number[] that was stored compressed), or undefined (load
- * that one the ordinary way); none rejects.
+ * gives the typed array, or undefined (load that one the ordinary way); none rejects.
  */
-export function readAheadInPool(paths: readonly string[]): Promise<unknown>[] {
+export function readAheadInPool(paths: readonly string[]): Promise<NumericArray | undefined>[] {
   const lanes: Promise<unknown>[] = Array.from({ length: READ_LANES }, () => Promise.resolve());
   return paths.map((path, i) => {
     const next = lanes[i % READ_LANES]!.then(() => readNumericAhead(path));
@@ -69,8 +64,8 @@ export function readAheadInPool(paths: readonly string[]): Promise<unknown>[] {
   });
 }
 
-/** The numeric value at `path`, read (and decompressed) in the pool; undefined on anything else or any doubt. */
-export async function readNumericAhead(path: string): Promise<unknown> {
+/** The typed array at `path`, read (and decompressed) in the pool; undefined on anything else or any doubt. */
+export async function readNumericAhead(path: string): Promise<NumericArray | undefined> {
   if (!littleEndian) return undefined;
   let fd: number;
   try {
@@ -87,7 +82,7 @@ export async function readNumericAhead(path: string): Promise<unknown> {
   }
 }
 
-async function readOpened(fd: number): Promise<unknown> {
+async function readOpened(fd: number): Promise<NumericArray | undefined> {
   const size = (await fstat(fd)).size;
   if (size < STORED_HEAD_BYTES) return undefined;
   const head = Buffer.allocUnsafe(STORED_HEAD_BYTES);
@@ -106,16 +101,16 @@ async function readStored(fd: number, size: number, head: Buffer): Promise<Numer
   return typed;
 }
 
-/** A compressed numeric result: the whole file read and checked, then decompressed in the pool. */
-async function readPacked(fd: number, size: number, head: Buffer): Promise<unknown> {
+/** A compressed typed array: the whole file read and checked, then decompressed in the pool. */
+async function readPacked(fd: number, size: number, head: Buffer): Promise<NumericArray | undefined> {
   if (size > PACKED_MAX_FILE_BYTES) return undefined;
   const file = Buffer.allocUnsafe(size);
   head.copy(file);
   if (!(await readFully(fd, file.subarray(STORED_HEAD_BYTES), STORED_HEAD_BYTES))) return undefined;
   const packed = packedNumericOf(file);
-  if (packed === undefined || packed.rawBytes < POOL_MIN_BYTES) return undefined;
+  if (packed === undefined || packed.plain || packed.rawBytes < POOL_MIN_BYTES) return undefined;
   const inflated = await decompressInPool(packed);
-  return inflated?.length === packed.rawBytes ? numericFromInflated(packed, inflated) : undefined;
+  return inflated?.length === packed.rawBytes ? typedFromInflated(packed, inflated) : undefined;
 }
 
 /**
