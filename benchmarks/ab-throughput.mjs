@@ -4,7 +4,8 @@
  * checkouts' builds: runs it with A's dist, then B's (order alternating), each in a fresh
  * directory, and prints per side the median write and load MB/s and the median of jug's write over
  * the plain write of the same process (steady when the machine's load swings), and the median of
- * the per-repetition ratios B/A of the write MB/s.
+ * the per-repetition ratios B/A of the write and load MB/s (and of the process's CPU time during
+ * jug's writes and loads).
  *
  *   node benchmarks/ab-throughput.mjs OLD_CHECKOUT NEW_CHECKOUT [--reps N] [--values double|lcg] [--dir D]
  */
@@ -56,3 +57,7 @@ const ratios = sides[0].runs.map((a, i) => sides[1].runs[i].writeMBs / a.writeMB
 const cpuRatios = sides[0].runs.map((a, i) => sides[1].runs[i].writeCpuMs / a.writeCpuMs);
 console.log(`B/A CPU during jug's writes: ${median(cpuRatios).toFixed(3)} (${cpuRatios.map((x) => x.toFixed(2)).join(' ')})`);
 console.log(`B/A write MB/s: ${median(ratios).toFixed(3)} (${ratios.map((x) => x.toFixed(2)).join(' ')}), ${reps} repetitions, ${values}`);
+const paired = (f) => sides[0].runs.map((a, i) => f(sides[1].runs[i]) / f(a));
+const show = (xs) => `${median(xs).toFixed(3)} (${xs.map((x) => x.toFixed(2)).join(' ')})`;
+console.log(`B/A load MB/s: ${show(paired((r) => r.loadMBs))}; jug/plain load: ${show(paired((r) => r.loadMBs / r.rawLoadMBs))}`);
+if (sides.every((s) => s.runs.every((r) => r.loadCpuMs !== undefined))) console.log(`B/A CPU during jug's loads: ${show(paired((r) => r.loadCpuMs))}`);

@@ -7,10 +7,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { join } from 'node:path';
+import zlib from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { CorruptResultError, NotComputedError } from '../src/errors.js';
+import { forgetCodecDecisions } from '../src/store/encode.js';
 import { FileStore } from '../src/store/file-store.js';
-import { POOL_MIN_BYTES, readAheadInPool, readStoredTypedArray } from '../src/store/read-ahead.js';
+import { POOL_MIN_BYTES, readAheadInPool, readNumericAhead } from '../src/store/read-ahead.js';
 import { hashValue } from '../src/hash.js';
 import { makeTempDir, removeTempDir, runJug, show, storedHashes } from './helpers.js';
 
@@ -37,7 +39,9 @@ function values(seed: number): unknown[] {
   ];
 }
 
+/** Stores `vals` as the results of tasks ra.task0, ra.task1 … (each sampled afresh: no codec remembered from an earlier test). */
 async function storeAll(s: FileStore, vals: readonly unknown[], tag: string): Promise<string[]> {
+  forgetCodecDecisions();
   const hashes = vals.map((_, i) => hashValue([tag, i]));
   for (let i = 0; i < vals.length; i++) await s.commitPrepared(await s.prepare(hashes[i]!, vals[i], `ra.task${i}`));
   return hashes;
@@ -96,21 +100,85 @@ describe('loadMany() with read-ahead in the pool', () => {
   });
 });
 
-describe('readStoredTypedArray (the pool read of one file)', () => {
-  it('reads a stored typed array; anything else or any doubt gives undefined', async () => {
+/** Compressible values (31-bit LCG fractions: stored shuffled and deflated) of each kind, and as a number[]. */
+function lcgValues(seed: number): unknown[] {
+  let x = seed + 1;
+  const next = (): number => (x = (x * 1103515245 + 12345) % 2147483648);
+  return [
+    Float64Array.from({ length: N }, () => next() / 2147483648),
+    Float32Array.from({ length: N * 2 }, () => next() / 2147483648),
+    Int32Array.from({ length: N * 2 }, () => next() & 0xffff),
+    Uint32Array.from({ length: N * 2 }, () => next() & 0xfff),
+    Array.from({ length: N }, () => next() / 2147483648),
+  ];
+}
+
+describe('readNumericAhead (the pool read of one file)', () => {
+  it('reads stored and compressed typed arrays; anything else or any doubt gives undefined', async () => {
     const s = freshStore();
     let x = 1;
     const lcg = Float64Array.from({ length: N }, () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const vals = [values(8)[0], new Float64Array(100), Array.from({ length: N }, (_, i) => i + 0.5), lcg, values(9)[0]];
+    const lcgPlain = Array.from(lcg, (v) => v * 2);
+    const vals = [values(8)[0], new Float64Array(100), Array.from(values(10)[0] as Float64Array), lcg, lcgPlain, values(9)[0], lcg.subarray(0, 1000)];
     const hashes = await storeAll(s, vals, 'one');
     const paths = hashes.map((h) => s.resultPath(h));
-    const flipped = paths[4]!;
+    for (const i of [3, 4]) assert.ok(fs.statSync(paths[i]!).size < 8 * N * 0.2, `value ${i} stored compressed`);
+    const flipped = paths[5]!;
     const b = fs.readFileSync(flipped);
     b[100]! ^= 1;
     fs.writeFileSync(flipped, b);
-    const got = await Promise.all([...readAheadInPool(paths), readStoredTypedArray(join(s.location, 'nowhere'))]);
+    const got = await Promise.all([...readAheadInPool(paths), readNumericAhead(join(s.location, 'nowhere'))]);
     assert.deepStrictEqual(got[0], vals[0], 'stored Float64Array: read');
-    assert.deepStrictEqual(got.slice(1), [undefined, undefined, undefined, undefined, undefined], 'small, number[], compressed, damaged, missing');
+    assert.deepStrictEqual(got[3], lcg, 'compressed Float64Array: read, the same values');
+    assert.ok(got[3] instanceof Float64Array && got[3].byteOffset === 0 && got[3].buffer.byteLength === lcg.byteLength, 'an array owning its whole buffer');
+    assert.deepStrictEqual(
+      [got[1], got[2], got[4], got[5], got[6], got[7]],
+      [undefined, undefined, undefined, undefined, undefined, undefined],
+      'small, stored number[], compressed number[] (built on the main thread), damaged, compressed but small, missing',
+    );
+    await s.close();
+  });
+
+  it('a compressed file whose stream is damaged under a correct CRC gives undefined (the ordinary path reports it)', async () => {
+    const s = freshStore();
+    const vals = lcgValues(3).slice(0, 1);
+    const [hash] = await storeAll(s, vals, 'restream');
+    const path = s.resultPath(hash!);
+    const b = fs.readFileSync(path);
+    b.writeBigUInt64LE(BigInt(8 * N + 8), 16); // the stated decompressed length, one element more
+    b.writeUInt32LE(zlib.crc32(b.subarray(13)), 9);
+    fs.writeFileSync(path, b);
+    assert.equal(await readNumericAhead(path), undefined);
+    await assert.rejects(s.load(hash!), (e: unknown) => e instanceof CorruptResultError && /does not decode/.test(e.message));
+    await s.close();
+  });
+});
+
+describe('loadMany() with read-ahead of compressed results', () => {
+  it('gives the same values as load(), for every kind, compressed and stored, mixed', async () => {
+    const s = freshStore();
+    const vals = [...lcgValues(1), ...values(2), 7, ...lcgValues(2), ...lcgValues(3).reverse()];
+    const hashes = await storeAll(s, vals, 'mixed-lcg');
+    const many = await s.loadMany(hashes, names(vals.length));
+    assert.deepStrictEqual(many, vals);
+    for (let i = 0; i < hashes.length; i++) assert.deepStrictEqual(await s.load(hashes[i]!), vals[i]);
+    await s.close();
+  });
+
+  it('a damaged compressed file after the first is reported by name with the CRC error', async () => {
+    const s = freshStore();
+    const vals = [lcgValues(4)[0], ...lcgValues(5)];
+    const hashes = await storeAll(s, vals, 'damaged-lcg');
+    const victim = s.resultPath(hashes[3]!);
+    const b = fs.readFileSync(victim);
+    b[b.length - 5]! ^= 0x08;
+    fs.writeFileSync(victim, b);
+    await assert.rejects(s.loadMany(hashes, names(vals.length)), (e: unknown) => {
+      assert.ok(e instanceof CorruptResultError, String(e));
+      assert.equal(e.path, victim);
+      assert.match(e.message, /ra\.task3.*checksum mismatch/);
+      return true;
+    });
     await s.close();
   });
 });

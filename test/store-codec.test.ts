@@ -239,6 +239,28 @@ describe('byte shuffle', () => {
       }
     }
   });
+  it('both give the bytes of the plain definition (byte b of element i at b·n + i), whatever the count and alignment', () => {
+    const reference = (src: Uint8Array, stride: number): Uint8Array => {
+      const n = Math.floor(src.length / stride);
+      const out = new Uint8Array(src.length);
+      for (let i = 0; i < n; i++) for (let b = 0; b < stride; b++) out[b * n + i] = src[i * stride + b]!;
+      return out;
+    };
+    const src = new Uint8Array(8 * 1024 + 16);
+    for (let i = 0; i < src.length; i++) src[i] = (i * 2654435761) >>> 24;
+    for (const stride of [4, 8]) {
+      for (const count of [1024, 1000, 1001, 4, 3, 1]) {
+        for (const offset of [0, 4, 8, 3]) {
+          const view = src.subarray(offset, offset + stride * count);
+          const expected = reference(view, stride);
+          const what = `stride ${stride}, ${count} elements, offset ${offset}`;
+          assert.deepStrictEqual(shuffleBytes(view, stride), expected, `shuffle: ${what}`);
+          const into = new Uint8Array(view.length + 8).subarray(offset % 8, offset % 8 + view.length);
+          assert.deepStrictEqual(new Uint8Array(unshuffleBytes(expected, stride, into)), new Uint8Array(view), `unshuffle: ${what}`);
+        }
+      }
+    }
+  });
 });
 
 describe("damaged 'N' payloads (with a correct CRC) are reported as corrupt", () => {

@@ -12,7 +12,7 @@
  * with jug's load of the same array (so both meet the same allocator state: fresh memory or memory
  * freed by the previous loads); then the raw reads into one reused array (no page faults of fresh
  * memory). Prints one JSON line:
- *   { writeMBs, loadMBs, rawWriteMBs, rawLoadMBs, reusedLoadMBs, writeMs, rawWriteMs, writeCpuMs, loadMs,
+ *   { writeMBs, loadMBs, rawWriteMBs, rawLoadMBs, reusedLoadMBs, writeMs, rawWriteMs, writeCpuMs, loadMs, loadCpuMs,
  *     dirtyBefore: { dirtyKiB, writebackKiB } (the machine's, just before the first timed write), bytes, files }
  * MB = 10^6 bytes of array data.
  *
@@ -134,9 +134,14 @@ let check = 0;
 let rawCheck = 0;
 let loadMs = 0;
 let rawLoadMs = 0;
+/** The process's CPU time (all threads, user + system) during jug's loads. */
+let loadCpuMs = 0;
 for (let i = 0; i < N; i++) {
   const a = performance.now();
+  const cpu = process.cpuUsage();
   check += (await reader.load(hashes[i]))[M - 1];
+  const used = process.cpuUsage(cpu);
+  loadCpuMs += (used.user + used.system) / 1000;
   const b = performance.now();
   rawCheck += readRaw(i, new Float64Array(M))[M - 1];
   loadMs += b - a;
@@ -161,6 +166,7 @@ process.stdout.write(
     rawWriteMs,
     writeCpuMs,
     loadMs,
+    loadCpuMs,
     dirtyBefore,
     bytes,
     files: N,

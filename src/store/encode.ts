@@ -30,6 +30,9 @@ import os from 'node:os';
 import util from 'node:util';
 import v8 from 'node:v8';
 import { CorruptResultError, StoreError, describeError } from '../errors.js';
+import { shuffleBytes, unshuffleBytes } from './shuffle.js';
+
+export { shuffleBytes, unshuffleBytes };
 
 export const PREFIX_RAW = 0x56; // 'V'
 export const PREFIX_ZLIB = 0x5a; // 'Z'
@@ -222,53 +225,6 @@ function sampleOf(data: Uint8Array, stride: number): Uint8Array {
 /** Whether brotli shrinks `sample` to at most `fraction` of its size. */
 function pays(sample: Uint8Array, fraction: number): boolean {
   return brotli(sample).length <= sample.length * fraction;
-}
-
-/**
- * Byte shuffle: element i's byte b goes to b·n + i. Floats' sign, exponent and high mantissa
- * bytes then sit together, which brotli compresses well, while random low bytes stay apart.
- */
-export function shuffleBytes(src: Uint8Array, stride: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
-  const n = Math.floor(src.length / stride);
-  if (stride === 8 && src.byteOffset % 4 === 0) {
-    const w = new Uint32Array(src.buffer, src.byteOffset, n * 2);
-    for (let i = 0; i < n; i++) {
-      const lo = w[2 * i]!;
-      const hi = w[2 * i + 1]!;
-      out[i] = lo;
-      out[n + i] = lo >>> 8;
-      out[2 * n + i] = lo >>> 16;
-      out[3 * n + i] = lo >>> 24;
-      out[4 * n + i] = hi;
-      out[5 * n + i] = hi >>> 8;
-      out[6 * n + i] = hi >>> 16;
-      out[7 * n + i] = hi >>> 24;
-    }
-    return out;
-  }
-  for (let b = 0; b < stride; b++) {
-    const base = b * n;
-    for (let i = 0; i < n; i++) out[base + i] = src[i * stride + b]!;
-  }
-  return out;
-}
-
-/** The inverse of shuffleBytes, into `out` (by default a new buffer). */
-export function unshuffleBytes(src: Uint8Array, stride: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
-  const n = Math.floor(src.length / stride);
-  if (stride === 8 && out.byteOffset % 4 === 0) {
-    const w = new Uint32Array(out.buffer, out.byteOffset, n * 2);
-    for (let i = 0; i < n; i++) {
-      w[2 * i] = src[i]! | (src[n + i]! << 8) | (src[2 * n + i]! << 16) | (src[3 * n + i]! << 24);
-      w[2 * i + 1] = src[4 * n + i]! | (src[5 * n + i]! << 8) | (src[6 * n + i]! << 16) | (src[7 * n + i]! << 24);
-    }
-    return out;
-  }
-  for (let b = 0; b < stride; b++) {
-    const base = b * n;
-    for (let i = 0; i < n; i++) out[i * stride + b] = src[base + i]!;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,6 +597,58 @@ function decodeNumeric(payload: Uint8Array): unknown {
   else view.set(bytes);
   if (!littleEndian) swapBytes(view, stride);
   return kind.plain ? toPlainArray(typed as Float64Array) : typed;
+}
+
+/** A compressed 'N' result split for decompressing elsewhere (read-ahead.ts): see packedNumericOf. */
+export interface PackedNumeric {
+  readonly plain: boolean;
+  readonly stride: number;
+  readonly ctor: NumericCtor;
+  readonly how: 'brotli' | 'deflate';
+  /** The decompressed (shuffled) length the payload states. */
+  readonly rawBytes: number;
+  readonly stream: Uint8Array;
+}
+
+/**
+ * The parts of a whole result file's bytes when it is a shuffled, compressed 'N' result whose
+ * frame (prefix, length, CRC-32) checks out and whose stated length is whole elements; undefined
+ * for anything else or any doubt (the caller then decodes the file the ordinary way, which
+ * reports any damage). Little-endian machines only.
+ */
+export function packedNumericOf(file: Uint8Array): PackedNumeric | undefined {
+  const at = HEADER_BYTES + NUMERIC_HEADER_BYTES;
+  if (!littleEndian || file.length < at + RAW_LENGTH_BYTES || file[0] !== PREFIX_NUMERIC) return undefined;
+  const buf = Buffer.from(file.buffer, file.byteOffset, file.length);
+  const codec = buf[HEADER_BYTES + 1];
+  const kind = NUMERIC_KINDS[buf[HEADER_BYTES]!];
+  if (kind === undefined || (codec !== NUMERIC_SHUFFLED_DEFLATE && codec !== NUMERIC_SHUFFLED_BROTLI)) return undefined;
+  if (buf.readUInt32LE(1) !== buf.length - HEADER_BYTES || buf.readUInt32LE(5) !== 0) return undefined;
+  if (crc32(buf.subarray(HEADER_BYTES)) !== buf.readUInt32LE(9)) return undefined;
+  const raw = buf.readBigUInt64LE(at);
+  const stride = kind.ctor.BYTES_PER_ELEMENT;
+  if (raw > BigInt(bufferConstants.MAX_LENGTH) || Number(raw) % stride !== 0) return undefined;
+  const how = codec === NUMERIC_SHUFFLED_BROTLI ? 'brotli' : 'deflate';
+  return { plain: kind.plain, stride, ctor: kind.ctor, how, rawBytes: Number(raw), stream: buf.subarray(at + RAW_LENGTH_BYTES) };
+}
+
+/**
+ * The typed array of a PackedNumeric (undefined for a plain number[]) from its decompressed bytes
+ * `inflated` (exactly `rawBytes` long), which become the array's memory when they own their whole
+ * ArrayBuffer: unshuffled into the reused scratch, then copied back. So the value's memory is the
+ * memory the decompressor wrote (in libuv's pool, faulted in there), and the main thread only
+ * reads and writes pages already touched.
+ */
+export function typedFromInflated(p: PackedNumeric, inflated: Uint8Array): NumericArray | undefined {
+  if (p.plain) return undefined;
+  const n = inflated.length / p.stride;
+  if (inflated.byteOffset !== 0 || inflated.buffer.byteLength !== inflated.length) {
+    const typed = uninitialized(p.ctor, inflated.length);
+    unshuffleBytes(inflated, p.stride, new Uint8Array(typed.buffer, typed.byteOffset, inflated.length));
+    return typed;
+  }
+  inflated.set(unshuffleBytes(inflated, p.stride, scratchBytes(inflated.length)));
+  return new p.ctor(inflated.buffer as ArrayBuffer, 0, n);
 }
 
 /**
