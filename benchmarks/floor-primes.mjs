@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/**
+ * The floor under issue 19 §3's two thread goals on this machine: what Node itself (a process's
+ * start, a bare Piscina pool, the CA bundle of NODE_EXTRA_CA_CERTS) costs, timed in the same run,
+ * interleaved, as our `jug execute --threads …` and Python Jug. Nothing here is jug but the "ours"
+ * rows: the "bare" programs are benchmarks/lib/floor-pool.mjs (a Piscina pool running the same
+ * bodies, then exiting at once).
+ *
+ *   node benchmarks/floor-primes.mjs [--jug bin/jug.js] [--reps 3] [--only primes|primes_cpu]
+ *       [--bodies sleep,wait] [--sleep-ms 1000] [--limit 20312000] [--no-python]
+ *
+ * primes (goal: `execute --threads 8` then `check` ≤ 1.03× the ideal 13 × sleep-ms), per body
+ * (sleep: examples/primes.ts as shipped; wait: PRIMES_SYNC=1), every repetition runs, in turn:
+ *   ours       jug execute examples/primes.ts --threads 8, then jug check (fresh jugdir)
+ *   bare       floor-pool.mjs 8 threads, 99 bodies + a final count, then `node -e 0`
+ *   bare-noCA  the same with NODE_EXTRA_CA_CERTS unset
+ *   2starts    two `node -e 0` (and 2starts-noCA)
+ * primes_cpu (goal: `--threads 2` speed-up over `--threads 1` ≥ Python Jug's 2 processes vs 1):
+ *   bare 1 / bare 2 threads, ours --threads 1 / --threads 2 (fresh jugdirs), Python Jug 1 / 2
+ *   processes (../shared/pyjug, its own primes_cpu.py; its body is not calibrated to ours here:
+ *   compare speed-ups, not times).
+ * Prints every run (wall, CPU = user + system of the children from /proc/self/stat, load average),
+ * then per config the medians, and the medians of per-repetition ratios (to the ideal; ours to
+ * bare; speed-ups 1 → 2 workers).
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i < 0 ? dflt : args[i + 1];
+};
+const JUG = resolve(flag('--jug', join(ROOT, 'bin', 'jug.js')));
+const REPS = Number(flag('--reps', 3));
+const ONLY = flag('--only', 'primes,primes_cpu').split(',');
+const BODIES = flag('--bodies', 'sleep,wait').split(',');
+const SLEEP_MS = Number(flag('--sleep-ms', 1000));
+const LIMIT = Number(flag('--limit', 20_312_000));
+const PYTHON = !args.includes('--no-python');
+const POOL = join(ROOT, 'benchmarks', 'lib', 'floor-pool.mjs');
+const work = mkdtempSync(join(tmpdir(), 'floor-primes-'));
+const noCA = (() => {
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  return env;
+})();
+
+/** Children's CPU (user + system) so far, in ms, from /proc/self/stat's cutime and cstime (ticks of 10 ms). */
+function childCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** Runs `cmd args` to its end; rejects on a non-zero exit. */
+function run(cmd, argv, env = process.env) {
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${cmd} ${argv.join(' ')}: exit ${code}\n${err}`))));
+  });
+}
+
+/** Times a list of steps: each step is a list of commands started together; steps run one after another. */
+async function timeSteps(steps) {
+  const cpu0 = childCpuMs();
+  const t0 = performance.now();
+  for (const step of steps) await Promise.all(step.map(([cmd, argv, env]) => run(cmd, argv, env)));
+  return { ms: performance.now() - t0, cpu: childCpuMs() - cpu0 };
+}
+
+let dirs = 0;
+const freshDir = (name) => join(work, `${name}-${dirs++}`);
+const node = process.execPath;
+const nodeE0 = (env) => [node, ['-e', '0'], env];
+
+function primesConfigs(body) {
+  const env = { ...process.env, PRIMES_SLEEP_MS: String(SLEEP_MS), PRIMES_SYNC: body === 'wait' ? '1' : '0', PRIMES_OUTPUT: join(work, 'out.txt') };
+  const jugfile = join(dirname(dirname(JUG)), 'examples', 'primes.ts');
+  const bare = (e) => [[[node, [POOL, '8', '99', body, String(SLEEP_MS)], e]], [nodeE0(e)]];
+  return [
+    ['ours', () => {
+      const jugdir = freshDir('primes');
+      return [[[node, [JUG, 'execute', jugfile, '--jugdir', jugdir, '--threads', '8'], env]], [[node, [JUG, 'check', jugfile, '--jugdir', jugdir], env]]];
+    }],
+    ['bare', () => bare(process.env)],
+    ['bare-noCA', () => bare(noCA)],
+    ['2starts', () => [[nodeE0(process.env)], [nodeE0(process.env)]]],
+    ['2starts-noCA', () => [[nodeE0(noCA)], [nodeE0(noCA)]]],
+  ];
+}
+
+function pyJug() {
+  const dir = [resolve(ROOT, '..', 'shared', 'pyjug'), resolve(ROOT, '..', '..', 'shared', 'pyjug')].find((d) => existsSync(join(d, 'bin', 'jug')));
+  if (!dir) throw new Error('Python Jug not found at ../shared/pyjug (use --no-python)');
+  const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+  return { python, jug: join(dir, 'bin', 'jug'), jugfile: join(dir, 'jugfiles', 'primes_cpu.py') };
+}
+
+function primesCpuConfigs() {
+  const env = { ...process.env, PRIMES_CPU_TASKS: '200', PRIMES_CPU_LIMIT: String(LIMIT) };
+  const jugfile = join(dirname(dirname(JUG)), 'benchmarks', 'jugfiles', 'primes_cpu.ts');
+  const ours = (threads) => () => [[[node, [JUG, 'execute', jugfile, '--jugdir', freshDir('cpu'), '--threads', threads], env]]];
+  const configs = [
+    ['bare 1', () => [[[node, [POOL, '1', '200', 'cpu', '0', String(LIMIT)]]]]],
+    ['ours 1', ours('1')],
+    ['bare 2', () => [[[node, [POOL, '2', '200', 'cpu', '0', String(LIMIT)]]]]],
+    ['ours 2', ours('2')],
+  ];
+  if (!PYTHON) return configs;
+  const py = pyJug();
+  const pyRun = (procs) => () => {
+    const jugdir = freshDir('py');
+    return [Array.from({ length: procs }, () => [py.python, [py.jug, 'execute', py.jugfile, '--jugdir', jugdir]])];
+  };
+  return [...configs, ['python 1', pyRun(1)], ['python 2', pyRun(2)]];
+}
+
+/** Runs every config once per repetition, in turn; returns Map key → [{ ms, cpu, load }]. */
+async function measure(title, configs) {
+  const out = new Map(configs.map(([k]) => [k, []]));
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const [key, steps] of configs) {
+      const load = loadavg()[0];
+      const r = await timeSteps(steps());
+      out.get(key).push({ ...r, load });
+      console.log(`${title} rep ${rep + 1} ${key.padEnd(13)} ${(r.ms / 1000).toFixed(3)} s  CPU ${(r.cpu / 1000).toFixed(2)} s  load ${load.toFixed(1)}`);
+    }
+  }
+  return out;
+}
+
+const med = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const range = (xs) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
+/** Median and range of the per-repetition ratios a/b. */
+const paired = (m, a, b) => {
+  const r = m.get(a).map((x, i) => x.ms / m.get(b)[i].ms);
+  return `${med(r).toFixed(3)} (${range(r)})`;
+};
+
+function summary(title, m) {
+  for (const [key, rs] of m) {
+    console.log(`${title} ${key.padEnd(13)} median wall ${(med(rs.map((r) => r.ms)) / 1000).toFixed(3)} s, CPU ${(med(rs.map((r) => r.cpu)) / 1000).toFixed(2)} s`);
+  }
+}
+
+if (ONLY.includes('primes')) {
+  const ideal = 13 * SLEEP_MS;
+  for (const body of BODIES) {
+    const title = `primes/${body}`;
+    const m = await measure(title, primesConfigs(body));
+    summary(title, m);
+    for (const key of m.keys()) {
+      if (key.startsWith('2starts')) continue;
+      const r = m.get(key).map((x) => x.ms / ideal);
+      console.log(`${title} ${key.padEnd(13)} × ideal ${med(r).toFixed(3)} (${range(r)})`);
+    }
+    const starts = m.get('2starts').map((x) => x.ms);
+    console.log(`${title} two Node starts: ${(med(starts) / ideal).toFixed(3)} of the ideal (${med(starts).toFixed(0)} ms)`);
+    console.log(`${title} ours / bare (paired): ${paired(m, 'ours', 'bare')}; bare / bare-noCA: ${paired(m, 'bare', 'bare-noCA')}`);
+  }
+}
+
+if (ONLY.includes('primes_cpu')) {
+  const title = 'primes_cpu';
+  const m = await measure(title, primesCpuConfigs());
+  summary(title, m);
+  const speedup = (one, two) => {
+    const r = m.get(one).map((x, i) => x.ms / m.get(two)[i].ms);
+    return `${med(r).toFixed(3)} (${range(r)})`;
+  };
+  console.log(`${title} speed-up 1 → 2 (median of per-repetition ratios): bare ${speedup('bare 1', 'bare 2')}, ours ${speedup('ours 1', 'ours 2')}` +
+    (m.has('python 1') ? `, Python Jug ${speedup('python 1', 'python 2')}` : ''));
+  console.log(`${title} ours / bare (paired): 1 thread ${paired(m, 'ours 1', 'bare 1')}, 2 threads ${paired(m, 'ours 2', 'bare 2')}` +
+    (m.has('python 1') ? `; ours 1 / Python 1 ${paired(m, 'ours 1', 'python 1')}` : ''));
+}
+rmSync(work, { recursive: true, force: true });

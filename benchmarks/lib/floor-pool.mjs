@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// The bare Node/Piscina program of benchmarks/floor-primes.mjs (not jug): a Piscina pool of
+// `threads` threads (all started at once, Piscina's own way) runs `tasks` bodies, then, for the
+// primes bodies, one small final task on their results, and the process exits at once.
+//
+//   node benchmarks/lib/floor-pool.mjs THREADS TASKS KIND [MS=1000] [LIMIT]
+//
+// KIND: sleep (examples/primes.ts's awaited 1-s sleep), wait (PRIMES_SYNC=1: Atomics.wait),
+// cpu (primes_cpu's countDivisors(1_000_003 + i, LIMIT)).
+import { Piscina } from 'piscina';
+
+const [threads, tasks, kind, ms = '1000', limit = '20312000'] = process.argv.slice(2);
+const pool = new Piscina({
+  filename: new URL('./floor-worker.mjs', import.meta.url).href,
+  minThreads: Number(threads),
+  maxThreads: Number(threads),
+  idleTimeout: 60_000,
+});
+const bodies = Array.from({ length: Number(tasks) }, (_, i) =>
+  kind === 'cpu'
+    ? pool.run({ kind, n: 1_000_003 + i, limit: Number(limit) })
+    : pool.run({ kind, n: i + 2, ms: Number(ms) }),
+);
+const results = await Promise.all(bodies);
+if (kind !== 'cpu') await pool.run({ kind: 'count', flags: results });
+process.exit(0);
