@@ -11,14 +11,17 @@
  *
  * primes (goal: `execute --threads 8` then `check` ≤ 1.03× the ideal 13 × sleep-ms), per body
  * (sleep: examples/primes.ts as shipped; wait: PRIMES_SYNC=1), every repetition runs, in turn:
- *   ours       jug execute examples/primes.ts --threads 8, then jug check (fresh jugdir)
- *   bare       floor-pool.mjs 8 threads, 99 bodies + a final count, then `node -e 0`
- *   bare-noCA  the same with NODE_EXTRA_CA_CERTS unset
- *   2starts    two `node -e 0` (and 2starts-noCA)
+ *   ours          jug execute examples/primes.ts --threads 8, then jug check (fresh jugdir)
+ *   bare          floor-pool.mjs: 8 threads, 99 bodies (one Piscina task each) + a final count,
+ *                 then `node -e 0`
+ *   static        the same, each thread handed its 12 or 13 bodies at once (no round trip
+ *                 between bodies: the floor of any Node program), then `node -e 0`
+ *   static-noCA   the same with NODE_EXTRA_CA_CERTS unset
+ *   2starts       two `node -e 0` (and 2starts-noCA)
  * primes_cpu (goal: `--threads 2` speed-up over `--threads 1` ≥ Python Jug's 2 processes vs 1):
- *   bare 1 / bare 2 threads, ours --threads 1 / --threads 2 (fresh jugdirs), Python Jug 1 / 2
- *   processes (../shared/pyjug, its own primes_cpu.py; its body is not calibrated to ours here:
- *   compare speed-ups, not times).
+ *   bare 1 / bare 2 threads (one Piscina task per body), static 2 (each thread its 100 bodies),
+ *   ours --threads 1 / --threads 2 (fresh jugdirs), Python Jug 1 / 2 processes (../shared/pyjug,
+ *   its own primes_cpu.py; its body is not calibrated to ours here: compare speed-ups, not times).
  * Prints every run (wall, CPU = user + system of the children from /proc/self/stat, load average),
  * then per config the medians, and the medians of per-repetition ratios (to the ideal; ours to
  * bare; speed-ups 1 → 2 workers).
@@ -83,14 +86,15 @@ const nodeE0 = (env) => [node, ['-e', '0'], env];
 function primesConfigs(body) {
   const env = { ...process.env, PRIMES_SLEEP_MS: String(SLEEP_MS), PRIMES_SYNC: body === 'wait' ? '1' : '0', PRIMES_OUTPUT: join(work, 'out.txt') };
   const jugfile = join(dirname(dirname(JUG)), 'examples', 'primes.ts');
-  const bare = (e) => [[[node, [POOL, '8', '99', body, String(SLEEP_MS)], e]], [nodeE0(e)]];
+  const bare = (e, split) => [[[node, [POOL, '8', '99', body, String(SLEEP_MS), '0', split], e]], [nodeE0(e)]];
   return [
     ['ours', () => {
       const jugdir = freshDir('primes');
       return [[[node, [JUG, 'execute', jugfile, '--jugdir', jugdir, '--threads', '8'], env]], [[node, [JUG, 'check', jugfile, '--jugdir', jugdir], env]]];
     }],
-    ['bare', () => bare(process.env)],
-    ['bare-noCA', () => bare(noCA)],
+    ['bare', () => bare(process.env, 'queue')],
+    ['static', () => bare(process.env, 'static')],
+    ['static-noCA', () => bare(noCA, 'static')],
     ['2starts', () => [[nodeE0(process.env)], [nodeE0(process.env)]]],
     ['2starts-noCA', () => [[nodeE0(noCA)], [nodeE0(noCA)]]],
   ];
@@ -111,6 +115,7 @@ function primesCpuConfigs() {
     ['bare 1', () => [[[node, [POOL, '1', '200', 'cpu', '0', String(LIMIT)]]]]],
     ['ours 1', ours('1')],
     ['bare 2', () => [[[node, [POOL, '2', '200', 'cpu', '0', String(LIMIT)]]]]],
+    ['static 2', () => [[[node, [POOL, '2', '200', 'cpu', '0', String(LIMIT), 'static']]]]],
     ['ours 2', ours('2')],
   ];
   if (!PYTHON) return configs;
@@ -166,7 +171,7 @@ if (ONLY.includes('primes')) {
     }
     const starts = m.get('2starts').map((x) => x.ms);
     console.log(`${title} two Node starts: ${(med(starts) / ideal).toFixed(3)} of the ideal (${med(starts).toFixed(0)} ms)`);
-    console.log(`${title} ours / bare (paired): ${paired(m, 'ours', 'bare')}; bare / bare-noCA: ${paired(m, 'bare', 'bare-noCA')}`);
+    console.log(`${title} paired: ours / bare ${paired(m, 'ours', 'bare')}; ours / static ${paired(m, 'ours', 'static')}; static / static-noCA ${paired(m, 'static', 'static-noCA')}`);
   }
 }
 
@@ -178,7 +183,7 @@ if (ONLY.includes('primes_cpu')) {
     const r = m.get(one).map((x, i) => x.ms / m.get(two)[i].ms);
     return `${med(r).toFixed(3)} (${range(r)})`;
   };
-  console.log(`${title} speed-up 1 → 2 (median of per-repetition ratios): bare ${speedup('bare 1', 'bare 2')}, ours ${speedup('ours 1', 'ours 2')}` +
+  console.log(`${title} speed-up 1 → 2 (median of per-repetition ratios): bare ${speedup('bare 1', 'bare 2')}, static ${speedup('bare 1', 'static 2')}, ours ${speedup('ours 1', 'ours 2')}` +
     (m.has('python 1') ? `, Python Jug ${speedup('python 1', 'python 2')}` : ''));
   console.log(`${title} ours / bare (paired): 1 thread ${paired(m, 'ours 1', 'bare 1')}, 2 threads ${paired(m, 'ours 2', 'bare 2')}` +
     (m.has('python 1') ? `; ours 1 / Python 1 ${paired(m, 'ours 1', 'python 1')}` : ''));

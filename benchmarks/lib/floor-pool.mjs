@@ -3,13 +3,16 @@
 // `threads` threads (all started at once, Piscina's own way) runs `tasks` bodies, then, for the
 // primes bodies, one small final task on their results, and the process exits at once.
 //
-//   node benchmarks/lib/floor-pool.mjs THREADS TASKS KIND [MS=1000] [LIMIT]
+//   node benchmarks/lib/floor-pool.mjs THREADS TASKS KIND [MS=1000] [LIMIT] [SPLIT=queue]
 //
 // KIND: sleep (examples/primes.ts's awaited 1-s sleep), wait (PRIMES_SYNC=1: Atomics.wait),
 // cpu (primes_cpu's countDivisors(1_000_003 + i, LIMIT)).
+// SPLIT: queue (one Piscina task per body: Piscina's own dispatch, a round trip to the main
+// thread after each body) or static (each thread is handed its share of the bodies, round-robin,
+// as one Piscina task: no round trip between bodies, the least any Node program can do).
 import { Piscina } from 'piscina';
 
-const [threads, tasks, kind, ms = '1000', limit = '20312000'] = process.argv.slice(2);
+const [threads, tasks, kind, ms = '1000', limit = '20312000', split = 'queue'] = process.argv.slice(2);
 const pool = new Piscina({
   filename: new URL('./floor-worker.mjs', import.meta.url).href,
   minThreads: Number(threads),
@@ -17,10 +20,14 @@ const pool = new Piscina({
   idleTimeout: 60_000,
 });
 const bodies = Array.from({ length: Number(tasks) }, (_, i) =>
-  kind === 'cpu'
-    ? pool.run({ kind, n: 1_000_003 + i, limit: Number(limit) })
-    : pool.run({ kind, n: i + 2, ms: Number(ms) }),
+  kind === 'cpu' ? { kind, n: 1_000_003 + i, limit: Number(limit) } : { kind, n: i + 2, ms: Number(ms) },
 );
-const results = await Promise.all(bodies);
+let results;
+if (split === 'static') {
+  const shares = Array.from({ length: Number(threads) }, (_, t) => bodies.filter((_, i) => i % Number(threads) === t));
+  results = (await Promise.all(shares.map((list) => pool.run({ list })))).flat();
+} else {
+  results = await Promise.all(bodies.map((b) => pool.run(b)));
+}
 if (kind !== 'cpu') await pool.run({ kind: 'count', flags: results });
 process.exit(0);

@@ -13,8 +13,17 @@ function isPrime(n) {
   return true;
 }
 
-/** One task: `{ kind: 'sleep' | 'wait' | 'cpu' | 'count', n, ms, limit, flags }`. */
-export default async function run({ kind, n, ms, limit, flags }) {
+/**
+ * One task: `{ kind: 'sleep' | 'wait' | 'cpu' | 'count', n, ms, limit, flags }`; or `{ list }`, a
+ * list of such tasks run one after another in this thread (the static split: no round trip to
+ * the main thread between them), answered with the array of their results.
+ */
+export default async function run({ kind, n, ms, limit, flags, list }) {
+  if (list !== undefined) {
+    const out = [];
+    for (const one of list) out.push(await run(one));
+    return out;
+  }
   if (kind === 'sleep') await sleep(ms);
   if (kind === 'wait') Atomics.wait(blocker, 0, 0, ms);
   if (kind === 'sleep' || kind === 'wait') return isPrime(n);
