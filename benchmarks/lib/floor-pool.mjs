@@ -25,7 +25,11 @@ const bodies = Array.from({ length: Number(tasks) }, (_, i) =>
 let results;
 if (split === 'static') {
   const shares = Array.from({ length: Number(threads) }, (_, t) => bodies.filter((_, i) => i % Number(threads) === t));
-  results = (await Promise.all(shares.map((list) => pool.run({ list })))).flat();
+  const answers = await Promise.all(shares.map((list) => pool.run({ list })));
+  results = answers.flatMap((a) => a.out);
+  // FLOOR_TRACE=1: when each thread began its first body, in ms since this process started.
+  const starts = answers.map((a) => a.start - performance.timeOrigin).sort((a, b) => a - b);
+  if (process.env['FLOOR_TRACE'] === '1') process.stderr.write(`first bodies at ${starts.map((s) => s.toFixed(0)).join(' ')} ms; last body ended ${performance.now().toFixed(0)} ms\n`);
 } else {
   results = await Promise.all(bodies.map((b) => pool.run(b)));
 }

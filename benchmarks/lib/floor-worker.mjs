@@ -16,13 +16,15 @@ function isPrime(n) {
 /**
  * One task: `{ kind: 'sleep' | 'wait' | 'cpu' | 'count', n, ms, limit, flags }`; or `{ list }`, a
  * list of such tasks run one after another in this thread (the static split: no round trip to
- * the main thread between them), answered with the array of their results.
+ * the main thread between them), answered with `{ start, out }`: when the first began (ms since
+ * the epoch) and the array of their results.
  */
 export default async function run({ kind, n, ms, limit, flags, list }) {
   if (list !== undefined) {
+    const start = performance.timeOrigin + performance.now();
     const out = [];
     for (const one of list) out.push(await run(one));
-    return out;
+    return { start, out };
   }
   if (kind === 'sleep') await sleep(ms);
   if (kind === 'wait') Atomics.wait(blocker, 0, 0, ms);
