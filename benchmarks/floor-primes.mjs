@@ -7,7 +7,7 @@
  * bodies, then exiting at once).
  *
  *   node benchmarks/floor-primes.mjs [--jug bin/jug.js] [--reps 3] [--only primes|primes_cpu]
- *       [--bodies sleep,wait] [--sleep-ms 1000] [--limit 20312000] [--no-python]
+ *       [--bodies sleep,wait] [--sleep-ms 1000] [--limit 20312000] [--no-python] [--phases]
  *
  * primes (goal: `execute --threads 8` then `check` ≤ 1.03× the ideal 13 × sleep-ms), per body
  * (sleep: examples/primes.ts as shipped; wait: PRIMES_SYNC=1), every repetition runs, in turn:
@@ -24,7 +24,10 @@
  *   its own primes_cpu.py; its body is not calibrated to ours here: compare speed-ups, not times).
  * Prints every run (wall, CPU = user + system of the children from /proc/self/stat, load average),
  * then per config the medians, and the medians of per-repetition ratios (to the ideal; ours to
- * bare; speed-ups 1 → 2 workers).
+ * bare; speed-ups 1 → 2 workers). --phases (primes): ours with JUG_TRACE=1 and the static floor
+ * with FLOOR_TRACE=1, and each run split into s₃ (the third slot's first body, from spawn), the 13
+ * rounds, the tail to the process's exit, and the second process (check / `node -e 0`): a
+ * diagnostic (the trace costs ours a little), not the headline figures.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +48,7 @@ const BODIES = flag('--bodies', 'sleep,wait').split(',');
 const SLEEP_MS = Number(flag('--sleep-ms', 1000));
 const LIMIT = Number(flag('--limit', 20_312_000));
 const PYTHON = !args.includes('--no-python');
+const PHASES = args.includes('--phases');
 const POOL = join(ROOT, 'benchmarks', 'lib', 'floor-pool.mjs');
 const work = mkdtempSync(join(tmpdir(), 'floor-primes-'));
 const noCA = (() => {
@@ -60,13 +64,20 @@ function childCpuMs() {
   return (Number(fields[13]) + Number(fields[14])) * 10;
 }
 
-/** Runs `cmd args` to its end; rejects on a non-zero exit. */
+/** Runs `cmd args` to its end; resolves with its stderr and wall ms; rejects on a non-zero exit. */
 function run(cmd, argv, env = process.env) {
+  // With JUG_TRACE=1 (--phases), jug's trace lines count from this spawn.
+  const origin = performance.timeOrigin + performance.now();
+  if (env['JUG_TRACE'] === '1') env = { ...env, JUG_TRACE_ORIGIN: String(origin) };
   return new Promise((res, rej) => {
     const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${cmd} ${argv.join(' ')}: exit ${code}\n${err}`))));
+    child.on('exit', (code) => {
+      const ms = performance.timeOrigin + performance.now() - origin;
+      if (code === 0) res({ err, ms });
+      else rej(new Error(`${cmd} ${argv.join(' ')}: exit ${code}\n${err}`));
+    });
   });
 }
 
@@ -74,8 +85,32 @@ function run(cmd, argv, env = process.env) {
 async function timeSteps(steps) {
   const cpu0 = childCpuMs();
   const t0 = performance.now();
-  for (const step of steps) await Promise.all(step.map(([cmd, argv, env]) => run(cmd, argv, env)));
-  return { ms: performance.now() - t0, cpu: childCpuMs() - cpu0 };
+  const firsts = [];
+  for (const step of steps) firsts.push((await Promise.all(step.map(([cmd, argv, env]) => run(cmd, argv, env))))[0]);
+  return { ms: performance.now() - t0, cpu: childCpuMs() - cpu0, steps: firsts };
+}
+
+/**
+ * --phases: where a primes run's time goes, from jug's trace (JUG_TRACE=1) or the floor's
+ * (FLOOR_TRACE=1): start → the third slot's first body (s₃), → the last sleep body's end (13
+ * rounds), → the first process's exit (the tail: for ours countPrimes, writeOutput, closing), and
+ * the second process (check, or `node -e 0`). Null for configs without a trace.
+ */
+function phasesOf(key, r) {
+  const [first, second] = r.steps;
+  let s3, lastBody;
+  if (key === 'ours') {
+    const starts = new Map();
+    for (const m of first.err.matchAll(/\[jug trace\] ([\d.]+) ms {2}\[thread (\d+)\] run primes\.isPrime/g)) if (!starts.has(m[2])) starts.set(m[2], Number(m[1]));
+    s3 = [...starts.values()].sort((a, b) => a - b)[2];
+    lastBody = Number(/\[jug trace\] ([\d.]+) ms {2}\[thread \d+\] run primes\.countPrimes/.exec(first.err)?.[1]);
+  } else if (key.startsWith('static')) {
+    const m = /first bodies at ([\d ]+) ms; last body ended (\d+) ms/.exec(first.err);
+    if (!m) return null;
+    s3 = Number(m[1].split(' ')[2]);
+    lastBody = Number(m[2]);
+  } else return null;
+  return { s3, rounds: lastBody - s3, tail: first.ms - lastBody, second: second.ms };
 }
 
 let dirs = 0;
@@ -84,7 +119,8 @@ const node = process.execPath;
 const nodeE0 = (env) => [node, ['-e', '0'], env];
 
 function primesConfigs(body) {
-  const env = { ...process.env, PRIMES_SLEEP_MS: String(SLEEP_MS), PRIMES_SYNC: body === 'wait' ? '1' : '0', PRIMES_OUTPUT: join(work, 'out.txt') };
+  const trace = PHASES ? { JUG_TRACE: '1', FLOOR_TRACE: '1' } : {};
+  const env = { ...process.env, ...trace, PRIMES_SLEEP_MS: String(SLEEP_MS), PRIMES_SYNC: body === 'wait' ? '1' : '0', PRIMES_OUTPUT: join(work, 'out.txt') };
   const jugfile = join(dirname(dirname(JUG)), 'examples', 'primes.ts');
   const bare = (e, split) => [[[node, [POOL, '8', '99', body, String(SLEEP_MS), '0', split], e]], [nodeE0(e)]];
   return [
@@ -93,8 +129,8 @@ function primesConfigs(body) {
       return [[[node, [JUG, 'execute', jugfile, '--jugdir', jugdir, '--threads', '8'], env]], [[node, [JUG, 'check', jugfile, '--jugdir', jugdir], env]]];
     }],
     ['bare', () => bare(process.env, 'queue')],
-    ['static', () => bare(process.env, 'static')],
-    ['static-noCA', () => bare(noCA, 'static')],
+    ['static', () => bare({ ...process.env, ...trace }, 'static')],
+    ['static-noCA', () => bare({ ...noCA, ...trace }, 'static')],
     ['2starts', () => [[nodeE0(process.env)], [nodeE0(process.env)]]],
     ['2starts-noCA', () => [[nodeE0(noCA)], [nodeE0(noCA)]]],
   ];
@@ -134,8 +170,10 @@ async function measure(title, configs) {
     for (const [key, steps] of configs) {
       const load = loadavg()[0];
       const r = await timeSteps(steps());
-      out.get(key).push({ ...r, load });
-      console.log(`${title} rep ${rep + 1} ${key.padEnd(13)} ${(r.ms / 1000).toFixed(3)} s  CPU ${(r.cpu / 1000).toFixed(2)} s  load ${load.toFixed(1)}`);
+      const phases = PHASES ? phasesOf(key, r) : null;
+      out.get(key).push({ ...r, load, phases });
+      const said = phases ? `  s3 ${phases.s3.toFixed(0)} rounds ${phases.rounds.toFixed(0)} tail ${phases.tail.toFixed(0)} then ${phases.second.toFixed(0)} ms` : '';
+      console.log(`${title} rep ${rep + 1} ${key.padEnd(13)} ${(r.ms / 1000).toFixed(3)} s  CPU ${(r.cpu / 1000).toFixed(2)} s  load ${load.toFixed(1)}${said}`);
     }
   }
   return out;
@@ -154,7 +192,9 @@ const paired = (m, a, b) => {
 
 function summary(title, m) {
   for (const [key, rs] of m) {
-    console.log(`${title} ${key.padEnd(13)} median wall ${(med(rs.map((r) => r.ms)) / 1000).toFixed(3)} s, CPU ${(med(rs.map((r) => r.cpu)) / 1000).toFixed(2)} s`);
+    const ph = rs.every((r) => r.phases) ? rs.map((r) => r.phases) : undefined;
+    const phases = ph ? `; medians s3 ${med(ph.map((p) => p.s3)).toFixed(0)}, rounds ${med(ph.map((p) => p.rounds)).toFixed(0)}, tail ${med(ph.map((p) => p.tail)).toFixed(0)}, then ${med(ph.map((p) => p.second)).toFixed(0)} ms` : '';
+    console.log(`${title} ${key.padEnd(13)} median wall ${(med(rs.map((r) => r.ms)) / 1000).toFixed(3)} s, CPU ${(med(rs.map((r) => r.cpu)) / 1000).toFixed(2)} s${phases}`);
   }
 }
 
