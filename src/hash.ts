@@ -237,12 +237,25 @@ class Encoder {
   }
 
   private encodeObject(x: object | null, path: Path): void {
+    if (x === null) return this.w.tag('z');
+    if (this.encodeAtom(x, path)) return;
+    if (this.seen.has(x)) throw unhashable('a circular structure', path, 'Task arguments must be trees of values.');
+    this.seen.add(x);
+    try {
+      this.encodeContainer(x, path);
+    } finally {
+      this.seen.delete(x);
+    }
+  }
+
+  /** Objects hashed whole, without looking inside: task references, [jugHash](), binary data, dates. */
+  private encodeAtom(x: object, path: Path): boolean {
     const w = this.w;
-    if (x === null) return w.tag('z');
     const ref = (x as Partial<TaskRef>)[taskRef];
     if (typeof ref === 'function') {
       w.tag('T');
-      return w.ascii(ref.call(x));
+      w.ascii(ref.call(x));
+      return true;
     }
     const custom = (x as Partial<CustomHashable>)[jugHash];
     if (typeof custom === 'function') {
@@ -251,100 +264,98 @@ class Encoder {
         throw unhashable(`an object whose [jugHash]() returned ${typeof h}`, path, '[jugHash]() must return a string.');
       }
       w.tag('H');
-      return w.str(h);
+      w.str(h);
+      return true;
     }
     if (ArrayBuffer.isView(x)) {
       w.tag('x');
       w.str(binaryTypeName(x));
       w.u32(x.byteLength);
-      return w.bytes(new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+      w.bytes(new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+      return true;
     }
     if (x instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer)) {
       w.tag('x');
       w.str(x instanceof ArrayBuffer ? 'ArrayBuffer' : 'SharedArrayBuffer');
       w.u32(x.byteLength);
-      return w.bytes(new Uint8Array(x));
+      w.bytes(new Uint8Array(x));
+      return true;
     }
     if (x instanceof Date) {
       w.tag('D');
-      return w.f64(x.getTime());
+      w.f64(x.getTime());
+      return true;
     }
-    if (this.seen.has(x)) throw unhashable('a circular structure', path, 'Task arguments must be trees of values.');
-    this.seen.add(x);
-    try {
-      if (Array.isArray(x)) {
-        w.tag('a');
-        w.u32(x.length);
-        for (let i = 0; i < x.length; i++) {
-          const e: unknown = x[i];
-          // The common elements (numbers, tasks: an array of 50,000 task results) without a path
-          // object each: they cannot fail, so no error message needs where they are.
-          if (typeof e === 'number') {
-            w.tag('n');
-            w.f64(e);
-            continue;
-          }
-          const ref = typeof e === 'object' && e !== null ? (e as Partial<TaskRef>)[taskRef] : undefined;
-          if (typeof ref === 'function') {
-            w.tag('T');
-            w.ascii(ref.call(e));
-            continue;
-          }
-          this.encode(e, { up: path, step: i });
-        }
-        return;
+    return false;
+  }
+
+  /** Arrays, Maps, Sets and plain objects (the caller guards against cycles); anything else is refused. */
+  private encodeContainer(x: object, path: Path): void {
+    if (Array.isArray(x)) return this.encodeArray(x, path);
+    if (x instanceof Map) return this.encodeUnordered('M', x, path);
+    if (x instanceof Set) return this.encodeUnordered('S', x, path);
+    const proto: unknown = Object.getPrototypeOf(x);
+    if (proto === Object.prototype || proto === null) return this.encodePlain(x as Record<string, unknown>, path);
+    throw refused(x, path);
+  }
+
+  private encodeArray(x: readonly unknown[], path: Path): void {
+    const w = this.w;
+    w.tag('a');
+    w.u32(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const e: unknown = x[i];
+      // The common elements (numbers, tasks: an array of 50,000 task results) without a path
+      // object each: they cannot fail, so no error message needs where they are.
+      if (typeof e === 'number') {
+        w.tag('n');
+        w.f64(e);
+        continue;
       }
-      if (x instanceof Map) {
-        const digests: Buffer[] = [];
-        for (const [k, v] of x) {
-          const sub = new Encoder(new Writer());
-          sub.seen.clear();
-          for (const s of this.seen) sub.seen.add(s);
+      const ref = typeof e === 'object' && e !== null ? (e as Partial<TaskRef>)[taskRef] : undefined;
+      if (typeof ref === 'function') {
+        w.tag('T');
+        w.ascii(ref.call(e));
+        continue;
+      }
+      this.encode(e, { up: path, step: i });
+    }
+  }
+
+  /**
+   * A Map or Set: each entry hashed on its own (the enclosing containers still count as seen, so a
+   * cycle through an entry is refused), the digests sorted, so that insertion order does not matter.
+   */
+  private encodeUnordered(tag: 'M' | 'S', x: Map<unknown, unknown> | Set<unknown>, path: Path): void {
+    const digests: Buffer[] = [];
+    const entry = (encodeEntry: (sub: Encoder) => void): void => {
+      const sub = new Encoder(new Writer());
+      for (const s of this.seen) sub.seen.add(s);
+      encodeEntry(sub);
+      digests.push(sha1Bytes(sub.w.view()));
+    };
+    if (x instanceof Map) {
+      for (const [k, v] of x) {
+        entry((sub) => {
           sub.encode(k, { up: path, step: '.keys()' });
           sub.encode(v, { up: path, step: `.get(${short(k)})` });
-          digests.push(sha1Bytes(sub.w.view()));
-        }
-        w.tag('M');
-        return this.sorted(digests);
+        });
       }
-      if (x instanceof Set) {
-        const digests: Buffer[] = [];
-        for (const v of x) {
-          const sub = new Encoder(new Writer());
-          for (const s of this.seen) sub.seen.add(s);
-          sub.encode(v, { up: path, step: '<set element>' });
-          digests.push(sha1Bytes(sub.w.view()));
-        }
-        w.tag('S');
-        return this.sorted(digests);
-      }
-      const proto: unknown = Object.getPrototypeOf(x);
-      if (proto === Object.prototype || proto === null) {
-        const keys = Object.keys(x).sort();
-        w.tag('o');
-        w.u32(keys.length);
-        for (const k of keys) {
-          w.str(k);
-          this.encode((x as Record<string, unknown>)[k], { up: path, step: `.${k}` });
-        }
-        return;
-      }
-      const ctor = (x as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-      if (x instanceof Promise) {
-        throw unhashable(
-          'a Promise',
-          path,
-          'Await it before declaring the task, or make the work that produces it a task and pass that task.',
-        );
-      }
-      throw unhashable(
-        `an instance of ${ctor}`,
-        path,
-        `Pass plain data (objects, arrays, Map, Set, Date, typed arrays), or give ${ctor} a [jugHash]() method ` +
-          `(import { jugHash } from 'jug'; see docs/hashing.md).`,
-      );
-    } finally {
-      this.seen.delete(x);
+    } else {
+      for (const v of x) entry((sub) => sub.encode(v, { up: path, step: '<set element>' }));
+    }
+    this.w.tag(tag);
+    this.sorted(digests);
+  }
+
+  private encodePlain(x: Record<string, unknown>, path: Path): void {
+    const w = this.w;
+    const keys = Object.keys(x).sort();
+    w.tag('o');
+    w.u32(keys.length);
+    for (const k of keys) {
+      w.str(k);
+      this.encode(x[k], { up: path, step: `.${k}` });
     }
   }
 
@@ -353,6 +364,24 @@ class Encoder {
     this.w.u32(digests.length);
     for (const d of digests) this.w.bytes(d);
   }
+}
+
+/** The error for an object jug cannot hash (a class instance without [jugHash](), a Promise). */
+function refused(x: object, path: Path): UnhashableValue {
+  if (x instanceof Promise) {
+    return unhashable(
+      'a Promise',
+      path,
+      'Await it before declaring the task, or make the work that produces it a task and pass that task.',
+    );
+  }
+  const ctor = (x as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+  return unhashable(
+    `an instance of ${ctor}`,
+    path,
+    `Pass plain data (objects, arrays, Map, Set, Date, typed arrays), or give ${ctor} a [jugHash]() method ` +
+      `(import { jugHash } from 'jug'; see docs/hashing.md).`,
+  );
 }
 
 function binaryTypeName(v: ArrayBufferView): string {
