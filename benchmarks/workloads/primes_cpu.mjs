@@ -26,6 +26,7 @@ import {
 import { PYJUG_LABEL, fmtRatio, pyJugfile, ratioTo, runPyJug, timePyGroup, warmPyJug } from '../lib/pyjug.mjs';
 import { countDivisors } from '../jugfiles/divisors.mjs';
 import { calibrateToPython } from '../lib/body-time.mjs';
+import { FLOOR_LABEL, timeFloor } from '../lib/floor.mjs';
 
 const CPU_JUGFILE = join(JUGFILES, 'primes_cpu.ts');
 
@@ -104,6 +105,9 @@ async function benchPrimesCpu({ reps, quick }) {
     pyCfg(PY2, 2, nTasks),
     cfg('--threads 2', 1, ['--threads', '2']),
     cfg('2 processes', 2, []),
+    // Not jug: the same bodies in a bare Piscina pool, 1 and 2 threads: the speed-up Node allows on this machine now.
+    { key: FLOOR1, run: () => timeFloor(1, nTasks, 'cpu', { limit }) },
+    { key: FLOOR2, run: () => timeFloor(2, nTasks, 'cpu', { limit }) },
   ];
   const m = await measureAll('primes_cpu', configs, reps);
   const serial = m.get('serial (1 process)').median;
@@ -121,6 +125,8 @@ async function benchPrimesCpu({ reps, quick }) {
     { config: '--threads 1', ...m.get('--threads 1'), ratio: `${fmtX(serial / t1)} vs serial; ${(t1 / nTasks).toFixed(1)} ms/task${vs('--threads 1', PY1)}`, anchor: '—' },
     { config: '--threads 2', ...m.get('--threads 2'), ratio: `${fmtX(t1 / t2)} speed-up vs --threads 1${vs('--threads 2', PY2)}`, anchor: `${fmtX(pySpeedup)} (2 processes vs 1)` },
     { config: '2 processes', ...m.get('2 processes'), ratio: `${fmtX(serial / p2)} speed-up vs serial${vs('2 processes', PY2)}`, anchor: `${PY.primesCpu.procs2} s (${fmtX(pySpeedup)})` },
+    { config: FLOOR1, ...m.get(FLOOR1), ratio: `${fmtX(t1 / m.get(FLOOR1).median)} ours --threads 1 / this`, anchor: '— (not jug)' },
+    { config: FLOOR2, ...m.get(FLOOR2), ratio: `${fmtX(m.get(FLOOR1).median / m.get(FLOOR2).median)} speed-up vs 1 thread; ours --threads 2 / this ${fmtX(t2 / m.get(FLOOR2).median)}`, anchor: '— (not jug)' },
   ];
   const r1 = ratioTo(m, 'serial (1 process)', PY1);
   const goals = [
@@ -145,6 +151,7 @@ async function benchPrimesCpu({ reps, quick }) {
     `Bodies calibrated to the same time on both sides, in this run: Python Jug's own body (a loop over ~1e6 divisors) measured in python3 outside jug, ${pyMs.toFixed(1)} ms; our loop length chosen to match it, ${limit.toLocaleString('en-US')} → ${ourMs.toFixed(1)} ms (ours/Python ${bodyRatio.toFixed(3)}; CPU time, medians of alternated pairs, each side in a fresh interpreter: benchmarks/lib/body-time.mjs). Our bodies inside the timed serial runs (run records): ${inRunBodies.length ? `${median(inRunBodies).toFixed(1)} ms median` : 'none read'}.`,
     `Measured through jug: serial ${(serial / nTasks).toFixed(1)} ms per task including start-up, hashing and storing (wall / ${nTasks}).`,
     `Machine has ${os.cpus().length} CPU(s); the speed-up is bounded by that.`,
+    `"${FLOOR_LABEL}" rows: not jug. benchmarks/lib/floor-pool.mjs runs the same ${nTasks} bodies (same loop length) in a bare Piscina pool of 1 or 2 threads, each thread handed its share at once, the process ending at once: the speed-up Node itself reaches on this machine in the same run, the bound for ours.`,
     `Side by side: Python Jug runs ${PYJUG_LABEL}/jugfiles/primes_cpu.py${nTasks === 200 ? '' : ` (a copy with ${nTasks} tasks)`} (a naive loop over 2..n, ~30 ms per task in CPython 3.11 here) in 1 process and in 2 processes started together, interleaved with ours in every repetition. Our per-task work is calibrated to Python's measured body time (above), so the ratio compares the frameworks plus whatever calibration error remains (printed above; until 2026-12-03 ours was calibrated to a fixed 35 ms, ~12 % longer than Python's body). Ratios "× Python" are ours / Python of the same repetition: median (min–max).`,
   ];
   return { title: 'primes_cpu — CPU-bound tasks, 1 vs 2 workers', rows, goals, notes, extra: { limit, pyBodyMs: pyMs, ourBodyMs: ourMs, bodyRatio } };
@@ -153,6 +160,8 @@ async function benchPrimesCpu({ reps, quick }) {
 
 const PY1 = 'Python Jug: 1 process';
 const PY2 = 'Python Jug: 2 processes';
+const FLOOR1 = `${FLOOR_LABEL}: 1 thread`;
+const FLOOR2 = `${FLOOR_LABEL}: 2 threads`;
 
 /** Python Jug's primes_cpu.py in `procs` processes on a fresh jugdir, checked. */
 function pyCfg(key, procs, nTasks) {
