@@ -144,34 +144,50 @@ describe('jug execute --threads: tiny tasks run in the main thread', () => {
   });
 
   test('work a task left running in the main thread (an un-awaited timer) still finishes before the process ends, as after a serial run', async () => {
-    const dir = dirOf('late');
-    const side = join(dir, 'side.txt');
-    const r = await runJug(['execute', JUGFILE, '--jugdir', join(dir, 'jugdata'), '--threads', '2', '-q'], {
-      env: { INLINE_N: '100', INLINE_SIDE: side, INLINE_LATE_MS: '500' },
-    });
-    expectCode(r, 0);
-    assert.deepEqual(loads(side), [], 'every task ran in the main thread');
+    // The case needs a run where every task ran in the main thread. On a loaded machine a probe
+    // stalled past the load gate's patience lets the booted thread load the jugfile (and some tasks
+    // run there): such a run does not test the case, so it is run again (at most 4 runs).
+    let side = '';
+    for (let n = 1; n <= 4; n++) {
+      const dir = dirOf('late');
+      side = join(dir, 'side.txt');
+      const r = await runJug(['execute', JUGFILE, '--jugdir', join(dir, 'jugdata'), '--threads', '2', '-q'], {
+        env: { INLINE_N: '100', INLINE_SIDE: side, INLINE_LATE_MS: '500' },
+      });
+      expectCode(r, 0);
+      if (loads(side).length === 0) break;
+    }
+    assert.deepEqual(loads(side), [], 'every task ran in the main thread (in one of 4 runs)');
     assert.ok(readFileSync(side, 'utf8').split('\n').includes('late'), 'the timer sum started did not fire: the process ended at once');
   });
 
   test('the main thread runs a first task of an unmeasured function itself, before any worker thread has loaded the jugfile', async () => {
     // Worker threads of test/fixtures-threads/probe.ts wait at the jugfile's top level until a task
     // has run: only a task run by the main thread can let them load it.
-    const dir = dirOf('probe');
-    const jugdir = join(dir, 'jugdata');
-    const gate = join(dir, 'gate.txt');
-    const r = await runJug(['execute', join(ROOT, 'test', 'fixtures-threads', 'probe.ts'), '--jugdir', jugdir, '--threads', '2', '-q'], {
-      env: { PROBE_GATE: gate, PROBE_N: '300' },
-      timeoutMs: 120_000,
-    });
-    expectCode(r, 0);
-    const lines = readFileSync(gate, 'utf8').split('\n').filter((l) => l.startsWith('step '));
-    assert.equal(lines.length, 300, 'each step once');
-    assert.match(lines[0]!, /^step \d+ true$/, 'the first step to run ran in the main thread');
-    const recs = records(jugdir);
-    assert.equal(recs.length, 301);
+    // Every run: each step once, the first in the main thread. That every step stays there is a
+    // matter of timing: on a loaded machine a probe stalled past the load gate's patience (10 ms)
+    // rightly lets a thread load the jugfile and run steps, so that part may take up to 4 runs.
+    let jugdir = '';
+    let recs: ReturnType<typeof records> = [];
+    for (let n = 1; n <= 4; n++) {
+      const dir = dirOf('probe');
+      jugdir = join(dir, 'jugdata');
+      const gate = join(dir, 'gate.txt');
+      const r = await runJug(['execute', join(ROOT, 'test', 'fixtures-threads', 'probe.ts'), '--jugdir', jugdir, '--threads', '2', '-q'], {
+        env: { PROBE_GATE: gate, PROBE_N: '300' },
+        timeoutMs: 120_000,
+      });
+      expectCode(r, 0);
+      const lines = readFileSync(gate, 'utf8').split('\n').filter((l) => l.startsWith('step '));
+      assert.equal(lines.length, 300, 'each step once');
+      assert.match(lines[0]!, /^step \d+ true$/, 'the first step to run ran in the main thread');
+      recs = records(jugdir);
+      assert.equal(recs.length, 301);
+      assert.deepEqual(locks(jugdir), []);
+      if (!recs.some((x) => x.task === 'probe.step' && x.thread !== undefined)) break;
+    }
     // The step handed to the threads first came back once steps proved tiny (load-gate.ts).
-    assert.ok(!recs.some((x) => x.task === 'probe.step' && x.thread !== undefined), 'every step ran in the main thread');
+    assert.ok(!recs.some((x) => x.task === 'probe.step' && x.thread !== undefined), 'every step ran in the main thread (in one of 4 runs)');
     assert.equal(recs.find((x) => x.task === 'probe.last')!.thread, undefined, 'the last task, alone in flight, runs in the main thread');
     assert.deepEqual(locks(jugdir), []);
   });
