@@ -8,7 +8,7 @@
  * Needs a build (`npm run build`): the CLI runs from dist/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bundleJugfile } from '../src/bundle.js';
@@ -74,6 +74,8 @@ describe('jug execute --threads remembers a jugfile whose tasks all ran in the m
       runJug(['execute', JUGFILE, '--jugdir', join(dir, `jugdata-${n}`), '--threads', '2', '-q'], { env: { ...env, INLINE_N: '300' } });
     const first = await leaveVerdict(run);
     assert.match(first.stderr, THREAD_STARTS, 'no verdict yet: the first wave boots at start');
+    // The side file is the scene's: a first run retried (a thread loaded) left its `load` lines there.
+    rmSync(join(dir, 'side.txt'), { force: true });
     const second = await run(2);
     expectCode(second, 0);
     assert.doesNotMatch(second.stderr, THREAD_STARTS, 'a thread started although the verdict said none was needed');
