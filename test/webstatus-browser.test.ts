@@ -218,8 +218,9 @@ describe('jug webstatus in Chromium', { skip: SKIP }, () => {
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /stopped \(SIGINT\)/);
     await waitFor('lost', async () => ((await page.locator('#connection').getAttribute('data-state')) === 'lost' ? true : undefined));
-    // The lost connection is an EventSource error, which Chromium logs; nothing else.
-    assert.deepEqual(consoleErrors.filter((e) => !/events|ERR_CONNECTION_REFUSED|EventSource/.test(e)), []);
+    // The lost connection is an EventSource error, which Chromium logs; nothing else. A request in
+    // flight when the server closed its sockets is logged as reset (seen once in CI), one after as refused.
+    assert.deepEqual(consoleErrors.filter((e) => !/events|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|EventSource/.test(e)), []);
     await page.close();
   });
 });
