@@ -216,12 +216,15 @@ export const fmtRate = (r) => Math.round(r).toLocaleString('en-US');
 /**
  * Runs `configs` (each `{ key, run(rep) → ms }`) for `reps` repetitions, interleaved (rep 1 of
  * every configuration, then rep 2, ...) so slow drifts of a shared machine hit all alike.
+ * `rotate`: repetition r starts at configuration r (mod their count), so no configuration always
+ * runs first or right after the same one (an order effect shows as a spread, not a bias).
  */
-export async function measureAll(workload, configs, reps) {
+export async function measureAll(workload, configs, reps, { rotate = false } = {}) {
   const walls = new Map(configs.map((c) => [c.key, []]));
   const background = new Map(configs.map((c) => [c.key, []]));
   for (let rep = 0; rep < reps; rep++) {
-    for (const c of configs) {
+    const shift = rotate ? rep % configs.length : 0;
+    for (const c of [...configs.slice(shift), ...configs.slice(0, shift)]) {
       if (OPTS.waitQuiet) await waitQuiet(`${workload} ${c.key}`);
       const a = cpuSample();
       const ms = await c.run(rep);

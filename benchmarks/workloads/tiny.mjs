@@ -54,7 +54,8 @@ async function benchTiny({ reps, quick }) {
   };
   const execConfigs = [pyExec, cfg('execute, serial', 1, []), cfg('execute, --threads 2', 1, ['--threads', '2']), cfg('execute, --threads 8', 1, ['--threads', '8']), cfg('execute, 2 processes', 2, [])];
 
-  const m1 = await measureAll('tiny', execConfigs, reps);
+  // Rotated: serial does not always run before the --threads runs (issue 19 §3 compares them).
+  const m1 = await measureAll('tiny', execConfigs, reps, { rotate: true });
   // The jugdir for the all-done measurements: one untimed serial run, checked.
   log('[tiny] preparing an all-done jugdir (untimed)');
   const doneDir = (await timeExecute({ label: 'tiny prepare all-done', jugfile: TINY_JUGFILE, env, dirName: 'tiny-done' })).dir;
@@ -151,9 +152,10 @@ async function benchTiny({ reps, quick }) {
     // Issue 19 §3: threads never slower than serial (tiny tasks run in the main thread: inline-policy.ts).
     ...[2, 8].map((n) => {
       const r = rate(`execute, --threads ${n}`);
+      const paired = ratioTo(m1, 'execute, serial', `execute, --threads ${n}`);
       return {
         text: `tiny, \`--threads ${n}\` ≥ serial tasks/s (same run, medians)`,
-        measured: `${fmtRate(r)} vs ${fmtRate(serialRate)} tasks/s = ${fmtX(r / serialRate)} serial`,
+        measured: `${fmtRate(r)} vs ${fmtRate(serialRate)} tasks/s = ${fmtX(r / serialRate)} serial; per repetition (serial wall / threads wall) ${fmtRatio(paired)}: ${paired.ratios.map((x) => x.toFixed(2)).join(', ')}`,
         met: r >= serialRate,
       };
     }),
@@ -163,7 +165,7 @@ async function benchTiny({ reps, quick }) {
     'Results are fsynced (file and directory) before a task counts as stored: durable across power loss. This is the default and cannot be turned off from the CLI; Python Jug fsyncs each result file too (and its temporary directory).',
     'Sensitive to recent file deletions on the same filesystem (ext4 without a journal skips inodes freed in the last 60–360 s): run it on a filesystem at rest (see benchmarks/README.md).',
     `"all done" rows: on a jugdir where every task is stored. graph${nBig / 1000}k: the same jugfile with ${nBig.toLocaleString('en-US')} leaves, on an empty jugdir (\`check\` correctly exits 1 there).`,
-    `Side by side: Python Jug runs ${PYJUG_LABEL}/jugfiles/tiny.py and graph50k.py${n === 5000 ? '' : ` (copies with N = ${n} and ${nBig})`} with \`python3 ${PYJUG_LABEL}/bin/jug\`; its serial execute (fresh jugdir, checked) runs in every repetition before ours, and each read-only command of Python Jug right before the same command of ours, on its own all-done (prepared untimed) or empty jugdir. Ratio = ours / Python Jug's time *of the same repetition*: median (min–max); below 1× = faster than Python Jug.`,
+    `Side by side: Python Jug runs ${PYJUG_LABEL}/jugfiles/tiny.py and graph50k.py${n === 5000 ? '' : ` (copies with N = ${n} and ${nBig})`} with \`python3 ${PYJUG_LABEL}/bin/jug\`; its serial execute (fresh jugdir, checked) runs in every repetition with ours, the order of the five execute configurations rotated by one each repetition (so serial is not always before \`--threads\`), and each read-only command of Python Jug right before the same command of ours, on its own all-done (prepared untimed) or empty jugdir. Ratio = ours / Python Jug's time *of the same repetition*: median (min–max); below 1× = faster than Python Jug.`,
   ];
   return { title: 'tiny — per-task overhead (and graph50k)', rows, goals, notes };
 }
