@@ -55,12 +55,12 @@ const VERDICT_WRITTEN = /thread verdict: every task ran in the main thread \(inl
  * Runs until a run leaves a verdict (at most 4 runs): on a loaded machine a probe stalled past the
  * load gate's patience lets the booted thread load the jugfile, and that run leaves none.
  */
-async function leaveVerdict(run: (n: number) => Promise<RunResult>): Promise<RunResult> {
+async function leaveVerdict(run: (n: number) => Promise<RunResult>, written = VERDICT_WRITTEN): Promise<RunResult> {
   let r: RunResult | undefined;
   for (let n = 1; n <= 4; n++) {
     r = await run(100 + n);
     expectCode(r, 0);
-    if (VERDICT_WRITTEN.test(r.stderr)) return r;
+    if (written.test(r.stderr)) return r;
   }
   assert.fail(`no run left a verdict: ${show(r!)}`);
 }
@@ -132,6 +132,31 @@ describe('a run that starts no pool (a verdict)', () => {
     assert.equal(storedHashes(jugdir).length, ran.length, 'a tick that ran is not stored, or the reverse');
     assert.equal(records(jugdir).length, ran.length);
     assert.deepEqual(existsSync(join(jugdir, 'locks')) ? readdirSync(join(jugdir, 'locks')) : [], []);
+  });
+});
+
+describe('a pool started late (a verdict) whose threads never finish loading', () => {
+  test('the warning counts from the pool\'s start, not from the main thread\'s load', async () => {
+    const { dir, env } = scene('late-hang');
+    const run = (n: number, extra: Record<string, string>) =>
+      startJug(['execute', JUGFILE, '--jugdir', join(dir, `jugdata-${n}`), '--threads', '2', '-q'], { env: { ...env, ...extra }, timeoutMs: 120_000 });
+    await leaveVerdict(async (n) => await run(n, { INLINE_N: '300' }).done);
+    // The ticks sleep now (async): the first ends after 2 s in the main thread and sends the
+    // others to the threads; the pool starts then, seconds after the load, and its threads hang.
+    // A watch counted from the load (300 ms) found no pool then and said nothing, ever.
+    const late = run(2, { INLINE_N: '8', INLINE_TICK_NAP_MS: '2000', INLINE_THREAD_HANG: '1', JUG_TEST_LOAD_WATCH_MS: '300' });
+    let stderr = '';
+    late.child.stderr!.on('data', (s: string) => (stderr += s));
+    const warned = await waitFor(() => /warning: no worker thread has finished loading the jugfile 0\.3 s after the threads started/.test(stderr), 30_000);
+    late.child.kill('SIGINT');
+    const r = await late.done;
+    assert.ok(warned, `no warning: ${show(r)}`);
+    assert.match(r.stderr, /no thread pool yet/, 'the verdict applied');
+    const pool = r.stderr.indexOf('[thread');
+    assert.ok(pool >= 0 && pool < r.stderr.indexOf('warning: no worker thread'), `the warning came before any thread booted: ${show(r)}`);
+    expectCode(r, 130);
+    const locks = join(dir, 'jugdata-2', 'locks');
+    assert.deepEqual(existsSync(locks) ? readdirSync(locks) : [], []);
   });
 });
 

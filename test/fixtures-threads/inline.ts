@@ -6,7 +6,9 @@
  * calls process.exit(3) instead. With INLINE_LATE_MS, `sum` also starts a timer it does not wait
  * for, which appends `late` to INLINE_SIDE after that many ms. With INLINE_TICK_MS, every tick
  * busy-waits that long (the same code made slow by its environment: thread-verdict.ts). A worker
- * thread that loads this jugfile appends `load <threadId>` to INLINE_SIDE.
+ * thread that loads this jugfile appends `load <threadId>` to INLINE_SIDE; with INLINE_THREAD_HANG
+ * it then never finishes loading. With INLINE_TICK_NAP_MS, `tick` is async and sleeps that long
+ * instead (the same function name, slow now, the event loop free meanwhile).
  */
 import { appendFileSync } from 'node:fs';
 import { isMainThread, threadId } from 'node:worker_threads';
@@ -20,9 +22,12 @@ const EXIT_AT = Number(process.env['INLINE_EXIT_AT'] ?? -1);
 const LATE_MS = process.env['INLINE_LATE_MS'];
 const TICK_MS = Number(process.env['INLINE_TICK_MS'] ?? 0);
 
-if (!isMainThread) appendFileSync(SIDE, `load ${threadId}\n`);
+const TICK_NAP_MS = Number(process.env['INLINE_TICK_NAP_MS'] ?? 0);
 
-export const tick = TaskGenerator(function tick(i: number): number {
+if (!isMainThread) appendFileSync(SIDE, `load ${threadId}\n`);
+if (!isMainThread && process.env['INLINE_THREAD_HANG'] !== undefined) await new Promise(() => {});
+
+function tickSync(i: number): number {
   if (i === EXIT_AT) process.exit(3);
   const end = Date.now() + TICK_MS;
   while (Date.now() < end) {
@@ -30,7 +35,18 @@ export const tick = TaskGenerator(function tick(i: number): number {
   }
   appendFileSync(SIDE, `tick ${i}\n`);
   return 2 * i;
-});
+}
+
+export const tick = TaskGenerator(
+  TICK_NAP_MS > 0
+    ? async function tick(i: number): Promise<number> {
+        await new Promise((resolve) => setTimeout(resolve, TICK_NAP_MS));
+        return tickSync(i);
+      }
+    : function tick(i: number): number {
+        return tickSync(i);
+      },
+);
 
 export const sum = TaskGenerator(function sum(xs: number[]): number {
   if (LATE_MS !== undefined) setTimeout(() => appendFileSync(SIDE, 'late\n'), Number(LATE_MS));

@@ -21,7 +21,7 @@ import { DRAIN_SIGNAL, earlyDrain, SignalHandling, takeDelayedSignals, type Earl
 import { resolveThreads, runDefaultsOf, runnerStoreOptions, type ExecuteCliOptions, type ExecuteOptions } from './options.js';
 import { RunAborted, repairingLoad, runPasses, targetOf, type PassContext, type PassesDone } from './passes.js';
 import { report } from './report.js';
-import { rememberRun, startThreads, threadedExecutor, watchThreadLoad, type StartedThreads } from './threads.js';
+import { rememberRun, startThreads, threadedExecutor, watchThreadLoad, type LoadWatch, type StartedThreads } from './threads.js';
 
 export type { ExecuteCliOptions, ExecuteOptions } from './options.js';
 export { finishedLine } from './log.js';
@@ -72,7 +72,7 @@ async function executeWatched(jugfile: string | undefined, options: ExecuteOptio
   } finally {
     context.progress.endPass();
     context.signals.dispose();
-    clearTimeout(ready.watchdog);
+    ready.watchdog?.stop();
     await context.tracker.close();
     await ready.project.store.close();
     trace('store closed');
@@ -86,7 +86,7 @@ interface ReadyRun {
   readonly target: ReturnType<typeof targetOf>;
   readonly started: StartedThreads | undefined;
   readonly threaded: ThreadPoolExecutor | undefined;
-  readonly watchdog: NodeJS.Timeout | undefined;
+  readonly watchdog: LoadWatch | undefined;
   readonly runDefaults: RunDefaults;
   readonly recorder: RunRecorder;
   readonly tracker: RunningTracker;

@@ -23,7 +23,9 @@ import type { RunFaults } from '../../faults.js';
 import type { ExecuteOptions } from './options.js';
 
 /** After this long (or 10× the main thread's load, if longer) with no thread started, warn. */
-const LOAD_WATCH_MS = Number(process.env['JUG_TEST_LOAD_WATCH_MS'] ?? 30_000);
+const LOAD_WATCH_MS = 30_000;
+/** Tests set the wait exactly (milliseconds). */
+const LOAD_WATCH_TEST_MS = process.env['JUG_TEST_LOAD_WATCH_MS'];
 
 /** A started pool and the jugfile bundle its threads load. */
 export interface StartedThreads {
@@ -82,29 +84,42 @@ export function rememberRun(started: StartedThreads, threaded: ThreadPoolExecuto
   recordVerdict(started.jugfile, started.args, threaded.verdict(), started.verdict);
 }
 
+/** The watch of {@link watchThreadLoad}: stopped when the pool closes. */
+export interface LoadWatch {
+  stop(): void;
+}
+
 /**
- * Threads load the same jugfile as this thread did in `loadMs`: warn if none has after much
- * longer (a jugfile waiting at its top level for something that never happens in a thread).
- * Returns the timer, to clear when the pool closes.
+ * Threads load the same jugfile as this thread did in `loadMs`: warn if none has long after the
+ * pool started (a jugfile waiting at its top level for something that never happens in a thread).
+ * The wait counts from the pool's start: with a remembered verdict (thread-verdict.ts) that may be
+ * long into the run, when a task first needs a thread.
  */
-export function watchThreadLoad(pool: LazyPool, loadMs: number): NodeJS.Timeout {
-  return setTimeout(
-    async (lazy: LazyPool) => {
-      const module = await import('../../../executors/pool-start.js');
-      // Threads holding off by the main thread's choice (tiny tasks: load-gate.ts), or no pool
-      // (it starts when a task first needs a thread: thread-verdict.ts), are no fault.
-      const p = lazy.current;
-      if (p === undefined || module.threadsStarted(p) > 0 || module.threadsHeld(p)) return;
-      process.stderr.write(
-        `jug: warning: no worker thread has finished loading the jugfile after ${Math.round(LOAD_WATCH_MS / 1000)} s ` +
-          `(this thread loaded it in ${(loadMs / 1000).toFixed(1)} s). Does the jugfile wait at its top level for ` +
-          'something that never happens in a worker thread (check isMainThread from node:worker_threads)? ' +
-          'Ctrl-C stops the run.\n',
-      );
+export function watchThreadLoad(pool: LazyPool, loadMs: number): LoadWatch {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const waitMs = LOAD_WATCH_TEST_MS === undefined ? Math.max(LOAD_WATCH_MS, 10 * loadMs) : Number(LOAD_WATCH_TEST_MS);
+  pool.onStart((started) => {
+    if (!stopped) timer = setTimeout(warnIfNoThreadLoaded, waitMs, started, waitMs, loadMs).unref();
+  });
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
     },
-    Math.max(LOAD_WATCH_MS, 10 * loadMs),
-    pool,
-  ).unref();
+  };
+}
+
+async function warnIfNoThreadLoaded(pool: Piscina, waitMs: number, loadMs: number): Promise<void> {
+  const module = await import('../../../executors/pool-start.js');
+  // Threads holding off by the main thread's choice (tiny tasks: load-gate.ts) are no fault.
+  if (module.threadsStarted(pool) > 0 || module.threadsHeld(pool)) return;
+  process.stderr.write(
+    `jug: warning: no worker thread has finished loading the jugfile ${(waitMs / 1000).toFixed(waitMs < 10_000 ? 1 : 0)} s after the threads started ` +
+      `(this thread loaded it in ${(loadMs / 1000).toFixed(1)} s). Does the jugfile wait at its top level for ` +
+      'something that never happens in a worker thread (check isMainThread from node:worker_threads)? ' +
+      'Ctrl-C stops the run.\n',
+  );
 }
 
 /**
@@ -119,7 +134,7 @@ export async function threadedExecutor(
   threads: number,
   options: ExecuteOptions,
   runDefaults: RunDefaults,
-  watchdog: NodeJS.Timeout,
+  watchdog: LoadWatch,
   recorder: RunRecorder,
   tracker: RunningTracker,
 ): Promise<ThreadPoolExecutor | undefined> {
@@ -131,7 +146,7 @@ export async function threadedExecutor(
     throw new UsageError('--threads needs a store the threads share (a jugdir on disk); the jugfile selects :memory: with setJugdir().');
   }
   if (project.barrier === undefined && project.graph.tasks.every((t) => project.stored.has(t.hash()))) {
-    clearTimeout(watchdog);
+    watchdog.stop();
     if (pool.current !== undefined) await destroyThreadPool(pool.current);
     trace('pool closed: every task is stored');
     return undefined;
