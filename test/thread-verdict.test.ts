@@ -90,20 +90,20 @@ describe('jug execute --threads remembers a jugfile whose tasks all ran in the m
   test('a stale verdict (the same code, its tasks slow now) still gets threads, and is dropped', async () => {
     const { dir, env } = scene('stale');
     const run = (n: number, extra: Record<string, string>): Promise<RunResult> =>
-      runJug(['execute', JUGFILE, '--jugdir', join(dir, `jugdata-${n}`), '--threads', '2', '-q'], { env: { ...env, ...extra }, timeoutMs: 120_000 });
+      runJug(['execute', JUGFILE, '--jugdir', join(dir, `jugdata-${n}`), '--threads', '8', '-q'], { env: { ...env, ...extra }, timeoutMs: 120_000 });
     await leaveVerdict((n) => run(n, { INLINE_N: '300' }));
     // Each tick now takes LONG_ONCE_MS and more: one run in the main thread sends the function to
-    // the threads for good, and the pool starts a thread for the tasks waiting.
+    // the threads for good, and the pool starts threads for the tasks waiting.
     const slow = await run(2, { INLINE_N: '16', INLINE_TICK_MS: String(LONG_ONCE_MS + 50) });
     expectCode(slow, 0);
     assert.match(slow.stderr, /no thread pool yet/, 'the verdict applied');
     assert.match(slow.stderr, THREAD_STARTS, 'no thread started for the slow tasks');
     const recs = records(join(dir, 'jugdata-2')).filter((x) => x.task === 'inline.tick');
     assert.equal(recs.length, 16);
-    // Those dispatched before the first slow run ended were already the main thread's (the
-    // scheduler's window: 2 per thread at first); every later one went to the threads.
+    // One tick ran in the main thread; the others, though handed over before it ended (the
+    // scheduler's window: 2 per thread, 16 here), waited for its verdict and went to the threads.
     const here = recs.filter((x) => x.thread === undefined).map((x) => x.args);
-    assert.ok(here.length <= 4, `ticks ${here.join(', ')} ran in the main thread`);
+    assert.equal(here.length, 1, `ticks ${here.join(', ')} ran in the main thread`);
     assert.match(slow.stderr, /thread verdict: threads loaded the jugfile, none remembered/);
     const after = await run(3, { INLINE_N: '300' });
     expectCode(after, 0);
@@ -206,13 +206,17 @@ describe('the verdict file', () => {
     assert.equal(p.undecided(t), false, 'no probe');
     assert.equal(p.inline(t, { ...policy, timeoutMs: 1000 }), false, 'a time limit needs a thread');
     assert.equal(p.inline(task('f.other'), policy), false);
+    assert.equal(p.onTrial(t), true, 'inline on the last run\'s word only');
+    assert.equal(p.onTrial(task('f.other')), false);
     assert.deepEqual(p.tinyFunctions(), [], 'remembered, not decided by this run');
     for (let i = 0; i < MIN_SAMPLES; i++) p.observe(t, ran(0.01));
+    assert.equal(p.onTrial(t), false, 'its own runs confirmed it');
     assert.deepEqual(p.tinyFunctions(), ['f.tiny']);
     const slow = new InlinePolicy();
     slow.remember(['f.tiny']);
     slow.observe(t, ran(LONG_ONCE_MS));
     assert.equal(slow.inline(t, policy), false, 'one very long run: to the threads');
+    assert.equal(slow.onTrial(t), false);
     const medium = new InlinePolicy();
     medium.remember(['f.tiny']);
     for (let i = 0; i < MIN_SAMPLES - 1; i++) medium.observe(t, ran(5));

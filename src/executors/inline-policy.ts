@@ -79,6 +79,18 @@ export class InlinePolicy {
   }
 
   /**
+   * Whether `task`'s function runs inline only on the last run's word (remembered, fewer than
+   * MIN_SAMPLES runs of its own seen, not sent to the threads): its tasks then run here one at a
+   * time, each deciding as its turn comes (ThreadPoolExecutor), so that a stale verdict costs one
+   * slow run in this thread, not one per task handed over before that run ended.
+   */
+  onTrial(task: Task): boolean {
+    if (!this.#remembered.has(task.name)) return false;
+    const runs = this.#byFunction.get(task.name);
+    return runs === undefined || (!runs.long && runs.count < MIN_SAMPLES);
+  }
+
+  /**
    * Whether nothing is decided yet about `task`'s function: fewer than MIN_SAMPLES runs seen and
    * none long enough to send it to the threads for good. (The thread pool then runs a first task
    * of it in the main thread when the threads already hold work: see ThreadPoolExecutor.)
