@@ -13,8 +13,9 @@
  * modules) and the jugfile's arguments; it applies only while both are the same. A wrong or
  * stale verdict (the environment makes the tasks slow now) costs only time: a remembered
  * function still goes to the threads for good after two runs of LONG_MS or one of LONG_ONCE_MS,
- * or once its own MIN_SAMPLES runs are not tiny (inline-policy.ts), and a run in which threads
- * loaded the jugfile removes the verdict. `JUG_THREAD_VERDICT=0` neither reads nor writes
+ * or once its own MIN_SAMPLES runs are not tiny (inline-policy.ts), its tasks running in the main
+ * thread one at a time until then (InlinePolicy.onTrial), and a run in which threads loaded the
+ * jugfile removes the verdict. `JUG_THREAD_VERDICT=0` neither reads nor writes
  * verdicts (as does `JUG_BUNDLE_CACHE=0`, which turns the cache directory off).
  */
 import { readFileSync, rmSync } from 'node:fs';
