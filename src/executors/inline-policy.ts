@@ -67,14 +67,13 @@ export class InlinePolicy {
   inline(task: Task, policy: RetryPolicy): boolean {
     if (policy.timeoutMs !== undefined) return false;
     const runs = this.#byFunction.get(task.name);
-    if (runs === undefined || runs.count < MIN_SAMPLES) return this.#remembered.has(task.name) && runs?.long !== true;
-    return !runs.long && medianMs(runs) < TINY_MS;
+    return unconfirmed(runs) ? this.#remembered.has(task.name) : provedTiny(runs!);
   }
 
   /** The functions that run inline now, decided by their own runs (what thread-verdict.ts records). */
   tinyFunctions(): string[] {
     const names: string[] = [];
-    for (const [name, runs] of this.#byFunction) if (!runs.long && runs.count >= MIN_SAMPLES && medianMs(runs) < TINY_MS) names.push(name);
+    for (const [name, runs] of this.#byFunction) if (provedTiny(runs)) names.push(name);
     return names;
   }
 
@@ -85,9 +84,7 @@ export class InlinePolicy {
    * slow run in this thread, not one per task handed over before that run ended.
    */
   onTrial(task: Task): boolean {
-    if (!this.#remembered.has(task.name)) return false;
-    const runs = this.#byFunction.get(task.name);
-    return runs === undefined || (!runs.long && runs.count < MIN_SAMPLES);
+    return this.#remembered.has(task.name) && unconfirmed(this.#byFunction.get(task.name));
   }
 
   /**
@@ -96,9 +93,8 @@ export class InlinePolicy {
    * of it in the main thread when the threads already hold work: see ThreadPoolExecutor.)
    */
   undecided(task: Task): boolean {
-    const runs = this.#byFunction.get(task.name);
-    if (this.#remembered.has(task.name)) return false; // inline, or sent to the threads for good
-    return runs === undefined || (!runs.long && runs.count < MIN_SAMPLES);
+    // A remembered function is not: inline, or sent to the threads for good.
+    return !this.#remembered.has(task.name) && unconfirmed(this.#byFunction.get(task.name));
   }
 
   /**
@@ -106,9 +102,7 @@ export class InlinePolicy {
    * TINY_MS or more over MIN_SAMPLES runs (then it keeps threads busy: pool-size.ts starts more).
    */
   anySlow(): boolean {
-    for (const runs of this.#byFunction.values()) {
-      if (runs.long || (runs.count >= MIN_SAMPLES && medianMs(runs) >= TINY_MS)) return true;
-    }
+    for (const runs of this.#byFunction.values()) if (!unconfirmed(runs) && !provedTiny(runs)) return true;
     return false;
   }
 
@@ -130,6 +124,16 @@ export class InlinePolicy {
     }
     if (tracing && runs.count === MIN_SAMPLES) trace(`${task.name}: median ${medianMs(runs).toFixed(3)} ms over ${MIN_SAMPLES} runs${this.inline(task, { attempts: 1, delayMs: 0, timeoutMs: undefined }) ? ': runs inline from now' : ''}`);
   }
+}
+
+/** Nothing decided by the function's own runs yet: fewer than MIN_SAMPLES, none sending it to the threads for good. */
+function unconfirmed(runs: Runs | undefined): boolean {
+  return runs === undefined || (!runs.long && runs.count < MIN_SAMPLES);
+}
+
+/** Its own runs prove it tiny: MIN_SAMPLES or more, their recent median under TINY_MS, none long. */
+function provedTiny(runs: Runs): boolean {
+  return !runs.long && runs.count >= MIN_SAMPLES && medianMs(runs) < TINY_MS;
 }
 
 /** The median duration of a function's recent runs, ms. */
